@@ -1,0 +1,284 @@
+import Foundation
+
+/// A feature that passed every check, in WGS84, ready for the store.
+public struct FeatureRecord: Sendable {
+    public var id: String
+    public var geometry: Geometry
+    /// Values of the layer's `fields`, in order.
+    public var values: [SQLValue]
+    /// Properties outside the data contract, kept as a JSON object text (nil when none).
+    public var extraProperties: String?
+    /// Where it came from, for messages about it.
+    public var location: InputLocation
+}
+
+/// Checks one feature's id, properties and geometry against the data contract of its layer and converts its
+/// coordinates to WGS84. GeoJSON and CSV both come through here, so the rules live in one place.
+struct FeatureDecoder {
+    let layer: Layer
+    let transformer: CoordinateTransformer
+    let closeRings: Bool
+    /// Used to make ids for layers where `id` is optional: "<stem>#<feature number>", stable across re-imports.
+    let fileStem: String
+
+    /// Decodes a feature or records why not. `location` makes the feature's location once its id is known.
+    func decode(
+        number: Int, featureID: JSONValue?, properties: [(String, JSONValue)], geometry: JSONValue?,
+        location: (String?) -> InputLocation, problems: inout ProblemLog, repairs: inout [ImportProblem]
+    ) -> FeatureRecord? {
+        var ok = true
+        func problem(_ field: String?, _ message: String, id: String?) {
+            problems.add(ImportProblem(location(id), field: field, message))
+            ok = false
+        }
+
+        // id: properties.id, else the Feature's id; both and different is an error.
+        let propertyID = properties.first(where: { $0.0 == "id" })?.1
+        var id: String?
+        switch (Self.idText(propertyID), Self.idText(featureID)) {
+        case let (p?, f?) where p != f:
+            problem("id", "properties.id \"\(p)\" differs from the Feature id \"\(f)\"", id: p)
+            return nil
+        case let (p?, _): id = p
+        case let (nil, f?): id = f
+        case (nil, nil):
+            if let v = propertyID ?? featureID, v != .null, !(v == .string("")) {
+                problem("id", "must be a string or a number, found \(v.typeName)", id: nil)
+                return nil
+            }
+        }
+        if id == nil {
+            if layer.requiresID {
+                problem("id", "missing (every \(layer.rawValue) feature needs a unique id)", id: nil)
+                return nil
+            }
+            id = "\(fileStem)#\(number)"
+        }
+        let theID = id!
+
+        var values = [SQLValue]()
+        values.reserveCapacity(layer.fields.count)
+        for field in layer.fields {
+            let raw = properties.first(where: { $0.0 == field.name })?.1 ?? .null
+            do {
+                values.append(try Self.value(raw, as: field.type))
+            } catch {
+                problem(field.name, error.message, id: theID)
+                values.append(.null)
+            }
+        }
+        if layer.requiresName, values.first == .null {
+            problem("name", "missing (every \(layer.rawValue) feature needs a name)", id: theID)
+        }
+        if layer == .entrances, values.first == .null {
+            problem("compound_id", "missing (an entrance belongs to a compound)", id: theID)
+        }
+
+        let known = Set(layer.fields.map(\.name) + ["id"])
+        let extras = properties.filter { !known.contains($0.0) }
+        let extraText = extras.isEmpty ? nil : JSONValue.object(extras).jsonText
+
+        guard let geometry, geometry != .null else {
+            problem("geometry", "missing (a \(layer.rawValue) feature needs a \(layer.geometryTypes.sorted().joined(separator: " or ")))", id: theID)
+            return nil
+        }
+        var repairedNotes = [String]()
+        let decoded: Geometry
+        do {
+            decoded = try GeoJSONReader.geometry(geometry, closeRings: closeRings, repaired: &repairedNotes)
+        } catch {
+            problem("geometry", error.message, id: theID)
+            return nil
+        }
+        guard layer.geometryTypes.contains(decoded.typeName) else {
+            problem("geometry", "\(decoded.typeName) is not allowed in \(layer.rawValue) (takes \(layer.geometryTypes.sorted().joined(separator: ", ")))", id: theID)
+            return nil
+        }
+        let wgs84: Geometry
+        do {
+            wgs84 = try toWGS84(decoded)
+        } catch {
+            problem("geometry", error.message, id: theID)
+            return nil
+        }
+        for note in repairedNotes { repairs.append(ImportProblem(location(theID), field: "geometry", note)) }
+        guard ok else { return nil }
+        return FeatureRecord(id: theID, geometry: wgs84, values: values, extraProperties: extraText, location: location(theID))
+    }
+
+    static func idText(_ v: JSONValue?) -> String? {
+        switch v {
+        case .string(let s)?:
+            let t = s.trimmingCharacters(in: .whitespaces)
+            return t.isEmpty ? nil : t
+        case .number(let n)?:
+            return n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
+        default: return nil
+        }
+    }
+
+    /// Converts and checks every coordinate; says which one is wrong and what it looks like.
+    func toWGS84(_ g: Geometry) throws(GeometryProblem) -> Geometry {
+        var n = 0
+        var failure: GeometryProblem?
+        let out = g.mapCoordinates { c -> Coordinate in
+            n += 1
+            if failure != nil { return c }
+            if let problem = check(c, number: n) {
+                failure = problem
+                return c
+            }
+            return transformer.toWGS84(c)!
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    private func check(_ c: Coordinate, number n: Int) -> GeometryProblem? {
+        let at = g(c)
+        let crs = transformer.crs
+        if crs.isProjected {
+            guard let w = transformer.toWGS84(c), (-180...180).contains(w.lon), (-90...90).contains(w.lat) else {
+                let swapped = Coordinate(lon: c.lat, lat: c.lon)
+                if let w = transformer.toWGS84(swapped), (-180...180).contains(w.lon), (-90...90).contains(w.lat) {
+                    return GeometryProblem("position \(n) \(at) is outside \(crs); easting and northing look swapped (x must come first)")
+                }
+                return GeometryProblem("position \(n) \(at) cannot be transformed from \(crs): outside the CRS's area?")
+            }
+            return nil
+        }
+        let lonOK = (-180...180).contains(c.lon), latOK = (-90...90).contains(c.lat)
+        if lonOK && latOK { return nil }
+        if !latOK, (-90...90).contains(c.lon), (-180...180).contains(c.lat) {
+            return GeometryProblem("position \(n) \(at): latitude \(c.lat) is out of range; longitude and latitude look swapped (give longitude first, e.g. [118.78, 32.04])")
+        }
+        if !lonOK {
+            return GeometryProblem("position \(n) \(at): longitude \(c.lon) is out of range −180…180\(bigHint(c))")
+        }
+        return GeometryProblem("position \(n) \(at): latitude \(c.lat) is out of range −90…90\(bigHint(c))")
+    }
+
+    private func bigHint(_ c: Coordinate) -> String {
+        abs(c.lon) > 1000 || abs(c.lat) > 1000 ? " (metres? give the CRS with --crs, e.g. --crs EPSG:4548)" : ""
+    }
+
+    private func g(_ c: Coordinate) -> String { "[\(c.lon), \(c.lat)]" }
+}
+
+/// Why a property value is not acceptable.
+struct ValueProblem: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+extension FeatureDecoder {
+    /// Checks and converts one property value to its column value.
+    static func value(_ raw: JSONValue, as type: Layer.FieldType) throws(ValueProblem) -> SQLValue {
+        if raw == .null { return .null }
+        if case .string(let s) = raw, s.trimmingCharacters(in: .whitespaces).isEmpty { return .null }
+        switch type {
+        case .text:
+            switch raw {
+            case .string(let s): return .text(s.trimmingCharacters(in: .whitespaces))
+            case .number, .bool: return .text(raw.jsonText)
+            default: throw ValueProblem("expected text, found \(raw.typeName)")
+            }
+        case .count:
+            let n = try number(raw)
+            guard n >= 0 else { throw ValueProblem("must not be negative, found \(format(n))") }
+            guard n == n.rounded() else { throw ValueProblem("must be a whole number, found \(format(n))") }
+            guard n < 1e12 else { throw ValueProblem("is implausibly large: \(format(n))") }
+            return .int(Int64(n))
+        case .positiveReal:
+            let n = try number(raw)
+            guard n > 0 else { throw ValueProblem("must be a positive number of metres, found \(format(n))") }
+            guard n <= 100_000 else { throw ValueProblem("is implausibly large: \(format(n)) m") }
+            return .double(n)
+        case .services:
+            let items: [String]
+            switch raw {
+            case .array(let values):
+                var out = [String]()
+                for v in values {
+                    guard case .string(let s) = v else { throw ValueProblem("expected a list of service names, found a \(v.typeName) in it") }
+                    out.append(s)
+                }
+                items = out
+            case .string(let s):
+                items = s.split(whereSeparator: { ";；,，、/|".contains($0) }).map(String.init)
+            default:
+                throw ValueProblem("expected a list of service names, found \(raw.typeName)")
+            }
+            let services = Services.normalize(items)
+            return .text(JSONValue.array(services.map { .string($0) }).jsonText)
+        case .kind:
+            guard case .string(let s) = raw else { throw ValueProblem("expected text, found \(raw.typeName)") }
+            return .text(StationKind.normalize(s))
+        case .hours:
+            guard case .string(let s) = raw else { throw ValueProblem("expected opening hours text, found \(raw.typeName)") }
+            do {
+                let hours = try OpeningHours(parsing: s)
+                return .text(hours.text)
+            } catch {
+                throw ValueProblem("\(error)")
+            }
+        }
+    }
+
+    private static func number(_ raw: JSONValue) throws(ValueProblem) -> Double {
+        switch raw {
+        case .number(let n): return n
+        case .string(let s):
+            let t = s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: "")
+            guard let n = Double(t), n.isFinite, t.allSatisfy({ "0123456789.-+eE".contains($0) }) else {
+                throw ValueProblem("not a number: \"\(s)\"")
+            }
+            return n
+        default:
+            throw ValueProblem("expected a number, found \(raw.typeName)")
+        }
+    }
+
+    private static func format(_ n: Double) -> String {
+        n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
+    }
+}
+
+/// Station kinds: the three of the data contract, from their English or Chinese names; other text is kept.
+public enum StationKind {
+    public static let center = "center"
+    public static let station = "station"
+    public static let post = "post"
+
+    public static func normalize(_ text: String) -> String {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        switch t.lowercased() {
+        case "center", "centre", "党群服务中心", "社区党群服务中心", "街道党群服务中心": return center
+        case "station", "党群服务站", "社区党群服务站": return station
+        case "post", "驿站", "红色驿站", "党员驿站", "户外劳动者驿站", "暖心驿站": return post
+        default: return t
+        }
+    }
+}
+
+/// Service names: English keys of the data contract, also from their usual Chinese names.
+public enum Services {
+    public static let chinese: [String: String] = [
+        "休息": "rest", "饮水": "water", "喝水": "water", "充电": "charging", "热饭": "meal", "用餐": "meal", "就餐": "meal",
+        "医疗": "medical", "法律": "legal", "养老": "elderly", "助老": "elderly", "儿童": "children", "托育": "children",
+        "会议": "meeting", "议事": "meeting", "如厕": "toilet", "厕所": "toilet", "阅读": "reading",
+    ]
+
+    /// Trimmed, lowercased, Chinese names mapped, duplicates removed, order kept.
+    public static func normalize(_ items: [String]) -> [String] {
+        var seen = Set<String>()
+        var out = [String]()
+        for item in items {
+            let t = item.trimmingCharacters(in: .whitespaces)
+            guard !t.isEmpty else { continue }
+            let key = chinese[t] ?? t.lowercased()
+            if seen.insert(key).inserted { out.append(key) }
+        }
+        return out
+    }
+}

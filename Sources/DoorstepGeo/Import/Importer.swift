@@ -1,0 +1,156 @@
+import Foundation
+
+/// What to import and how.
+public struct ImportOptions: Sendable {
+    public var layer: Layer
+    public var file: URL
+    /// The CRS of the coordinates; nil means the file's legacy `crs` member, else WGS84.
+    public var crs: InputCRS?
+    /// Text encoding of a CSV file; nil means detect (UTF-8 with or without BOM, else GB18030).
+    public var encoding: TextEncodingChoice?
+    /// Replace the whole layer instead of upserting by `id`.
+    public var replace: Bool
+    /// Repair invalid polygons with ST_MakeValid (and close unclosed rings) instead of refusing them.
+    public var makeValid: Bool
+
+    public init(layer: Layer, file: URL, crs: InputCRS? = nil, encoding: TextEncodingChoice? = nil,
+                replace: Bool = false, makeValid: Bool = false) {
+        self.layer = layer
+        self.file = file
+        self.crs = crs
+        self.encoding = encoding
+        self.replace = replace
+        self.makeValid = makeValid
+    }
+}
+
+/// What an import stored.
+public struct ImportSummary: Sendable {
+    public let layer: Layer
+    public let file: String
+    public let format: String
+    public let crs: InputCRS
+    public let encoding: String?
+    /// Features read and stored.
+    public let features: Int
+    /// Of those, how many replaced an existing feature with the same id.
+    public let updated: Int
+    /// Features repaired with --make-valid, and how.
+    public let repairs: [ImportProblem]
+    /// Layer size after the import.
+    public let layerCount: Int
+}
+
+/// Loads one file into one layer, all or nothing (DESIGN.md, "Data contract").
+public enum Importer {
+    public static func run(_ options: ImportOptions, into store: Store) throws -> ImportSummary {
+        let url = options.file
+        let fileName = url.lastPathComponent
+        guard FileManager.default.isReadableFile(atPath: url.path) else {
+            throw ImportError(file: url.path, ImportProblem(.file, "no such file, or it cannot be read"))
+        }
+        let isCSV = url.pathExtension.lowercased() == "csv" || url.pathExtension.lowercased() == "txt"
+        if isCSV && !options.layer.acceptsCSV {
+            throw ImportError(file: fileName, ImportProblem(.file, "CSV holds points; the \(options.layer.rawValue) layer needs GeoJSON"))
+        }
+        let stem = url.deletingPathExtension().lastPathComponent
+        let before = try store.count(options.layer)
+        var problems = ProblemLog()
+        var repairs = [ImportProblem]()
+        var ids = [String: InputLocation]()
+        var crsUsed = options.crs ?? .wgs84
+        var encodingUsed: String?
+        var features = 0
+
+        func accept(_ record: FeatureRecord?, writer: LayerWriter) throws {
+            guard let record else { return }
+            if let first = ids.updateValue(record.location, forKey: record.id) {
+                problems.add(ImportProblem(record.location, field: "id", "duplicate id \"\(record.id)\" (first at \(first))"))
+                return
+            }
+            guard problems.isEmpty else { return } // keep checking, but stop writing once the import is lost
+            switch try writer.write(record) {
+            case .success(let note?): repairs.append(ImportProblem(record.location, field: "geometry", note))
+            case .success(nil): break
+            case .failure(let p): problems.add(p)
+            }
+        }
+
+        var format = ""
+        do {
+            try store.importing(options.layer, replace: options.replace, makeValid: options.makeValid) { writer in
+                if isCSV {
+                    format = "CSV"
+                    let table = try CSVTable(url: url, encoding: options.encoding)
+                    encodingUsed = table.encoding
+                    let decoder = FeatureDecoder(layer: options.layer, transformer: try transformer(crsUsed, fileName),
+                                                 closeRings: false, fileStem: stem)
+                    let mapping = try CSVColumns(header: table.header, layer: options.layer, fileName: fileName)
+                    try table.forEachRow { line, fields in
+                        features += 1
+                        let row = mapping.feature(fields)
+                        if let (field, message) = row.coordinateProblem {
+                            problems.add(ImportProblem(.line(line, id: row.id), field: field, message))
+                            return
+                        }
+                        let (properties, geometry) = (row.properties, row.geometry)
+                        let record = decoder.decode(
+                            number: line, featureID: nil, properties: properties, geometry: geometry,
+                            location: { .line(line, id: $0) }, problems: &problems, repairs: &repairs)
+                        try accept(record, writer: writer)
+                    }
+                } else {
+                    format = "GeoJSON"
+                    let reader = try GeoJSONReader(url: url)
+                    var decoder: FeatureDecoder?
+                    try reader.read(outline: { outline in
+                        if options.crs == nil, let member = outline.crs {
+                            switch GeoJSONReader.legacyCRS(member) {
+                            case .success(let crs): crsUsed = crs
+                            case .failure(let p): throw ImportError(file: fileName, p)
+                            }
+                        }
+                        decoder = FeatureDecoder(layer: options.layer, transformer: try transformer(crsUsed, fileName),
+                                                 closeRings: options.makeValid, fileStem: stem)
+                    }, feature: { index, value in
+                        features += 1
+                        guard case .object = value, value["type"] == .string("Feature") else {
+                            problems.add(ImportProblem(.feature(index: index, id: nil), "expected a Feature object, found \(value["type"].map { $0.jsonText } ?? value.typeName)"))
+                            return
+                        }
+                        var properties: [(String, JSONValue)] = []
+                        switch value["properties"] {
+                        case .object(let members)?: properties = members
+                        case .null?, nil: break
+                        case let other?:
+                            problems.add(ImportProblem(.feature(index: index, id: nil), field: "properties", "must be an object, found \(other.typeName)"))
+                            return
+                        }
+                        let record = decoder!.decode(
+                            number: index, featureID: value["id"], properties: properties, geometry: value["geometry"],
+                            location: { .feature(index: index, id: $0) }, problems: &problems, repairs: &repairs)
+                        try accept(record, writer: writer)
+                    })
+                }
+                if !problems.isEmpty { throw problems.error(file: fileName) }
+                if features == 0 {
+                    throw ImportError(file: fileName, ImportProblem(.file, "holds no features; nothing to import"))
+                }
+                try store.logImport(layer: options.layer, file: url.path, features: features, crs: crsUsed,
+                                    replaced: options.replace, repaired: repairs.count)
+            }
+        }
+        let after = try store.count(options.layer)
+        let updated = options.replace ? 0 : features - (after - before)
+        return ImportSummary(layer: options.layer, file: url.path, format: format, crs: crsUsed, encoding: encodingUsed,
+                             features: features, updated: updated, repairs: repairs, layerCount: after)
+    }
+
+    private static func transformer(_ crs: InputCRS, _ fileName: String) throws -> CoordinateTransformer {
+        do {
+            return try CoordinateTransformer(from: crs)
+        } catch let error as CRSError {
+            throw ImportError(file: fileName, ImportProblem(.file, field: "crs", error.message))
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import CSpatiaLite
+import Foundation
+
+/// The raw sqlite3 handle; only `Store/` sees it.
+typealias SQLiteConnection = OpaquePointer
+
+/// One SQLite connection with SpatiaLite loaded, owning its handle and SpatiaLite cache.
+///
+/// Not `Sendable`: a connection is used by one task at a time. `DatabasePool` is the shared front door.
+public final class Database {
+    let handle: SQLiteConnection
+    private let spatialiteCache: UnsafeMutableRawPointer?
+    /// Path of the file on disk, or ":memory:".
+    public let path: String
+    private var statementCache: [String: Statement] = [:]
+
+    private static let initialize: Void = { spatialite_initialize() }()
+
+    /// Opens (creating when `readOnly` is false) the database at `path` and loads SpatiaLite into the connection.
+    public init(path: String, readOnly: Bool = false) throws {
+        _ = Database.initialize
+        self.path = path
+        var db: SQLiteConnection?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            // sqlite3_open_v2 hands back a handle even on failure; it must be closed.
+            sqlite3_close_v2(db)
+            throw DatabaseError(code: rc, message: "cannot open \(path): \(message)")
+        }
+        handle = db
+        spatialiteCache = spatialite_alloc_connection()
+        spatialite_init_ex(db, spatialiteCache, 0)
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, 10_000)
+        if !readOnly && path != ":memory:" {
+            try execute("PRAGMA journal_mode=WAL")
+            try execute("PRAGMA synchronous=NORMAL")
+        }
+        try execute("PRAGMA foreign_keys=ON")
+    }
+
+    deinit {
+        statementCache.removeAll()
+        sqlite3_close_v2(handle)
+        if let spatialiteCache { spatialite_cleanup_ex(spatialiteCache) }
+    }
+
+    /// Turns a result code into an error; the one place this happens.
+    @discardableResult
+    func check(_ rc: Int32, sql: String? = nil) throws -> Int32 {
+        switch rc {
+        case SQLITE_OK, SQLITE_ROW, SQLITE_DONE: return rc
+        default: throw DatabaseError(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+        }
+    }
+
+    /// Runs one or more statements that take no arguments and return no rows of interest.
+    public func execute(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let message = err.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(err)
+            throw DatabaseError(code: rc, message: message, sql: sql)
+        }
+    }
+
+    /// A new prepared statement.
+    public func prepare(_ sql: String) throws -> Statement {
+        try Statement(database: self, sql: sql)
+    }
+
+    /// A prepared statement kept for the life of the connection (reset before it is handed out).
+    public func cached(_ sql: String) throws -> Statement {
+        if let statement = statementCache[sql] {
+            statement.reset()
+            return statement
+        }
+        let statement = try prepare(sql)
+        statementCache[sql] = statement
+        return statement
+    }
+
+    /// Runs `body` inside a transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T>(immediate: Bool = true, _ body: () throws -> T) throws -> T {
+        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Runs `body` inside a read transaction so every query in it sees one snapshot of the file.
+    public func read<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN DEFERRED")
+        defer { try? execute("COMMIT") }
+        return try body()
+    }
+
+    /// The single value of the first row, or nil.
+    public func scalarInt(_ sql: String, _ arguments: [SQLValue] = []) throws -> Int64? {
+        let statement = try cached(sql)
+        try statement.bind(arguments)
+        return try statement.step() ? statement.optionalInt(0) : nil
+    }
+
+    /// The single text of the first row, or nil.
+    public func scalarText(_ sql: String, _ arguments: [SQLValue] = []) throws -> String? {
+        let statement = try cached(sql)
+        try statement.bind(arguments)
+        return try statement.step() ? statement.optionalText(0) : nil
+    }
+
+    /// Number of rows the last statement changed.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Statements prepared on this connection and not yet finalized (tests assert none leak).
+    public var openStatementCount: Int {
+        var count = 0
+        var next = sqlite3_next_stmt(handle, nil)
+        while let s = next {
+            count += 1
+            next = sqlite3_next_stmt(handle, s)
+        }
+        return count
+    }
+
+    /// Drops the statements this connection keeps prepared.
+    public func clearStatementCache() { statementCache.removeAll() }
+}
+
+@available(*, unavailable)
+extension Database: Sendable {}

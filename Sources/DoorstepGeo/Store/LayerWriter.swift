@@ -1,0 +1,91 @@
+/// Writes checked features of one layer inside the caller's transaction: upsert by `id`, polygon validity checked
+/// (and repaired on request) by SpatiaLite/GEOS, so what is stored is what `ST_IsValid` accepts.
+final class LayerWriter {
+    let db: Database
+    let layer: Layer
+    let makeValid: Bool
+    private let insert: Statement
+    private let validity: Statement
+    private let repair: Statement
+    private let compoundExists: Statement?
+    private(set) var written = 0
+
+    init(db: Database, layer: Layer, makeValid: Bool) throws {
+        self.db = db
+        self.layer = layer
+        self.makeValid = makeValid
+        let columns = ["id"] + layer.fields.map(\.name) + ["properties"]
+        let geometry: String
+        switch layer {
+        case .grids: geometry = "CastToMultiPolygon(GeomFromWKB(?, 4326))"
+        case .ways: geometry = "CastToMultiLineString(GeomFromWKB(?, 4326))"
+        default: geometry = "GeomFromWKB(?, 4326)"
+        }
+        var updates = (columns.dropFirst() + ["geom"]).map { "\($0) = excluded.\($0)" }
+        if layer == .compounds {
+            // Reference points are recomputed for changed rows after the writes (Store.finishImport).
+            updates += ["ref_lon = NULL", "ref_lat = NULL"]
+        }
+        let sql = """
+            INSERT INTO \(layer.rawValue)(\(columns.joined(separator: ", ")), geom)
+            VALUES(\(Array(repeating: "?", count: columns.count).joined(separator: ", ")), \(geometry))
+            ON CONFLICT(id) DO UPDATE SET \(updates.joined(separator: ", "))
+            """
+        insert = try db.prepare(sql)
+        validity = try db.prepare("SELECT ST_IsValid(g), ST_IsValidReason(g), ST_Area(g) FROM (SELECT GeomFromWKB(?, 4326) AS g)")
+        repair = try db.prepare("""
+            SELECT AsBinary(m), ST_Area(m) FROM (SELECT CastToMultiPolygon(ST_CollectionExtract(ST_MakeValid(GeomFromWKB(?, 4326)), 3)) AS m)
+            """)
+        compoundExists = layer == .entrances ? try db.prepare("SELECT 1 FROM compounds WHERE id = ?") : nil
+    }
+
+    /// Stores a record, or says what is wrong with it. A repair made is returned as a note.
+    func write(_ record: FeatureRecord) throws -> Result<String?, ImportProblem> {
+        var wkb = record.geometry.wkb
+        var note: String?
+        switch record.geometry {
+        case .polygon, .multiPolygon:
+            try validity.bind([.blob(wkb)])
+            guard try validity.step() else { return .failure(problem(record, "SpatiaLite cannot read the polygon")) }
+            let valid = validity.int(0) == 1
+            let reason = validity.optionalText(1) ?? "invalid"
+            let area = validity.double(2)
+            validity.reset()
+            if !valid || area <= 0 {
+                let what = area <= 0 && valid ? "degenerate polygon (zero area)" : reason
+                guard makeValid else {
+                    return .failure(problem(record, "invalid polygon: \(what) (use --make-valid to repair)"))
+                }
+                try repair.bind([.blob(wkb)])
+                guard try repair.step(), !repair.isNull(0), repair.double(1) > 0 else {
+                    repair.reset()
+                    return .failure(problem(record, "invalid polygon: \(what); ST_MakeValid leaves no area to keep"))
+                }
+                wkb = repair.blob(0)
+                repair.reset()
+                note = "invalid polygon (\(what)) repaired with ST_MakeValid"
+            }
+        default:
+            break
+        }
+        if let compoundExists, case .text(let compoundID) = record.values[0] {
+            try compoundExists.bind([.text(compoundID)])
+            let exists = try compoundExists.step()
+            compoundExists.reset()
+            if !exists {
+                return .failure(ImportProblem(record.location, field: "compound_id", "no compound with id \"\(compoundID)\" (import compounds first)"))
+            }
+        }
+        var values: [SQLValue] = [.text(record.id)]
+        values += record.values
+        values.append(record.extraProperties.map(SQLValue.text) ?? .null)
+        values.append(.blob(wkb))
+        try insert.run(values)
+        written += 1
+        return .success(note)
+    }
+
+    private func problem(_ record: FeatureRecord, _ message: String) -> ImportProblem {
+        ImportProblem(record.location, field: "geometry", message)
+    }
+}

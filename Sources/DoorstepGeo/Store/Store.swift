@@ -1,0 +1,173 @@
+import Foundation
+
+/// A Doorstep database: one SpatiaLite file holding the layers of a city.
+///
+/// Not `Sendable`: it owns one connection. Each task opens its own `Store` (opening costs about 1 ms).
+public final class Store {
+    public let database: Database
+
+    /// Opens the file, creating it and bringing its schema up to date unless `readOnly`.
+    public init(path: String, readOnly: Bool = false) throws {
+        database = try Database(path: path, readOnly: readOnly)
+        if readOnly {
+            let version = try database.scalarInt("PRAGMA user_version") ?? 0
+            guard version == Schema.currentVersion else {
+                throw DatabaseError(code: 0, message: "\(path) is not a Doorstep database of schema version \(Schema.currentVersion) (found \(version)); run `doorstep import` first")
+            }
+        } else {
+            try Schema.migrate(database)
+        }
+    }
+
+    public var schemaVersion: Int { Schema.currentVersion }
+
+    // MARK: Import
+
+    /// Runs `body` in one write transaction with a writer for `layer`; nothing is stored if it throws.
+    func importing<T>(_ layer: Layer, replace: Bool, makeValid: Bool, _ body: (LayerWriter) throws -> T) throws -> T {
+        try database.transaction {
+            if replace { try database.execute("DELETE FROM \(layer.rawValue)") }
+            let writer = try LayerWriter(db: database, layer: layer, makeValid: makeValid)
+            let result = try body(writer)
+            if layer == .compounds {
+                try database.execute("""
+                    UPDATE compounds SET ref_lon = ST_X(ST_PointOnSurface(geom)), ref_lat = ST_Y(ST_PointOnSurface(geom))
+                    WHERE ref_lon IS NULL
+                    """)
+            }
+            try bumpGeneration()
+            return result
+        }
+    }
+
+    func logImport(layer: Layer, file: String, features: Int, crs: InputCRS, replaced: Bool, repaired: Int) throws {
+        try database.cached("""
+            INSERT INTO import_log(layer, file, features, crs, replaced, repaired, at)
+            VALUES(?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+            """).run([.text(layer.rawValue), .text(file), .int(Int64(features)), .text(crs.description),
+                      .int(replaced ? 1 : 0), .int(Int64(repaired))])
+    }
+
+    private func bumpGeneration() throws {
+        try database.execute("""
+            INSERT INTO doorstep_meta(key, value) VALUES('generation', '1')
+            ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
+            """)
+    }
+
+    /// Increases with every committed import; readers compare it to know when to reload.
+    public func generation() throws -> Int {
+        Int(try database.scalarText("SELECT value FROM doorstep_meta WHERE key = 'generation'").flatMap { Int($0) } ?? 0)
+    }
+
+    /// Number of features in a layer.
+    public func count(_ layer: Layer) throws -> Int {
+        Int(try database.scalarInt("SELECT count(*) FROM \(layer.rawValue)") ?? 0)
+    }
+
+    // MARK: Reading
+
+    /// Every station, for building the in-memory nearest index.
+    public func stations() throws -> [Station] {
+        var out = [Station]()
+        out.reserveCapacity(try count(.stations))
+        try database.read {
+            try database.prepare("""
+                SELECT id, name, kind, services, address, phone, hours, radius_m, capacity, ST_X(geom), ST_Y(geom)
+                FROM stations ORDER BY fid
+                """).forEach { row in
+                out.append(Station(
+                    id: row.text(0), name: row.text(1), kind: row.optionalText(2),
+                    services: Store.decodeList(row.optionalText(3)), address: row.optionalText(4),
+                    phone: row.optionalText(5), hours: row.optionalText(6).flatMap { try? OpeningHours(parsing: $0) },
+                    radiusMetres: row.optionalDouble(7), capacity: row.optionalInt(8).map(Int.init),
+                    location: Coordinate(lon: row.double(9), lat: row.double(10))))
+            }
+        }
+        return out
+    }
+
+    static func decodeList(_ text: String?) -> [String] {
+        guard let text, case .array(let items)? = try? JSONValue.parse(text) else { return [] }
+        return items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+    }
+
+    /// Layers with counts and extents, the metric zone, schema version and file size.
+    public func info() throws -> StoreInfo {
+        try database.read {
+            var layers = [StoreInfo.LayerInfo]()
+            for layer in Layer.allCases {
+                let s = try database.cached("""
+                    SELECT count(*), min(MbrMinX(geom)), min(MbrMinY(geom)), max(MbrMaxX(geom)), max(MbrMaxY(geom))
+                    FROM \(layer.rawValue)
+                    """)
+                try s.bind([])
+                try s.step()
+                let n = Int(s.int(0))
+                let box = n == 0 ? nil : BoundingBox(west: s.double(1), south: s.double(2), east: s.double(3), north: s.double(4))
+                s.reset()
+                layers.append(.init(layer: layer, count: n, bbox: box))
+            }
+            let pointLayers = layers.filter { $0.layer == .stations || $0.layer == .compounds }.compactMap(\.bbox)
+            let extent = pointLayers.dropFirst().reduce(pointLayers.first) { box, next in box?.union(next) }
+            let zone = extent.map { MetricZone(center: $0.center) }
+            var imports = [StoreInfo.ImportEntry]()
+            try database.cached("SELECT layer, file, features, crs, replaced, repaired, at FROM import_log ORDER BY seq DESC LIMIT 10")
+                .forEach { row in
+                    imports.append(.init(layer: row.text(0), file: row.text(1), features: Int(row.int(2)), crs: row.text(3),
+                                         replaced: row.int(4) == 1, repaired: Int(row.int(5)), at: row.text(6)))
+                }
+            let size = (try? FileManager.default.attributesOfItem(atPath: database.path)[.size] as? Int) ?? nil
+            let unknownHouseholds = Int(try database.scalarInt("SELECT count(*) FROM compounds WHERE households IS NULL") ?? 0)
+            return StoreInfo(path: database.path, schemaVersion: Schema.currentVersion, fileSize: size ?? 0,
+                             layers: layers, metricZone: zone, recentImports: imports,
+                             compoundsWithoutHouseholds: unknownHouseholds)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension Store: Sendable {}
+
+/// A longitude/latitude rectangle.
+public struct BoundingBox: Hashable, Sendable, Codable {
+    public var west, south, east, north: Double
+
+    public init(west: Double, south: Double, east: Double, north: Double) {
+        self.west = west
+        self.south = south
+        self.east = east
+        self.north = north
+    }
+
+    public var center: Coordinate { Coordinate(lon: (west + east) / 2, lat: (south + north) / 2) }
+
+    public func union(_ o: BoundingBox) -> BoundingBox {
+        BoundingBox(west: min(west, o.west), south: min(south, o.south), east: max(east, o.east), north: max(north, o.north))
+    }
+}
+
+/// What `doorstep info` shows.
+public struct StoreInfo: Sendable {
+    public struct LayerInfo: Sendable {
+        public let layer: Layer
+        public let count: Int
+        public let bbox: BoundingBox?
+    }
+    public struct ImportEntry: Sendable {
+        public let layer: String
+        public let file: String
+        public let features: Int
+        public let crs: String
+        public let replaced: Bool
+        public let repaired: Int
+        public let at: String
+    }
+    public let path: String
+    public let schemaVersion: Int
+    public let fileSize: Int
+    public let layers: [LayerInfo]
+    public let metricZone: MetricZone?
+    public let recentImports: [ImportEntry]
+    public let compoundsWithoutHouseholds: Int
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import DoorstepGeo
+import Foundation
+
+@main
+struct Doorstep: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doorstep",
+        abstract: "家门口 Doorstep: a community service station within walking reach of every home.",
+        subcommands: [Import.self, Info.self, Nearest.self]
+    )
+}
+
+/// Options every subcommand that reads or writes a database takes.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "The SpatiaLite database file.")
+    var db: String = "doorstep.sqlite"
+
+    func open(readOnly: Bool = false) throws -> Store {
+        if readOnly, !FileManager.default.fileExists(atPath: db) {
+            throw CLIError("\(db): no such database; create it with `doorstep import LAYER FILE --db \(db)`")
+        }
+        return try Store(path: db, readOnly: readOnly)
+    }
+}
+
+/// An error shown to the user as one clear message.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Output formats of listings.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv, geojson
+}
+
+extension InputCRS: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
+/// Writes to standard error (progress and notes stay out of piped output).
+func note(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import DoorstepGeo
+import Foundation
+
+extension Doorstep {
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load a layer from a GeoJSON or CSV file (all features or none).",
+            discussion: """
+            Layers: stations, compounds, entrances, grids, ways. CSV is for point layers (stations, compounds,
+            entrances) with lon/lat (经度/纬度) columns; UTF-8 or GBK/GB18030 is detected.
+            Re-importing a layer updates features by id; --replace replaces the whole layer.
+            Example: doorstep import stations geodata/nanjing-xinjiekou/stations.geojson --db city.sqlite
+            """
+        )
+
+        @Argument(help: "stations | compounds | entrances | grids | ways")
+        var layer: String
+
+        @Argument(help: "A GeoJSON (.geojson, .json) or CSV (.csv) file.")
+        var file: String
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "CRS of the coordinates: EPSG:n (e.g. EPSG:4490, EPSG:4548), gcj02, bd09. Default: the file's crs member, else WGS84.")
+        var crs: InputCRS?
+
+        @Option(help: "CSV text encoding: utf-8 or gbk (gb18030). Default: detected.")
+        var encoding: String?
+
+        @Flag(help: "Replace the whole layer instead of updating by id.")
+        var replace = false
+
+        @Flag(help: "Repair invalid polygons with ST_MakeValid and close unclosed rings (each repair is reported).")
+        var makeValid = false
+
+        func validate() throws {
+            guard Layer(rawValue: layer) != nil else {
+                throw ValidationError("unknown layer \"\(layer)\"; layers are \(Layer.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if let encoding, TextEncodingChoice(name: encoding) == nil {
+                throw ValidationError("unknown encoding \"\(encoding)\"; use utf-8 or gbk")
+            }
+        }
+
+        func run() async throws {
+            let store = try database.open()
+            let options = ImportOptions(
+                layer: Layer(rawValue: layer)!, file: URL(fileURLWithPath: file), crs: crs,
+                encoding: encoding.flatMap { TextEncodingChoice(name: $0) }, replace: replace, makeValid: makeValid)
+            let summary = try Importer.run(options, into: store)
+            for repair in summary.repairs { note("\(summary.file): \(repair)") }
+            var line = "\(summary.layer.rawValue): \(summary.features) features from \(summary.file) (\(summary.format)"
+            if let encoding = summary.encoding { line += ", \(encoding)" }
+            line += ", \(summary.crs))"
+            if summary.updated > 0 { line += ", \(summary.updated) updated" }
+            if !summary.repairs.isEmpty { line += ", \(summary.repairs.count) repaired" }
+            line += "; the layer now holds \(summary.layerCount)"
+            print(line)
+        }
+    }
+}

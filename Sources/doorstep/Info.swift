@@ -1,0 +1,64 @@
+import ArgumentParser
+import DoorstepGeo
+import Foundation
+
+extension Doorstep {
+    struct Info: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the layers, their counts and extents, the metric zone and the schema of a database.",
+            discussion: "Example: doorstep info --db city.sqlite"
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "table or json")
+        var format: OutputFormat = .table
+
+        func run() async throws {
+            let info = try database.open(readOnly: true).info()
+            switch format {
+            case .json, .geojson:
+                var layers = [(String, JSONValue)]()
+                for l in info.layers {
+                    var members: [(String, JSONValue)] = [("count", .number(Double(l.count)))]
+                    if let b = l.bbox { members.append(("bbox", .array([b.west, b.south, b.east, b.north].map { .number($0) }))) }
+                    layers.append((l.layer.rawValue, .object(members)))
+                }
+                let doc = JSONValue.object([
+                    ("path", .string(info.path)), ("schema_version", .number(Double(info.schemaVersion))),
+                    ("file_size", .number(Double(info.fileSize))), ("layers", .object(layers)),
+                    ("metric_zone", info.metricZone.map { .string($0.description) } ?? .null),
+                    ("compounds_without_households", .number(Double(info.compoundsWithoutHouseholds))),
+                ])
+                print(doc.jsonText)
+            case .table, .csv:
+                print("database     \(info.path)")
+                print("schema       version \(info.schemaVersion)")
+                print("file size    \(ByteCountFormatter.string(fromByteCount: Int64(info.fileSize), countStyle: .file))")
+                print("metric zone  \(info.metricZone.map { "\($0) (CGCS2000 / UTM plane used for metres)" } ?? "none yet (no stations or compounds)")")
+                print("")
+                print("layer        features   bbox (west, south, east, north)")
+                for l in info.layers {
+                    let box = l.bbox.map { String(format: "%.6f, %.6f, %.6f, %.6f", $0.west, $0.south, $0.east, $0.north) } ?? "—"
+                    print(l.layer.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0) + " "
+                          + String(l.count).leftPadded(8) + "   " + box)
+                }
+                if info.compoundsWithoutHouseholds > 0 {
+                    print("\n\(info.compoundsWithoutHouseholds) compounds have no household count (flagged as unknown in coverage).")
+                }
+                if !info.recentImports.isEmpty {
+                    print("\nrecent imports")
+                    for i in info.recentImports {
+                        print("  \(i.at)  \(i.layer)  \(i.features) features  \(i.crs)\(i.replaced ? "  replaced" : "")\(i.repaired > 0 ? "  \(i.repaired) repaired" : "")  \(i.file)")
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

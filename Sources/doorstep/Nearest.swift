@@ -1,0 +1,94 @@
+import ArgumentParser
+import DoorstepGeo
+import Foundation
+
+extension Doorstep {
+    struct Nearest: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The nearest stations to a point, by geodesic distance, with bearing, filters and opening hours.",
+            discussion: """
+            Example: doorstep nearest --lon 118.7800 --lat 32.0450 -k 3 --service water --open-at "2026-11-23 09:30"
+            A point read off a phone map: --crs gcj02 (Amap, Tencent, WeChat) or --crs bd09 (Baidu).
+            """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        @Option(help: "Longitude (or easting with a projected --crs).")
+        var lon: Double
+
+        @Option(help: "Latitude (or northing with a projected --crs).")
+        var lat: Double
+
+        @Option(help: "CRS of --lon/--lat: wgs84 (default), gcj02, bd09 or EPSG:n.")
+        var crs: InputCRS = .wgs84
+
+        @Option(name: .short, help: "How many stations (1…1000).")
+        var k: Int = 5
+
+        @Option(help: "Station kind (center, station, post, or the Chinese names); repeat for any of several.")
+        var kind: [String] = []
+
+        @Option(help: "A service the station must offer (rest, water, charging, meal, …); repeat: all of them.")
+        var service: [String] = []
+
+        @Option(help: "Only stations open at this local time: \"2026-11-23 09:30\" or \"Mo 09:30\".")
+        var openAt: String?
+
+        @Flag(help: "Only stations open now.")
+        var openNow = false
+
+        @Option(help: "Time zone of --open-now (IANA name).")
+        var tz: String = "Asia/Shanghai"
+
+        @Option(help: "table, json or geojson")
+        var format: OutputFormat = .table
+
+        func validate() throws {
+            guard (1...1000).contains(k) else { throw ValidationError("-k must be between 1 and 1000") }
+            guard lon.isFinite, lat.isFinite else { throw ValidationError("--lon and --lat must be finite numbers") }
+            if openAt != nil && openNow { throw ValidationError("give --open-at or --open-now, not both") }
+            if let openAt, WeekTime(parsing: openAt) == nil {
+                throw ValidationError("--open-at \"\(openAt)\" is not a time like \"2026-11-23 09:30\" or \"Mo 09:30\"")
+            }
+            if TimeZone(identifier: tz) == nil { throw ValidationError("unknown time zone \"\(tz)\"") }
+            if format == .csv { throw ValidationError("nearest writes table, json or geojson") }
+        }
+
+        func run() async throws {
+            let transformer = try CoordinateTransformer(from: crs)
+            guard let point = transformer.toWGS84(Coordinate(lon: lon, lat: lat)),
+                  (-180...180).contains(point.lon), (-90...90).contains(point.lat) else {
+                throw CLIError("(\(lon), \(lat)) is not a valid position in \(crs)")
+            }
+            let store = try database.open(readOnly: true)
+            let index = NearestIndex(stations: try store.stations())
+            let openTime = openNow ? WeekTime.now(in: TimeZone(identifier: tz)!) : openAt.flatMap { WeekTime(parsing: $0) }
+            let filter = StationFilter(kinds: Set(kind), services: Set(service), openAt: openTime)
+            let found = index.nearest(to: point, k: k, filter: filter)
+            switch format {
+            case .json:
+                print(JSONValue.array(found.map { n in
+                    .object(n.properties(openAt: openTime) + [("lon", .number(n.station.location.lon)), ("lat", .number(n.station.location.lat))])
+                }).jsonText)
+            case .geojson:
+                print(JSONValue.featureCollection(found.map { .pointFeature($0.station.location, properties: $0.properties(openAt: openTime)) }).jsonText)
+            case .table, .csv:
+                if found.isEmpty {
+                    print("No station qualifies (\(index.stations.count) stations in \(database.db)).")
+                    return
+                }
+                print("#  distance  direction  id          name")
+                for (i, n) in found.enumerated() {
+                    let distance = String(format: "%6.0f m", n.distance)
+                    let dir = String(format: "%3.0f° %@", n.bearing, Geodesic.compassPoint(n.bearing))
+                    var line = "\(i + 1)  \(distance)  \(dir.padding(toLength: 9, withPad: " ", startingAt: 0))  \(n.station.id.padding(toLength: 10, withPad: " ", startingAt: 0))  \(n.station.name)"
+                    if let k = n.station.kind { line += "  [\(k)]" }
+                    if let h = n.station.hours { line += "  \(h.text)" }
+                    print(line)
+                }
+                if let openTime { print("(open at \(openTime))") }
+            }
+        }
+    }
+}
