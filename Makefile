@@ -1,0 +1,49 @@
+# Doorstep — make run (build, load the sample city, show it) and make test are the whole set-up.
+SWIFT     ?= swift
+SAMPLE    := geodata/nanjing-xinjiekou
+RUN_DB    ?= out/nanjing.sqlite
+DOORSTEP  := .build/debug/doorstep
+# Debian packages the build, the tests and the benchmarks need (SPATIALITE-NOTES.md).
+APT_PACKAGES := libspatialite-dev libsqlite3-dev libproj-dev libgeos-dev libsqlite3-mod-spatialite proj-data \
+                gdal-bin pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps build run test bench sample clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build --product doorstep
+
+# Build, load the sample city into an embedded SpatiaLite file, and show what is in it and a nearest-station answer.
+run: build
+	@mkdir -p out && rm -f $(RUN_DB) $(RUN_DB)-wal $(RUN_DB)-shm
+	$(DOORSTEP) import ways      $(SAMPLE)/ways.geojson      --db $(RUN_DB)
+	$(DOORSTEP) import grids     $(SAMPLE)/grids.geojson     --db $(RUN_DB)
+	$(DOORSTEP) import compounds $(SAMPLE)/compounds.geojson --db $(RUN_DB)
+	$(DOORSTEP) import entrances $(SAMPLE)/entrances.geojson --db $(RUN_DB)
+	$(DOORSTEP) import stations  $(SAMPLE)/stations.geojson  --db $(RUN_DB)
+	$(DOORSTEP) info --db $(RUN_DB)
+	@echo; echo '$$ doorstep nearest --lon 118.7790 --lat 32.0440 -k 5 --open-at "2026-11-23 09:30"'
+	$(DOORSTEP) nearest --db $(RUN_DB) --lon 118.7790 --lat 32.0440 -k 5 --open-at "2026-11-23 09:30"
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+bench: deps
+	$(SWIFT) build -c release --product doorstep-bench
+	$(SWIFT) build -c release --product doorstep
+	.build/release/doorstep-bench
+
+# Regenerate the sample city from the OpenStreetMap extracts in $(SAMPLE)/osm (deterministic).
+sample:
+	$(SWIFT) run doorstep-citygen sample --osm-dir $(SAMPLE)/osm --out $(SAMPLE)
+
+clean:
+	rm -rf .build out
