@@ -64,10 +64,11 @@ public enum Importer {
 
         func accept(_ record: FeatureRecord?, writer: LayerWriter) throws {
             guard let record else { return }
-            if let first = ids.updateValue(record.location, forKey: record.id) {
+            if let first = ids[record.id] {
                 problems.add(ImportProblem(record.location, field: "id", "duplicate id \"\(record.id)\" (first at \(first))"))
                 return
             }
+            ids[record.id] = record.location
             guard problems.isEmpty else { return } // keep checking, but stop writing once the import is lost
             switch try writer.write(record) {
             case .success(let note?): repairs.append(ImportProblem(record.location, field: "geometry", note))

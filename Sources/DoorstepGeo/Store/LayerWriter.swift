@@ -10,6 +10,10 @@ final class LayerWriter {
     private let compoundExists: Statement?
     private(set) var written = 0
 
+    /// Polygons with less area than this (square degrees, about 0.01 m²) are degenerate: a ring whose positions are
+    /// collinear has a rounding-error area of about 1e-16 and passes GEOS's ST_IsValid.
+    static let minimumArea = 1e-12
+
     init(db: Database, layer: Layer, makeValid: Bool) throws {
         self.db = db
         self.layer = layer
@@ -51,13 +55,13 @@ final class LayerWriter {
             let reason = validity.optionalText(1) ?? "invalid"
             let area = validity.double(2)
             validity.reset()
-            if !valid || area <= 0 {
-                let what = area <= 0 && valid ? "degenerate polygon (zero area)" : reason
+            if !valid || area < LayerWriter.minimumArea {
+                let what = valid ? "degenerate polygon (zero area)" : reason
                 guard makeValid else {
                     return .failure(problem(record, "invalid polygon: \(what) (use --make-valid to repair)"))
                 }
                 try repair.bind([.blob(wkb)])
-                guard try repair.step(), !repair.isNull(0), repair.double(1) > 0 else {
+                guard try repair.step(), !repair.isNull(0), repair.double(1) >= LayerWriter.minimumArea else {
                     repair.reset()
                     return .failure(problem(record, "invalid polygon: \(what); ST_MakeValid leaves no area to keep"))
                 }

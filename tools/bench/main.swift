@@ -1,0 +1,130 @@
+import CityGen
+import DoorstepGeo
+import Foundation
+
+// doorstep-bench (`make bench`): import throughput, nearest-station latency, peak memory, and the size of the work.
+// Imports run in a child process each (this binary with `import-one`) so each peak RSS is that import's alone.
+// Run the release build; the machine is shared, so read the numbers as indications, not guarantees.
+
+func peakRSSMegabytes() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "0") ?? 0
+        return kb / 1024
+    }
+    return 0
+}
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
+
+func fileMB(_ url: URL) -> Double {
+    Double((try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0) / 1_048_576
+}
+
+let arguments = CommandLine.arguments
+if arguments.count == 5, arguments[1] == "import-one" {
+    // Child: import one file into one database and report time and peak RSS.
+    let store = try Store(path: arguments[4])
+    let start = now()
+    let summary = try Importer.run(ImportOptions(layer: Layer(rawValue: arguments[2])!, file: URL(fileURLWithPath: arguments[3])), into: store)
+    let seconds = now() - start
+    print("\(summary.features) \(seconds) \(peakRSSMegabytes())")
+    exit(0)
+}
+
+let work = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-bench-\(getpid())")
+try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: work) }
+
+/// Runs an import in a child process: (features, seconds, peak RSS MB).
+func importInChild(_ layer: String, _ file: URL, _ db: URL) throws -> (Int, Double, Double) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).absoluteURL
+    process.arguments = ["import-one", layer, file.path, db.path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    let parts = output.split(whereSeparator: \.isWhitespace)
+    guard process.terminationStatus == 0, parts.count == 3 else { fatalError("import-one failed: \(output)") }
+    return (Int(parts[0])!, Double(parts[1])!, Double(parts[2])!)
+}
+
+print("doorstep-bench — \(ProcessInfo.processInfo.activeProcessorCount) cores, release build")
+print("")
+
+// MARK: Import throughput
+
+print("== import (GeoJSON, one transaction, child process per import)")
+print(String(format: "%-34@ %10@ %9@ %12@ %10@", "input" as NSString, "features" as NSString, "seconds" as NSString, "features/s" as NSString, "peak RSS" as NSString))
+let importCity = SyntheticCity(stations: 100_000, compounds: 50_000, waysGrid: 10, seed: 3)
+let importDir = work.appendingPathComponent("import")
+try importCity.write(to: importDir)
+for (layer, label) in [("stations", "100k points (stations)"), ("compounds", "50k compounds (polygons + 10% points)")] {
+    let file = importDir.appendingPathComponent("\(layer).geojson")
+    let (n, s, rss) = try importInChild(layer, file, work.appendingPathComponent("import-\(layer).sqlite"))
+    print(String(format: "%-34@ %10d %9.2f %12.0f %8.0f MB", "\(label), \(String(format: "%.0f", fileMB(file))) MB" as NSString, n, s, Double(n) / s, rss))
+}
+// Memory against file size: the same kind of file at about 10 MB and about 50 MB.
+for count in [30_000, 150_000] {
+    let dir = work.appendingPathComponent("size-\(count)")
+    try SyntheticCity(stations: count, compounds: 0, waysGrid: 2, seed: 5).write(to: dir)
+    let file = dir.appendingPathComponent("stations.geojson")
+    let (n, s, rss) = try importInChild("stations", file, work.appendingPathComponent("size-\(count).sqlite"))
+    print(String(format: "%-34@ %10d %9.2f %12.0f %8.0f MB", "stations file of \(String(format: "%.0f", fileMB(file))) MB" as NSString, n, s, Double(n) / s, rss))
+}
+print("targets: ≥ 50,000 points/s, ≥ 10,000 polygons/s; peak RSS grows by the mapped file, not by a parsed tree")
+print("")
+
+// MARK: Nearest
+
+print("== nearest, k = 5, in process: in-memory index vs SpatiaLite R*Tree + ST_Distance(a, b, 1)")
+print(String(format: "%8@ %10@ %10@ %10@ %11@ %11@ %8@ %9@", "stations" as NSString, "build ms" as NSString, "index p50" as NSString, "index p99" as NSString, "SQL p50" as NSString, "SQL p99" as NSString, "ratio" as NSString, "agree" as NSString))
+for size in [1_000, 10_000, 100_000] {
+    let city = SyntheticCity(stations: size, compounds: 0, waysGrid: 2, seed: 11)
+    let dir = work.appendingPathComponent("nearest-\(size)")
+    try city.write(to: dir)
+    let store = try Store(path: work.appendingPathComponent("nearest-\(size).sqlite").path)
+    _ = try Importer.run(ImportOptions(layer: .stations, file: dir.appendingPathComponent("stations.geojson")), into: store)
+    let stations = try store.stations()
+    let buildStart = now()
+    let index = NearestIndex(stations: stations)
+    let buildMs = (now() - buildStart) * 1000
+    let (sw, ne) = city.extent
+    var rng = SplitMix64(seed: 42)
+    let queries = (0..<20_000).map { _ in
+        Coordinate(lon: sw.lon + Double.random(in: 0..<1, using: &rng) * (ne.lon - sw.lon),
+                   lat: sw.lat + Double.random(in: 0..<1, using: &rng) * (ne.lat - sw.lat))
+    }
+    var indexTimes = [Double]()
+    indexTimes.reserveCapacity(queries.count)
+    var sink = 0.0
+    for q in queries {
+        let t = now()
+        let r = index.nearest(to: q, k: 5)
+        indexTimes.append(now() - t)
+        sink += r.last?.distance ?? 0
+    }
+    var sqlTimes = [Double]()
+    var agree = 0
+    for q in queries.prefix(500) {
+        let t = now()
+        let r = try store.nearestBySQL(to: q, k: 5)
+        sqlTimes.append(now() - t)
+        if r.map(\.id) == index.nearest(to: q, k: 5).map(\.station.id) { agree += 1 }
+    }
+    indexTimes.sort()
+    sqlTimes.sort()
+    let ip50 = percentile(indexTimes, 0.5) * 1e6, ip99 = percentile(indexTimes, 0.99) * 1e6
+    let sp50 = percentile(sqlTimes, 0.5) * 1e6, sp99 = percentile(sqlTimes, 0.99) * 1e6
+    print(String(format: "%8d %10.1f %8.1f µs %8.1f µs %9.0f µs %9.0f µs %7.0f× %5d/500", size, buildMs, ip50, ip99, sp50, sp99, sp50 / ip50, agree))
+    if sink < 0 { print(sink) }
+}
+print("target: index p50 ≤ 20 µs at 100k stations; 'agree' counts queries where both paths return the same 5 ids")
+print("")
+print(String(format: "peak RSS of the benchmark process: %.0f MB", peakRSSMegabytes()))
