@@ -24,7 +24,7 @@ public struct WeekTime: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `2026-11-23T09:30` / `2026-11-23 09:30` (a local date and time) or `Mo 09:30` (a weekday and time).
     public init?(parsing text: String) {
-        let t = text.trimmingCharacters(in: .whitespaces)
+        let t = text.trimmed
         let days = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
         func minutes(_ s: Substring) -> Int? {
             let parts = s.split(separator: ":")

@@ -14,7 +14,7 @@ public enum InputCRS: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `wgs84`, `gcj02`, `bd09`, `EPSG:n`, `n`, OGC URNs such as `urn:ogc:def:crs:EPSG::4548` and `CRS84`.
     public init?(_ text: String) {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let t = text.trimmed.lowercased()
         switch t {
         case "wgs84", "wgs-84", "crs84", "urn:ogc:def:crs:ogc:1.3:crs84", "urn:ogc:def:crs:ogc::crs84", "epsg:4326", "4326":
             self = .wgs84

@@ -83,7 +83,7 @@ struct CSVTable {
         guard let headerRecord = try CSVTable.record(bytes, &position, &line, delimiter, fileName) else {
             throw ImportError(file: fileName, ImportProblem(.file, "the file is empty; a CSV needs a header row"))
         }
-        header = headerRecord.map { $0.trimmingCharacters(in: .whitespaces) }
+        header = headerRecord.map { $0.trimmed }
         bodyStart = position
         bodyLine = line
     }
@@ -95,7 +95,7 @@ struct CSVTable {
         while true {
             let start = line
             guard let fields = try CSVTable.record(bytes, &position, &line, delimiter, fileName) else { return }
-            if fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            if fields.count == 1 && fields[0].trimmed.isEmpty { continue }
             guard fields.count == header.count else {
                 throw ImportError(file: fileName, ImportProblem(.line(start, id: nil), "\(fields.count) fields, but the header has \(header.count)"))
             }
@@ -238,9 +238,9 @@ struct CSVColumns {
         for (i, value) in fields.enumerated() where i != lonColumn && i != latColumn {
             properties.append((targets[i] ?? header[i], .string(value)))
         }
-        let id = idColumn.map { fields[$0].trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        let id = idColumn.map { fields[$0].trimmed }.flatMap { $0.isEmpty ? nil : $0 }
         func problem(_ column: Int) -> (String, String)? {
-            let text = fields[column].trimmingCharacters(in: .whitespaces)
+            let text = fields[column].trimmed
             if text.isEmpty { return (header[column], "missing") }
             guard let v = Double(text), v.isFinite else { return (header[column], "not a finite number: \"\(text)\"") }
             return nil
@@ -248,8 +248,8 @@ struct CSVColumns {
         if let p = problem(lonColumn) ?? problem(latColumn) {
             return Row(id: id, properties: properties, geometry: .null, coordinateProblem: p)
         }
-        let x = Double(fields[lonColumn].trimmingCharacters(in: .whitespaces))!
-        let y = Double(fields[latColumn].trimmingCharacters(in: .whitespaces))!
+        let x = Double(fields[lonColumn].trimmed)!
+        let y = Double(fields[latColumn].trimmed)!
         return Row(id: id, properties: properties,
                    geometry: .object([("type", .string("Point")), ("coordinates", .array([.number(x), .number(y)]))]))
     }

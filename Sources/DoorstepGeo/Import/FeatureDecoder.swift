@@ -20,6 +20,13 @@ struct FeatureDecoder {
     let closeRings: Bool
     /// Used to make ids for layers where `id` is optional: "<stem>#<feature number>", stable across re-imports.
     let fileStem: String
+    /// Opening hours already parsed in this import: stations share a handful of schedules, and parsing was 8 % of
+    /// an import's time.
+    let parsedHours = HoursMemo()
+
+    final class HoursMemo {
+        var normalized: [String: String] = [:]
+    }
 
     /// Decodes a feature or records why not. `location` makes the feature's location once its id is known.
     func decode(
@@ -61,7 +68,15 @@ struct FeatureDecoder {
         for field in layer.fields {
             let raw = properties.first(where: { $0.0 == field.name })?.1 ?? .null
             do {
-                values.append(try Self.value(raw, as: field.type))
+                if field.type == .hours, case .string(let text) = raw, let known = parsedHours.normalized[text] {
+                    values.append(.text(known))
+                    continue
+                }
+                let value = try Self.value(raw, as: field.type)
+                if field.type == .hours, case .string(let text) = raw, case .text(let normalized) = value {
+                    parsedHours.normalized[text] = normalized
+                }
+                values.append(value)
             } catch {
                 problem(field.name, error.message, id: theID)
                 values.append(.null)
@@ -109,7 +124,7 @@ struct FeatureDecoder {
     static func idText(_ v: JSONValue?) -> String? {
         switch v {
         case .string(let s)?:
-            let t = s.trimmingCharacters(in: .whitespaces)
+            let t = s.trimmed
             return t.isEmpty ? nil : t
         case .number(let n)?:
             return n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
@@ -175,11 +190,11 @@ extension FeatureDecoder {
     /// Checks and converts one property value to its column value.
     static func value(_ raw: JSONValue, as type: Layer.FieldType) throws(ValueProblem) -> SQLValue {
         if raw == .null { return .null }
-        if case .string(let s) = raw, s.trimmingCharacters(in: .whitespaces).isEmpty { return .null }
+        if case .string(let s) = raw, s.trimmed.isEmpty { return .null }
         switch type {
         case .text:
             switch raw {
-            case .string(let s): return .text(s.trimmingCharacters(in: .whitespaces))
+            case .string(let s): return .text(s.trimmed)
             case .number, .bool: return .text(raw.jsonText)
             default: throw ValueProblem("expected text, found \(raw.typeName)")
             }
@@ -229,7 +244,7 @@ extension FeatureDecoder {
         switch raw {
         case .number(let n): return n
         case .string(let s):
-            let t = s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: "")
+            let t = s.trimmed.replacingOccurrences(of: ",", with: "")
             guard let n = Double(t), n.isFinite, t.allSatisfy({ "0123456789.-+eE".contains($0) }) else {
                 throw ValueProblem("not a number: \"\(s)\"")
             }
@@ -251,7 +266,7 @@ public enum StationKind {
     public static let post = "post"
 
     public static func normalize(_ text: String) -> String {
-        let t = text.trimmingCharacters(in: .whitespaces)
+        let t = text.trimmed
         switch t.lowercased() {
         case "center", "centre", "党群服务中心", "社区党群服务中心", "街道党群服务中心": return center
         case "station", "党群服务站", "社区党群服务站": return station
@@ -274,7 +289,7 @@ public enum Services {
         var seen = Set<String>()
         var out = [String]()
         for item in items {
-            let t = item.trimmingCharacters(in: .whitespaces)
+            let t = item.trimmed
             guard !t.isEmpty else { continue }
             let key = chinese[t] ?? t.lowercased()
             if seen.insert(key).inserted { out.append(key) }

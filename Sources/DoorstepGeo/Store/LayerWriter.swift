@@ -5,6 +5,7 @@ final class LayerWriter {
     let layer: Layer
     let makeValid: Bool
     private let insert: Statement
+    private let indexRow: Statement
     private let validity: Statement
     private let repair: Statement
     private let compoundExists: Statement?
@@ -34,8 +35,12 @@ final class LayerWriter {
             INSERT INTO \(layer.rawValue)(\(columns.joined(separator: ", ")), geom)
             VALUES(\(Array(repeating: "?", count: columns.count).joined(separator: ", ")), \(geometry))
             ON CONFLICT(id) DO UPDATE SET \(updates.joined(separator: ", "))
+            RETURNING fid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom)
             """
         insert = try db.prepare(sql)
+        // SpatiaLite's own index trigger prepares SQL for every row (RTreeAlign); Store.importing suspends the
+        // triggers and the writer keeps the R*Tree itself.
+        indexRow = try db.prepare("INSERT OR REPLACE INTO idx_\(layer.rawValue)_geom(pkid, xmin, xmax, ymin, ymax) VALUES(?, ?, ?, ?, ?)")
         validity = try db.prepare("SELECT ST_IsValid(g), ST_IsValidReason(g), ST_Area(g) FROM (SELECT GeomFromWKB(?, 4326) AS g)")
         repair = try db.prepare("""
             SELECT AsBinary(m), ST_Area(m) FROM (SELECT CastToMultiPolygon(ST_CollectionExtract(ST_MakeValid(GeomFromWKB(?, 4326)), 3)) AS m)
@@ -84,7 +89,12 @@ final class LayerWriter {
         values += record.values
         values.append(record.extraProperties.map(SQLValue.text) ?? .null)
         values.append(.blob(wkb))
-        try insert.run(values)
+        try insert.bind(values)
+        guard try insert.step() else { throw DatabaseError(code: 0, message: "insert returned no row", sql: insert.sql) }
+        let box: [SQLValue] = [.int(insert.int(0)), .double(insert.double(1)), .double(insert.double(2)),
+                               .double(insert.double(3)), .double(insert.double(4))]
+        insert.reset()
+        try indexRow.run(box)
         written += 1
         return .success(note)
     }

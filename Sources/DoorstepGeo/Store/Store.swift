@@ -25,10 +25,27 @@ public final class Store {
 
     /// Runs `body` in one write transaction with a writer for `layer`; nothing is stored if it throws.
     func importing<T>(_ layer: Layer, replace: Bool, makeValid: Bool, _ body: (LayerWriter) throws -> T) throws -> T {
-        try database.transaction {
-            if replace { try database.execute("DELETE FROM \(layer.rawValue)") }
+        // A big transaction spills pages to the WAL twice when the page cache (2 MB by default) is small: 64 MB.
+        try database.execute("PRAGMA cache_size = -65536")
+        return try database.transaction {
+            let table = layer.rawValue
+            // SpatiaLite's triggers prepare SQL again for every row (RTreeAlign) and scan the metadata; the writer keeps
+            // the R*Tree itself. They are dropped and recreated inside the transaction, so a failed import restores
+            // them with everything else.
+            var triggers = [(name: String, sql: String)]()
+            try database.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
+                .forEach([.text(table)]) { triggers.append(($0.text(0), $0.text(1))) }
+            for trigger in triggers { try database.execute("DROP TRIGGER \"\(trigger.name)\"") }
+            if replace {
+                try database.execute("DELETE FROM \(table); DELETE FROM idx_\(table)_geom")
+            }
             let writer = try LayerWriter(db: database, layer: layer, makeValid: makeValid)
             let result = try body(writer)
+            for trigger in triggers { try database.execute(trigger.sql) }
+            try database.execute("""
+                UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                WHERE f_table_name = '\(table)'
+                """)
             if layer == .compounds {
                 try database.execute("""
                     UPDATE compounds SET ref_lon = ST_X(ST_PointOnSurface(geom)), ref_lat = ST_Y(ST_PointOnSurface(geom))
