@@ -20,6 +20,20 @@ struct FeatureDecoder {
     let closeRings: Bool
     /// Used to make ids for layers where `id` is optional: "<stem>#<feature number>", stable across re-imports.
     let fileStem: String
+    /// The layer's contract, computed once rather than per feature.
+    private let fields: [Layer.Field]
+    private let contractNames: Set<String>
+    private let geometryTypes: Set<String>
+
+    init(layer: Layer, transformer: CoordinateTransformer, closeRings: Bool, fileStem: String) {
+        self.layer = layer
+        self.transformer = transformer
+        self.closeRings = closeRings
+        self.fileStem = fileStem
+        fields = layer.fields
+        contractNames = Set(fields.map(\.name) + ["id"])
+        geometryTypes = layer.geometryTypes
+    }
     /// Opening hours already parsed in this import: stations share a handful of schedules, and parsing was 8 % of
     /// an import's time.
     let parsedHours = HoursMemo()
@@ -64,8 +78,8 @@ struct FeatureDecoder {
         let theID = id!
 
         var values = [SQLValue]()
-        values.reserveCapacity(layer.fields.count)
-        for field in layer.fields {
+        values.reserveCapacity(fields.count)
+        for field in fields {
             let raw = properties.first(where: { $0.0 == field.name })?.1 ?? .null
             do {
                 if field.type == .hours, case .string(let text) = raw, let known = parsedHours.normalized[text] {
@@ -89,12 +103,11 @@ struct FeatureDecoder {
             problem("compound_id", "missing (an entrance belongs to a compound)", id: theID)
         }
 
-        let known = Set(layer.fields.map(\.name) + ["id"])
-        let extras = properties.filter { !known.contains($0.0) }
+        let extras = properties.filter { !contractNames.contains($0.0) }
         let extraText = extras.isEmpty ? nil : JSONValue.object(extras).jsonText
 
         guard let geometry, geometry != .null else {
-            problem("geometry", "missing (a \(layer.rawValue) feature needs a \(layer.geometryTypes.sorted().joined(separator: " or ")))", id: theID)
+            problem("geometry", "missing (a \(layer.rawValue) feature needs a \(geometryTypes.sorted().joined(separator: " or ")))", id: theID)
             return nil
         }
         var repairedNotes = [String]()
@@ -105,8 +118,8 @@ struct FeatureDecoder {
             problem("geometry", error.message, id: theID)
             return nil
         }
-        guard layer.geometryTypes.contains(decoded.typeName) else {
-            problem("geometry", "\(decoded.typeName) is not allowed in \(layer.rawValue) (takes \(layer.geometryTypes.sorted().joined(separator: ", ")))", id: theID)
+        guard geometryTypes.contains(decoded.typeName) else {
+            problem("geometry", "\(decoded.typeName) is not allowed in \(layer.rawValue) (takes \(geometryTypes.sorted().joined(separator: ", ")))", id: theID)
             return nil
         }
         let wgs84: Geometry

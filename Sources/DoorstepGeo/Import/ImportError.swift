@@ -65,7 +65,7 @@ public struct ImportError: Error, CustomStringConvertible, Sendable {
 struct ProblemLog {
     static let limit = 20
     private(set) var problems: [ImportProblem] = []
-    private(set) var more = 0
+    var more = 0
 
     var isEmpty: Bool { problems.isEmpty }
 

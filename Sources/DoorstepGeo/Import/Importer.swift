@@ -55,96 +55,119 @@ public enum Importer {
         }
         let stem = url.deletingPathExtension().lastPathComponent
         let before = try store.count(options.layer)
+        // Reading and checking run on a thread of their own while this one writes: the two halves cost about the same.
+        let reading = ReadingState(crs: options.crs ?? .wgs84)
+        let channel = RecordChannel()
+        let reader = Thread {
+            do {
+                try readFeatures(options, fileName: fileName, stem: stem, csv: isCSV, state: reading) { channel.push($0) }
+                channel.close(nil)
+            } catch {
+                channel.close(error)
+            }
+        }
+        reader.stackSize = 8 << 20
+        reader.start()
+        defer { channel.cancel() }
+
         var problems = ProblemLog()
         var repairs = [ImportProblem]()
         var ids = [String: InputLocation]()
-        var crsUsed = options.crs ?? .wgs84
-        var encodingUsed: String?
         var features = 0
-
-        func accept(_ record: FeatureRecord?, writer: LayerWriter) throws {
-            guard let record else { return }
-            if let first = ids[record.id] {
-                problems.add(ImportProblem(record.location, field: "id", "duplicate id \"\(record.id)\" (first at \(first))"))
-                return
-            }
-            ids[record.id] = record.location
-            guard problems.isEmpty else { return } // keep checking, but stop writing once the import is lost
-            switch try writer.write(record) {
-            case .success(let note?): repairs.append(ImportProblem(record.location, field: "geometry", note))
-            case .success(nil): break
-            case .failure(let p): problems.add(p)
-            }
-        }
-
-        var format = ""
         do {
             try store.importing(options.layer, replace: options.replace, makeValid: options.makeValid) { writer in
-                if isCSV {
-                    format = "CSV"
-                    let table = try CSVTable(url: url, encoding: options.encoding)
-                    encodingUsed = table.encoding
-                    let decoder = FeatureDecoder(layer: options.layer, transformer: try transformer(crsUsed, fileName),
-                                                 closeRings: false, fileStem: stem)
-                    let mapping = try CSVColumns(header: table.header, layer: options.layer, fileName: fileName)
-                    try table.forEachRow { line, fields in
-                        features += 1
-                        let row = mapping.feature(fields)
-                        if let (field, message) = row.coordinateProblem {
-                            problems.add(ImportProblem(.line(line, id: row.id), field: field, message))
-                            return
+                while let batch = try channel.next() {
+                    for record in batch {
+                        if let first = ids[record.id] {
+                            problems.add(ImportProblem(record.location, field: "id", "duplicate id \"\(record.id)\" (first at \(first))"))
+                            continue
                         }
-                        let (properties, geometry) = (row.properties, row.geometry)
-                        let record = decoder.decode(
-                            number: line, featureID: nil, properties: properties, geometry: geometry,
-                            location: { .line(line, id: $0) }, problems: &problems, repairs: &repairs)
-                        try accept(record, writer: writer)
+                        ids[record.id] = record.location
+                        guard problems.isEmpty else { continue } // keep checking, but stop writing once the import is lost
+                        switch try writer.write(record) {
+                        case .success(let note?): repairs.append(ImportProblem(record.location, field: "geometry", note))
+                        case .success(nil): break
+                        case .failure(let p): problems.add(p)
+                        }
                     }
-                } else {
-                    format = "GeoJSON"
-                    let reader = try GeoJSONReader(url: url)
-                    var decoder: FeatureDecoder?
-                    try reader.read(outline: { outline in
-                        if options.crs == nil, let member = outline.crs {
-                            switch GeoJSONReader.legacyCRS(member) {
-                            case .success(let crs): crsUsed = crs
-                            case .failure(let p): throw ImportError(file: fileName, p)
-                            }
-                        }
-                        decoder = FeatureDecoder(layer: options.layer, transformer: try transformer(crsUsed, fileName),
-                                                 closeRings: options.makeValid, fileStem: stem)
-                    }, feature: { index, value in
-                        features += 1
-                        guard case .object = value, value["type"] == .string("Feature") else {
-                            problems.add(ImportProblem(.feature(index: index, id: nil), "expected a Feature object, found \(value["type"].map { $0.jsonText } ?? value.typeName)"))
-                            return
-                        }
-                        var properties: [(String, JSONValue)] = []
-                        switch value["properties"] {
-                        case .object(let members)?: properties = members
-                        case .null?, nil: break
-                        case let other?:
-                            problems.add(ImportProblem(.feature(index: index, id: nil), field: "properties", "must be an object, found \(other.typeName)"))
-                            return
-                        }
-                        let record = decoder!.decode(
-                            number: index, featureID: value["id"], properties: properties, geometry: value["geometry"],
-                            location: { .feature(index: index, id: $0) }, problems: &problems, repairs: &repairs)
-                        try accept(record, writer: writer)
-                    })
                 }
+                // The reader has finished (next() returned nil after close), so its state is settled.
+                features = reading.features
+                problems = ProblemLog.merged(reading.problems, problems)
+                repairs = (reading.repairs + repairs).sorted { $0.location.order < $1.location.order }
                 if !problems.isEmpty { throw problems.error(file: fileName) }
                 if features == 0 {
                     throw ImportError(file: fileName, ImportProblem(.file, "holds no features; nothing to import"))
                 }
-                try store.logImport(layer: options.layer, file: url.path, features: features, crs: crsUsed,
+                try store.logImport(layer: options.layer, file: url.path, features: features, crs: reading.crs,
                                     replaced: options.replace, repaired: repairs.count)
             }
         }
         let after = try store.count(options.layer)
         let updated = options.replace ? 0 : features - (after - before)
-        return ImportSummary(layer: options.layer, file: url.path, format: format, crs: crsUsed, encoding: encodingUsed,
+        return ImportSummary(layer: options.layer, file: url.path, format: reading.format, crs: reading.crs, encoding: reading.encoding,
                              features: features, updated: updated, repairs: repairs, layerCount: after)
+    }
+
+    /// Reads, checks and converts every feature of the file, handing each good record to `emit` (which returns false
+    /// when the writer has given up). Runs on the reading thread; everything it learns goes into `state`.
+    private static func readFeatures(_ options: ImportOptions, fileName: String, stem: String, csv: Bool,
+                                     state: ReadingState, emit: (FeatureRecord) -> Bool) throws {
+        let url = options.file
+        if csv {
+            state.format = "CSV"
+            let table = try CSVTable(url: url, encoding: options.encoding)
+            state.encoding = table.encoding
+            let decoder = FeatureDecoder(layer: options.layer, transformer: try transformer(state.crs, fileName),
+                                         closeRings: false, fileStem: stem)
+            let mapping = try CSVColumns(header: table.header, layer: options.layer, fileName: fileName)
+            try table.forEachRow { line, fields in
+                state.features += 1
+                let row = mapping.feature(fields)
+                if let (field, message) = row.coordinateProblem {
+                    state.problems.add(ImportProblem(.line(line, id: row.id), field: field, message))
+                    return
+                }
+                if let record = decoder.decode(
+                    number: line, featureID: nil, properties: row.properties, geometry: row.geometry,
+                    location: { .line(line, id: $0) }, problems: &state.problems, repairs: &state.repairs) {
+                    guard emit(record) else { throw CancellationError() }
+                }
+            }
+            return
+        }
+        state.format = "GeoJSON"
+        let reader = try GeoJSONReader(url: url)
+        var decoder: FeatureDecoder?
+        try reader.read(outline: { outline in
+            if options.crs == nil, let member = outline.crs {
+                switch GeoJSONReader.legacyCRS(member) {
+                case .success(let crs): state.crs = crs
+                case .failure(let p): throw ImportError(file: fileName, p)
+                }
+            }
+            decoder = FeatureDecoder(layer: options.layer, transformer: try transformer(state.crs, fileName),
+                                     closeRings: options.makeValid, fileStem: stem)
+        }, feature: { index, value in
+            state.features += 1
+            guard case .object = value, value["type"] == .string("Feature") else {
+                state.problems.add(ImportProblem(.feature(index: index, id: nil), "expected a Feature object, found \(value["type"].map { $0.jsonText } ?? value.typeName)"))
+                return
+            }
+            var properties: [(String, JSONValue)] = []
+            switch value["properties"] {
+            case .object(let members)?: properties = members
+            case .null?, nil: break
+            case let other?:
+                state.problems.add(ImportProblem(.feature(index: index, id: nil), field: "properties", "must be an object, found \(other.typeName)"))
+                return
+            }
+            if let record = decoder!.decode(
+                number: index, featureID: value["id"], properties: properties, geometry: value["geometry"],
+                location: { .feature(index: index, id: $0) }, problems: &state.problems, repairs: &state.repairs) {
+                guard emit(record) else { throw CancellationError() }
+            }
+        })
     }
 
     private static func transformer(_ crs: InputCRS, _ fileName: String) throws -> CoordinateTransformer {

@@ -281,7 +281,7 @@ struct JSONParser {
         guard plainEnd < bytes.count else { throw fail("unterminated string (is the file truncated?)", at: start) }
         if bytes[plainEnd] == UInt8(ascii: "\"") {
             let slice = UnsafeBufferPointer(rebasing: bytes[position..<plainEnd])
-            guard let s = String(validating: slice, as: UTF8.self) else {
+            guard let s = JSONParser.string(utf8: slice) else {
                 throw fail("invalid UTF-8 in string (is the file in GBK? GeoJSON must be UTF-8)", at: start)
             }
             position = plainEnd + 1
@@ -328,7 +328,7 @@ struct JSONParser {
                 throw fail("invalid escape '\\\(Character(UnicodeScalar(e)))'", at: position - 2)
             }
         }
-        guard let s = String(validating: scalars, as: UTF8.self) else {
+        guard let s = scalars.withUnsafeBufferPointer({ JSONParser.string(utf8: $0) }) else {
             throw fail("invalid UTF-8 in string (is the file in GBK? GeoJSON must be UTF-8)", at: start)
         }
         return s
@@ -401,7 +401,7 @@ struct JSONParser {
             guard position < bytes.count else { throw fail("unterminated string (is the file truncated?)", at: start) }
             let b = bytes[position]
             if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
-                if String(validating: UnsafeBufferPointer(rebasing: bytes[plainStart..<position]), as: UTF8.self) == nil {
+                if !JSONParser.isValidUTF8(UnsafeBufferPointer(rebasing: bytes[plainStart..<position])) {
                     throw fail("invalid UTF-8 in string (is the file in GBK? GeoJSON must be UTF-8)", at: start)
                 }
                 if b == UInt8(ascii: "\"") { position += 1; return }
@@ -419,6 +419,42 @@ struct JSONParser {
             if b < 0x20 { throw fail("control character in string; escape it") }
             position += 1
         }
+    }
+
+    /// Whether `bytes` is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
+    ///
+    /// Hand-written because the generic `String(validating:as:)` instantiated type metadata on every call, 6 % of an
+    /// import.
+    static func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            if b < 0x80 { i += 1; continue }
+            let length: Int
+            var lower: UInt8 = 0x80, upper: UInt8 = 0xBF
+            switch b {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; lower = 0xA0
+            case 0xE1...0xEC, 0xEE, 0xEF: length = 3
+            case 0xED: length = 3; upper = 0x9F
+            case 0xF0: length = 4; lower = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; upper = 0x8F
+            default: return false
+            }
+            guard i + length <= n else { return false }
+            let second = bytes[i + 1]
+            guard second >= lower, second <= upper else { return false }
+            for k in 2..<length where bytes[i + k] & 0xC0 != 0x80 { return false }
+            i += length
+        }
+        return true
+    }
+
+    /// The string of well-formed UTF-8 bytes, or nil.
+    static func string(utf8 bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        isValidUTF8(bytes) ? String(decoding: bytes, as: UTF8.self) : nil
     }
 
     /// Line and column (both from 1) of a byte offset.
