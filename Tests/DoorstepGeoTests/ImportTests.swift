@@ -760,6 +760,17 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(Geodesic.distance(try stationPoint("S2"), other), 0, accuracy: 0.01)
     }
 
+    func testSwappedEastingAndNorthingInAProjectedCRS() throws {
+        let gk = Self.gaussKruger(nanjing, centralMeridian: 120)
+        // PROJ transforms the swapped pair without complaint, to about 146°E 3°N in the Pacific; the CRS's area of
+        // use (118.5–121.5°E) is what gives it away.
+        let error = try assertTextFails(.stations, "gk-swapped.geojson", collection([
+            feature(#"{"id": "S1", "name": "新街口"}"#, point(gk.northing, gk.easting)),
+        ]), crs: .epsg(4549))
+        assertProblem(error, file: "gk-swapped.geojson", at: .feature(index: 1, id: "S1"), field: "geometry",
+                      ["outside the area of EPSG:4549", "easting and northing look swapped"])
+    }
+
     func testLegacyCRSMemberIsHonoured() throws {
         let gk = Self.gaussKruger(nanjing, centralMeridian: 120)
         let crsMember = #" "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4549"}},"#

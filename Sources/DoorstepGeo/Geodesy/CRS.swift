@@ -64,6 +64,8 @@ public final class CoordinateTransformer {
     public let crs: InputCRS
     private var context: OpaquePointer?
     private var transformation: OpaquePointer?
+    /// Where the CRS is meant to be used (west, south, east, north in degrees), from PROJ's database.
+    public private(set) var areaOfUse: BoundingBox?
 
     public init(from crs: InputCRS) throws {
         self.crs = crs
@@ -82,6 +84,22 @@ public final class CoordinateTransformer {
             throw CRSError(message: "PROJ cannot set the axis order of EPSG:\(code)")
         }
         transformation = normalized
+        if let source = proj_create(context, "EPSG:\(code)") {
+            var w = 0.0, so = 0.0, e = 0.0, n = 0.0
+            if proj_get_area_of_use(context, source, &w, &so, &e, &n, nil) == 1, w > -1000 {
+                areaOfUse = BoundingBox(west: w, south: so, east: e, north: n)
+            }
+            proj_destroy(source)
+        }
+    }
+
+    /// Whether a WGS84 position lies within the CRS's area of use widened by `margin` degrees (projected data is
+    /// often used a little past its zone; a point far outside it is a wrong CRS or swapped axes).
+    public func isPlausible(_ c: Coordinate, margin: Double = 3) -> Bool {
+        guard let a = areaOfUse else { return true }
+        let east = a.east < a.west ? a.east + 360 : a.east
+        let lon = c.lon < a.west - margin ? c.lon + 360 : c.lon
+        return lon >= a.west - margin && lon <= east + margin && c.lat >= a.south - margin && c.lat <= a.north + margin
     }
 
     deinit {

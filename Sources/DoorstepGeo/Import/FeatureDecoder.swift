@@ -166,14 +166,16 @@ struct FeatureDecoder {
         let at = g(c)
         let crs = transformer.crs
         if crs.isProjected {
-            guard let w = transformer.toWGS84(c), (-180...180).contains(w.lon), (-90...90).contains(w.lat) else {
-                let swapped = Coordinate(lon: c.lat, lat: c.lon)
-                if let w = transformer.toWGS84(swapped), (-180...180).contains(w.lon), (-90...90).contains(w.lat) {
-                    return GeometryProblem("position \(n) \(at) is outside \(crs); easting and northing look swapped (x must come first)")
-                }
-                return GeometryProblem("position \(n) \(at) cannot be transformed from \(crs): outside the CRS's area?")
+            func fits(_ p: Coordinate) -> Bool {
+                guard let w = transformer.toWGS84(p), (-180...180).contains(w.lon), (-90...90).contains(w.lat) else { return false }
+                return transformer.isPlausible(w)
             }
-            return nil
+            if fits(c) { return nil }
+            if fits(Coordinate(lon: c.lat, lat: c.lon)) {
+                return GeometryProblem("position \(n) \(at) is outside the area of \(crs); easting and northing look swapped (x/easting must come first)")
+            }
+            let area = transformer.areaOfUse.map { String(format: " (lon %.1f…%.1f, lat %.1f…%.1f)", $0.west, $0.east, $0.south, $0.north) } ?? ""
+            return GeometryProblem("position \(n) \(at) is outside the area of \(crs)\(area): is --crs right?")
         }
         let lonOK = (-180...180).contains(c.lon), latOK = (-90...90).contains(c.lat)
         if lonOK && latOK { return nil }

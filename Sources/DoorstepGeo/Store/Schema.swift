@@ -34,7 +34,17 @@ enum Schema {
         SELECT AddGeometryColumn('ways', 'geom', 4326, 'MULTILINESTRING', 'XY', 1);
         SELECT CreateSpatialIndex('ways', 'geom');
         """,
+        // 2: the walking graph built from the ways (network_edges), kept for map tools and `info`.
+        """
+        CREATE TABLE network_edges(
+            edge INTEGER PRIMARY KEY, source INTEGER NOT NULL, target INTEGER NOT NULL, length_m REAL NOT NULL,
+            way_id TEXT NOT NULL, component INTEGER NOT NULL);
+        SELECT AddGeometryColumn('network_edges', 'geom', 4326, 'LINESTRING', 'XY', 1);
+        """,
     ]
+
+    /// Tables each migration gives a geometry column.
+    static let geometryTables: [[String]] = [Layer.allCases.map(\.rawValue), ["network_edges"]]
 
     /// The version a database has once every migration has run.
     static var currentVersion: Int { migrations.count }
@@ -55,7 +65,7 @@ enum Schema {
         while version < currentVersion {
             try db.transaction {
                 try db.execute(migrations[version])
-                try checkGeometryColumns(db)
+                try checkGeometryColumns(db, geometryTables[version])
                 try db.execute("PRAGMA user_version = \(version + 1)")
             }
             version += 1
@@ -63,11 +73,11 @@ enum Schema {
     }
 
     /// AddGeometryColumn reports failure as a 0 result, not an error; a wrong schema must not pass silently.
-    private static func checkGeometryColumns(_ db: Database) throws {
-        for layer in Layer.allCases {
-            let n = try db.scalarInt("SELECT count(*) FROM geometry_columns WHERE f_table_name = ?", [.text(layer.rawValue)]) ?? 0
+    private static func checkGeometryColumns(_ db: Database, _ tables: [String]) throws {
+        for table in tables {
+            let n = try db.scalarInt("SELECT count(*) FROM geometry_columns WHERE f_table_name = ?", [.text(table)]) ?? 0
             if n != 1 {
-                throw DatabaseError(code: 0, message: "geometry column of \(layer.rawValue) was not registered")
+                throw DatabaseError(code: 0, message: "geometry column of \(table) was not registered")
             }
         }
     }

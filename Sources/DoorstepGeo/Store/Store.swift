@@ -53,7 +53,7 @@ public final class Store {
                     WHERE ref_lon IS NULL
                     """)
             }
-            try bumpGeneration()
+            try bumpGeneration(layer)
             return result
         }
     }
@@ -66,11 +66,18 @@ public final class Store {
                       .int(replaced ? 1 : 0), .int(Int64(repaired))])
     }
 
-    private func bumpGeneration() throws {
-        try database.execute("""
-            INSERT INTO doorstep_meta(key, value) VALUES('generation', '1')
-            ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
-            """)
+    private func bumpGeneration(_ layer: Layer) throws {
+        for key in ["generation", "generation:\(layer.rawValue)"] {
+            try database.cached("""
+                INSERT INTO doorstep_meta(key, value) VALUES(?, '1')
+                ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
+                """).run([.text(key)])
+        }
+    }
+
+    /// Increases with every committed import of `layer` (0 before the first).
+    public func generation(of layer: Layer) throws -> Int {
+        Int(try database.scalarText("SELECT value FROM doorstep_meta WHERE key = ?", [.text("generation:\(layer.rawValue)")]).flatMap { Int($0) } ?? 0)
     }
 
     /// Increases with every committed import; readers compare it to know when to reload.

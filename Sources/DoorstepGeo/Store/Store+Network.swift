@@ -1,0 +1,108 @@
+import Foundation
+
+/// A compound as the coverage analysis sees it: its reference points and where it sits in the hierarchy.
+public struct CompoundSite: Sendable {
+    public let id: String
+    public let name: String
+    public let households: Int?
+    public let population: Int?
+    public let kind: String?
+    /// Entrances when it has any, else its point on surface (DESIGN.md "reference points").
+    public let referencePoints: [Coordinate]
+    public let hasEntrances: Bool
+    public let gridID: String?
+    public let gridName: String?
+    public let community: String?
+    public let street: String?
+    public let district: String?
+}
+
+extension Store {
+    /// The walkable ways (every way but `foot=no`), their parts as lines, for building the graph.
+    public func walkableWays() throws -> [WalkGraph.Way] {
+        var out = [WalkGraph.Way]()
+        try database.read {
+            try database.prepare("""
+                SELECT id, AsBinary(geom) FROM ways WHERE foot IS NULL OR lower(trim(foot)) <> 'no' ORDER BY fid
+                """).forEach { row in
+                guard let g = Geometry(wkb: row.blob(1)) else { return }
+                switch g {
+                case .lineString(let l): out.append(.init(id: row.text(0), lines: [l]))
+                case .multiLineString(let ls): out.append(.init(id: row.text(0), lines: ls))
+                default: break
+                }
+            }
+        }
+        return out
+    }
+
+    /// Ways left out of the network because they carry `foot=no`.
+    public func waysClosedToPedestrians() throws -> Int {
+        Int(try database.scalarInt("SELECT count(*) FROM ways WHERE lower(trim(foot)) = 'no'") ?? 0)
+    }
+
+    /// Every compound with its reference points and grid (its `grid_id`, else the grid containing its point on
+    /// surface, else none).
+    public func compoundSites() throws -> [CompoundSite] {
+        try database.read {
+            var entrances = [String: [Coordinate]]()
+            try database.prepare("SELECT compound_id, ST_X(geom), ST_Y(geom) FROM entrances ORDER BY fid").forEach { row in
+                entrances[row.text(0), default: []].append(Coordinate(lon: row.double(1), lat: row.double(2)))
+            }
+            var out = [CompoundSite]()
+            try database.prepare("""
+                SELECT c.id, c.name, c.households, c.population, c.kind, c.ref_lon, c.ref_lat,
+                       g.id, g.name, g.community, g.street, g.district
+                FROM compounds c
+                LEFT JOIN grids g ON g.id = COALESCE(
+                    (SELECT id FROM grids WHERE id = c.grid_id),
+                    (SELECT g2.id FROM grids g2
+                     WHERE g2.fid IN (SELECT rowid FROM SpatialIndex WHERE f_table_name = 'grids'
+                                      AND f_geometry_column = 'geom' AND search_frame = MakePoint(c.ref_lon, c.ref_lat, 4326))
+                       AND ST_Contains(g2.geom, MakePoint(c.ref_lon, c.ref_lat, 4326))
+                     ORDER BY g2.id LIMIT 1))
+                ORDER BY c.fid
+                """).forEach { row in
+                let id = row.text(0)
+                let own = entrances[id] ?? []
+                let surface = Coordinate(lon: row.double(5), lat: row.double(6))
+                out.append(CompoundSite(
+                    id: id, name: row.text(1), households: row.optionalInt(2).map(Int.init),
+                    population: row.optionalInt(3).map(Int.init), kind: row.optionalText(4),
+                    referencePoints: own.isEmpty ? [surface] : own, hasEntrances: !own.isEmpty,
+                    gridID: row.optionalText(7), gridName: row.optionalText(8), community: row.optionalText(9),
+                    street: row.optionalText(10), district: row.optionalText(11)))
+            }
+            return out
+        }
+    }
+
+    /// Writes the graph to `network_edges` (for map tools and `info`), replacing what was there, and records which
+    /// ways generation it was built from.
+    public func storeNetwork(_ graph: WalkGraph, waysGeneration: Int) throws {
+        try database.transaction {
+            try database.execute("DELETE FROM network_edges")
+            let insert = try database.prepare("""
+                INSERT INTO network_edges(edge, source, target, length_m, way_id, component, geom)
+                VALUES(?, ?, ?, ?, ?, ?, GeomFromWKB(?, 4326))
+                """)
+            for e in 0..<graph.edgeCount {
+                try insert.run([
+                    .int(Int64(e)), .int(Int64(graph.edgeSource[e])), .int(Int64(graph.edgeTarget[e])),
+                    .double(graph.edgeLength[e]), .text(graph.wayIDs[Int(graph.edgeWay[e])]),
+                    .int(Int64(graph.component[Int(graph.edgeSource[e])])),
+                    .blob(Geometry.lineString(Array(graph.edgeVertices(e))).wkb),
+                ])
+            }
+            try database.cached("""
+                INSERT INTO doorstep_meta(key, value) VALUES('network:ways_generation', ?)
+                ON CONFLICT(key) DO UPDATE SET value = excluded.value
+                """).run([.text(String(waysGeneration))])
+        }
+    }
+
+    /// The ways generation the stored network was built from, or nil when there is none.
+    public func storedNetworkGeneration() throws -> Int? {
+        try database.scalarText("SELECT value FROM doorstep_meta WHERE key = 'network:ways_generation'").flatMap { Int($0) }
+    }
+}
