@@ -57,6 +57,14 @@ extension Doorstep {
             if !summary.repairs.isEmpty { line += ", \(summary.repairs.count) repaired" }
             line += "; the layer now holds \(summary.layerCount)"
             print(line)
+            if summary.layer == .ways {
+                // The walking graph follows its ways: rebuilt and stored with them.
+                let network = try WalkingNetwork.load(from: store, persist: true)
+                let g = network.graph
+                let pieces = g.componentSizes.count
+                print("network: \(g.nodes.count) nodes, \(g.edgeCount) edges, \(pieces) connected piece\(pieces == 1 ? "" : "s")"
+                      + (pieces > 1 ? " (the largest holds \(g.componentSizes[0]) nodes; see `doorstep info`)" : ""))
+            }
         }
     }
 }

@@ -15,7 +15,8 @@ extension Doorstep {
         var format: OutputFormat = .table
 
         func run() async throws {
-            let info = try database.open(readOnly: true).info()
+            let store = try database.open(readOnly: true)
+            let info = try store.info()
             switch format {
             case .json, .geojson:
                 var layers = [(String, JSONValue)]()
@@ -42,6 +43,16 @@ extension Doorstep {
                     let box = l.bbox.map { String(format: "%.6f, %.6f, %.6f, %.6f", $0.west, $0.south, $0.east, $0.north) } ?? "—"
                     print(l.layer.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0) + " "
                           + String(l.count).leftPadded(8) + "   " + box)
+                }
+                if let network = try store.networkInfo() {
+                    print("")
+                    print(String(format: "walking network  %d edges, %.1f km, %d connected piece%@%@", network.edges, network.lengthMetres / 1000,
+                                 network.pieces.count, network.pieces.count == 1 ? "" : "s", network.stale ? " (stale: the ways changed; rebuilt on next use)" : ""))
+                    if network.waysClosedToPedestrians > 0 { print("  \(network.waysClosedToPedestrians) ways with foot=no left out") }
+                    for (i, piece) in network.pieces.enumerated().dropFirst().prefix(10) {
+                        print("  isolated piece \(i): \(piece.edges) edges, e.g. way \(piece.exampleWay)")
+                    }
+                    if network.pieces.count > 11 { print("  … and \(network.pieces.count - 11) more isolated pieces") }
                 }
                 if info.compoundsWithoutHouseholds > 0 {
                     print("\n\(info.compoundsWithoutHouseholds) compounds have no household count (flagged as unknown in coverage).")

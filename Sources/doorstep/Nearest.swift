@@ -44,6 +44,15 @@ extension Doorstep {
         @Option(help: "table, json or geojson")
         var format: OutputFormat = .table
 
+        @Flag(help: "Rank by walking distance along the network (with straight distance and walking time beside it).")
+        var walk = false
+
+        @Flag(help: "With --walk and --format geojson: add each walking route as a LineString feature.")
+        var route = false
+
+        @Option(help: "Walking speed in m/s for times.")
+        var speed: Double = 1.2
+
         func validate() throws {
             guard (1...1000).contains(k) else { throw ValidationError("-k must be between 1 and 1000") }
             guard lon.isFinite, lat.isFinite else { throw ValidationError("--lon and --lat must be finite numbers") }
@@ -53,6 +62,8 @@ extension Doorstep {
             }
             if TimeZone(identifier: tz) == nil { throw ValidationError("unknown time zone \"\(tz)\"") }
             if format == .csv { throw ValidationError("nearest writes table, json or geojson") }
+            if route && !(walk && format == .geojson) { throw ValidationError("--route needs --walk and --format geojson") }
+            if !(speed > 0 && speed < 10) { throw ValidationError("--speed must be a walking speed in m/s (e.g. 1.2)") }
         }
 
         func run() async throws {
@@ -65,22 +76,56 @@ extension Doorstep {
             let index = NearestIndex(stations: try store.stations())
             let openTime = openNow ? WeekTime.now(in: TimeZone(identifier: tz)!) : openAt.flatMap { WeekTime(parsing: $0) }
             let filter = StationFilter(kinds: Set(kind), services: Set(service), openAt: openTime)
-            let found = index.nearest(to: point, k: k, filter: filter)
+            var walking: [String: WalkingAnswer] = [:]
+            var found = index.nearest(to: point, k: k, filter: filter)
+            if walk {
+                let network = try WalkingNetwork.load(from: store)
+                let projection = try network.makeProjection()
+                let snaps = WalkingNearest.snapStations(index, network: network, projection: projection)
+                guard let answers = WalkingNearest.find(from: point, index: index, stationSnaps: snaps, network: network,
+                                                        projection: projection, k: k, filter: filter, routes: route) else {
+                    throw CLIError("(\(lon), \(lat)) is farther than \(Int(network.snapLimit)) m from the walkable network: unreachable on foot")
+                }
+                found = answers.map(\.nearby)
+                for a in answers { walking[a.nearby.station.id] = a }
+            }
+            func properties(_ n: NearbyStation) -> [(String, JSONValue)] {
+                var p = n.properties(openAt: openTime)
+                if walk {
+                    let w = walking[n.station.id]?.walking
+                    p.append(("walking_m", w.map { .number(($0 * 10).rounded() / 10) } ?? .null))
+                    p.append(("walking_min", w.map { .number(($0 / speed / 60 * 10).rounded() / 10) } ?? .null))
+                }
+                return p
+            }
             switch format {
             case .json:
                 print(JSONValue.array(found.map { n in
-                    .object(n.properties(openAt: openTime) + [("lon", .number(n.station.location.lon)), ("lat", .number(n.station.location.lat))])
+                    .object(properties(n) + [("lon", .number(n.station.location.lon)), ("lat", .number(n.station.location.lat))])
                 }).jsonText)
             case .geojson:
-                print(JSONValue.featureCollection(found.map { .pointFeature($0.station.location, properties: $0.properties(openAt: openTime)) }).jsonText)
+                var features = found.map { JSONValue.pointFeature($0.station.location, properties: properties($0)) }
+                for n in found {
+                    guard let line = walking[n.station.id]?.route else { continue }
+                    features.append(.object([
+                        ("type", .string("Feature")),
+                        ("geometry", .object([("type", .string("LineString")), ("coordinates", .array(line.map(\.jsonPosition)))])),
+                        ("properties", .object([("route_to", .string(n.station.id)), ("walking_m", properties(n).first { $0.0 == "walking_m" }!.1)])),
+                    ]))
+                }
+                print(JSONValue.featureCollection(features).jsonText)
             case .table, .csv:
                 if found.isEmpty {
                     print("No station qualifies (\(index.stations.count) stations in \(database.db)).")
                     return
                 }
-                print("#  distance  direction  id          name")
+                print(walk ? "#  walking (time)      straight  direction  id          name" : "#  distance  direction  id          name")
                 for (i, n) in found.enumerated() {
-                    let distance = String(format: "%6.0f m", n.distance)
+                    var distance = String(format: "%6.0f m", n.distance)
+                    if walk {
+                        let w = walking[n.station.id]?.walking
+                        distance = (w.map { String(format: "%6.0f m (%4.1f min)", $0, $0 / speed / 60) } ?? "  no path        ") + "  " + distance
+                    }
                     let dir = String(format: "%3.0f° %@", n.bearing, Geodesic.compassPoint(n.bearing))
                     var line = "\(i + 1)  \(distance)  \(dir.padding(toLength: 9, withPad: " ", startingAt: 0))  \(n.station.id.padding(toLength: 10, withPad: " ", startingAt: 0))  \(n.station.name)"
                     if let k = n.station.kind { line += "  [\(k)]" }

@@ -21,15 +21,17 @@ public final class WalkingNetwork: Sendable {
         snapper = Snapper(graph: graph, projection: try MetricProjection(zone: zone))
     }
 
-    /// Builds the graph from the store's ways; when the ways changed since the stored `network_edges` were written
-    /// (or there are none), writes them again, so the file always holds the network its ways make.
-    public static func load(from store: Store, snapLimit: Double = Snapper.defaultLimit, tolerance: Double = 0) throws -> WalkingNetwork {
+    /// Builds the graph from the store's ways. With `persist`, when the ways changed since the stored
+    /// `network_edges` were written (or there are none), writes them again, so the file holds the network its ways
+    /// make (`doorstep import ways` does this; readers on a read-only connection leave it).
+    public static func load(from store: Store, snapLimit: Double = Snapper.defaultLimit, tolerance: Double = 0,
+                            persist: Bool = false) throws -> WalkingNetwork {
         let generation = try store.generation(of: .ways)
         let graph = WalkGraph(ways: try store.walkableWays(), tolerance: tolerance)
         let info = try store.info()
         let waysCenter = info.layers.first { $0.layer == .ways }?.bbox?.center
         let zone = info.metricZone ?? MetricZone(center: waysCenter ?? Coordinate(lon: 118.78, lat: 32.04))
-        if try store.storedNetworkGeneration() != generation, tolerance == 0 {
+        if persist, tolerance == 0, try store.storedNetworkGeneration() != generation {
             try store.storeNetwork(graph, waysGeneration: generation)
         }
         return try WalkingNetwork(graph: graph, zone: zone, snapLimit: snapLimit, waysGeneration: generation)

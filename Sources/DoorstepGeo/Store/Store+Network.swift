@@ -106,3 +106,43 @@ extension Store {
         try database.scalarText("SELECT value FROM doorstep_meta WHERE key = 'network:ways_generation'").flatMap { Int($0) }
     }
 }
+
+extension Store {
+    /// Each feature's geometry as GeoJSON (7 decimals), by id, for writing results as GeoJSON.
+    public func geometries(of layer: Layer) throws -> [String: JSONValue] {
+        var out = [String: JSONValue]()
+        try database.read {
+            try database.prepare("SELECT id, AsGeoJSON(geom, 7) FROM \(layer.rawValue)").forEach { row in
+                if let g = try? JSONValue.parse(row.text(1)) { out[row.text(0)] = g }
+            }
+        }
+        return out
+    }
+}
+
+/// What the stored walking network looks like (for `info`).
+public struct NetworkInfo: Sendable {
+    public let edges: Int
+    public let lengthMetres: Double
+    /// Connected pieces, largest first: edges in it and one way id in it.
+    public let pieces: [(edges: Int, exampleWay: String)]
+    /// True when the ways changed after the network was stored (run `doorstep import ways` again or any walk query).
+    public let stale: Bool
+    public let waysClosedToPedestrians: Int
+}
+
+extension Store {
+    public func networkInfo() throws -> NetworkInfo? {
+        guard let stored = try storedNetworkGeneration() else { return nil }
+        return try database.read {
+            var pieces = [(edges: Int, exampleWay: String)]()
+            try database.prepare("""
+                SELECT component, count(*), min(way_id) FROM network_edges GROUP BY component ORDER BY component
+                """).forEach { pieces.append((Int($0.int(1)), $0.text(2))) }
+            let length = try database.prepare("SELECT total(length_m) FROM network_edges")
+            try length.step()
+            return NetworkInfo(edges: pieces.reduce(0) { $0 + $1.edges }, lengthMetres: length.double(0), pieces: pieces,
+                               stale: stored != (try generation(of: .ways)), waysClosedToPedestrians: try waysClosedToPedestrians())
+        }
+    }
+}

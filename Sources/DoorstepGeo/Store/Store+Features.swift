@@ -1,0 +1,131 @@
+import Foundation
+
+/// One stored feature as a features API serves it: its `id`, its geometry as GeoJSON text and its properties.
+public struct StoredFeature: Sendable {
+    /// The layer's `id` column (way ids look like `way/27811140`, entrance ids like `entrances#3`).
+    public let id: String
+    /// GeoJSON geometry exactly as SpatiaLite's `AsGeoJSON(geom, 7)` writes it (WGS84, 7 decimals), or `null`.
+    public let geometry: String
+    /// Every column of the layer's table but `fid` and `geom`, in table order, then the extra properties kept from
+    /// the imported file (column `properties`) flattened in; a column wins over an extra of the same name.
+    public let properties: [(String, JSONValue)]
+}
+
+/// A page of features and how many match in all.
+public struct FeaturePage: Sendable {
+    /// Features matching the query, whatever the page size.
+    public let numberMatched: Int
+    /// The page, ordered by storage order (`fid`), so paging with `offset` is stable between imports.
+    public let features: [StoredFeature]
+}
+
+/// Feature count and bounding box of a layer.
+public struct LayerSummary: Sendable, Hashable {
+    public let layer: Layer
+    public let count: Int
+    /// nil when the layer is empty.
+    public let bbox: BoundingBox?
+
+    public init(layer: Layer, count: Int, bbox: BoundingBox?) {
+        self.layer = layer
+        self.count = count
+        self.bbox = bbox
+    }
+}
+
+extension Store {
+    /// Count and extent of every layer, in `Layer.allCases` order, read in one snapshot of the file.
+    public func layerSummaries() throws -> [LayerSummary] {
+        try database.read {
+            try Layer.allCases.map { layer in
+                let s = try database.cached("""
+                    SELECT count(*), min(MbrMinX(geom)), min(MbrMinY(geom)), max(MbrMaxX(geom)), max(MbrMaxY(geom))
+                    FROM \(layer.rawValue)
+                    """)
+                try s.bind([])
+                defer { s.reset() }
+                guard try s.step() else { return LayerSummary(layer: layer, count: 0, bbox: nil) }
+                let n = Int(s.int(0))
+                let box = n == 0 || s.isNull(1)
+                    ? nil : BoundingBox(west: s.double(1), south: s.double(2), east: s.double(3), north: s.double(4))
+                return LayerSummary(layer: layer, count: n, bbox: box)
+            }
+        }
+    }
+
+    /// A page of `layer`'s features, optionally only those whose geometry intersects `bbox` (WGS84 degrees), with
+    /// the number matched; both read in one snapshot.
+    ///
+    /// The bbox goes through the layer's R*Tree (`fid IN (SELECT rowid FROM SpatialIndex …)`, LIMIT outside: the
+    /// SpatiaLite 5.0.1 / SQLite ≥ 3.38 trap in SPATIALITE-NOTES.md), then the exact test `ST_Intersects`, skipped
+    /// for geometries whose rectangle lies inside the box. Every value is bound; the table name comes from `Layer`.
+    public func features(of layer: Layer, bbox: BoundingBox?, limit: Int, offset: Int) throws -> FeaturePage {
+        let table = layer.rawValue
+        let filter: String
+        var arguments: [SQLValue] = []
+        if let bbox {
+            filter = """
+                WHERE fid IN (SELECT rowid FROM SpatialIndex WHERE f_table_name = '\(table)' AND f_geometry_column = 'geom'
+                              AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))
+                  AND (MbrWithin(geom, BuildMbr(?1, ?2, ?3, ?4, 4326)) OR ST_Intersects(geom, BuildMbr(?1, ?2, ?3, ?4, 4326)))
+                """
+            arguments = [.double(bbox.west), .double(bbox.south), .double(bbox.east), .double(bbox.north)]
+        } else {
+            filter = ""
+        }
+        let n = arguments.count
+        return try database.read {
+            let matched = Int(try database.scalarInt("SELECT count(*) FROM \(table) \(filter)", arguments) ?? 0)
+            var features = [StoredFeature]()
+            if matched > offset && limit > 0 {
+                let page = try database.cached("""
+                    SELECT *, AsGeoJSON(geom, 7) FROM \(table) \(filter) ORDER BY fid LIMIT ?\(n + 1) OFFSET ?\(n + 2)
+                    """)
+                try page.forEach(arguments + [.int(Int64(limit)), .int(Int64(offset))]) { features.append(Store.storedFeature($0)) }
+            }
+            return FeaturePage(numberMatched: matched, features: features)
+        }
+    }
+
+    /// The feature of `layer` whose `id` is `id`, or nil.
+    public func feature(of layer: Layer, id: String) throws -> StoredFeature? {
+        var found: StoredFeature?
+        try database.cached("SELECT *, AsGeoJSON(geom, 7) FROM \(layer.rawValue) WHERE id = ?1")
+            .forEach([.text(id)]) { found = Store.storedFeature($0) }
+        return found
+    }
+
+    /// Turns a row of `SELECT *, AsGeoJSON(geom, 7)` into a feature.
+    private static func storedFeature(_ row: Statement) -> StoredFeature {
+        let last = row.columnCount - 1
+        var id = ""
+        var properties = [(String, JSONValue)]()
+        var extras: [(String, JSONValue)] = []
+        for i in 0..<last {
+            let name = row.columnName(i)
+            switch name {
+            case "fid", "geom":
+                continue
+            case "properties":
+                if let text = row.optionalText(i), case .object(let members)? = try? JSONValue.parse(text) { extras = members }
+                continue
+            case "services":
+                properties.append((name, .array(decodeList(row.optionalText(i)).map(JSONValue.string))))
+                continue
+            case "id":
+                id = row.text(i)
+            default:
+                break
+            }
+            switch row.value(i) {
+            case .null, .blob: properties.append((name, .null))
+            case .int(let v): properties.append((name, .number(Double(v))))
+            case .double(let v): properties.append((name, v.isFinite ? .number(v) : .null))
+            case .text(let v): properties.append((name, .string(v)))
+            }
+        }
+        let columns = Set(properties.map(\.0))
+        properties += extras.filter { !columns.contains($0.0) }
+        return StoredFeature(id: id, geometry: row.optionalText(last) ?? "null", properties: properties)
+    }
+}
