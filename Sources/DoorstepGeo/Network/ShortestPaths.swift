@@ -80,3 +80,50 @@ public struct ShortestPathTree: Sendable {
         return best
     }
 }
+
+/// A shortest-path search from one place that stops at a distance, touching only what it reaches: the form for many
+/// small searches (service areas, a planner's candidates), where `ShortestPathTree`'s arrays over every node of a
+/// city would cost more than the search.
+public struct BoundedSearch: Sendable {
+    /// Cost of every node reached within the limit.
+    public let cost: [Int32: Double]
+    public let limit: Double
+
+    public init(graph: WalkGraph, from snap: Snap, initial: Double = 0, limit: Double) {
+        struct Entry: Comparable {
+            let cost: Double
+            let node: Int32
+            static func < (a: Entry, b: Entry) -> Bool { a.cost < b.cost || (a.cost == b.cost && a.node < b.node) }
+        }
+        var cost = [Int32: Double]()
+        var heap = Heap<Entry>()
+        func relax(_ n: Int32, _ c: Double) {
+            if c <= limit, c < cost[n] ?? .infinity {
+                cost[n] = c
+                heap.insert(Entry(cost: c, node: n))
+            }
+        }
+        let e = Int(snap.edge)
+        relax(graph.edgeSource[e], initial + snap.offset)
+        relax(graph.edgeTarget[e], initial + graph.edgeLength[e] - snap.offset)
+        while let top = heap.popMin() {
+            if top.cost > cost[top.node]! { continue }
+            let n = Int(top.node)
+            for i in Int(graph.incidentStart[n])..<Int(graph.incidentStart[n + 1]) {
+                let edge = Int(graph.incident[i])
+                relax(graph.opposite(edge, top.node), top.cost + graph.edgeLength[edge])
+            }
+        }
+        self.cost = cost
+        self.limit = limit
+    }
+
+    /// Edges with at least one end reached, each once.
+    public func touchedEdges(_ graph: WalkGraph) -> [Int] {
+        var seen = Set<Int>()
+        for n in cost.keys {
+            for i in Int(graph.incidentStart[Int(n)])..<Int(graph.incidentStart[Int(n) + 1]) { seen.insert(Int(graph.incident[i])) }
+        }
+        return seen.sorted()
+    }
+}
