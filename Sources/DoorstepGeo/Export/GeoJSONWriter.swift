@@ -1,0 +1,298 @@
+import Foundation
+
+/// Bytes on their way to a file: appended to a buffer that is written out whenever it fills, so memory stays the
+/// size of the buffer however long the output grows.
+///
+/// Not `Sendable`: one writer, one task.
+final class BufferedOutput {
+    private let handle: FileHandle
+    private let ownsHandle: Bool
+    private var buffer: [UInt8] = []
+    private let capacity: Int
+    /// Bytes written so far (flushed or not).
+    private(set) var count = 0
+
+    /// Creates (or truncates) the file at `path`; `-` is standard output.
+    init(path: String, capacity: Int = 1 << 16) throws {
+        if path == "-" {
+            handle = FileHandle.standardOutput
+            ownsHandle = false
+        } else {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw ExportError("cannot create \(path): check that the folder exists and is writable")
+            }
+            guard let h = FileHandle(forWritingAtPath: path) else { throw ExportError("cannot open \(path) for writing") }
+            handle = h
+            ownsHandle = true
+        }
+        self.capacity = capacity
+        buffer.reserveCapacity(capacity)
+    }
+
+    deinit { if ownsHandle { try? handle.close() } }
+
+    @inline(__always)
+    func append(_ byte: UInt8) {
+        buffer.append(byte)
+        count += 1
+    }
+
+    func append(_ text: String) {
+        var text = text
+        text.withUTF8 { buffer.append(contentsOf: $0); count += $0.count }
+    }
+
+    func append(_ bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        count += bytes.count
+    }
+
+    /// Writes the buffer out when it is full (called between features, so a feature is never split needlessly).
+    func flushIfFull() throws {
+        if buffer.count >= capacity { try flush() }
+    }
+
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func close() throws {
+        try flush()
+        if ownsHandle { try handle.close() }
+    }
+
+    /// Appends `value` with at most `decimals` decimals, no exponent and no trailing zeros (`118.7812345`, `-0.5`, `32`).
+    func appendFixed(_ value: Double, decimals: Int = 7) {
+        let scale = GeoJSONWriter.powersOfTen[decimals]
+        var scaled = (value * Double(scale)).rounded()
+        guard scaled.isFinite, abs(scaled) < 9e17 else {
+            append(value.isFinite ? "\(value)" : "null")
+            return
+        }
+        if scaled == 0 { scaled = 0 } // no "-0"
+        var n = Int64(scaled)
+        if n < 0 { append(UInt8(ascii: "-")); n = -n }
+        appendDigits(UInt64(n / scale))
+        var fraction = n % scale
+        guard fraction != 0 else { return }
+        append(UInt8(ascii: "."))
+        var digits = decimals
+        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+        var tmp = [UInt8](repeating: UInt8(ascii: "0"), count: digits)
+        var i = digits - 1
+        while fraction > 0 { tmp[i] = UInt8(ascii: "0") + UInt8(fraction % 10); fraction /= 10; i -= 1 }
+        append(tmp)
+    }
+
+    private func appendDigits(_ v: UInt64) {
+        if v < 10 { append(UInt8(ascii: "0") + UInt8(v)); return }
+        var v = v
+        var tmp = [UInt8]()
+        while v > 0 { tmp.append(UInt8(ascii: "0") + UInt8(v % 10)); v /= 10 }
+        append(Array(tmp.reversed()))
+    }
+}
+
+@available(*, unavailable)
+extension BufferedOutput: Sendable {}
+
+/// The coordinates an export is written in.
+public enum OutputCRS: String, Sendable, CaseIterable {
+    /// WGS84 longitude/latitude: RFC 7946.
+    case wgs84
+    /// GCJ-02 (Amap, Tencent, WeChat basemaps): outside RFC 7946, marked in the file.
+    case gcj02
+    /// BD-09 (Baidu basemaps): outside RFC 7946, marked in the file.
+    case bd09
+
+    /// The stored WGS84 position in this CRS.
+    public func shift(_ c: Coordinate) -> Coordinate {
+        switch self {
+        case .wgs84: return c
+        case .gcj02: return ChinaShift.wgs84ToGCJ02(c)
+        case .bd09: return ChinaShift.wgs84ToBD09(c)
+        }
+    }
+}
+
+/// A streaming RFC 7946 GeoJSON FeatureCollection writer.
+///
+/// - Positions are `[lon, lat]` with at most 7 decimals (about 1 cm), as RFC 7946 §11.2 advises.
+/// - Polygon rings follow the right-hand rule (RFC 7946 §3.1.6): exterior rings counter-clockwise, holes clockwise;
+///   rings stored the other way round are reversed on the way out.
+/// - No `crs` member. The collection's `bbox` (of the positions actually written) comes after `features`: member
+///   order is not significant in JSON, and writing it last is what lets the writer stream.
+/// - With a shifted ``OutputCRS`` the file carries `"doorstep:crs"` and `"doorstep:note"`: such a file is for overlay
+///   on Chinese basemaps and is not RFC 7946 GeoJSON, whatever its extension says.
+///
+/// Features go out through a 64 KiB buffer, so memory does not grow with the output.
+public final class GeoJSONWriter {
+    static let powersOfTen: [Int64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]
+
+    public let crs: OutputCRS
+    private let output: BufferedOutput
+    private var west = Double.infinity, south = Double.infinity, east = -Double.infinity, north = -Double.infinity
+    /// Features written so far.
+    public private(set) var featureCount = 0
+    private var finished = false
+
+    /// Starts a FeatureCollection in the file at `path` (`-` for standard output) with extra top-level members
+    /// (foreign members such as `name` or `doorstep:…`, written before `features`).
+    public init(path: String, crs: OutputCRS = .wgs84, members: [(String, JSONValue)] = []) throws {
+        self.crs = crs
+        output = try BufferedOutput(path: path)
+        output.append("{\"type\":\"FeatureCollection\"")
+        var all = members
+        if crs != .wgs84 {
+            all.append(("doorstep:crs", .string(crs.rawValue)))
+            all.append(("doorstep:note", .string(
+                "Coordinates are \(crs == .gcj02 ? "GCJ-02 (Amap/Tencent)" : "BD-09 (Baidu)"), not WGS84: this file is outside RFC 7946 and is meant only for overlay on Chinese basemaps in that system. 坐标为\(crs == .gcj02 ? "GCJ-02（火星坐标）" : "BD-09（百度坐标）")，非 WGS84。")))
+        }
+        for (key, value) in all where key != "type" && key != "features" && key != "bbox" && key != "crs" {
+            output.append(UInt8(ascii: ","))
+            appendJSON(.string(key))
+            output.append(UInt8(ascii: ":"))
+            appendJSON(value)
+        }
+        output.append(",\"features\":[\n")
+    }
+
+    /// Writes one feature: its geometry (nil for a feature without one), its properties in order, and an optional
+    /// feature-level `id`.
+    public func write(geometry: Geometry?, properties: [(String, JSONValue)], id: String? = nil) throws {
+        precondition(!finished, "write after finish")
+        if featureCount > 0 { output.append(",\n") }
+        output.append("{\"type\":\"Feature\"")
+        if let id {
+            output.append(",\"id\":")
+            appendJSON(.string(id))
+        }
+        output.append(",\"geometry\":")
+        if let geometry { appendGeometry(geometry) } else { output.append("null") }
+        output.append(",\"properties\":")
+        appendJSON(.object(properties))
+        output.append(UInt8(ascii: "}"))
+        featureCount += 1
+        try output.flushIfFull()
+    }
+
+    /// Ends the collection (writing its `bbox` when any position was written) and closes the file.
+    /// Returns the bbox written.
+    @discardableResult
+    public func finish() throws -> BoundingBox? {
+        guard !finished else { return bbox }
+        finished = true
+        output.append("\n]")
+        if let box = bbox {
+            output.append(",\"bbox\":[")
+            output.appendFixed(box.west); output.append(UInt8(ascii: ","))
+            output.appendFixed(box.south); output.append(UInt8(ascii: ","))
+            output.appendFixed(box.east); output.append(UInt8(ascii: ","))
+            output.appendFixed(box.north)
+            output.append(UInt8(ascii: "]"))
+        }
+        output.append("}\n")
+        try output.close()
+        return bbox
+    }
+
+    /// The extent of the positions written so far (after the CRS shift and rounding), or nil.
+    public var bbox: BoundingBox? {
+        west <= east ? BoundingBox(west: west, south: south, east: east, north: north) : nil
+    }
+
+    // MARK: Writing values
+
+    private func appendJSON(_ value: JSONValue) {
+        var text = ""
+        value.write(to: &text)
+        output.append(text)
+    }
+
+    private func appendPosition(_ c: Coordinate) {
+        let p = crs.shift(c)
+        let lon = (p.lon * 1e7).rounded() / 1e7, lat = (p.lat * 1e7).rounded() / 1e7
+        west = min(west, lon); east = max(east, lon); south = min(south, lat); north = max(north, lat)
+        output.append(UInt8(ascii: "["))
+        output.appendFixed(lon)
+        output.append(UInt8(ascii: ","))
+        output.appendFixed(lat)
+        output.append(UInt8(ascii: "]"))
+    }
+
+    private func appendPositions(_ cs: [Coordinate]) {
+        output.append(UInt8(ascii: "["))
+        for (i, c) in cs.enumerated() {
+            if i > 0 { output.append(UInt8(ascii: ",")) }
+            appendPosition(c)
+        }
+        output.append(UInt8(ascii: "]"))
+    }
+
+    private func appendRings(_ rings: [[Coordinate]]) {
+        output.append(UInt8(ascii: "["))
+        for (i, ring) in rings.enumerated() {
+            if i > 0 { output.append(UInt8(ascii: ",")) }
+            appendPositions(GeoJSONWriter.oriented(ring, counterClockwise: i == 0))
+        }
+        output.append(UInt8(ascii: "]"))
+    }
+
+    private func appendGeometry(_ g: Geometry) {
+        output.append("{\"type\":\"\(g.typeName)\",\"coordinates\":")
+        switch g {
+        case .point(let c): appendPosition(c)
+        case .lineString(let cs), .multiPoint(let cs): appendPositions(cs)
+        case .multiLineString(let lines):
+            output.append(UInt8(ascii: "["))
+            for (i, l) in lines.enumerated() {
+                if i > 0 { output.append(UInt8(ascii: ",")) }
+                appendPositions(l)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .polygon(let rings): appendRings(rings)
+        case .multiPolygon(let polygons):
+            output.append(UInt8(ascii: "["))
+            for (i, p) in polygons.enumerated() {
+                if i > 0 { output.append(UInt8(ascii: ",")) }
+                appendRings(p)
+            }
+            output.append(UInt8(ascii: "]"))
+        }
+        output.append(UInt8(ascii: "}"))
+    }
+
+    // MARK: Winding
+
+    /// Twice the signed area of a ring in the lon/lat plane (positive when counter-clockwise). Orientation is all
+    /// that is wanted, and a small ring has the same orientation in degrees as on the ground.
+    static func signedArea(_ ring: [Coordinate]) -> Double {
+        guard ring.count >= 3 else { return 0 }
+        // Relative to the first vertex, so large longitudes do not cost precision.
+        let o = ring[0]
+        var sum = 0.0
+        for i in 0..<(ring.count - 1) {
+            let a = ring[i], b = ring[i + 1]
+            sum += (a.lon - o.lon) * (b.lat - o.lat) - (b.lon - o.lon) * (a.lat - o.lat)
+        }
+        return sum
+    }
+
+    /// The ring wound as asked (a degenerate ring is left as it is).
+    static func oriented(_ ring: [Coordinate], counterClockwise: Bool) -> [Coordinate] {
+        let area = signedArea(ring)
+        if area == 0 || (area > 0) == counterClockwise { return ring }
+        return ring.reversed()
+    }
+}
+
+@available(*, unavailable)
+extension GeoJSONWriter: Sendable {}
+
+/// An export cannot be written as asked.
+public struct ExportError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

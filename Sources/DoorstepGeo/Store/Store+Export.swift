@@ -1,0 +1,114 @@
+import Foundation
+
+/// Tables an export can stream: the layers of the data contract and the stored walking network.
+public enum ExportTable: Sendable, Hashable {
+    case layer(Layer)
+    /// `network_edges`: the walking graph as built from the ways.
+    case network
+
+    var tableName: String {
+        switch self {
+        case .layer(let l): return l.rawValue
+        case .network: return "network_edges"
+        }
+    }
+
+    /// The column that identifies a row.
+    var idColumn: String {
+        switch self {
+        case .layer: return "id"
+        case .network: return "edge"
+        }
+    }
+}
+
+extension Store {
+    /// Calls `body` for every row of `table` in storage order with its id, its properties (every column but `fid`,
+    /// the geometry and the cached reference point, in table order, then the extra properties kept from the imported file; a column wins over
+    /// an extra of the same name) and its geometry.
+    ///
+    /// Rows are read one at a time from one statement inside one read transaction, so memory does not grow with
+    /// the table and the whole export sees one snapshot of the file.
+    public func forEachFeature(of table: ExportTable,
+                               _ body: (_ id: String, _ properties: [(String, JSONValue)], _ geometry: Geometry?) throws -> Void) throws {
+        try database.read {
+            let statement = try database.prepare("SELECT *, AsBinary(geom) FROM \(table.tableName) ORDER BY \(table == .network ? "edge" : "fid")")
+            let last = statement.columnCount - 1
+            let names = (0..<last).map { statement.columnName($0) }
+            let idColumn = table.idColumn
+            try statement.forEach { row in
+                var id = ""
+                var properties = [(String, JSONValue)]()
+                properties.reserveCapacity(names.count)
+                var extras: [(String, JSONValue)] = []
+                for (i, name) in names.enumerated() {
+                    let column = Int32(i)
+                    switch name {
+                    case "fid", "geom", "ref_lon", "ref_lat":
+                        // Storage details: the row key, the geometry itself and the cached point on surface.
+                        continue
+                    case "properties":
+                        if let text = row.optionalText(column), case .object(let members)? = try? JSONValue.parse(text) { extras = members }
+                        continue
+                    case "services":
+                        properties.append((name, .array(Store.decodeList(row.optionalText(column)).map(JSONValue.string))))
+                        continue
+                    default:
+                        break
+                    }
+                    let value: JSONValue
+                    switch row.value(column) {
+                    case .null, .blob: value = .null
+                    case .int(let v): value = .number(Double(v))
+                    case .double(let v): value = v.isFinite ? .number(v) : .null
+                    case .text(let v): value = .string(v)
+                    }
+                    if name == idColumn {
+                        if case .number(let n) = value { id = String(Int64(n)) } else if case .string(let s) = value { id = s }
+                    }
+                    properties.append((name, value))
+                }
+                if !extras.isEmpty {
+                    let columns = Set(properties.map(\.0))
+                    properties += extras.filter { !columns.contains($0.0) }
+                }
+                let geometry = row.isNull(last) ? nil : Geometry(wkb: row.blob(last))
+                try body(id, properties, geometry)
+            }
+        }
+    }
+
+    /// Calls `body` with the id and geometry of every feature of `layer`, in storage order, one row at a time.
+    public func forEachGeometry(of layer: Layer, _ body: (_ id: String, _ geometry: Geometry) throws -> Void) throws {
+        try database.read {
+            try database.prepare("SELECT id, AsBinary(geom) FROM \(layer.rawValue) ORDER BY fid").forEach { row in
+                guard !row.isNull(1), let g = Geometry(wkb: row.blob(1)) else { return }
+                try body(row.text(0), g)
+            }
+        }
+    }
+
+    /// Calls `body` with the `highway` tag and geometry of every way, in storage order (for drawing streets).
+    public func forEachWay(_ body: (_ highway: String?, _ geometry: Geometry) throws -> Void) throws {
+        try database.read {
+            try database.prepare("SELECT highway, AsBinary(geom) FROM ways ORDER BY fid").forEach { row in
+                guard !row.isNull(1), let g = Geometry(wkb: row.blob(1)) else { return }
+                try body(row.optionalText(0), g)
+            }
+        }
+    }
+
+    /// The geometry of the feature of `layer` whose `id` is `id` (through the table's unique index on `id`).
+    public func geometry(of layer: Layer, id: String) throws -> Geometry? {
+        let statement = try database.cached("SELECT AsBinary(geom) FROM \(layer.rawValue) WHERE id = ?1")
+        try statement.bind([.text(id)])
+        defer { statement.reset() }
+        guard try statement.step(), !statement.isNull(0) else { return nil }
+        return Geometry(wkb: statement.blob(0))
+    }
+
+    /// The extent of a layer from its stored geometries (SQL), nil when it is empty.
+    public func extent(of layer: Layer) throws -> BoundingBox? {
+        try layerSummaries().first { $0.layer == layer }?.bbox
+    }
+}

@@ -1,0 +1,44 @@
+import DoorstepGeo
+import Foundation
+
+// The parts of `export` and `render` that use the service areas (Analysis/ServiceAreas.swift).
+
+/// Walking service areas of the qualifying stations, each at its own radius, for the map.
+func walkingAreaGeometries(store: Store, report: CoverageReport, snapLimit: Double) throws -> [Geometry] {
+    let network = try WalkingNetwork.load(from: store, snapLimit: snapLimit, persist: true)
+    let stations = try store.stations().filter { report.options.filter.accepts($0) }
+    var geometries = [Geometry]()
+    for (radius, group) in Dictionary(grouping: stations, by: { report.options.reach.radius(of: $0) }).sorted(by: { $0.key < $1.key }) {
+        let result = try ServiceAreas.make(stations: group, bands: [radius], network: network, store: store, zone: network.zone)
+        geometries += result.areas.map(\.geometry)
+    }
+    return geometries
+}
+
+/// `export areas`: service areas of the qualifying stations (walking areas with --walk, else circles), streamed.
+func exportServiceAreas(store: Store, coverage: CoverageArguments, to path: String, options: ExportOptions) throws -> ExportSummary {
+    let options0 = coverage.options
+    let stations = try store.stations().filter { options0.filter.accepts($0) }
+    let network = options0.walk ? try WalkingNetwork.load(from: store, snapLimit: coverage.snapLimit, persist: true) : nil
+    let zone = try network?.zone ?? store.info().metricZone ?? MetricZone(center: stations.first?.location ?? Coordinate(lon: 118.78, lat: 32.04))
+    let writer = try GeoJSONWriter(path: path, crs: options.crs, members: [
+        ("name", .string("doorstep service areas")), ("doorstep:content", .string("areas")),
+        ("attribution", .string("© OpenStreetMap contributors, ODbL")),
+    ])
+    for (radius, group) in Dictionary(grouping: stations, by: { options0.reach.radius(of: $0) }).sorted(by: { $0.key < $1.key }) {
+        let result = try ServiceAreas.make(stations: group, bands: [radius], network: network, store: store, zone: zone)
+        for area in result.areas {
+            var p = area.properties
+            if options.style {
+                p += [("fill", .string(MapRenderer.serviceAreaFill)), ("fill-opacity", .number(0.2)),
+                      ("stroke", .string(MapRenderer.serviceAreaFill)), ("stroke-width", .number(1)),
+                      ("title", .string(area.stationName))]
+            }
+            try writer.write(geometry: area.geometry, properties: p, id: "\(area.stationID)@\(Int(area.band))")
+        }
+        if !result.offNetwork.isEmpty {
+            note("note: \(result.offNetwork.count) stations are off the network and have no walking area: \(result.offNetwork.prefix(10).joined(separator: ", "))")
+        }
+    }
+    return ExportSummary(path: path, features: writer.featureCount, bbox: try writer.finish())
+}

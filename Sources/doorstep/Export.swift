@@ -1,0 +1,89 @@
+import ArgumentParser
+import DoorstepGeo
+import Foundation
+
+extension OutputCRS: ExpressibleByArgument {}
+
+extension Doorstep {
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a layer or a result as GeoJSON (RFC 7946) for QGIS, geojson.io or a web map.",
+            discussion: """
+            WHAT is a layer (stations, compounds, entrances, grids, ways), the walking network (network), or a result:
+            coverage (every compound with its coverage; --by grid for grids with their share of households covered),
+            gaps (compounds not covered, ranked), areas (service areas) or plan (proposed stations).
+            Examples:
+              doorstep export coverage --preset 10min --walk --style --out coverage.geojson --db city.sqlite
+              doorstep export stations --crs gcj02 --out stations-gcj02.geojson   (for Amap/Tencent basemaps)
+            Output is streamed: memory does not grow with the file. --crs gcj02|bd09 writes shifted coordinates,
+            marked in the file ("doorstep:crs"); such a file is outside RFC 7946 and only for Chinese basemaps.
+            """
+        )
+
+        @Argument(help: "stations, compounds, entrances, grids, ways, network, coverage, gaps, areas or plan")
+        var what: String
+
+        @Option(help: "The GeoJSON file to write (- for standard output).")
+        var out: String
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var coverage: CoverageArguments
+
+        @Option(help: "coverage: compound (each compound) or grid (grids with their share of households covered).")
+        var by: String = "compound"
+
+        @Flag(help: "Add simplestyle-spec properties (fill, stroke, marker-color …) so viewers colour it at once.")
+        var style = false
+
+        @Option(help: "wgs84 (RFC 7946, default), or gcj02 / bd09 for overlay on Chinese basemaps (outside RFC 7946).")
+        var crs: OutputCRS = .wgs84
+
+        static let results = ["network", "coverage", "gaps", "areas", "plan"]
+
+        func validate() throws {
+            guard Layer(rawValue: what) != nil || Export.results.contains(what) else {
+                throw ValidationError("cannot export \"\(what)\"; give one of \((Layer.allCases.map(\.rawValue) + Export.results).joined(separator: ", "))")
+            }
+            guard by == "compound" || by == "grid" else { throw ValidationError("--by takes compound or grid") }
+            if by == "grid" && what != "coverage" { throw ValidationError("--by grid goes with `export coverage`") }
+        }
+
+        func run() async throws {
+            let options = ExportOptions(style: style, crs: crs)
+            let summary: ExportSummary
+            if let layer = Layer(rawValue: what) {
+                let store = try database.open(readOnly: true)
+                summary = try GeoJSONExport.layer(layer, store: store, to: out, options: options)
+            } else {
+                switch what {
+                case "network":
+                    let store = try database.open()
+                    // Builds and stores the network when it is missing or older than the ways.
+                    _ = try WalkingNetwork.load(from: store, snapLimit: coverage.snapLimit, persist: true)
+                    summary = try GeoJSONExport.network(store: store, to: out, options: options)
+                case "coverage", "gaps":
+                    let store = try database.open(readOnly: !coverage.walk)
+                    let report = try coverage.report(store)
+                    if what == "gaps" {
+                        summary = try GeoJSONExport.gaps(report, store: store, to: out, options: options)
+                    } else if by == "grid" {
+                        summary = try GeoJSONExport.gridCoverage(report, store: store, to: out, options: options)
+                    } else {
+                        summary = try GeoJSONExport.coverage(report, store: store, to: out, options: options)
+                    }
+                case "areas":
+                    let store = try database.open(readOnly: !coverage.walk)
+                    summary = try exportServiceAreas(store: store, coverage: coverage, to: out, options: options)
+                default:
+                    // Hook: `plan` (Analysis/Planner.swift) is written through GeoJSONWriter the same way (one Point
+                    // per proposed site with its rank and households added) once the planner's command lands.
+                    throw CLIError("export plan is not available in this build yet: it needs the planner (doorstep plan)")
+                }
+            }
+            if out != "-" {
+                let box = summary.bbox.map { String(format: " bbox [%.5f, %.5f, %.5f, %.5f]", $0.west, $0.south, $0.east, $0.north) } ?? ""
+                note("wrote \(summary.features) features to \(out)\(box)\(crs == .wgs84 ? "" : " in \(crs.rawValue) (outside RFC 7946)")")
+            }
+        }
+    }
+}
