@@ -15,6 +15,19 @@ func peakRSSMegabytes() -> Double {
     return 0
 }
 
+/// Writes stations as GeoJSON without the rest of a synthetic city (whose streets a wide sparse city would need).
+func writeStations(_ stations: [CityData.Station], to url: URL) throws {
+    var text = "{\"type\":\"FeatureCollection\",\"features\":[\n"
+    for (i, s) in stations.enumerated() {
+        if i > 0 { text += ",\n" }
+        text += "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[\(s.lon),\(s.lat)]},"
+            + "\"properties\":{\"id\":\"\(s.id)\",\"name\":\"\(s.name)\",\"kind\":\"\(s.kind.rawValue)\",\"hours\":\"\(s.hours)\","
+            + "\"services\":[\(s.services.map { "\"\($0.rawValue)\"" }.joined(separator: ","))]}}"
+    }
+    text += "\n]}\n"
+    try Data(text.utf8).write(to: url)
+}
+
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
@@ -35,6 +48,13 @@ if arguments.count == 5, arguments[1] == "import-one" {
     print("\(summary.features) \(seconds) \(peakRSSMegabytes())")
     exit(0)
 }
+
+if arguments.count == 4, arguments[1] == "network-one" {
+    try networkBenchChild(grid: Int(arguments[2])!, areaStations: Int(arguments[3])!)
+    exit(0)
+}
+let only = arguments.count > 1 ? Set(arguments.dropFirst()) : nil
+func wanted(_ section: String) -> Bool { only == nil || only!.contains(section) }
 
 let work = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-bench-\(getpid())")
 try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
@@ -59,72 +79,83 @@ print("doorstep-bench — \(ProcessInfo.processInfo.activeProcessorCount) cores,
 print("")
 
 // MARK: Import throughput
+if wanted("import") {
 
-print("== import (GeoJSON, one transaction, child process per import)")
-print(String(format: "%-34@ %10@ %9@ %12@ %10@", "input" as NSString, "features" as NSString, "seconds" as NSString, "features/s" as NSString, "peak RSS" as NSString))
-let importCity = SyntheticCity(stations: 100_000, compounds: 50_000, waysGrid: 10, seed: 3)
-let importDir = work.appendingPathComponent("import")
-try importCity.write(to: importDir)
-for (layer, label) in [("stations", "100k points (stations)"), ("compounds", "50k compounds (polygons + 10% points)")] {
-    let file = importDir.appendingPathComponent("\(layer).geojson")
-    let (n, s, rss) = try importInChild(layer, file, work.appendingPathComponent("import-\(layer).sqlite"))
-    print(String(format: "%-34@ %10d %9.2f %12.0f %8.0f MB", "\(label), \(String(format: "%.0f", fileMB(file))) MB" as NSString, n, s, Double(n) / s, rss))
+    print("== import (GeoJSON, one transaction, child process per import)")
+    print(String(format: "%-34@ %10@ %9@ %12@ %10@", "input" as NSString, "features" as NSString, "seconds" as NSString, "features/s" as NSString, "peak RSS" as NSString))
+    let importCity = SyntheticCity(stations: 100_000, compounds: 50_000, waysGrid: 10, seed: 3)
+    let importDir = work.appendingPathComponent("import")
+    try importCity.write(to: importDir)
+    for (layer, label) in [("stations", "100k points (stations)"), ("compounds", "50k compounds (polygons + 10% points)")] {
+        let file = importDir.appendingPathComponent("\(layer).geojson")
+        let (n, s, rss) = try importInChild(layer, file, work.appendingPathComponent("import-\(layer).sqlite"))
+        print(String(format: "%-34@ %10d %9.2f %12.0f %8.0f MB", "\(label), \(String(format: "%.0f", fileMB(file))) MB" as NSString, n, s, Double(n) / s, rss))
+    }
+    // Memory against file size: the same kind of file at about 10 MB and about 50 MB.
+    for count in [30_000, 150_000] {
+        let dir = work.appendingPathComponent("size-\(count)")
+        try SyntheticCity(stations: count, compounds: 0, waysGrid: 2, seed: 5).write(to: dir)
+        let file = dir.appendingPathComponent("stations.geojson")
+        let (n, s, rss) = try importInChild("stations", file, work.appendingPathComponent("size-\(count).sqlite"))
+        print(String(format: "%-34@ %10d %9.2f %12.0f %8.0f MB", "stations file of \(String(format: "%.0f", fileMB(file))) MB" as NSString, n, s, Double(n) / s, rss))
+    }
+    print("targets: ≥ 50,000 points/s, ≥ 10,000 polygons/s; peak RSS grows by the mapped file, not by a parsed tree")
+    print("")
+
 }
-// Memory against file size: the same kind of file at about 10 MB and about 50 MB.
-for count in [30_000, 150_000] {
-    let dir = work.appendingPathComponent("size-\(count)")
-    try SyntheticCity(stations: count, compounds: 0, waysGrid: 2, seed: 5).write(to: dir)
-    let file = dir.appendingPathComponent("stations.geojson")
-    let (n, s, rss) = try importInChild("stations", file, work.appendingPathComponent("size-\(count).sqlite"))
-    print(String(format: "%-34@ %10d %9.2f %12.0f %8.0f MB", "stations file of \(String(format: "%.0f", fileMB(file))) MB" as NSString, n, s, Double(n) / s, rss))
-}
-print("targets: ≥ 50,000 points/s, ≥ 10,000 polygons/s; peak RSS grows by the mapped file, not by a parsed tree")
-print("")
 
 // MARK: Nearest
+if wanted("nearest") {
 
-print("== nearest, k = 5, in process: in-memory index vs SpatiaLite R*Tree + ST_Distance(a, b, 1)")
-print(String(format: "%8@ %10@ %10@ %10@ %11@ %11@ %8@ %9@", "stations" as NSString, "build ms" as NSString, "index p50" as NSString, "index p99" as NSString, "SQL p50" as NSString, "SQL p99" as NSString, "ratio" as NSString, "agree" as NSString))
-for size in [1_000, 10_000, 100_000] {
-    let city = SyntheticCity(stations: size, compounds: 0, waysGrid: 2, seed: 11)
-    let dir = work.appendingPathComponent("nearest-\(size)")
-    try city.write(to: dir)
-    let store = try Store(path: work.appendingPathComponent("nearest-\(size).sqlite").path)
-    _ = try Importer.run(ImportOptions(layer: .stations, file: dir.appendingPathComponent("stations.geojson")), into: store)
-    let stations = try store.stations()
-    let buildStart = now()
-    let index = NearestIndex(stations: stations)
-    let buildMs = (now() - buildStart) * 1000
-    let (sw, ne) = city.extent
-    var rng = SplitMix64(seed: 42)
-    let queries = (0..<20_000).map { _ in
-        Coordinate(lon: sw.lon + Double.random(in: 0..<1, using: &rng) * (ne.lon - sw.lon),
-                   lat: sw.lat + Double.random(in: 0..<1, using: &rng) * (ne.lat - sw.lat))
+    print("== nearest, k = 5, in process: in-memory index vs SpatiaLite R*Tree + ST_Distance(a, b, 1)")
+    print(String(format: "%8@ %10@ %10@ %10@ %11@ %11@ %8@ %9@", "stations" as NSString, "build ms" as NSString, "index p50" as NSString, "index p99" as NSString, "SQL p50" as NSString, "SQL p99" as NSString, "ratio" as NSString, "agree" as NSString))
+    for size in [1_000, 10_000, 100_000] {
+        // About one station per 0.1 km², as in a dense Chinese district: the side grows with the count.
+        let city = SyntheticCity(stations: size, compounds: 0, waysGrid: Int((Double(size) * 0.1).squareRoot() * 10), seed: 11)
+        let file = work.appendingPathComponent("nearest-\(size).geojson")
+        try writeStations(city.stations, to: file)
+        let store = try Store(path: work.appendingPathComponent("nearest-\(size).sqlite").path)
+        _ = try Importer.run(ImportOptions(layer: .stations, file: file), into: store)
+        let stations = try store.stations()
+        let buildStart = now()
+        let index = NearestIndex(stations: stations)
+        let buildMs = (now() - buildStart) * 1000
+        let (sw, ne) = city.extent
+        var rng = SplitMix64(seed: 42)
+        let queries = (0..<20_000).map { _ in
+            Coordinate(lon: sw.lon + Double.random(in: 0..<1, using: &rng) * (ne.lon - sw.lon),
+                       lat: sw.lat + Double.random(in: 0..<1, using: &rng) * (ne.lat - sw.lat))
+        }
+        var indexTimes = [Double]()
+        indexTimes.reserveCapacity(queries.count)
+        var sink = 0.0
+        for q in queries {
+            let t = now()
+            let r = index.nearest(to: q, k: 5)
+            indexTimes.append(now() - t)
+            sink += r.last?.distance ?? 0
+        }
+        var sqlTimes = [Double]()
+        var agree = 0
+        for q in queries.prefix(500) {
+            let t = now()
+            let r = try store.nearestBySQL(to: q, k: 5)
+            sqlTimes.append(now() - t)
+            if r.map(\.id) == index.nearest(to: q, k: 5).map(\.station.id) { agree += 1 }
+        }
+        indexTimes.sort()
+        sqlTimes.sort()
+        let ip50 = percentile(indexTimes, 0.5) * 1e6, ip99 = percentile(indexTimes, 0.99) * 1e6
+        let sp50 = percentile(sqlTimes, 0.5) * 1e6, sp99 = percentile(sqlTimes, 0.99) * 1e6
+        print(String(format: "%8d %10.1f %8.1f µs %8.1f µs %9.0f µs %9.0f µs %7.0f× %5d/500", size, buildMs, ip50, ip99, sp50, sp99, sp50 / ip50, agree))
+        if sink < 0 { print(sink) }
     }
-    var indexTimes = [Double]()
-    indexTimes.reserveCapacity(queries.count)
-    var sink = 0.0
-    for q in queries {
-        let t = now()
-        let r = index.nearest(to: q, k: 5)
-        indexTimes.append(now() - t)
-        sink += r.last?.distance ?? 0
-    }
-    var sqlTimes = [Double]()
-    var agree = 0
-    for q in queries.prefix(500) {
-        let t = now()
-        let r = try store.nearestBySQL(to: q, k: 5)
-        sqlTimes.append(now() - t)
-        if r.map(\.id) == index.nearest(to: q, k: 5).map(\.station.id) { agree += 1 }
-    }
-    indexTimes.sort()
-    sqlTimes.sort()
-    let ip50 = percentile(indexTimes, 0.5) * 1e6, ip99 = percentile(indexTimes, 0.99) * 1e6
-    let sp50 = percentile(sqlTimes, 0.5) * 1e6, sp99 = percentile(sqlTimes, 0.99) * 1e6
-    print(String(format: "%8d %10.1f %8.1f µs %8.1f µs %9.0f µs %9.0f µs %7.0f× %5d/500", size, buildMs, ip50, ip99, sp50, sp99, sp50 / ip50, agree))
-    if sink < 0 { print(sink) }
+    print("target: index p50 ≤ 20 µs at 100k stations; 'agree' counts queries where both paths return the same 5 ids")
+    print("")
 }
-print("target: index p50 ≤ 20 µs at 100k stations; 'agree' counts queries where both paths return the same 5 ids")
-print("")
+
+// MARK: Walking network
+if wanted("network") { try networkBench() }
+
+try exportBench(work: work)
 print(String(format: "peak RSS of the benchmark process: %.0f MB", peakRSSMegabytes()))

@@ -1,0 +1,59 @@
+import CityGen
+import DoorstepGeo
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Export: `doorstep export` of synthetic cities of two sizes, each run in a child process so its peak RSS (from
+// wait4's rusage) is that export's alone. The layer export streams geometry and properties from SQLite; a coverage
+// export also holds the coverage result (one small record per compound) while the geometries stream past.
+
+/// Runs `executable` with `arguments` (stderr to /dev/null): (exit status, seconds, peak RSS MB).
+func runMeasured(_ executable: String, _ arguments: [String]) -> (Int32, Double, Double) {
+    var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { for p in argv { free(p) } }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var pid = pid_t()
+    let start = now()
+    guard posix_spawn(&pid, executable, &actions, nil, &argv, environ) == 0 else { return (-1, 0, 0) }
+    var status: Int32 = 0
+    var usage = rusage()
+    wait4(pid, &status, 0, &usage)
+    return ((status >> 8) & 0xff, now() - start, Double(usage.ru_maxrss) / 1024)
+}
+
+func exportBench(work: URL) throws {
+    print("== export (GeoJSON, streamed; release `doorstep export` in a child process each)")
+    let doorstep = URL(fileURLWithPath: CommandLine.arguments[0]).absoluteURL.deletingLastPathComponent().appendingPathComponent("doorstep").path
+    guard FileManager.default.isExecutableFile(atPath: doorstep) else {
+        print("skipped: \(doorstep) not built (make bench builds it)")
+        print("")
+        return
+    }
+    print(String(format: "%-44@ %10@ %9@ %10@ %10@", "export" as NSString, "features" as NSString, "seconds" as NSString, "file" as NSString, "peak RSS" as NSString))
+    for count in [20_000, 100_000] {
+        let dir = work.appendingPathComponent("export-\(count)")
+        // Same density at both sizes: about 10 compounds per 100 m block, a station per 20 compounds.
+        let grid = Int((Double(count) / 10).squareRoot().rounded())
+        try SyntheticCity(stations: count / 20, compounds: count, waysGrid: grid, seed: 17).write(to: dir)
+        let db = work.appendingPathComponent("export-\(count).sqlite")
+        let store = try Store(path: db.path)
+        for layer in [Layer.stations, .compounds] {
+            _ = try Importer.run(ImportOptions(layer: layer, file: dir.appendingPathComponent("\(layer.rawValue).geojson")), into: store)
+        }
+        let n = try store.count(.compounds)
+        for (label, arguments) in [("compounds layer", ["export", "compounds"]),
+                                   ("coverage, 10min straight, --style", ["export", "coverage", "--preset", "10min", "--style"])] {
+            let out = work.appendingPathComponent("export-\(count)-\(arguments[1]).geojson")
+            let (status, seconds, rss) = runMeasured(doorstep, arguments + ["--db", db.path, "--out", out.path])
+            guard status == 0 else { print("\(label): doorstep exited with \(status)"); continue }
+            print(String(format: "%-44@ %10d %9.2f %7.0f MB %7.0f MB", "\(label), \(n / 1000)k compounds" as NSString, n, seconds, fileMB(out), rss))
+        }
+    }
+    print("targets: 100k compounds with coverage ≤ 3 s; the layer export's peak RSS does not grow with the file")
+    print("")
+}
