@@ -17,6 +17,14 @@ public struct PlanCandidate: Sendable, Hashable {
     }
 }
 
+/// Where the candidate sites come from.
+public enum PlanCandidateSource: Sendable {
+    /// A given list (a file of vacant premises).
+    case given([PlanCandidate])
+    /// Compounds' reference points (uncovered first) and, with a network, its nodes, thinned to `spacing` metres.
+    case generated(spacing: Double)
+}
+
 /// What the planner is asked.
 public enum PlanObjective: Sendable, Hashable {
     /// Maximal covering: the `k` sites that newly cover the most.
@@ -137,8 +145,24 @@ public struct PlanReport: Sendable {
 public enum CoveragePlanner {
     public static func run(stations: [Station], compounds: [CompoundSite], candidates: [PlanCandidate],
                            network: WalkingNetwork?, options: PlanOptions) throws -> PlanReport {
+        try run(stations: stations, compounds: compounds, candidates: .given(candidates), network: network, options: options)
+    }
+
+    public static func run(stations: [Station], compounds: [CompoundSite], candidates source: PlanCandidateSource,
+                           network: WalkingNetwork?, options: PlanOptions) throws -> PlanReport {
         let coverage = options.coverage
         let baseline = try CoverageAnalysis.run(stations: stations, compounds: compounds, network: network, options: coverage)
+        let candidates: [PlanCandidate]
+        switch source {
+        case .given(let list): candidates = list
+        case .generated(let spacing):
+            let uncovered = Set(baseline.compounds.filter { !$0.isCovered && $0.status != .unreachable }.map(\.site.id))
+            var box: BoundingBox?
+            for c in compounds { for p in c.referencePoints { box = (box ?? BoundingBox(west: p.lon, south: p.lat, east: p.lon, north: p.lat)).union(BoundingBox(west: p.lon, south: p.lat, east: p.lon, north: p.lat)) } }
+            let projection = try network?.makeProjection() ?? MetricProjection(zone: MetricZone(center: box?.center ?? Coordinate(lon: 118.78, lat: 32.04)))
+            candidates = PlanCandidates.generate(compounds: compounds, uncoveredFirst: uncovered, network: network,
+                                                 spacing: spacing, projection: projection)
+        }
         let total = baseline.total
         var targets = [CompoundSite]()
         var unreachable = [CompoundSite]()
