@@ -16,6 +16,7 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+	@command -v openapi-spec-validator >/dev/null 2>&1 || python3 -m pip install -q openapi-spec-validator
 
 build: deps
 	$(SWIFT) build --product doorstep
@@ -31,6 +32,11 @@ run: build
 	$(DOORSTEP) info --db $(RUN_DB)
 	@echo; echo '$$ doorstep nearest --lon 118.7790 --lat 32.0440 -k 5 --open-at "2026-11-23 09:30"'
 	$(DOORSTEP) nearest --db $(RUN_DB) --lon 118.7790 --lat 32.0440 -k 5 --open-at "2026-11-23 09:30"
+	@echo; echo 'Serving the sample city; in another terminal try:'
+	@echo "  curl 'http://127.0.0.1:8080/v1/nearest?lon=118.7790&lat=32.0440&k=3&open_at=2026-11-23T09:30'"
+	@echo '  ogrinfo -ro -so OAPIF:http://127.0.0.1:8080'
+	@echo 'Ctrl-C stops the server.'
+	$(DOORSTEP) serve --db $(RUN_DB)
 
 test: deps
 	$(SWIFT) build --build-tests

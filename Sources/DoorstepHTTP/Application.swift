@@ -1,4 +1,5 @@
 import DoorstepGeo
+import Foundation
 import Hummingbird
 import Logging
 
@@ -7,17 +8,96 @@ public struct ServeOptions: Sendable {
     public var databasePath: String
     public var host: String
     public var port: Int
+    /// How often at most a request checks whether an import has committed (`Store.generation()`).
+    public var refreshInterval: Duration
+    public var logLevel: Logger.Level
 
-    public init(databasePath: String, host: String = "127.0.0.1", port: Int = 8080) {
+    public init(databasePath: String, host: String = "127.0.0.1", port: Int = 8080,
+                refreshInterval: Duration = .milliseconds(500), logLevel: Logger.Level = .info) {
         self.databasePath = databasePath
         self.host = host
         self.port = port
+        self.refreshInterval = refreshInterval
+        self.logLevel = logLevel
+    }
+
+    /// `http://host:port`, for links when a request has no Host header.
+    public var baseURL: String {
+        let h = host.contains(":") ? "[\(host)]" : host
+        return "http://\(h):\(port)"
     }
 }
 
-/// Builds the router of the Doorstep service.
-public func buildRouter() -> Router<BasicRequestContext> {
-    let router = Router()
-    router.get("/health") { _, _ in "ok" }
+/// The Doorstep service on the database of `options`: opens a pool of read-only connections and loads the first
+/// snapshot (so a missing or foreign file fails here, before listening).
+public func buildApplication(_ options: ServeOptions) throws -> some ApplicationProtocol {
+    var logger = Logger(label: "doorstep.http")
+    logger.logLevel = options.logLevel
+    let data = try SpatiaLiteData(path: options.databasePath, refreshInterval: options.refreshInterval, logger: logger)
+    return buildApplication(data: data, options: options, logger: logger)
+}
+
+/// The Doorstep service over any `DoorstepData` (tests pass their own).
+public func buildApplication(data: any DoorstepData, options: ServeOptions, logger: Logger? = nil)
+    -> Application<RouterResponder<BasicRequestContext>> {
+    var logger = logger ?? Logger(label: "doorstep.http")
+    if logger.logLevel > options.logLevel { logger.logLevel = options.logLevel }
+    let router = buildRouter(data: data, baseURL: options.baseURL)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(options.host, port: options.port), serverName: "doorstep"),
+        logger: logger
+    )
+}
+
+/// Every route of the service, testable without a socket (`app.test(.router)`).
+///
+/// Middleware, outermost first: access log → CORS headers → JSON errors → request limits. Routes: `/health`, `/api`,
+/// the OGC API – Features routes and `/v1/nearest`. The planners' `/v1/coverage`, `/v1/gaps` and `/v1/areas` join as
+/// one more controller under `/v1` (and their paths in `OpenAPIDocument`); their collections join `collections`.
+public func buildRouter(data: any DoorstepData, collections: [any FeatureCollectionSource] = Collections.all,
+                        baseURL: String = "http://127.0.0.1:8080") -> Router<BasicRequestContext> {
+    let router = Router(options: .autoGenerateHeadEndpoints)
+    router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: CORSMiddleware())
+    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: RequestLimitMiddleware())
+
+    router.addRoutes(ServiceController(data: data, collections: collections, fallbackBase: baseURL).endpoints)
+    router.addRoutes(FeaturesController(data: data, collections: collections, fallbackBase: baseURL).endpoints)
+    router.addRoutes(NearestController(data: data, transformers: TransformerCache()).endpoints, atPath: "/v1")
     return router
+}
+
+/// `/health` and `/api`.
+struct ServiceController<Context: RequestContext>: Sendable {
+    let data: any DoorstepData
+    let collections: [any FeatureCollectionSource]
+    let fallbackBase: String
+
+    var endpoints: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.readOnly("/health", use: health)
+        routes.readOnly("/api", use: api)
+        return routes
+    }
+
+    @Sendable func health(request: Request, context: Context) async throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
+        let snapshot = try await data.snapshot()
+        var members: [(String, JSONValue)] = [
+            ("status", "ok"),
+            ("generation", .number(Double(snapshot.generation))),
+            ("loaded_at", .string(snapshot.loadedAt.formatted(.iso8601))),
+        ]
+        for summary in snapshot.layers { members.append((summary.layer.rawValue, .number(Double(summary.count)))) }
+        members.append(("walking", .bool(snapshot.walking != nil)))
+        return jsonResponse(.object(members))
+    }
+
+    @Sendable func api(request: Request, context: Context) async throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
+        let base = LinkBuilder(request: request, fallback: fallbackBase).base
+        return jsonResponse(OpenAPIDocument.build(serverURL: base, collections: collections.map(\.id)), contentType: MediaTypes.openAPI)
+    }
 }

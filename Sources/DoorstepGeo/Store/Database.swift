@@ -107,6 +107,9 @@ public final class Database {
     public func scalarInt(_ sql: String, _ arguments: [SQLValue] = []) throws -> Int64? {
         let statement = try cached(sql)
         try statement.bind(arguments)
+        // Reset at once: a statement left on a row keeps its read snapshot open (WAL), and a long-lived connection
+        // (the HTTP service's pool) would then never see a later import.
+        defer { statement.reset() }
         return try statement.step() ? statement.optionalInt(0) : nil
     }
 
@@ -114,6 +117,7 @@ public final class Database {
     public func scalarText(_ sql: String, _ arguments: [SQLValue] = []) throws -> String? {
         let statement = try cached(sql)
         try statement.bind(arguments)
+        defer { statement.reset() } // see scalarInt
         return try statement.step() ? statement.optionalText(0) : nil
     }
 

@@ -1,0 +1,153 @@
+import DoorstepGeo
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// An error the client sees as JSON `{"code": "...", "description": "..."}` with a status that says whose fault it was.
+///
+/// The one table from faults to statuses (STYLE.md, "one table maps domain errors to statuses"):
+///
+/// | fault | status | code |
+/// |---|---|---|
+/// | a parameter that cannot be read (`lon=abc`, `bbox` with 3 numbers, unknown parameter, `k=2.5`) | 400 | `invalid_parameter`, `missing_parameter`, `unknown_parameter` |
+/// | no such route, collection or feature | 404 | `not_found` |
+/// | a method other than GET, HEAD, OPTIONS on a known route | 405 | `method_not_allowed` |
+/// | a readable value out of range (`lat=95`, `k=1000000`, `limit=0`) | 422 | `out_of_range` |
+/// | a request line or body over the limits | 414, 413 | `uri_too_long`, `payload_too_large` |
+/// | walking distances asked before the walking network exists | 501 | `not_implemented` |
+/// | the database cannot be read (being replaced, disk) | 503 | `unavailable` |
+/// | a bug | 500 | `internal_error` |
+public struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let description: String
+    /// Extra response headers (`Allow` on 405).
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, code: String, _ description: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.description = description
+        self.headers = headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        response
+    }
+
+    /// The JSON response of this error.
+    public var response: Response {
+        let body = JSONValue.object([("code", .string(code)), ("description", .string(description))]).jsonText
+        var headers = self.headers
+        headers[.contentType] = MediaTypes.json
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    // MARK: The cases
+
+    /// 400: a parameter that cannot be read.
+    static func invalid(_ parameter: String, _ problem: String) -> APIError {
+        APIError(.badRequest, code: "invalid_parameter", "\(parameter): \(problem)")
+    }
+
+    /// 400: a required parameter is missing.
+    static func missing(_ parameter: String, _ hint: String) -> APIError {
+        APIError(.badRequest, code: "missing_parameter", "\(parameter) is required: \(hint)")
+    }
+
+    /// 422: a value that was read but is out of range.
+    static func outOfRange(_ parameter: String, _ problem: String) -> APIError {
+        APIError(.unprocessableContent, code: "out_of_range", "\(parameter): \(problem)")
+    }
+
+    /// 404.
+    static func notFound(_ what: String) -> APIError {
+        APIError(.notFound, code: "not_found", what)
+    }
+
+    /// 405 for a route that only reads.
+    static func methodNotAllowed(_ method: HTTPRequest.Method, _ path: String) -> APIError {
+        APIError(.methodNotAllowed, code: "method_not_allowed",
+                 "\(method.rawValue) is not allowed on \(path); this API only reads (GET, HEAD, OPTIONS)",
+                 headers: [.allow: allowedMethods])
+    }
+
+    static let allowedMethods = "GET, HEAD, OPTIONS"
+}
+
+/// Media types the service writes.
+enum MediaTypes {
+    static let json = "application/json"
+    static let geoJSON = "application/geo+json"
+    static let openAPI = "application/vnd.oai.openapi+json;version=3.0"
+}
+
+/// Turns every error into a JSON error response, so nothing reaches the client as Hummingbird's plain-text error or
+/// a bare 500. Errors that are not the client's fault are logged.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return error.response
+        } catch let error as HTTPError where error.status == .notFound {
+            // Hummingbird's answer for a path no route matches.
+            return APIError.notFound("no route \(request.uri.path); the API is described at /api").response
+        } catch let error as any HTTPResponseError {
+            return APIError(error.status, code: error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_"),
+                            error.status.reasonPhrase).response
+        } catch let error as DatabaseError {
+            context.logger.error("database error on \(request.method) \(request.uri): \(error)")
+            return APIError(.serviceUnavailable, code: "unavailable", "the database could not be read; try again").response
+        } catch {
+            context.logger.error("internal error on \(request.method) \(request.uri): \(error)")
+            return APIError(.internalServerError, code: "internal_error", "internal error").response
+        }
+    }
+}
+
+/// `Access-Control-Allow-Origin: *` on every response (the API is public and read-only, so browser map tools on any
+/// origin may read it), and the preflight headers on OPTIONS.
+struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.accessControlAllowOrigin] = "*"
+        if request.method == .options {
+            response.headers[.accessControlAllowMethods] = APIError.allowedMethods
+            response.headers[.accessControlAllowHeaders] = "Accept, Content-Type, Origin"
+            response.headers[.accessControlMaxAge] = "86400"
+        }
+        return response
+    }
+}
+
+/// Refuses requests over the size limits before anything reads them: a request target over `maxURILength` bytes
+/// (414) and a declared body over `maxBodyLength` (413; every route is GET, so no body is ever read anyway).
+/// Header size is bounded below this by SwiftNIO's HTTP parser (80 KB).
+struct RequestLimitMiddleware<Context: RequestContext>: RouterMiddleware {
+    var maxURILength = 8192
+    var maxBodyLength = 64 * 1024
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.uri.string.utf8.count > maxURILength {
+            throw APIError(.uriTooLong, code: "uri_too_long", "the request target is longer than \(maxURILength) bytes")
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyLength {
+            throw APIError(.contentTooLarge, code: "payload_too_large", "request bodies are limited to \(maxBodyLength) bytes")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// One access-log line per request through swift-log: method, target, status, time.
+struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let elapsed = ContinuousClock.now - start
+        let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+        context.logger.info("\(request.method) \(request.uri) \(response.status.code) \(String(format: "%.2f", ms)) ms")
+        return response
+    }
+}

@@ -1,0 +1,165 @@
+import DoorstepGeo
+import Foundation
+import Logging
+
+/// What one committed state of the database looks like to the service: its generation, the in-memory nearest index
+/// built from its stations, and every layer's count and extent. Immutable; shared by every request that uses it.
+public struct DataSnapshot: Sendable {
+    /// `Store.generation()`: bumped by every committed import.
+    public let generation: Int
+    public let index: NearestIndex
+    /// Count and extent of each layer, in `Layer.allCases` order.
+    public let layers: [LayerSummary]
+    /// The walking network and where each station meets it; nil when the database has no walkable ways.
+    public let walking: WalkingData?
+    public let loadedAt: Date
+
+    public init(generation: Int, index: NearestIndex, layers: [LayerSummary], walking: WalkingData? = nil, loadedAt: Date = Date()) {
+        self.generation = generation
+        self.index = index
+        self.layers = layers
+        self.walking = walking
+        self.loadedAt = loadedAt
+    }
+
+    public func summary(of layer: Layer) -> LayerSummary {
+        layers.first { $0.layer == layer } ?? LayerSummary(layer: layer, count: 0, bbox: nil)
+    }
+}
+
+/// The walking network of one generation (`Network/`, `Analysis/WalkingNearest.swift`), the stations snapped to it,
+/// and metric projections to lend to requests.
+///
+/// `@unchecked Sendable` is safe because `network` and `stationSnaps` are immutable and `Sendable`, and the
+/// projections (`MetricProjection` owns a PROJ context, not `Sendable`) are only touched with `lock` held, each lent
+/// to one request at a time between `take` and `give` — PROJ contexts may move between threads, not be shared.
+public final class WalkingData: @unchecked Sendable {
+    public let network: WalkingNetwork
+    /// Parallel to the index's stations; nil for a station beyond the snap limit.
+    public let stationSnaps: [Snap?]
+    private let lock = NSLock()
+    private var projections: [MetricProjection]
+
+    init(network: WalkingNetwork, index: NearestIndex) throws {
+        self.network = network
+        let projection = try network.makeProjection()
+        stationSnaps = WalkingNearest.snapStations(index, network: network, projection: projection)
+        projections = [projection]
+    }
+
+    /// The `k` nearest stations by walking distance; nil when the point is beyond the snap limit (unreachable).
+    public func nearest(to point: Coordinate, index: NearestIndex, k: Int, filter: StationFilter) throws -> [WalkingAnswer]? {
+        let projection = try lock.withLock { projections.popLast() } ?? network.makeProjection()
+        defer { lock.withLock { if projections.count < 16 { projections.append(projection) } } }
+        return WalkingNearest.find(from: point, index: index, stationSnaps: stationSnaps, network: network,
+                                   projection: projection, k: k, filter: filter)
+    }
+}
+
+/// Where the HTTP service gets its data: the seam between routes and storage (DESIGN.md: nothing above `Store/`
+/// assumes SQLite). The routes see only this protocol, so tests and other backends can stand in.
+///
+/// Walking coverage, gaps and service areas will add their methods here when `Analysis` exposes them.
+public protocol DoorstepData: Sendable {
+    /// The current snapshot. Implementations check at most every so often whether an import has committed since, and
+    /// move to the new state when one has.
+    func snapshot() async throws -> DataSnapshot
+    /// A page of a layer's features (see `Store.features(of:bbox:limit:offset:)`).
+    func features(of layer: Layer, bbox: BoundingBox?, limit: Int, offset: Int) async throws -> FeaturePage
+    /// One feature by `id`, or nil.
+    func feature(of layer: Layer, id: String) async throws -> StoredFeature?
+}
+
+/// `DoorstepData` over a SpatiaLite file: a pool of read-only connections and one snapshot per database generation.
+///
+/// Fresh data: every `snapshot()` call is cheap (a lock held to copy one reference); at most once per
+/// `refreshInterval` one caller — never two at once, the others go on with the current snapshot — reads
+/// `Store.generation()` and whether the file was replaced, and when either changed loads the new snapshot (stations,
+/// index, layer summaries) and swaps it in. Requests already running keep the snapshot they took. Features are read
+/// straight from the pool, so each page is exactly one committed state.
+///
+/// `@unchecked Sendable` is safe because the mutable members (`current`, `lastCheck`, `checking`) are read and written
+/// only with `lock` held, and the lock is never held across SQL or index building; `pool` is itself Sendable and
+/// `DataSnapshot` is an immutable value.
+public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
+    public let pool: StorePool
+    public let refreshInterval: Duration
+    private let logger: Logger
+
+    private let lock = NSLock()
+    private var current: DataSnapshot
+    private var lastCheck: ContinuousClock.Instant
+    private var checking = false
+
+    /// Opens the database read-only and loads the first snapshot. `refreshInterval` zero checks on every request.
+    public init(path: String, refreshInterval: Duration = .milliseconds(500), logger: Logger = Logger(label: "doorstep.data")) throws {
+        pool = try StorePool(path: path)
+        self.refreshInterval = refreshInterval
+        self.logger = logger
+        current = try SpatiaLiteData.load(pool)
+        lastCheck = .now
+    }
+
+    public func snapshot() async throws -> DataSnapshot {
+        let (snapshot, due) = takeSnapshot(at: .now)
+        guard due else { return snapshot }
+        defer { lock.withLock { checking = false } }
+        do {
+            let replaced = try pool.reopenIfReplaced()
+            let generation = try pool.withStore { try $0.generation() }
+            guard replaced || generation != snapshot.generation else { return snapshot }
+            let fresh = try SpatiaLiteData.load(pool)
+            lock.withLock { current = fresh }
+            logger.info("database generation \(fresh.generation)\(replaced ? " (file replaced)" : ""): \(fresh.index.stations.count) stations")
+            return fresh
+        } catch {
+            // Keep serving the last good snapshot (the file may be in the middle of being created again).
+            logger.warning("cannot refresh from \(pool.path): \(error)")
+            return snapshot
+        }
+    }
+
+    /// The current snapshot, and whether this caller is the one to check for a newer generation now.
+    private func takeSnapshot(at now: ContinuousClock.Instant) -> (DataSnapshot, due: Bool) {
+        lock.withLock {
+            let due = !checking && now - lastCheck >= refreshInterval
+            if due {
+                checking = true
+                lastCheck = now
+            }
+            return (current, due)
+        }
+    }
+
+    public func features(of layer: Layer, bbox: BoundingBox?, limit: Int, offset: Int) async throws -> FeaturePage {
+        try pool.withStore { try $0.features(of: layer, bbox: bbox, limit: limit, offset: offset) }
+    }
+
+    public func feature(of layer: Layer, id: String) async throws -> StoredFeature? {
+        try pool.withStore { try $0.feature(of: layer, id: id) }
+    }
+
+    /// Reads stations and layer summaries of one generation: the generation is read before and after, and a change in
+    /// between (an import committed meanwhile) means reading again.
+    static func load(_ pool: StorePool) throws -> DataSnapshot {
+        try pool.withStore { store in
+            for _ in 0..<20 {
+                let before = try store.generation()
+                let stations = try store.stations()
+                let layers = try store.layerSummaries()
+                let index = NearestIndex(stations: stations)
+                var walking: WalkingData?
+                do {
+                    let network = try WalkingNetwork.load(from: store)
+                    if network.graph.edgeCount > 0 { walking = try WalkingData(network: network, index: index) }
+                } catch {
+                    Logger(label: "doorstep.data").warning("no walking network: \(error)")
+                }
+                if try store.generation() == before {
+                    return DataSnapshot(generation: before, index: index, layers: layers, walking: walking)
+                }
+            }
+            throw DatabaseError(code: 0, message: "\(pool.path) changed during every one of 20 attempts to read it")
+        }
+    }
+}

@@ -1,0 +1,204 @@
+import DoorstepGeo
+import Foundation
+import Hummingbird
+
+/// Names, bounds and defaults of `/v1/nearest`, shared by the handler and the OpenAPI document.
+enum NearestAPI {
+    /// Parameter names (also used by the OpenAPI document).
+    enum Name {
+        static let lon = "lon", lat = "lat", crs = "crs", k = "k", kind = "kind", service = "service"
+        static let openNow = "open_now", openAt = "open_at", tz = "tz", walk = "walk", speed = "speed"
+        static let all: Set<String> = [lon, lat, crs, k, kind, service, openNow, openAt, tz, walk, speed]
+    }
+
+    static let kRange = 1...100
+    static let defaultK = 5
+    /// Bounds on the filter lists: more values than this cannot be a real question.
+    static let maxFilterValues = 20
+    static let maxFilterLength = 64
+    static let defaultTimeZone = "Asia/Shanghai"
+    /// Walking speed for times, m/s (DESIGN.md: 1.2 m/s, about 4.3 km/h), and its bounds.
+    static let defaultSpeed = 1.2
+    static let speedRange = 0.1...5.0
+}
+
+/// `GET /v1/nearest`: the residents' lookup — the stations nearest to a point, with filters and opening hours.
+struct NearestController<Context: RequestContext>: Sendable {
+    private typealias N = NearestAPI.Name
+
+    let data: any DoorstepData
+    let transformers: TransformerCache
+
+    var endpoints: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.readOnly("nearest", use: nearest)
+        return routes
+    }
+
+    /// A parsed, validated `/v1/nearest` request.
+    struct Query {
+        var given: Coordinate
+        var crs: InputCRS
+        var position: Coordinate
+        var k: Int
+        var kinds: [String]
+        var services: [String]
+        /// The moment `open` is evaluated at; also a filter when `filterOpen`.
+        var moment: WeekTime
+        var filterOpen: Bool
+        var timeZone: String
+        /// Rank by walking distance along the network.
+        var walk: Bool
+        var speed: Double
+    }
+
+    @Sendable func nearest(request: Request, context: Context) async throws -> Response {
+        let query = try parse(request)
+        let snapshot = try await data.snapshot()
+        let filter = StationFilter(kinds: Set(query.kinds), services: Set(query.services),
+                                   openAt: query.filterOpen ? query.moment : nil)
+        var found: [NearbyStation]
+        var walking: [String: Double?] = [:]
+        if query.walk {
+            guard let network = snapshot.walking else {
+                throw APIError(.notImplemented, code: "not_implemented",
+                               "walking distances not available: this database has no walkable ways (import the ways layer)")
+            }
+            guard let answers = try network.nearest(to: query.position, index: snapshot.index, k: query.k, filter: filter) else {
+                throw APIError(.unprocessableContent, code: "unreachable",
+                               "the point is farther than \(Int(network.network.snapLimit)) m from the walkable network: unreachable on foot")
+            }
+            found = answers.map(\.nearby)
+            for a in answers { walking[a.nearby.station.id] = a.walking }
+        } else {
+            found = snapshot.index.nearest(to: query.position, k: query.k, filter: filter)
+        }
+        let stations: [JSONValue] = found.map { n in
+            var coordinates: [(String, JSONValue)] = [("wgs84", n.station.location.jsonPosition)]
+            switch query.crs {
+            case .gcj02: coordinates.append(("gcj02", ChinaShift.wgs84ToGCJ02(n.station.location).jsonPosition))
+            case .bd09: coordinates.append(("bd09", ChinaShift.wgs84ToBD09(n.station.location).jsonPosition))
+            case .wgs84, .epsg: break
+            }
+            var properties = n.properties(openAt: query.moment)
+            if query.walk {
+                let metres = walking[n.station.id] ?? nil
+                properties.append(("walking_m", metres.map { .number(($0 * 10).rounded() / 10) } ?? .null))
+                properties.append(("walking_min", metres.map { .number(($0 / query.speed / 60 * 10).rounded() / 10) } ?? .null))
+            }
+            return .object(properties + [("coordinates", .object(coordinates))])
+        }
+        let body = JSONValue.object([
+            ("query", .object([
+                ("lon", .number(query.given.lon)), ("lat", .number(query.given.lat)),
+                ("crs", .string(query.crs.description)), ("wgs84", query.position.jsonPosition),
+                ("k", .number(Double(query.k))),
+                ("kind", .array(query.kinds.map(JSONValue.string))), ("service", .array(query.services.map(JSONValue.string))),
+                ("open_filter", query.filterOpen ? .string(query.moment.description) : .null),
+                ("open_evaluated_at", .string(query.moment.description)), ("tz", .string(query.timeZone)),
+                ("walk", .bool(query.walk)), ("speed", .number(query.speed)),
+            ])),
+            ("generation", .number(Double(snapshot.generation))),
+            ("count", .number(Double(stations.count))),
+            ("stations", .array(stations)),
+        ])
+        return jsonResponse(body)
+    }
+
+    func parse(_ request: Request) throws -> Query {
+        let q = try QueryParameters(request, allowed: N.all)
+        guard let lon = try q.double(N.lon) else { throw APIError.missing(N.lon, "the longitude (or easting) of the point") }
+        guard let lat = try q.double(N.lat) else { throw APIError.missing(N.lat, "the latitude (or northing) of the point") }
+        var crs = InputCRS.wgs84
+        if let text = try q.string(N.crs) {
+            guard let parsed = InputCRS(text) else {
+                throw APIError.invalid(N.crs, "\"\(QueryParameters.clip(text))\" is not wgs84, gcj02, bd09 or EPSG:n")
+            }
+            crs = parsed
+        }
+        let given = Coordinate(lon: lon, lat: lat)
+        let position: Coordinate
+        switch crs {
+        case .wgs84, .gcj02, .bd09:
+            guard (-180...180).contains(lon) else { throw APIError.outOfRange(N.lon, "\(lon) is outside -180…180") }
+            guard (-90...90).contains(lat) else { throw APIError.outOfRange(N.lat, "\(lat) is outside -90…90") }
+            position = crs == .gcj02 ? ChinaShift.gcj02ToWGS84(given) : crs == .bd09 ? ChinaShift.bd09ToWGS84(given) : given
+        case .epsg(let code):
+            let converted = try transformers.toWGS84(given, epsg: code)
+            guard let converted, (-180...180).contains(converted.lon), (-90...90).contains(converted.lat) else {
+                throw APIError.outOfRange("\(N.lon),\(N.lat)", "(\(lon), \(lat)) is not a valid position in \(crs)")
+            }
+            position = converted
+        }
+        let k = try q.int(N.k) ?? NearestAPI.defaultK
+        guard NearestAPI.kRange.contains(k) else {
+            throw APIError.outOfRange(N.k, "\(k) is outside \(NearestAPI.kRange.lowerBound)…\(NearestAPI.kRange.upperBound)")
+        }
+        let kinds = q.list(N.kind), services = q.list(N.service)
+        for (name, values) in [(N.kind, kinds), (N.service, services)] {
+            if values.count > NearestAPI.maxFilterValues {
+                throw APIError.outOfRange(name, "at most \(NearestAPI.maxFilterValues) values")
+            }
+            if let long = values.first(where: { $0.count > NearestAPI.maxFilterLength }) {
+                throw APIError.outOfRange(name, "\"\(QueryParameters.clip(long))\" is longer than \(NearestAPI.maxFilterLength) characters")
+            }
+        }
+        let timeZoneName = try q.string(N.tz) ?? NearestAPI.defaultTimeZone
+        guard let timeZone = TimeZone(identifier: timeZoneName) else {
+            throw APIError.invalid(N.tz, "\"\(QueryParameters.clip(timeZoneName))\" is not an IANA time zone such as Asia/Shanghai")
+        }
+        let openNow = try q.bool(N.openNow) ?? false
+        var moment = WeekTime.now(in: timeZone)
+        var filterOpen = openNow
+        if let text = try q.string(N.openAt) {
+            if openNow { throw APIError.invalid(N.openAt, "give open_at or open_now=true, not both") }
+            // A form-encoded space arrives as `+`.
+            guard let at = WeekTime(parsing: text.replacingOccurrences(of: "+", with: " ")) else {
+                throw APIError.invalid(N.openAt, "\"\(QueryParameters.clip(text))\" is not a local time like 2026-11-23T09:30 or \"Mo 09:30\"")
+            }
+            moment = at
+            filterOpen = true
+        }
+        let walk = try q.bool(N.walk) ?? false
+        let speed = try q.double(N.speed) ?? NearestAPI.defaultSpeed
+        guard NearestAPI.speedRange.contains(speed) else {
+            throw APIError.outOfRange(N.speed, "\(speed) m/s is outside \(NearestAPI.speedRange.lowerBound)…\(NearestAPI.speedRange.upperBound)")
+        }
+        return Query(given: given, crs: crs, position: position, k: k, kinds: kinds, services: services,
+                     moment: moment, filterOpen: filterOpen, timeZone: timeZoneName, walk: walk, speed: speed)
+    }
+}
+
+/// PROJ transformations from EPSG codes to WGS84, kept between requests: creating one costs milliseconds and its
+/// first use tens of milliseconds (SPATIALITE-NOTES.md), a reused one microseconds.
+///
+/// `@unchecked Sendable` is safe because `free` is only touched with `lock` held, and a `CoordinateTransformer` (not
+/// `Sendable`: it owns a PROJ context) is either in `free`, reachable by nobody, or used by exactly one caller between
+/// taking it out and putting it back. PROJ contexts may move between threads; they must not be shared at once.
+final class TransformerCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var free: [Int: [CoordinateTransformer]] = [:]
+    /// How many EPSG codes are kept; beyond that a transformer is made per request and dropped.
+    private let maxCodes = 32
+
+    func toWGS84(_ c: Coordinate, epsg code: Int) throws -> Coordinate? {
+        lock.lock()
+        let cached = free[code]?.popLast()
+        lock.unlock()
+        let transformer: CoordinateTransformer
+        if let cached {
+            transformer = cached
+        } else {
+            do {
+                transformer = try CoordinateTransformer(from: .epsg(code))
+            } catch {
+                throw APIError.invalid(NearestAPI.Name.crs, "PROJ does not know EPSG:\(code)")
+            }
+        }
+        let result = transformer.toWGS84(c)
+        lock.lock()
+        if free[code] != nil || free.count < maxCodes { free[code, default: []].append(transformer) }
+        lock.unlock()
+        return result
+    }
+}

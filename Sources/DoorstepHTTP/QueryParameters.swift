@@ -1,0 +1,72 @@
+import DoorstepGeo
+import Foundation
+import Hummingbird
+
+/// The query string of a request, read strictly: a parameter the route does not define is a 400 (OGC API – Features
+/// /req/core/query-param-unknown), a single-valued parameter given twice or empty is a 400, and numbers must be
+/// finite decimal numbers. Values are handed on as Swift values only — nothing here is ever spliced into SQL.
+struct QueryParameters {
+    private var values: [String: [String]] = [:]
+
+    init(_ request: Request, allowed: Set<String>) throws {
+        for (rawKey, value) in request.uri.queryParameters {
+            let key = String(rawKey).removingPercentEncoding ?? String(rawKey)
+            if key.isEmpty && value.isEmpty { continue } // `?a=1&&b=2`, a trailing `&`
+            guard allowed.contains(key) else {
+                let shown = key.count > 40 ? String(key.prefix(40)) + "…" : key
+                throw APIError(.badRequest, code: "unknown_parameter",
+                               "unknown parameter \"\(shown)\"; this route takes \(allowed.sorted().joined(separator: ", "))")
+            }
+            values[key, default: []].append(String(value))
+        }
+    }
+
+    /// The one value of `name`, or nil when absent.
+    func string(_ name: String) throws -> String? {
+        guard let all = values[name] else { return nil }
+        guard all.count == 1 else { throw APIError.invalid(name, "given \(all.count) times; give it once") }
+        guard !all[0].isEmpty else { throw APIError.invalid(name, "empty value") }
+        return all[0]
+    }
+
+    /// Every value of a repeatable parameter, each split at commas, trimmed, empty pieces dropped.
+    func list(_ name: String) -> [String] {
+        (values[name] ?? []).flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    func double(_ name: String) throws -> Double? {
+        guard let text = try string(name) else { return nil }
+        return try Self.number(text, name)
+    }
+
+    func int(_ name: String) throws -> Int? {
+        guard let text = try string(name) else { return nil }
+        guard let value = Int(text) else {
+            throw APIError.invalid(name, "\"\(Self.clip(text))\" is not a whole number")
+        }
+        return value
+    }
+
+    func bool(_ name: String) throws -> Bool? {
+        guard let text = try string(name) else { return nil }
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw APIError.invalid(name, "\"\(Self.clip(text))\" is not true or false")
+        }
+    }
+
+    /// A finite decimal number (Swift's `Double(_:)` would also take `nan`, `inf` and hexadecimal).
+    static func number(_ text: String, _ name: String) throws -> Double {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let decimal = !t.isEmpty && t.unicodeScalars.allSatisfy { "0123456789+-.eE".unicodeScalars.contains($0) }
+        guard decimal, let value = Double(t), value.isFinite else {
+            throw APIError.invalid(name, "\"\(clip(text))\" is not a number")
+        }
+        return value
+    }
+
+    /// Echoes user text into an error message, short.
+    static func clip(_ text: String) -> String { text.count > 40 ? String(text.prefix(40)) + "…" : text }
+}
