@@ -57,14 +57,20 @@ final class ServiceAreaTests: XCTestCase {
     func testWalkingAreaOnALatticeIsACross() throws {
         let net = try network(lattice())
         let s = station("S", at(200, 200))
-        let result = try ServiceAreas.make(stations: [s], bands: [150], network: net, store: store, zone: net.zone, lateral: 35)
+        let result = try ServiceAreas.make(stations: [s], bands: [90], network: net, store: store, zone: net.zone, lateral: 35)
         let a = try XCTUnwrap(result.areas.first)
-        XCTAssertEqual(a.reachableNetwork!, 600, accuracy: 1, "four arms of 150 m")
-        // Two 300 × 70 m bars crossing, with round caps at the four ends: 2·300·70 − 70² + π·35².
-        let expected = 2 * 300 * 70 - 70 * 70 + Double.pi * 35 * 35
+        XCTAssertEqual(a.reachableNetwork!, 360, accuracy: 1, "four arms of 90 m: the next crossings are 100 m away")
+        // Two 180 × 70 m bars crossing, with round caps (half 16-gons of radius 35 m) at the four ends: two 16-gons.
+        let caps = 2 * (8 * 35.0 * 35 * sin(2 * Double.pi / 16))
+        let expected = 2 * 180 * 70 - 70 * 70 + caps
         XCTAssertEqual(a.area, expected, accuracy: expected * 0.02)
-        XCTAssertTrue(contains(a.geometry, at(200, 340)), "along an arm, within reach")
-        XCTAssertFalse(contains(a.geometry, at(300, 300)), "a block corner 280 m away on foot")
+        XCTAssertTrue(contains(a.geometry, at(200, 280)), "along an arm, within reach")
+        XCTAssertFalse(contains(a.geometry, at(250, 250)), "the middle of a block")
+        // At 150 m the walker turns the next corners: 4 × 100 m + 4 × 3 × 50 m of network.
+        let wider = try XCTUnwrap(try ServiceAreas.make(stations: [s], bands: [150], network: net, store: store, zone: net.zone).areas.first)
+        XCTAssertEqual(wider.reachableNetwork!, 1000, accuracy: 1)
+        XCTAssertTrue(contains(wider.geometry, at(300, 240)))
+        XCTAssertFalse(contains(wider.geometry, at(300, 300)), "a block corner 200 m away on foot")
     }
 
     func testWalkingAreaStopsAtTheRiverAndHoldsTheStation() throws {

@@ -25,16 +25,33 @@ public struct ServiceArea: Sendable {
 public enum ServiceAreas {
     public static let defaultLateral = 35.0
 
-    /// A geodesic circle as a 72-sided polygon, drawn in the metric plane (scale error under 0.03 % in a 3° zone).
-    public static func circle(around c: Coordinate, radius: Double, projection: MetricProjection) -> Geometry {
+    /// A geodesic circle as a 72-sided polygon, drawn in the metric plane (scale error under 0.03 % in a 3° zone),
+    /// in plane coordinates (x, y as lon, lat).
+    static func planeCircle(around c: Coordinate, radius: Double, projection: MetricProjection) -> Geometry {
         let p = projection.project(c)
         var ring = (0..<72).map { i -> Coordinate in
             let a = Double(i) * 2 * .pi / 72
             // Counter-clockwise from east, as RFC 7946 wants exterior rings.
-            return projection.unproject(x: p.x + radius * cos(a), y: p.y + radius * sin(a))
+            return Coordinate(lon: p.x + radius * cos(a), lat: p.y + radius * sin(a))
         }
         ring.append(ring[0])
         return .polygon([ring])
+    }
+
+    /// Area of a plane polygon in m² (shoelace; holes subtract whatever their winding).
+    static func planeArea(_ g: Geometry) -> Double {
+        func ring(_ r: [Coordinate]) -> Double {
+            abs(zip(r, r.dropFirst()).reduce(0) { $0 + ($1.0.lon * $1.1.lat - $1.1.lon * $1.0.lat) }) / 2
+        }
+        func polygon(_ rings: [[Coordinate]]) -> Double {
+            guard let outer = rings.first else { return 0 }
+            return ring(outer) - rings.dropFirst().reduce(0) { $0 + ring($1) }
+        }
+        switch g {
+        case .polygon(let rings): return polygon(rings)
+        case .multiPolygon(let ps): return ps.reduce(0) { $0 + polygon($1) }
+        default: return 0
+        }
     }
 
     /// The pieces of network reachable from `source` within `band` metres (including the straight leg).
@@ -70,14 +87,16 @@ public enum ServiceAreas {
     public static func make(stations: [Station], bands: [Double], network: WalkingNetwork?, store: Store, zone: MetricZone,
                             lateral: Double = defaultLateral) throws -> (areas: [ServiceArea], offNetwork: [String]) {
         let projection = try MetricProjection(zone: zone)
+        func toWGS84(_ g: Geometry) -> Geometry { g.mapCoordinates { projection.unproject(x: $0.lon, y: $0.lat) } }
+        func toPlane(_ line: [Coordinate]) -> [Coordinate] { line.map { let p = projection.project($0); return Coordinate(lon: p.x, lat: p.y) } }
         var areas = [ServiceArea]()
         var offNetwork = [String]()
         for s in stations {
             guard let network else {
                 for band in bands {
-                    let g = circle(around: s.location, radius: band, projection: projection)
+                    let g = planeCircle(around: s.location, radius: band, projection: projection)
                     areas.append(ServiceArea(stationID: s.id, stationName: s.name, kind: s.kind, band: band, mode: "circle",
-                                             geometry: g, area: try store.area(of: g, zone: zone), reachableNetwork: nil))
+                                             geometry: toWGS84(g), area: planeArea(g), reachableNetwork: nil))
                 }
                 continue
             }
@@ -87,9 +106,9 @@ public enum ServiceAreas {
             }
             for band in bands {
                 let reach = reachableLines(from: s.location, snap: snap, band: band, network: network)
-                guard let buffered = try store.buffer(lines: reach.lines, width: lateral, zone: zone) else { continue }
+                guard let buffered = try store.buffer(planeLines: reach.lines.map(toPlane), width: lateral) else { continue }
                 areas.append(ServiceArea(stationID: s.id, stationName: s.name, kind: s.kind, band: band, mode: "walk",
-                                         geometry: buffered.geometry, area: buffered.area, reachableNetwork: reach.length))
+                                         geometry: toWGS84(buffered), area: planeArea(buffered), reachableNetwork: reach.length))
             }
         }
         return (areas, offNetwork)

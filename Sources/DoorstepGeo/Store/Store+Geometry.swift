@@ -1,24 +1,17 @@
-/// Geometry work SpatiaLite/GEOS does for the analyses (buffers, unions, areas), in the metric zone's plane.
+/// Geometry work GEOS does for the analyses, on coordinates already in a metric plane.
+///
+/// Callers project with `MetricProjection` themselves: SpatiaLite's `ST_Transform` looks its CRS definitions up in
+/// `spatial_ref_sys` on every call, which made a service area cost ten times its buffer.
 extension Store {
-    /// The ground within `width` metres of any of `lines` (dissolved), as a WGS84 (Multi)Polygon, with its area in m².
-    public func buffer(lines: [[Coordinate]], width: Double, zone: MetricZone) throws -> (geometry: Geometry, area: Double)? {
+    /// The ground within `width` of any of `lines` (plane coordinates, metres), dissolved, as a (Multi)Polygon in
+    /// the same plane. `quadrantSegments` sets how round the ends are (4: a 16-gon).
+    public func buffer(planeLines lines: [[Coordinate]], width: Double, quadrantSegments: Int = 4) throws -> Geometry? {
         let usable = lines.filter { $0.count >= 2 }
         guard !usable.isEmpty else { return nil }
-        let statement = try database.cached("""
-            SELECT AsBinary(ST_Transform(b, 4326)), ST_Area(b) FROM (
-                SELECT ST_Buffer(ST_Transform(GeomFromWKB(?1, 4326), ?2), ?3) AS b)
-            """)
-        try statement.bind([.blob(Geometry.multiLineString(usable).wkb), .int(Int64(zone.epsg)), .double(width)])
+        let statement = try database.cached("SELECT AsBinary(ST_Buffer(GeomFromWKB(?1, 0), ?2, ?3))")
+        try statement.bind([.blob(Geometry.multiLineString(usable).wkb), .double(width), .int(Int64(quadrantSegments))])
         defer { statement.reset() }
-        guard try statement.step(), !statement.isNull(0), let g = Geometry(wkb: statement.blob(0)) else { return nil }
-        return (g, statement.double(1))
-    }
-
-    /// Area in m² of a WGS84 polygon measured in the metric zone's plane.
-    public func area(of polygon: Geometry, zone: MetricZone) throws -> Double {
-        let statement = try database.cached("SELECT ST_Area(ST_Transform(GeomFromWKB(?1, 4326), ?2))")
-        try statement.bind([.blob(polygon.wkb), .int(Int64(zone.epsg))])
-        defer { statement.reset() }
-        return try statement.step() ? statement.double(0) : 0
+        guard try statement.step(), !statement.isNull(0) else { return nil }
+        return Geometry(wkb: statement.blob(0))
     }
 }
