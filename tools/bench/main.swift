@@ -158,4 +158,5 @@ if wanted("nearest") {
 if wanted("network") { try networkBench() }
 
 try exportBench(work: work)
+if wanted("plan") { try plannerBench() }
 print(String(format: "peak RSS of the benchmark process: %.0f MB", peakRSSMegabytes()))
