@@ -10,6 +10,9 @@ import Glibc
 // export also holds the coverage result (one small record per compound) while the geometries stream past.
 
 /// Runs `executable` with `arguments` (stderr to /dev/null): (exit status, seconds, peak RSS MB).
+///
+/// The peak is the child's own VmHWM, polled from /proc every millisecond until it exits: wait4's ru_maxrss would
+/// include the bench's own peak, which posix_spawn's vfork child carries across exec.
 func runMeasured(_ executable: String, _ arguments: [String]) -> (Int32, Double, Double) {
     var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { for p in argv { free(p) } }
@@ -21,9 +24,16 @@ func runMeasured(_ executable: String, _ arguments: [String]) -> (Int32, Double,
     let start = now()
     guard posix_spawn(&pid, executable, &actions, nil, &argv, environ) == 0 else { return (-1, 0, 0) }
     var status: Int32 = 0
-    var usage = rusage()
-    wait4(pid, &status, 0, &usage)
-    return ((status >> 8) & 0xff, now() - start, Double(usage.ru_maxrss) / 1024)
+    var peakKB = 0.0
+    while waitpid(pid, &status, WNOHANG) == 0 {
+        if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kb = Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "") {
+            peakKB = max(peakKB, kb)
+        }
+        usleep(1000)
+    }
+    return ((status >> 8) & 0xff, now() - start, peakKB / 1024)
 }
 
 func exportBench(work: URL) throws {
@@ -34,7 +44,7 @@ func exportBench(work: URL) throws {
         print("")
         return
     }
-    print(String(format: "%-44@ %10@ %9@ %10@ %10@", "export" as NSString, "features" as NSString, "seconds" as NSString, "file" as NSString, "peak RSS" as NSString))
+    print(String(format: "%-52@ %10@ %9@ %10@ %10@", "export" as NSString, "features" as NSString, "seconds" as NSString, "file" as NSString, "peak RSS" as NSString))
     for count in [20_000, 100_000] {
         let dir = work.appendingPathComponent("export-\(count)")
         // Same density at both sizes: about 10 compounds per 100 m block, a station per 20 compounds.
@@ -51,7 +61,7 @@ func exportBench(work: URL) throws {
             let out = work.appendingPathComponent("export-\(count)-\(arguments[1]).geojson")
             let (status, seconds, rss) = runMeasured(doorstep, arguments + ["--db", db.path, "--out", out.path])
             guard status == 0 else { print("\(label): doorstep exited with \(status)"); continue }
-            print(String(format: "%-44@ %10d %9.2f %7.0f MB %7.0f MB", "\(label), \(n / 1000)k compounds" as NSString, n, seconds, fileMB(out), rss))
+            print(String(format: "%-52@ %10d %9.2f %7.0f MB %7.0f MB", "\(label), \(n / 1000)k compounds" as NSString, n, seconds, fileMB(out), rss))
         }
     }
     print("targets: 100k compounds with coverage ≤ 3 s; the layer export's peak RSS does not grow with the file")

@@ -157,6 +157,6 @@ if wanted("nearest") {
 // MARK: Walking network
 if wanted("network") { try networkBench() }
 
-try exportBench(work: work)
+if wanted("export") { try exportBench(work: work) }
 if wanted("plan") { try plannerBench() }
 print(String(format: "peak RSS of the benchmark process: %.0f MB", peakRSSMegabytes()))
