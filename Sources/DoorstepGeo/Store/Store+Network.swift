@@ -41,37 +41,29 @@ extension Store {
         Int(try database.scalarInt("SELECT count(*) FROM ways WHERE lower(trim(foot)) = 'no'") ?? 0)
     }
 
-    /// Every compound with its reference points and grid (its `grid_id`, else the grid containing its point on
-    /// surface, else none).
+    /// Every compound with its reference points and grid (its `grid_id` when that grid exists, else the grid
+    /// containing its point on surface, else none).
     public func compoundSites() throws -> [CompoundSite] {
-        try database.read {
+        let grids = try gridLocator()
+        return try database.read {
             var entrances = [String: [Coordinate]]()
             try database.prepare("SELECT compound_id, ST_X(geom), ST_Y(geom) FROM entrances ORDER BY fid").forEach { row in
                 entrances[row.text(0), default: []].append(Coordinate(lon: row.double(1), lat: row.double(2)))
             }
             var out = [CompoundSite]()
             try database.prepare("""
-                SELECT c.id, c.name, c.households, c.population, c.kind, c.ref_lon, c.ref_lat,
-                       g.id, g.name, g.community, g.street, g.district
-                FROM compounds c
-                LEFT JOIN grids g ON g.id = COALESCE(
-                    (SELECT id FROM grids WHERE id = c.grid_id),
-                    (SELECT g2.id FROM grids g2
-                     WHERE g2.fid IN (SELECT rowid FROM SpatialIndex WHERE f_table_name = 'grids'
-                                      AND f_geometry_column = 'geom' AND search_frame = MakePoint(c.ref_lon, c.ref_lat, 4326))
-                       AND ST_Contains(g2.geom, MakePoint(c.ref_lon, c.ref_lat, 4326))
-                     ORDER BY g2.id LIMIT 1))
-                ORDER BY c.fid
+                SELECT id, name, households, population, kind, ref_lon, ref_lat, grid_id FROM compounds ORDER BY fid
                 """).forEach { row in
                 let id = row.text(0)
                 let own = entrances[id] ?? []
                 let surface = Coordinate(lon: row.double(5), lat: row.double(6))
+                let grid = row.optionalText(7).flatMap(grids.grid(id:)) ?? grids.grid(containing: surface)
                 out.append(CompoundSite(
                     id: id, name: row.text(1), households: row.optionalInt(2).map(Int.init),
                     population: row.optionalInt(3).map(Int.init), kind: row.optionalText(4),
                     referencePoints: own.isEmpty ? [surface] : own, hasEntrances: !own.isEmpty,
-                    gridID: row.optionalText(7), gridName: row.optionalText(8), community: row.optionalText(9),
-                    street: row.optionalText(10), district: row.optionalText(11)))
+                    gridID: grid?.id, gridName: grid?.name, community: grid?.community,
+                    street: grid?.street, district: grid?.district))
             }
             return out
         }
