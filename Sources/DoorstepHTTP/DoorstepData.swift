@@ -9,12 +9,12 @@ public struct DataSnapshot: Sendable {
     public let generation: Int
     public let index: NearestIndex
     /// Count and extent of each layer, in `Layer.allCases` order.
-    public let layers: [LayerSummary]
+    public let layers: [LayerExtent]
     /// The walking network and where each station meets it; nil when the database has no walkable ways.
     public let walking: WalkingData?
     public let loadedAt: Date
 
-    public init(generation: Int, index: NearestIndex, layers: [LayerSummary], walking: WalkingData? = nil, loadedAt: Date = Date()) {
+    public init(generation: Int, index: NearestIndex, layers: [LayerExtent], walking: WalkingData? = nil, loadedAt: Date = Date()) {
         self.generation = generation
         self.index = index
         self.layers = layers
@@ -22,8 +22,8 @@ public struct DataSnapshot: Sendable {
         self.loadedAt = loadedAt
     }
 
-    public func summary(of layer: Layer) -> LayerSummary {
-        layers.first { $0.layer == layer } ?? LayerSummary(layer: layer, count: 0, bbox: nil)
+    public func summary(of layer: Layer) -> LayerExtent {
+        layers.first { $0.layer == layer } ?? LayerExtent(layer: layer, count: 0, bbox: nil)
     }
 }
 

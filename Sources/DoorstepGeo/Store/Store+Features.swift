@@ -19,8 +19,8 @@ public struct FeaturePage: Sendable {
     public let features: [StoredFeature]
 }
 
-/// Feature count and bounding box of a layer.
-public struct LayerSummary: Sendable, Hashable {
+/// Feature count and bounding box of a layer (named apart from CityGen's `LayerSummary`, which tools import too).
+public struct LayerExtent: Sendable, Hashable {
     public let layer: Layer
     public let count: Int
     /// nil when the layer is empty.
@@ -35,7 +35,7 @@ public struct LayerSummary: Sendable, Hashable {
 
 extension Store {
     /// Count and extent of every layer, in `Layer.allCases` order, read in one snapshot of the file.
-    public func layerSummaries() throws -> [LayerSummary] {
+    public func layerSummaries() throws -> [LayerExtent] {
         try database.read {
             try Layer.allCases.map { layer in
                 let s = try database.cached("""
@@ -44,11 +44,11 @@ extension Store {
                     """)
                 try s.bind([])
                 defer { s.reset() }
-                guard try s.step() else { return LayerSummary(layer: layer, count: 0, bbox: nil) }
+                guard try s.step() else { return LayerExtent(layer: layer, count: 0, bbox: nil) }
                 let n = Int(s.int(0))
                 let box = n == 0 || s.isNull(1)
                     ? nil : BoundingBox(west: s.double(1), south: s.double(2), east: s.double(3), north: s.double(4))
-                return LayerSummary(layer: layer, count: n, bbox: box)
+                return LayerExtent(layer: layer, count: n, bbox: box)
             }
         }
     }
