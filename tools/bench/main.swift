@@ -159,4 +159,5 @@ if wanted("network") { try networkBench() }
 
 if wanted("export") { try exportBench(work: work) }
 if wanted("plan") { try plannerBench() }
+if wanted("osm") { try osmBench() }
 print(String(format: "peak RSS of the benchmark process: %.0f MB", peakRSSMegabytes()))

@@ -12,15 +12,19 @@ public struct ImportOptions: Sendable {
     public var replace: Bool
     /// Repair invalid polygons with ST_MakeValid (and close unclosed rings) instead of refusing them.
     public var makeValid: Bool
+    /// The name messages and the import log give the input, when `file` is an intermediate one (`city.osm (ways)`);
+    /// nil means the file's own name.
+    public var sourceName: String?
 
     public init(layer: Layer, file: URL, crs: InputCRS? = nil, encoding: TextEncodingChoice? = nil,
-                replace: Bool = false, makeValid: Bool = false) {
+                replace: Bool = false, makeValid: Bool = false, sourceName: String? = nil) {
         self.layer = layer
         self.file = file
         self.crs = crs
         self.encoding = encoding
         self.replace = replace
         self.makeValid = makeValid
+        self.sourceName = sourceName
     }
 }
 
@@ -43,9 +47,14 @@ public struct ImportSummary: Sendable {
 
 /// Loads one file into one layer, all or nothing (DESIGN.md, "Data contract").
 public enum Importer {
+    /// Imports several files in one transaction, in order: every one is stored, or none is.
+    public static func run(_ imports: [ImportOptions], into store: Store) throws -> [ImportSummary] {
+        try store.importTogether { try imports.map { try run($0, into: store) } }
+    }
+
     public static func run(_ options: ImportOptions, into store: Store) throws -> ImportSummary {
         let url = options.file
-        let fileName = url.lastPathComponent
+        let fileName = options.sourceName ?? url.lastPathComponent
         guard FileManager.default.isReadableFile(atPath: url.path) else {
             throw ImportError(file: url.path, ImportProblem(.file, "no such file, or it cannot be read"))
         }
@@ -99,13 +108,13 @@ public enum Importer {
                 if features == 0 {
                     throw ImportError(file: fileName, ImportProblem(.file, "holds no features; nothing to import"))
                 }
-                try store.logImport(layer: options.layer, file: url.path, features: features, crs: reading.crs,
+                try store.logImport(layer: options.layer, file: options.sourceName ?? url.path, features: features, crs: reading.crs,
                                     replaced: options.replace, repaired: repairs.count)
             }
         }
         let after = try store.count(options.layer)
         let updated = options.replace ? 0 : features - (after - before)
-        return ImportSummary(layer: options.layer, file: url.path, format: reading.format, crs: reading.crs, encoding: reading.encoding,
+        return ImportSummary(layer: options.layer, file: options.sourceName ?? url.path, format: reading.format, crs: reading.crs, encoding: reading.encoding,
                              features: features, updated: updated, repairs: repairs, layerCount: after)
     }
 

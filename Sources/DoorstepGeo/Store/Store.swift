@@ -23,39 +23,58 @@ public final class Store {
 
     // MARK: Import
 
-    /// Runs `body` in one write transaction with a writer for `layer`; nothing is stored if it throws.
-    func importing<T>(_ layer: Layer, replace: Bool, makeValid: Bool, _ body: (LayerWriter) throws -> T) throws -> T {
+    /// True while `importTogether` runs: layer imports then join its transaction instead of opening their own.
+    private var importTransactionOpen = false
+
+    /// Runs `body` — several imports — in one write transaction: they are all stored, or none is if it throws.
+    func importTogether<T>(_ body: () throws -> T) throws -> T {
+        precondition(!importTransactionOpen, "imports do not nest")
         // A big transaction spills pages to the WAL twice when the page cache (2 MB by default) is small: 64 MB.
         try database.execute("PRAGMA cache_size = -65536")
         return try database.transaction {
-            let table = layer.rawValue
-            // SpatiaLite's triggers prepare SQL again for every row (RTreeAlign) and scan the metadata; the writer keeps
-            // the R*Tree itself. They are dropped and recreated inside the transaction, so a failed import restores
-            // them with everything else.
-            var triggers = [(name: String, sql: String)]()
-            try database.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
-                .forEach([.text(table)]) { triggers.append(($0.text(0), $0.text(1))) }
-            for trigger in triggers { try database.execute("DROP TRIGGER \"\(trigger.name)\"") }
-            if replace {
-                try database.execute("DELETE FROM \(table); DELETE FROM idx_\(table)_geom")
-            }
-            let writer = try LayerWriter(db: database, layer: layer, makeValid: makeValid)
-            let result = try body(writer)
-            try writer.finish()
-            for trigger in triggers { try database.execute(trigger.sql) }
-            try database.execute("""
-                UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                WHERE f_table_name = '\(table)'
-                """)
-            if layer == .compounds {
-                try database.execute("""
-                    UPDATE compounds SET ref_lon = ST_X(ST_PointOnSurface(geom)), ref_lat = ST_Y(ST_PointOnSurface(geom))
-                    WHERE ref_lon IS NULL
-                    """)
-            }
-            try bumpGeneration(layer)
-            return result
+            importTransactionOpen = true
+            defer { importTransactionOpen = false }
+            return try body()
         }
+    }
+
+    /// Runs `body` with a writer for `layer` in a write transaction of its own, or in the one `importTogether`
+    /// opened; nothing is stored if it throws.
+    func importing<T>(_ layer: Layer, replace: Bool, makeValid: Bool, _ body: (LayerWriter) throws -> T) throws -> T {
+        if importTransactionOpen {
+            return try importingLayer(layer, replace: replace, makeValid: makeValid, body)
+        }
+        return try importTogether { try importingLayer(layer, replace: replace, makeValid: makeValid, body) }
+    }
+
+    private func importingLayer<T>(_ layer: Layer, replace: Bool, makeValid: Bool, _ body: (LayerWriter) throws -> T) throws -> T {
+        let table = layer.rawValue
+        // SpatiaLite's triggers prepare SQL again for every row (RTreeAlign) and scan the metadata; the writer keeps
+        // the R*Tree itself. They are dropped and recreated inside the transaction, so a failed import restores
+        // them with everything else.
+        var triggers = [(name: String, sql: String)]()
+        try database.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
+            .forEach([.text(table)]) { triggers.append(($0.text(0), $0.text(1))) }
+        for trigger in triggers { try database.execute("DROP TRIGGER \"\(trigger.name)\"") }
+        if replace {
+            try database.execute("DELETE FROM \(table); DELETE FROM idx_\(table)_geom")
+        }
+        let writer = try LayerWriter(db: database, layer: layer, makeValid: makeValid)
+        let result = try body(writer)
+        try writer.finish()
+        for trigger in triggers { try database.execute(trigger.sql) }
+        try database.execute("""
+            UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+            WHERE f_table_name = '\(table)'
+            """)
+        if layer == .compounds {
+            try database.execute("""
+                UPDATE compounds SET ref_lon = ST_X(ST_PointOnSurface(geom)), ref_lat = ST_Y(ST_PointOnSurface(geom))
+                WHERE ref_lon IS NULL
+                """)
+        }
+        try bumpGeneration(layer)
+        return result
     }
 
     func logImport(layer: Layer, file: String, features: Int, crs: InputCRS, replaced: Bool, repaired: Int) throws {
