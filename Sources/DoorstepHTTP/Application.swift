@@ -66,6 +66,7 @@ public func buildRouter(data: any DoorstepData, collections: [any FeatureCollect
     router.addRoutes(ServiceController(data: data, collections: collections, fallbackBase: baseURL).endpoints)
     router.addRoutes(FeaturesController(data: data, collections: collections, fallbackBase: baseURL).endpoints)
     router.addRoutes(NearestController(data: data, transformers: TransformerCache()).endpoints, atPath: "/v1")
+    router.addRoutes(PlannersController(data: data).endpoints, atPath: "/v1")
     return router
 }
 

@@ -55,5 +55,8 @@ public enum Collections {
     ]
 
     /// Every collection served. Add analysis collections (`coverage`, `service-areas`) here.
-    public static var all: [any FeatureCollectionSource] { layers }
+    public static var all: [any FeatureCollectionSource] { layers + analysis }
+
+    /// Analysis results as collections: compounds with their coverage, and station service areas (AnalysisCollections.swift).
+    public static let analysis: [any FeatureCollectionSource] = [CoverageCollection(), ServiceAreaCollection()]
 }

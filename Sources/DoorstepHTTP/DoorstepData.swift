@@ -1,5 +1,6 @@
 import DoorstepGeo
 import Foundation
+import HTTPTypes
 import Logging
 
 /// What one committed state of the database looks like to the service: its generation, the in-memory nearest index
@@ -13,13 +14,17 @@ public struct DataSnapshot: Sendable {
     /// The walking network and where each station meets it; nil when the database has no walkable ways.
     public let walking: WalkingData?
     public let loadedAt: Date
+    /// Analysis inputs and results of this generation (compounds, coverage and plan results), loaded on first use.
+    public let analysis: AnalysisCache
 
-    public init(generation: Int, index: NearestIndex, layers: [LayerExtent], walking: WalkingData? = nil, loadedAt: Date = Date()) {
+    public init(generation: Int, index: NearestIndex, layers: [LayerExtent], walking: WalkingData? = nil, loadedAt: Date = Date(),
+                analysis: AnalysisCache = AnalysisCache()) {
         self.generation = generation
         self.index = index
         self.layers = layers
         self.walking = walking
         self.loadedAt = loadedAt
+        self.analysis = analysis
     }
 
     public func summary(of layer: Layer) -> LayerExtent {
@@ -68,6 +73,15 @@ public protocol DoorstepData: Sendable {
     func features(of layer: Layer, bbox: BoundingBox?, limit: Int, offset: Int) async throws -> FeaturePage
     /// One feature by `id`, or nil.
     func feature(of layer: Layer, id: String) async throws -> StoredFeature?
+    /// Runs `body` with a read connection (the planners' routes read compounds, geometries and grids through it).
+    func withStore<T>(_ body: (Store) throws -> T) throws -> T
+}
+
+extension DoorstepData {
+    /// Backends without a store cannot serve the planners' routes.
+    public func withStore<T>(_ body: (Store) throws -> T) throws -> T {
+        throw APIError(.notImplemented, code: "not_implemented", "this data source has no store for analysis")
+    }
 }
 
 /// `DoorstepData` over a SpatiaLite file: a pool of read-only connections and one snapshot per database generation.
@@ -137,6 +151,10 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
 
     public func feature(of layer: Layer, id: String) async throws -> StoredFeature? {
         try pool.withStore { try $0.feature(of: layer, id: id) }
+    }
+
+    public func withStore<T>(_ body: (Store) throws -> T) throws -> T {
+        try pool.withStore(body)
     }
 
     /// Reads stations and layer summaries of one generation: the generation is read before and after, and a change in

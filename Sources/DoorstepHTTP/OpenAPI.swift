@@ -28,9 +28,10 @@ enum OpenAPIDocument {
             ("tags", .array([
                 .object([("name", "Residents"), ("description", "Nearest stations, open now, offering what I need")]),
                 .object([("name", "Features"), ("description", "OGC API – Features – Part 1: Core")]),
+                .object([("name", "Planners"), ("description", "Coverage, gaps, service areas and plans, as the CLI computes them")]),
                 .object([("name", "Service"), ("description", "API definition and health")]),
             ])),
-            ("paths", .object([
+            ("paths", .object(plannerPaths + [
                 ("/", path(operation("getLandingPage", "Features", "Landing page", params: [ref("f")],
                                      ok: json("LandingPage", "Links to the API definition, conformance and collections")))),
                 ("/conformance", path(operation("getConformance", "Features", "Conformance classes", params: [ref("f")],
@@ -75,7 +76,7 @@ enum OpenAPIDocument {
             ])),
             ("components", .object([
                 ("parameters", .object(parameters(collections: collections))),
-                ("schemas", .object(schemas)),
+                ("schemas", .object(schemas + plannerSchemas)),
                 ("responses", .object([
                     ("400", errorResponse("A parameter cannot be read: malformed, unknown, repeated or missing")),
                     ("404", errorResponse("No such route, collection or feature")),

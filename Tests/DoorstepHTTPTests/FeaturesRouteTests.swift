@@ -39,7 +39,7 @@ final class FeaturesRouteTests: XCTestCase {
             let reply = try await client.request("/collections")
             XCTAssertEqual(reply.status, .ok)
             let collections = try reply.body()["collections"]?.array ?? []
-            XCTAssertEqual(collections.compactMap { $0["id"]?.string }, ["stations", "compounds", "grids", "ways", "entrances"])
+            XCTAssertEqual(collections.compactMap { $0["id"]?.string }, ["stations", "compounds", "grids", "ways", "entrances", "coverage", "service-areas"])
             for summary in summaries {
                 let c = try XCTUnwrap(collections.first { $0["id"]?.string == summary.layer.rawValue })
                 let bbox = try XCTUnwrap(c["extent"]?["spatial"]?["bbox"]?.array?.first?.array?.compactMap(\.number))

@@ -50,6 +50,17 @@ final class LiveServerTests: XCTestCase {
                               "\(summary.layer.rawValue): expected Feature Count: \(summary.count) in\n\(info)")
                 XCTAssertTrue(info.contains("Extent: ("), info)
             }
+            // The analysis collections: coverage has a feature per compound, service-areas one per station.
+            for (collection, layer) in [("coverage", Layer.compounds), ("service-areas", .stations)] {
+                XCTAssertTrue(listing.contains(": \(collection) (title:"), "ogrinfo does not list \(collection):\n\(listing)")
+                let count = summaries.first { $0.layer == layer }?.count ?? -1
+                let (status, info) = try await runProgram(ogrinfo, ["-ro", "-so", url, collection])
+                XCTAssertEqual(status, 0, info)
+                XCTAssertTrue(info.contains("Feature Count: \(count)\n"), "\(collection): expected Feature Count: \(count) in\n\(info)")
+                let (allStatus, all) = try await runProgram(ogrinfo, ["-ro", "-al", "-q", url, collection])
+                XCTAssertEqual(allStatus, 0)
+                XCTAssertEqual(all.split(separator: "\n").filter { $0.hasPrefix("OGRFeature(") }.count, count, collection)
+            }
             // Reading every feature pages through the next links.
             for layer in [Layer.stations, .ways] {
                 let (status, all) = try await runProgram(ogrinfo, ["-ro", "-al", "-q", url, layer.rawValue])

@@ -17,14 +17,22 @@ final class OpenAPITests: XCTestCase {
             XCTAssertEqual(doc["openapi"]?.string, "3.0.3")
             let paths = doc["paths"]?.keys ?? []
             for p in ["/", "/conformance", "/collections", "/collections/{collectionId}", "/collections/{collectionId}/items",
-                      "/collections/{collectionId}/items/{featureId}", "/v1/nearest", "/api", "/health"] {
+                      "/collections/{collectionId}/items/{featureId}", "/v1/nearest", "/api", "/health",
+                      "/v1/coverage", "/v1/gaps", "/v1/areas", "/v1/plan"] {
                 XCTAssertTrue(paths.contains(p), "missing path \(p)")
             }
             let nearest = doc["paths"]?["/v1/nearest"]?["get"]?["parameters"]?.array?.compactMap { $0["name"]?.string } ?? []
             XCTAssertEqual(Set(nearest), ["lon", "lat", "crs", "k", "kind", "service", "open_now", "open_at", "tz", "walk", "speed"])
+            func names(_ p: String) -> Set<String> {
+                Set(doc["paths"]?[p]?["get"]?["parameters"]?.array?.compactMap { $0["name"]?.string } ?? [])
+            }
+            XCTAssertEqual(names("/v1/coverage"), ["radius", "preset", "walk", "kind", "service", "speed", "by", "format"])
+            XCTAssertEqual(names("/v1/gaps"), ["radius", "preset", "walk", "kind", "service", "speed", "limit", "format"])
+            XCTAssertEqual(names("/v1/areas"), ["radius", "preset", "bands", "walk", "station", "kind", "service", "lateral", "format"])
+            XCTAssertEqual(names("/v1/plan"), ["radius", "preset", "walk", "kind", "service", "speed", "add", "target", "weight", "spacing", "format"])
             let components = doc["components"]?["parameters"]
             XCTAssertEqual(components?["collectionId"]?["schema"]?["enum"]?.array?.compactMap(\.string),
-                           ["stations", "compounds", "grids", "ways", "entrances"])
+                           ["stations", "compounds", "grids", "ways", "entrances", "coverage", "service-areas"])
             XCTAssertEqual(components?["limit"]?["schema"]?["maximum"]?.int, 10_000)
             XCTAssertEqual(components?["limit"]?["schema"]?["default"]?.int, 10)
         }

@@ -9,6 +9,12 @@ public struct StoredFeature: Sendable {
     /// Every column of the layer's table but `fid` and `geom`, in table order, then the extra properties kept from
     /// the imported file (column `properties`) flattened in; a column wins over an extra of the same name.
     public let properties: [(String, JSONValue)]
+
+    public init(id: String, geometry: String, properties: [(String, JSONValue)]) {
+        self.id = id
+        self.geometry = geometry
+        self.properties = properties
+    }
 }
 
 /// A page of features and how many match in all.
@@ -17,6 +23,11 @@ public struct FeaturePage: Sendable {
     public let numberMatched: Int
     /// The page, ordered by storage order (`fid`), so paging with `offset` is stable between imports.
     public let features: [StoredFeature]
+
+    public init(numberMatched: Int, features: [StoredFeature]) {
+        self.numberMatched = numberMatched
+        self.features = features
+    }
 }
 
 /// Feature count and bounding box of a layer (named apart from CityGen's `LayerSummary`, which tools import too).

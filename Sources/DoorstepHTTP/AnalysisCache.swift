@@ -1,0 +1,135 @@
+import DoorstepGeo
+import Foundation
+import HTTPTypes
+
+/// What the planners' routes need from one generation, read once: the compounds with their reference points and
+/// grids (`Store.compoundSites()`), the metric zone for circles, and geometries for GeoJSON answers.
+public struct AnalysisInputs: Sendable {
+    public let stations: [Station]
+    public let compounds: [CompoundSite]
+    public let zone: MetricZone
+}
+
+/// Per-snapshot memory of the planners' routes: the inputs, loaded on first use, and small LRU caches of coverage and
+/// plan results keyed by their options. A snapshot belongs to one generation, so nothing here is ever stale: a new
+/// import makes a new snapshot with an empty cache, and the old one goes when the last request holding it ends.
+///
+/// `@unchecked Sendable` is safe because every mutable member is read and written only with `lock` held, and the lock
+/// is never held while loading or computing (two requests may compute the same result once each; the second store
+/// wins, both answers are equal).
+public final class AnalysisCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var inputs: AnalysisInputs?
+    private var geometries: [Layer: [String: JSONValue]] = [:]
+    private var coverage = LRU<CoverageKey, CoverageReport>(capacity: 16)
+    private var plans = LRU<PlanKey, PlanReport>(capacity: 8)
+
+    public init() {}
+
+    /// The inputs of `snapshot`'s generation; 503 when an import committed meanwhile (the next request sees it).
+    func inputs(_ snapshot: DataSnapshot, data: any DoorstepData) throws -> AnalysisInputs {
+        if let cached = lock.withLock({ inputs }) { return cached }
+        let loaded = try Self.sameGeneration(snapshot, data) { store in
+            let compounds = try store.compoundSites()
+            let stations = snapshot.index.stations
+            let zone = try store.info().metricZone ?? MetricZone(center: stations.first?.location ?? Coordinate(lon: 118.78, lat: 32.04))
+            return AnalysisInputs(stations: stations, compounds: compounds, zone: zone)
+        }
+        lock.withLock { inputs = loaded }
+        return loaded
+    }
+
+    /// GeoJSON geometries of a layer by id (compounds, grids), for `format=geojson`.
+    func geometries(of layer: Layer, _ snapshot: DataSnapshot, data: any DoorstepData) throws -> [String: JSONValue] {
+        if let cached = lock.withLock({ geometries[layer] }) { return cached }
+        let loaded = try Self.sameGeneration(snapshot, data) { try $0.geometries(of: layer) }
+        lock.withLock { geometries[layer] = loaded }
+        return loaded
+    }
+
+    func coverage(_ key: CoverageKey, compute: () throws -> CoverageReport) rethrows -> CoverageReport {
+        if let hit = lock.withLock({ coverage[key] }) { return hit }
+        let report = try compute()
+        lock.withLock { coverage[key] = report }
+        return report
+    }
+
+    func plan(_ key: PlanKey, compute: () throws -> PlanReport) rethrows -> PlanReport {
+        if let hit = lock.withLock({ plans[key] }) { return hit }
+        let report = try compute()
+        lock.withLock { plans[key] = report }
+        return report
+    }
+
+    /// How many coverage results are cached (tests).
+    var cachedCoverageCount: Int { lock.withLock { coverage.count } }
+
+    /// Runs `body` on a read connection and checks the database is still at `snapshot`'s generation before and after.
+    static func sameGeneration<T>(_ snapshot: DataSnapshot, _ data: any DoorstepData, _ body: (Store) throws -> T) throws -> T {
+        try data.withStore { store in
+            let before = try store.generation()
+            let value = try body(store)
+            let after = try store.generation()
+            guard before == snapshot.generation, after == snapshot.generation else {
+                throw APIError(.serviceUnavailable, code: "unavailable",
+                               "the data changed (generation \(snapshot.generation) → \(after)) during the request; try again")
+            }
+            return value
+        }
+    }
+}
+
+/// What a coverage result depends on (the speed only changes the minutes written, not the result).
+struct CoverageKey: Hashable, Sendable {
+    let reach: Reach
+    let walk: Bool
+    let kinds: [String]
+    let services: [String]
+
+    init(_ options: CoverageOptions) {
+        reach = options.reach
+        walk = options.walk
+        kinds = options.filter.kinds.sorted()
+        services = options.filter.services.sorted()
+    }
+}
+
+struct PlanKey: Hashable, Sendable {
+    let coverage: CoverageKey
+    let objective: PlanObjective
+    let weight: PlanWeight
+    let spacing: Double
+}
+
+/// A small least-recently-used map (capacities of tens: a linear scan of the order is cheaper than a linked list).
+struct LRU<Key: Hashable, Value> {
+    let capacity: Int
+    private var values: [Key: Value] = [:]
+    private var order: [Key] = []
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    var count: Int { values.count }
+
+    subscript(key: Key) -> Value? {
+        mutating get {
+            guard let v = values[key] else { return nil }
+            touch(key)
+            return v
+        }
+        set {
+            values[key] = newValue
+            if newValue == nil {
+                order.removeAll { $0 == key }
+                return
+            }
+            touch(key)
+            while order.count > capacity { values[order.removeFirst()] = nil }
+        }
+    }
+
+    private mutating func touch(_ key: Key) {
+        order.removeAll { $0 == key }
+        order.append(key)
+    }
+}

@@ -1,0 +1,102 @@
+import DoorstepGeo
+import Foundation
+
+/// The `coverage` collection: the compounds (their stored geometry, paged and filtered by `bbox` in SQL like the
+/// `compounds` collection) with their coverage at the 10min preset (500 m), straight, every station counting — the
+/// result of `GET /v1/coverage?preset=10min` (and `doorstep coverage --preset 10min`), cached per generation.
+/// Properties are the coverage row (status, covered, nearest_station, straight_m …) then the compound's stored
+/// properties not already named.
+public struct CoverageCollection: FeatureCollectionSource {
+    public static let preset = "10min"
+    public var id: String { "coverage" }
+    public var title: String { "Coverage 覆盖 (10 min, straight)" }
+    public var description: String {
+        "Residential compounds with their coverage at the 10min life-circle preset (500 m), as the crow flies, every station counting: status, covered, nearest_station, straight_m (as /v1/coverage?preset=10min)"
+    }
+
+    public init() {}
+
+    static var arguments: Planners.CoverageArguments {
+        .init(reach: .uniform(Reach.presets[preset]!), walk: false, kinds: [], services: [], speed: NearestAPI.defaultSpeed)
+    }
+
+    public func extent(in snapshot: DataSnapshot) -> BoundingBox? { snapshot.summary(of: .compounds).bbox }
+
+    public func items(bbox: BoundingBox?, limit: Int, offset: Int, data: any DoorstepData) async throws -> FeaturePage {
+        let snapshot = try await data.snapshot()
+        let page = try await data.features(of: .compounds, bbox: bbox, limit: limit, offset: offset)
+        let byID = try rows(snapshot, data)
+        return FeaturePage(numberMatched: page.numberMatched, features: page.features.map { merge($0, byID) })
+    }
+
+    public func item(id: String, data: any DoorstepData) async throws -> StoredFeature? {
+        let snapshot = try await data.snapshot()
+        guard let feature = try await data.feature(of: .compounds, id: id) else { return nil }
+        return merge(feature, try rows(snapshot, data))
+    }
+
+    private func rows(_ snapshot: DataSnapshot, _ data: any DoorstepData) throws -> [String: [(String, JSONValue)]] {
+        let report = try Planners.report(Self.arguments, snapshot: snapshot, data: data)
+        var out = [String: [(String, JSONValue)]](minimumCapacity: report.compounds.count)
+        for c in report.compounds { out[c.site.id] = c.properties(speed: NearestAPI.defaultSpeed) }
+        return out
+    }
+
+    private func merge(_ feature: StoredFeature, _ rows: [String: [(String, JSONValue)]]) -> StoredFeature {
+        guard let row = rows[feature.id] else { return feature }
+        let names = Set(row.map(\.0))
+        return StoredFeature(id: feature.id, geometry: feature.geometry, properties: row + feature.properties.filter { !names.contains($0.0) })
+    }
+}
+
+/// The `service-areas` collection: a geodesic circle of 500 m (the 10min preset) around every station, one feature per
+/// station with the station's id — what `GET /v1/areas?preset=10min` (and `doorstep areas --preset 10min`) draws, made
+/// page by page with the same library call. `bbox` selects circles reaching into the box (the station within 500 m of
+/// the box). Walking areas are not a collection (they cost tens of milliseconds each); ask `/v1/areas?walk=true`.
+public struct ServiceAreaCollection: FeatureCollectionSource {
+    public static let radius = 500.0
+    public var id: String { "service-areas" }
+    public var title: String { "Service areas 服务范围 (500 m circles)" }
+    public var description: String {
+        "A 500 m geodesic circle (the 10min preset) around every station, one feature per station with its id (as /v1/areas?preset=10min); walking areas: /v1/areas?walk=true"
+    }
+
+    public init() {}
+
+    public func extent(in snapshot: DataSnapshot) -> BoundingBox? {
+        guard let b = snapshot.summary(of: .stations).bbox else { return nil }
+        let dLat = Self.radius / 111_320
+        let dLon = Self.radius / (111_320 * cos(max(abs(b.south), abs(b.north)) * .pi / 180))
+        return BoundingBox(west: max(-180, b.west - dLon), south: max(-90, b.south - dLat),
+                           east: min(180, b.east + dLon), north: min(90, b.north + dLat))
+    }
+
+    public func items(bbox: BoundingBox?, limit: Int, offset: Int, data: any DoorstepData) async throws -> FeaturePage {
+        let snapshot = try await data.snapshot()
+        var stations = snapshot.index.stations
+        if let bbox { stations = stations.filter { Self.reaches($0.location, bbox) } }
+        let page = offset < stations.count ? Array(stations[offset..<min(stations.count, offset + limit)]) : []
+        return FeaturePage(numberMatched: stations.count, features: try features(page, snapshot, data))
+    }
+
+    public func item(id: String, data: any DoorstepData) async throws -> StoredFeature? {
+        let snapshot = try await data.snapshot()
+        guard let station = snapshot.index.stations.first(where: { $0.id == id }) else { return nil }
+        return try features([station], snapshot, data).first
+    }
+
+    /// Whether the circle around `p` reaches into `box`: the box's nearest point is within the radius.
+    static func reaches(_ p: Coordinate, _ box: BoundingBox) -> Bool {
+        let nearest = Coordinate(lon: min(max(p.lon, box.west), box.east), lat: min(max(p.lat, box.south), box.north))
+        return Geodesic.distance(p, nearest) <= radius
+    }
+
+    private func features(_ stations: [Station], _ snapshot: DataSnapshot, _ data: any DoorstepData) throws -> [StoredFeature] {
+        guard !stations.isEmpty else { return [] }
+        let inputs = try snapshot.analysis.inputs(snapshot, data: data)
+        let result = try data.withStore { store in
+            try ServiceAreas.make(stations: stations, bands: [Self.radius], network: nil, store: store, zone: inputs.zone)
+        }
+        return result.areas.map { StoredFeature(id: $0.stationID, geometry: $0.geometry.geoJSON.jsonText, properties: $0.properties) }
+    }
+}
