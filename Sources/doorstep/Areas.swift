@@ -14,27 +14,13 @@ extension Doorstep {
         )
 
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var coverage: CoverageArguments
 
-        @Option(help: "One radius in metres.")
-        var radius: Double?
-
-        @Option(help: "A life-circle preset: 100m, 5min (300 m), 10min (500 m), 15min (1000 m).")
-        var preset: String?
-
-        @Option(help: "Several bands in metres, comma-separated (e.g. 300,500,1000).")
+        @Option(help: "Several bands in metres, comma-separated (e.g. 300,500,1000); instead of --radius/--preset.")
         var bands: String?
-
-        @Flag(help: "Walking areas along the network instead of circles.")
-        var walk = false
 
         @Option(help: "Only this station (repeat for several).")
         var station: [String] = []
-
-        @Option(help: "Station kind (repeat for any of several).")
-        var kind: [String] = []
-
-        @Option(help: "Service the station must offer (repeat: all).")
-        var service: [String] = []
 
         @Option(help: "Lateral distance in metres either side of the reachable network (walking areas).")
         var lateral: Double = ServiceAreas.defaultLateral
@@ -43,12 +29,10 @@ extension Doorstep {
         var out: String
 
         func validate() throws {
-            if [radius != nil, preset != nil, bands != nil].filter({ $0 }).count > 1 {
-                throw ValidationError("give one of --radius, --preset, --bands")
+            if bands != nil && (coverage.radius != nil || coverage.preset != nil) {
+                throw ValidationError("give --bands or one of --radius, --preset")
             }
-            if let preset, Reach.presets[preset] == nil { throw ValidationError("unknown preset \"\(preset)\"") }
             if let bands, parsedBands(bands) == nil { throw ValidationError("--bands takes metres separated by commas, e.g. 300,500,1000") }
-            if let radius, !(radius > 0 && radius <= 20_000) { throw ValidationError("--radius must be between 0 and 20000 metres") }
             if !(lateral > 0 && lateral <= 200) { throw ValidationError("--lateral must be between 0 and 200 metres") }
         }
 
@@ -59,17 +43,25 @@ extension Doorstep {
         }
 
         func run() async throws {
+            let walk = coverage.walk
             let store = try database.open(readOnly: !walk)
-            let filter = StationFilter(kinds: Set(kind), services: Set(service))
-            var stations = try store.stations().filter { filter.accepts($0) }
+            let options = coverage.options
+            var stations = try store.stations().filter { options.filter.accepts($0) }
             if !station.isEmpty {
                 let wanted = Set(station)
                 let unknown = wanted.subtracting(stations.map(\.id))
                 if !unknown.isEmpty { throw CLIError("no qualifying station with id \(unknown.sorted().joined(separator: ", "))") }
                 stations = stations.filter { wanted.contains($0.id) }
             }
-            let bandList = bands.flatMap(parsedBands) ?? [radius ?? preset.flatMap { Reach.presets[$0] } ?? 500]
-            let network = walk ? try WalkingNetwork.load(from: store, persist: true) : nil
+            let bandList: [Double]
+            if let bands {
+                bandList = parsedBands(bands)!
+            } else if case .uniform(let r) = options.reach {
+                bandList = [r]
+            } else {
+                bandList = [500]
+            }
+            let network = walk ? try WalkingNetwork.load(from: store, snapLimit: coverage.snapLimit, persist: true) : nil
             let zone = try network?.zone ?? store.info().metricZone ?? MetricZone(center: stations.first?.location ?? Coordinate(lon: 118.78, lat: 32.04))
             let result = try ServiceAreas.make(stations: stations, bands: bandList, network: network, store: store, zone: zone, lateral: lateral)
             let features = result.areas.map { a in
