@@ -11,14 +11,17 @@ public struct ServeOptions: Sendable {
     /// How often at most a request checks whether an import has committed (`Store.generation()`).
     public var refreshInterval: Duration
     public var logLevel: Logger.Level
+    /// The residents' web page at `/` (basemap tiles; WebPage.swift).
+    public var web: WebOptions
 
     public init(databasePath: String, host: String = "127.0.0.1", port: Int = 8080,
-                refreshInterval: Duration = .milliseconds(500), logLevel: Logger.Level = .info) {
+                refreshInterval: Duration = .milliseconds(500), logLevel: Logger.Level = .info, web: WebOptions = WebOptions()) {
         self.databasePath = databasePath
         self.host = host
         self.port = port
         self.refreshInterval = refreshInterval
         self.logLevel = logLevel
+        self.web = web
     }
 
     /// `http://host:port`, for links when a request has no Host header.
@@ -42,7 +45,7 @@ public func buildApplication(data: any DoorstepData, options: ServeOptions, logg
     -> Application<RouterResponder<BasicRequestContext>> {
     var logger = logger ?? Logger(label: "doorstep.http")
     if logger.logLevel > options.logLevel { logger.logLevel = options.logLevel }
-    let router = buildRouter(data: data, baseURL: options.baseURL)
+    let router = buildRouter(data: data, baseURL: options.baseURL, web: options.web)
     return Application(
         router: router,
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "doorstep"),
@@ -56,17 +59,19 @@ public func buildApplication(data: any DoorstepData, options: ServeOptions, logg
 /// the OGC API – Features routes and `/v1/nearest`. The planners' `/v1/coverage`, `/v1/gaps` and `/v1/areas` join as
 /// one more controller under `/v1` (and their paths in `OpenAPIDocument`); their collections join `collections`.
 public func buildRouter(data: any DoorstepData, collections: [any FeatureCollectionSource] = Collections.all,
-                        baseURL: String = "http://127.0.0.1:8080") -> Router<BasicRequestContext> {
+                        baseURL: String = "http://127.0.0.1:8080", web: WebOptions = WebOptions()) -> Router<BasicRequestContext> {
     let router = Router(options: .autoGenerateHeadEndpoints)
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: CORSMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: RequestLimitMiddleware())
+    router.add(middleware: WebPageMiddleware(options: web)) // `/` as HTML for browsers (WebPage.swift)
 
     router.addRoutes(ServiceController(data: data, collections: collections, fallbackBase: baseURL).endpoints)
     router.addRoutes(FeaturesController(data: data, collections: collections, fallbackBase: baseURL).endpoints)
     router.addRoutes(NearestController(data: data, transformers: TransformerCache()).endpoints, atPath: "/v1")
     router.addRoutes(PlannersController(data: data).endpoints, atPath: "/v1")
+    router.addRoutes(WebController(options: web).endpoints)
     return router
 }
 

@@ -53,11 +53,12 @@ public final class WalkingData: @unchecked Sendable {
     }
 
     /// The `k` nearest stations by walking distance; nil when the point is beyond the snap limit (unreachable).
-    public func nearest(to point: Coordinate, index: NearestIndex, k: Int, filter: StationFilter) throws -> [WalkingAnswer]? {
+    public func nearest(to point: Coordinate, index: NearestIndex, k: Int, filter: StationFilter,
+                        routes: Bool = false) throws -> [WalkingAnswer]? {
         let projection = try lock.withLock { projections.popLast() } ?? network.makeProjection()
         defer { lock.withLock { if projections.count < 16 { projections.append(projection) } } }
         return WalkingNearest.find(from: point, index: index, stationSnaps: stationSnaps, network: network,
-                                   projection: projection, k: k, filter: filter)
+                                   projection: projection, k: k, filter: filter, routes: routes)
     }
 }
 

@@ -8,7 +8,8 @@ enum NearestAPI {
     enum Name {
         static let lon = "lon", lat = "lat", crs = "crs", k = "k", kind = "kind", service = "service"
         static let openNow = "open_now", openAt = "open_at", tz = "tz", walk = "walk", speed = "speed"
-        static let all: Set<String> = [lon, lat, crs, k, kind, service, openNow, openAt, tz, walk, speed]
+        static let route = "route"
+        static let all: Set<String> = [lon, lat, crs, k, kind, service, openNow, openAt, tz, walk, speed, route]
     }
 
     static let kRange = 1...100
@@ -50,6 +51,8 @@ struct NearestController<Context: RequestContext>: Sendable {
         /// Rank by walking distance along the network.
         var walk: Bool
         var speed: Double
+        /// With `walk`: each station carries its walking route as a GeoJSON LineString.
+        var route: Bool = false
     }
 
     @Sendable func nearest(request: Request, context: Context) async throws -> Response {
@@ -59,17 +62,20 @@ struct NearestController<Context: RequestContext>: Sendable {
                                    openAt: query.filterOpen ? query.moment : nil)
         var found: [NearbyStation]
         var walking: [String: Double?] = [:]
+        var routes: [String: [Coordinate]] = [:]
         if query.walk {
             guard let network = snapshot.walking else {
                 throw APIError(.notImplemented, code: "not_implemented",
                                "walking distances not available: this database has no walkable ways (import the ways layer)")
             }
-            guard let answers = try network.nearest(to: query.position, index: snapshot.index, k: query.k, filter: filter) else {
+            guard let answers = try network.nearest(to: query.position, index: snapshot.index, k: query.k, filter: filter,
+                                                        routes: query.route) else {
                 throw APIError(.unprocessableContent, code: "unreachable",
                                "the point is farther than \(Int(network.network.snapLimit)) m from the walkable network: unreachable on foot")
             }
             found = answers.map(\.nearby)
             for a in answers { walking[a.nearby.station.id] = a.walking }
+            for a in answers { if let r = a.route { routes[a.nearby.station.id] = r } }
         } else {
             found = snapshot.index.nearest(to: query.position, k: query.k, filter: filter)
         }
@@ -86,6 +92,11 @@ struct NearestController<Context: RequestContext>: Sendable {
                 properties.append(("walking_m", metres.map { .number(($0 * 10).rounded() / 10) } ?? .null))
                 properties.append(("walking_min", metres.map { .number(($0 / query.speed / 60 * 10).rounded() / 10) } ?? .null))
             }
+            if query.route {
+                properties.append(("route", routes[n.station.id].map {
+                    .object([("type", "LineString"), ("coordinates", .array($0.map(\.jsonPosition)))])
+                } ?? .null))
+            }
             return .object(properties + [("coordinates", .object(coordinates))])
         }
         let body = JSONValue.object([
@@ -96,7 +107,7 @@ struct NearestController<Context: RequestContext>: Sendable {
                 ("kind", .array(query.kinds.map(JSONValue.string))), ("service", .array(query.services.map(JSONValue.string))),
                 ("open_filter", query.filterOpen ? .string(query.moment.description) : .null),
                 ("open_evaluated_at", .string(query.moment.description)), ("tz", .string(query.timeZone)),
-                ("walk", .bool(query.walk)), ("speed", .number(query.speed)),
+                ("walk", .bool(query.walk)), ("speed", .number(query.speed)), ("route", .bool(query.route)),
             ])),
             ("generation", .number(Double(snapshot.generation))),
             ("count", .number(Double(stations.count))),
@@ -164,8 +175,10 @@ struct NearestController<Context: RequestContext>: Sendable {
         guard NearestAPI.speedRange.contains(speed) else {
             throw APIError.outOfRange(N.speed, "\(speed) m/s is outside \(NearestAPI.speedRange.lowerBound)…\(NearestAPI.speedRange.upperBound)")
         }
+        let route = try q.bool(N.route) ?? false
+        if route && !walk { throw APIError.invalid(N.route, "route=true needs walk=true (routes follow the walkable network)") }
         return Query(given: given, crs: crs, position: position, k: k, kinds: kinds, services: services,
-                     moment: moment, filterOpen: filterOpen, timeZone: timeZoneName, walk: walk, speed: speed)
+                     moment: moment, filterOpen: filterOpen, timeZone: timeZoneName, walk: walk, speed: speed, route: route)
     }
 }
 

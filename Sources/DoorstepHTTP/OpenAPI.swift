@@ -178,6 +178,8 @@ enum OpenAPIDocument {
             query(N.speed, "Walking speed for walking_min, m/s", type("number", [("minimum", .number(NearestAPI.speedRange.lowerBound)),
                                                                                 ("maximum", .number(NearestAPI.speedRange.upperBound)),
                                                                                 ("default", .number(NearestAPI.defaultSpeed))])),
+            query(N.route, "With walk=true: each station carries its walking route from the point (route: GeoJSON LineString, WGS84; null when no path); 400 without walk=true",
+                  type("boolean", [("default", false)])),
         ]
     }
 
@@ -246,6 +248,10 @@ enum OpenAPIDocument {
                                           ("description", "Open at open_evaluated_at; null when the station has no opening hours")])),
                 ("walking_m", type("number", [("nullable", true), ("description", "With walk=true: walking distance in metres; null when no path")])),
                 ("walking_min", type("number", [("nullable", true), ("description", "With walk=true: walking time in minutes at speed")])),
+                ("route", type("object", [("nullable", true),
+                                          ("description", "With route=true: the walking route from the point, a GeoJSON LineString in WGS84; null when no path"),
+                                          ("required", .array(["type", "coordinates"])),
+                                          ("properties", .object([("type", type("string")), ("coordinates", array(position))]))])),
                 ("coordinates", object([("wgs84", position), ("gcj02", position), ("bd09", position)], required: ["wgs84"])),
             ], required: ["id", "name", "services", "distance_m", "bearing_deg", "coordinates"])),
             ("NearestResponse", object([
@@ -253,7 +259,7 @@ enum OpenAPIDocument {
                     ("lon", type("number")), ("lat", type("number")), ("crs", type("string")), ("wgs84", position),
                     ("k", type("integer")), ("kind", array(type("string"))), ("service", array(type("string"))),
                     ("open_filter", nullableString), ("open_evaluated_at", type("string")), ("tz", type("string")),
-                    ("walk", type("boolean")), ("speed", type("number")),
+                    ("walk", type("boolean")), ("speed", type("number")), ("route", type("boolean")),
                 ])),
                 ("generation", type("integer")), ("count", type("integer")),
                 ("stations", array(schemaRef("NearestStation"))),

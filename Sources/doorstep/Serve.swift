@@ -11,6 +11,7 @@ extension Doorstep {
             abstract: "Serve the database over HTTP: /v1/nearest, OGC API – Features, /api (OpenAPI 3), /health.",
             discussion: """
             Example: doorstep serve --db city.sqlite --port 8080
+                     open http://127.0.0.1:8080/ in a browser: the residents' page (nearest stations, walking routes)
                      curl 'http://127.0.0.1:8080/v1/nearest?lon=118.7790&lat=32.0440&k=3'
                      ogrinfo OAPIF:http://127.0.0.1:8080
             A re-import while the server runs is picked up within about half a second, without a restart.
@@ -29,7 +30,20 @@ extension Doorstep {
         @Option(help: "Log level: trace, debug, info (one access-log line per request), notice, warning, error.")
         var logLevel: String = "info"
 
+        @Option(help: ArgumentHelp("Basemap tile URL template for the web page at /, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (default: no basemap, Doorstep's own GeoJSON only).", valueName: "url"))
+        var tiles: String?
+
+        @Option(help: "Coordinate system of the --tiles basemap: wgs84, or gcj02 for Chinese basemaps (Amap, Tencent); with gcj02 the page shifts its overlay onto the tiles.")
+        var tilesCRS: String = "wgs84"
+
+        @Option(help: "Attribution shown under the --tiles basemap, e.g. \"© OpenStreetMap contributors\".")
+        var tilesAttribution: String?
+
         func validate() throws {
+            guard WebOptions.TileCRS(rawValue: tilesCRS) != nil else { throw ValidationError("--tiles-crs must be wgs84 or gcj02") }
+            if let tiles, !(tiles.hasPrefix("http://") || tiles.hasPrefix("https://") || tiles.hasPrefix("/")) || tiles.contains("\"") {
+                throw ValidationError("--tiles must be an http(s) URL template such as https://tile.example.org/{z}/{x}/{y}.png")
+            }
             guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
             guard Logger.Level(rawValue: logLevel) != nil else {
                 throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -49,7 +63,8 @@ extension Doorstep {
                 handler.logLevel = level
                 return handler
             }
-            let options = ServeOptions(databasePath: database.db, host: host, port: port, logLevel: level)
+            let web = WebOptions(tiles: tiles, tilesCRS: WebOptions.TileCRS(rawValue: tilesCRS)!, tilesAttribution: tilesAttribution)
+            let options = ServeOptions(databasePath: database.db, host: host, port: port, logLevel: level, web: web)
             let app = try buildApplication(options)
             note("doorstep: serving \(database.db) on \(options.baseURL) (try \(options.baseURL)/v1/nearest?lon=118.7790&lat=32.0440)")
             try await app.runService()

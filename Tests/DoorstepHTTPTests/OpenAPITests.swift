@@ -22,7 +22,7 @@ final class OpenAPITests: XCTestCase {
                 XCTAssertTrue(paths.contains(p), "missing path \(p)")
             }
             let nearest = doc["paths"]?["/v1/nearest"]?["get"]?["parameters"]?.array?.compactMap { $0["name"]?.string } ?? []
-            XCTAssertEqual(Set(nearest), ["lon", "lat", "crs", "k", "kind", "service", "open_now", "open_at", "tz", "walk", "speed"])
+            XCTAssertEqual(Set(nearest), ["lon", "lat", "crs", "k", "kind", "service", "open_now", "open_at", "tz", "walk", "speed", "route"])
             func names(_ p: String) -> Set<String> {
                 Set(doc["paths"]?[p]?["get"]?["parameters"]?.array?.compactMap { $0["name"]?.string } ?? [])
             }
