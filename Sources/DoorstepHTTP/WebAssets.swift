@@ -322,9 +322,10 @@ function drawResults(fit) {
   state.stations.forEach(function (s, i) {
     var p = ll(s.coordinates.wgs84), chosen = s.id === state.chosen;
     bounds.push(p);
-    var m = L.marker(p, { title: s.name, icon: L.divIcon({ className: "", iconSize: [30, 30], iconAnchor: [15, 15],
-      html: '<div style="width:30px;height:30px;border-radius:50%;border:2px solid #fff;box-shadow:0 1px 3px rgba(0,0,0,.4);display:flex;align-items:center;justify-content:center;font:700 14px system-ui;color:#fff;background:' +
-        (chosen ? "#d1391c" : s.open === false ? "#6b7680" : "#0b5cad") + '">' + (i + 1) + "</div>" }), zIndexOffset: chosen ? 1000 : 500 - i });
+    // A pin: its tip on the station, so the number stays readable next to the person's dot.
+    var m = L.marker(p, { title: s.name, icon: L.divIcon({ className: "", iconSize: [30, 30], iconAnchor: [15, 40],
+      html: '<div style="width:30px;height:30px;border-radius:50% 50% 50% 0;transform:rotate(-45deg);border:2px solid #fff;box-shadow:0 1px 3px rgba(0,0,0,.45);background:' +
+        (chosen ? "#d1391c" : s.open === false ? "#6b7680" : "#0b5cad") + '"><div style="transform:rotate(45deg);width:26px;height:26px;display:flex;align-items:center;justify-content:center;font:700 14px system-ui;color:#fff">' + (i + 1) + "</div></div>" }), zIndexOffset: chosen ? 1000 : 500 - i });
     m.on("click", function () { choose(s.id, true); });
     m.addTo(layers.stations);
     if (chosen && s.route && s.route.coordinates.length > 1) {
@@ -336,8 +337,8 @@ function drawResults(fit) {
   if (state.pos) {
     var y = ll(state.pos);
     if (state.accuracy) L.circle(y, { radius: state.accuracy, color: "#1a73e8", weight: 1, fillOpacity: 0.1, interactive: false }).addTo(layers.you);
-    L.marker(y, { title: t("you"), keyboard: false, zIndexOffset: 2000, icon: L.divIcon({ className: "", iconSize: [20, 20], iconAnchor: [10, 10],
-      html: '<div style="width:20px;height:20px;border-radius:50%;background:#1a73e8;border:3px solid #fff;box-shadow:0 0 0 2px #1a73e8,0 1px 4px rgba(0,0,0,.5)"></div>' }) }).addTo(layers.you);
+    L.marker(y, { title: t("you"), keyboard: false, zIndexOffset: 2000, icon: L.divIcon({ className: "", iconSize: [18, 18], iconAnchor: [9, 9],
+      html: '<div style="width:18px;height:18px;border-radius:50%;background:#1a73e8;border:3px solid #fff;box-shadow:0 0 0 1px #1a73e8,0 1px 4px rgba(0,0,0,.5)"></div>' }) }).addTo(layers.you);
     bounds.push(y);
   }
   if (fit && bounds.length) {
