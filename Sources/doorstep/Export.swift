@@ -75,9 +75,9 @@ extension Doorstep {
                     let store = try database.open(readOnly: !coverage.walk)
                     summary = try exportServiceAreas(store: store, coverage: coverage, to: out, options: options)
                 default:
-                    // Hook: `plan` (Analysis/Planner.swift) is written through GeoJSONWriter the same way (one Point
-                    // per proposed site with its rank and households added) once the planner's command lands.
-                    throw CLIError("export plan is not available in this build yet: it needs the planner (doorstep plan)")
+                    // The planner has options of its own (--add/--target, candidates, weight); its command writes the
+                    // GeoJSON (sites and the compounds each newly covers) rather than repeating them all here.
+                    throw CLIError("export plan: run `doorstep plan --add K … --format geojson > plan.geojson` (sites and the compounds each newly covers)")
                 }
             }
             if out != "-" {
