@@ -160,4 +160,5 @@ if wanted("network") { try networkBench() }
 if wanted("export") { try exportBench(work: work) }
 if wanted("plan") { try plannerBench() }
 if wanted("osm") { try osmBench() }
+if wanted("http") { try httpBench() }
 print(String(format: "peak RSS of the benchmark process: %.0f MB", peakRSSMegabytes()))
