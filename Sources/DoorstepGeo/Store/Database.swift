@@ -97,7 +97,9 @@ public final class Database {
     }
 
     /// Runs `body` inside a read transaction so every query in it sees one snapshot of the file.
+    /// Inside a transaction already (a read nested in a write, or in another read) it simply runs `body` in that one.
     public func read<T>(_ body: () throws -> T) throws -> T {
+        if sqlite3_get_autocommit(handle) == 0 { return try body() }
         try execute("BEGIN DEFERRED")
         defer { try? execute("COMMIT") }
         return try body()
