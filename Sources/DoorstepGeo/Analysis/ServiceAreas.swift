@@ -40,12 +40,9 @@ public enum ServiceAreas {
 
     /// Area of a plane polygon in m² (shoelace; holes subtract whatever their winding).
     static func planeArea(_ g: Geometry) -> Double {
-        func ring(_ r: [Coordinate]) -> Double {
-            abs(zip(r, r.dropFirst()).reduce(0) { $0 + ($1.0.lon * $1.1.lat - $1.1.lon * $1.0.lat) }) / 2
-        }
         func polygon(_ rings: [[Coordinate]]) -> Double {
             guard let outer = rings.first else { return 0 }
-            return ring(outer) - rings.dropFirst().reduce(0) { $0 + ring($1) }
+            return abs(Planar.ringArea(outer)) - rings.dropFirst().reduce(0) { $0 + abs(Planar.ringArea($1)) }
         }
         switch g {
         case .polygon(let rings): return polygon(rings)

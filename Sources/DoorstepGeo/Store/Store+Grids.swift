@@ -31,10 +31,7 @@ public struct GridLocator: Sendable {
             case .multiPolygon(let ps): polygons = ps
             default: continue
             }
-            var box = BoundingBox(west: .infinity, south: .infinity, east: -.infinity, north: -.infinity)
-            for c in polygons.flatMap({ $0.first ?? [] }) {
-                box = BoundingBox(west: min(box.west, c.lon), south: min(box.south, c.lat), east: max(box.east, c.lon), north: max(box.north, c.lat))
-            }
+            let box = Planar.box(polygons)
             entries.append(Entry(place: place, box: box, polygons: polygons))
         }
         // Cells about the size of a typical grid keep a handful of candidates per lookup.
@@ -67,25 +64,9 @@ public struct GridLocator: Sendable {
         for i in candidates {
             let e = entries[Int(i)]
             guard p.lon >= e.box.west, p.lon <= e.box.east, p.lat >= e.box.south, p.lat <= e.box.north else { continue }
-            if e.polygons.contains(where: { GridLocator.contains($0, p) }) { return e.place }
+            if e.polygons.contains(where: { Planar.contains($0, p) }) { return e.place }
         }
         return nil
-    }
-
-    /// Even-odd ray casting over all rings of one polygon (holes subtract).
-    static func contains(_ rings: [[Coordinate]], _ p: Coordinate) -> Bool {
-        var inside = false
-        for ring in rings {
-            var j = ring.count - 1
-            for i in 0..<ring.count {
-                let a = ring[i], b = ring[j]
-                if (a.lat > p.lat) != (b.lat > p.lat), p.lon < (b.lon - a.lon) * (p.lat - a.lat) / (b.lat - a.lat) + a.lon {
-                    inside.toggle()
-                }
-                j = i
-            }
-        }
-        return inside
     }
 }
 

@@ -1,0 +1,71 @@
+/// Plane geometry on coordinates taken as a plane (lon/lat for the small shapes of buildings, estates and grids, or
+/// metres of a metric zone): bounding boxes, signed ring areas, point in polygon, an interior point.
+enum Planar {
+    static func box(_ polygons: [[[Coordinate]]]) -> BoundingBox {
+        var b = BoundingBox(west: .infinity, south: .infinity, east: -.infinity, north: -.infinity)
+        for ring in polygons.flatMap({ $0 }) {
+            for c in ring {
+                b = BoundingBox(west: min(b.west, c.lon), south: min(b.south, c.lat), east: max(b.east, c.lon), north: max(b.north, c.lat))
+            }
+        }
+        return b
+    }
+
+    static func ringArea(_ ring: [Coordinate]) -> Double {
+        var sum = 0.0
+        for i in 0..<max(0, ring.count - 1) { sum += ring[i].lon * ring[i + 1].lat - ring[i + 1].lon * ring[i].lat }
+        return sum / 2
+    }
+
+    /// The polygon with the largest outer ring.
+    static func largest(_ polygons: [[[Coordinate]]]) -> [[Coordinate]] {
+        polygons.max { abs(ringArea($0.first ?? [])) < abs(ringArea($1.first ?? [])) } ?? []
+    }
+
+    /// Even-odd rule over every ring, so holes are outside.
+    static func contains(_ rings: [[Coordinate]], _ p: Coordinate) -> Bool {
+        var inside = false
+        for ring in rings {
+            var j = ring.count - 1
+            for i in 0..<ring.count {
+                let a = ring[i], b = ring[j]
+                if (a.lat > p.lat) != (b.lat > p.lat), p.lon < (b.lon - a.lon) * (p.lat - a.lat) / (b.lat - a.lat) + a.lon {
+                    inside.toggle()
+                }
+                j = i
+            }
+        }
+        return inside
+    }
+
+    /// A point inside the polygon: the centroid of the outer ring when it is inside, else the middle of the widest
+    /// stretch of the horizontal line through it that lies inside (GEOS's interior point does the same).
+    static func interiorPoint(_ rings: [[Coordinate]]) -> Coordinate {
+        guard let outer = rings.first, outer.count >= 4 else { return rings.first?.first ?? Coordinate(lon: 0, lat: 0) }
+        let a = ringArea(outer)
+        var cx = 0.0, cy = 0.0
+        for i in 0..<(outer.count - 1) {
+            let f = outer[i].lon * outer[i + 1].lat - outer[i + 1].lon * outer[i].lat
+            cx += (outer[i].lon + outer[i + 1].lon) * f
+            cy += (outer[i].lat + outer[i + 1].lat) * f
+        }
+        let c = a == 0 ? outer[0] : Coordinate(lon: cx / (6 * a), lat: cy / (6 * a))
+        if contains(rings, c) { return c }
+        var crossings = [Double]()
+        for ring in rings {
+            for i in 0..<max(0, ring.count - 1) {
+                let p = ring[i], q = ring[i + 1]
+                if (p.lat > c.lat) != (q.lat > c.lat) {
+                    crossings.append(p.lon + (c.lat - p.lat) * (q.lon - p.lon) / (q.lat - p.lat))
+                }
+            }
+        }
+        crossings.sort()
+        var best = outer[0], widest = -1.0
+        for i in stride(from: 0, to: crossings.count - 1, by: 2) where crossings[i + 1] - crossings[i] > widest {
+            widest = crossings[i + 1] - crossings[i]
+            best = Coordinate(lon: (crossings[i] + crossings[i + 1]) / 2, lat: c.lat)
+        }
+        return best
+    }
+}
