@@ -89,13 +89,17 @@ public enum CoverageAnalysis {
             var nearest: NearbyStation?
             var covered = false
             for p in site.referencePoints {
-                if let n = index.nearest(to: p, k: 1).first, nearest == nil || n.distance < nearest!.distance { nearest = n }
+                let n = index.nearest(to: p, k: 1).first
+                if let n, nearest == nil || n.distance < nearest!.distance { nearest = n }
                 if !covered {
                     switch options.reach {
                     case .uniform(let r):
-                        covered = !index.nearest(to: p, k: 1, maxDistance: r).isEmpty
+                        // With one radius the nearest station decides; no second search.
+                        covered = n.map { $0.distance <= r } ?? false
                     case .perStation:
-                        covered = index.nearest(to: p, k: 64, maxDistance: maxRadius)
+                        // Every station within the largest radius, not a fixed number of them: a far station with a
+                        // big radius may cover where many nearer small ones do not.
+                        covered = index.nearest(to: p, k: index.stations.count, maxDistance: maxRadius)
                             .contains { $0.distance <= options.reach.radius(of: $0.station) }
                     }
                 }

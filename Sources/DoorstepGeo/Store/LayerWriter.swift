@@ -9,7 +9,6 @@ final class LayerWriter {
     private let validity: Statement
     private let repair: Statement
     private let compoundExists: Statement?
-    private(set) var written = 0
     /// Index entries of the rows written, added to the R*Tree in spatial order by `finish()`.
     private var boxes: [IndexEntry] = []
 
@@ -101,7 +100,6 @@ final class LayerWriter {
         boxes.append(IndexEntry(fid: insert.int(0), minX: insert.double(1), maxX: insert.double(2),
                                 minY: insert.double(3), maxY: insert.double(4)))
         insert.reset()
-        written += 1
         return .success(note)
     }
 
@@ -122,12 +120,12 @@ final class LayerWriter {
             x = (x | (x << 1)) & 0x5555_5555
             return x
         }
-        let keyed = boxes.map { b -> (UInt32, Int) in
+        let keys = boxes.map { b -> UInt32 in
             let cx = UInt32((((b.minX + b.maxX) / 2 - minX) * sx).rounded())
             let cy = UInt32((((b.minY + b.maxY) / 2 - minY) * sy).rounded())
-            return (spread(cx) | (spread(cy) << 1), 0)
+            return spread(cx) | (spread(cy) << 1)
         }
-        let order = keyed.indices.sorted { keyed[$0].0 < keyed[$1].0 }
+        let order = keys.indices.sorted { keys[$0] < keys[$1] }
         for i in order {
             let b = boxes[i]
             try indexRow.run([.int(b.fid), .double(b.minX), .double(b.maxX), .double(b.minY), .double(b.maxY)])
