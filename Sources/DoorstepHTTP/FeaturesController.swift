@@ -115,16 +115,23 @@ struct FeaturesController<Context: RequestContext>: Sendable {
         linkList.append(LinkBuilder.link(links.url("/collections/\(LinkBuilder.encode(source.id))"), rel: "collection",
                                          type: MediaTypes.json, title: source.title))
 
-        // Geometry text comes from SpatiaLite as is; the rest is written by JSONValue.
-        var out = "{\"type\":\"FeatureCollection\",\"numberMatched\":\(page.numberMatched),\"numberReturned\":\(page.features.count)"
-        out += ",\"timeStamp\":" + JSONValue.string(Date().formatted(.iso8601)).jsonText
-        out += ",\"links\":" + JSONValue.array(linkList).jsonText + ",\"features\":["
+        // Geometry text comes from SpatiaLite as is; the rest is written by JSONBytes.
+        var out = JSONBytes(capacity: 1024 + 1024 * page.features.count)
+        out.raw("{\"type\":\"FeatureCollection\",\"numberMatched\":" as StaticString)
+        out.integer(page.numberMatched)
+        out.raw(",\"numberReturned\":" as StaticString)
+        out.integer(page.features.count)
+        out.raw(",\"timeStamp\":" as StaticString)
+        out.string(Date().formatted(.iso8601))
+        out.raw(",\"links\":" as StaticString)
+        out.value(.array(linkList))
+        out.raw(",\"features\":[" as StaticString)
         for (i, feature) in page.features.enumerated() {
-            if i > 0 { out += "," }
+            if i > 0 { out.byte(UInt8(ascii: ",")) }
             Self.write(feature, links: nil, to: &out)
         }
-        out += "]}"
-        return textResponse(out, contentType: MediaTypes.geoJSON)
+        out.raw("]}" as StaticString)
+        return jsonResponse(out, contentType: MediaTypes.geoJSON)
     }
 
     @Sendable func item(request: Request, context: Context) async throws -> Response {
@@ -140,12 +147,12 @@ struct FeaturesController<Context: RequestContext>: Sendable {
         }
         let links = LinkBuilder(request: request, fallback: fallbackBase)
         let collectionPath = "/collections/\(LinkBuilder.encode(source.id))"
-        var out = ""
+        var out = JSONBytes()
         Self.write(feature, links: [
             LinkBuilder.link(links.url(collectionPath + "/items/" + LinkBuilder.encode(feature.id)), rel: "self", type: MediaTypes.geoJSON),
             LinkBuilder.link(links.url(collectionPath), rel: "collection", type: MediaTypes.json, title: source.title),
         ], to: &out)
-        return textResponse(out, contentType: MediaTypes.geoJSON)
+        return jsonResponse(out, contentType: MediaTypes.geoJSON)
     }
 
     // MARK: Pieces
@@ -177,13 +184,18 @@ struct FeaturesController<Context: RequestContext>: Sendable {
         return .object(members)
     }
 
-    static func write(_ feature: StoredFeature, links: [JSONValue]?, to out: inout String) {
-        out += "{\"type\":\"Feature\",\"id\":"
-        JSONValue.writeString(feature.id, to: &out)
-        out += ",\"geometry\":" + feature.geometry
-        out += ",\"properties\":" + JSONValue.object(feature.properties).jsonText
-        if let links { out += ",\"links\":" + JSONValue.array(links).jsonText }
-        out += "}"
+    static func write(_ feature: StoredFeature, links: [JSONValue]?, to out: inout JSONBytes) {
+        out.raw("{\"type\":\"Feature\",\"id\":" as StaticString)
+        out.string(feature.id)
+        out.raw(",\"geometry\":" as StaticString)
+        out.raw(feature.geometry)
+        out.raw(",\"properties\":" as StaticString)
+        out.value(.object(feature.properties))
+        if let links {
+            out.raw(",\"links\":" as StaticString)
+            out.value(.array(links))
+        }
+        out.byte(UInt8(ascii: "}"))
     }
 
     /// `west,south,east,north` (or six numbers with heights, which are ignored), CRS84 degrees.

@@ -18,6 +18,7 @@ enum NearestAPI {
     static let maxFilterValues = 20
     static let maxFilterLength = 64
     static let defaultTimeZone = "Asia/Shanghai"
+    static let defaultZone = TimeZone(identifier: defaultTimeZone)!
     /// Walking speed for times, m/s (DESIGN.md: 1.2 m/s, about 4.3 km/h), and its bounds.
     static let defaultSpeed = 1.2
     static let speedRange = 0.1...5.0
@@ -61,8 +62,8 @@ struct NearestController<Context: RequestContext>: Sendable {
         let filter = StationFilter(kinds: Set(query.kinds), services: Set(query.services),
                                    openAt: query.filterOpen ? query.moment : nil)
         var found: [NearbyStation]
-        var walking: [String: Double?] = [:]
-        var routes: [String: [Coordinate]] = [:]
+        var walking: [Double?] = []
+        var routes: [[Coordinate]?] = []
         if query.walk {
             guard let network = snapshot.walking else {
                 throw APIError(.notImplemented, code: "not_implemented",
@@ -74,46 +75,72 @@ struct NearestController<Context: RequestContext>: Sendable {
                                "the point is farther than \(Int(network.network.snapLimit)) m from the walkable network: unreachable on foot")
             }
             found = answers.map(\.nearby)
-            for a in answers { walking[a.nearby.station.id] = a.walking }
-            for a in answers { if let r = a.route { routes[a.nearby.station.id] = r } }
+            walking = answers.map(\.walking)
+            routes = answers.map(\.route)
         } else {
             found = snapshot.index.nearest(to: query.position, k: query.k, filter: filter)
         }
-        let stations: [JSONValue] = found.map { n in
-            var coordinates: [(String, JSONValue)] = [("wgs84", n.station.location.jsonPosition)]
+        // Written straight into bytes: this is the residents' hot path (no JSONValue tree per answer).
+        var out = JSONBytes(capacity: 512 + 512 * found.count)
+        out.beginObject()
+        out.key("query")
+        out.beginObject()
+        out.member("lon", query.given.lon)
+        out.member("lat", query.given.lat)
+        out.member("crs", query.crs.description)
+        out.key("wgs84")
+        out.position(query.position)
+        out.member("k", Double(query.k))
+        out.member("kind", query.kinds)
+        out.member("service", query.services)
+        out.member("open_filter", query.filterOpen ? query.moment.description : nil)
+        out.member("open_evaluated_at", query.moment.description)
+        out.member("tz", query.timeZone)
+        out.member("walk", query.walk)
+        out.member("speed", query.speed)
+        out.member("route", query.route)
+        out.endObject()
+        out.member("generation", Double(snapshot.generation))
+        out.member("count", Double(found.count))
+        out.key("stations")
+        out.beginArray()
+        for (i, n) in found.enumerated() {
+            out.beginObject()
+            n.writeProperties(openAt: query.moment, to: &out)
+            if query.walk { NearbyStation.writeWalking(walking[i], speed: query.speed, to: &out) }
+            if query.route {
+                out.key("route")
+                if let line = routes[i] {
+                    out.beginObject()
+                    out.member("type", "LineString")
+                    out.key("coordinates")
+                    out.beginArray()
+                    for c in line { out.position(c) }
+                    out.endArray()
+                    out.endObject()
+                } else {
+                    out.null()
+                }
+            }
+            out.key("coordinates")
+            out.beginObject()
+            out.key("wgs84")
+            out.position(n.station.location)
             switch query.crs {
-            case .gcj02: coordinates.append(("gcj02", ChinaShift.wgs84ToGCJ02(n.station.location).jsonPosition))
-            case .bd09: coordinates.append(("bd09", ChinaShift.wgs84ToBD09(n.station.location).jsonPosition))
+            case .gcj02:
+                out.key("gcj02")
+                out.position(ChinaShift.wgs84ToGCJ02(n.station.location))
+            case .bd09:
+                out.key("bd09")
+                out.position(ChinaShift.wgs84ToBD09(n.station.location))
             case .wgs84, .epsg: break
             }
-            var properties = n.properties(openAt: query.moment)
-            if query.walk {
-                let metres = walking[n.station.id] ?? nil
-                properties.append(("walking_m", metres.map { .number(($0 * 10).rounded() / 10) } ?? .null))
-                properties.append(("walking_min", metres.map { .number(($0 / query.speed / 60 * 10).rounded() / 10) } ?? .null))
-            }
-            if query.route {
-                properties.append(("route", routes[n.station.id].map {
-                    .object([("type", "LineString"), ("coordinates", .array($0.map(\.jsonPosition)))])
-                } ?? .null))
-            }
-            return .object(properties + [("coordinates", .object(coordinates))])
+            out.endObject()
+            out.endObject()
         }
-        let body = JSONValue.object([
-            ("query", .object([
-                ("lon", .number(query.given.lon)), ("lat", .number(query.given.lat)),
-                ("crs", .string(query.crs.description)), ("wgs84", query.position.jsonPosition),
-                ("k", .number(Double(query.k))),
-                ("kind", .array(query.kinds.map(JSONValue.string))), ("service", .array(query.services.map(JSONValue.string))),
-                ("open_filter", query.filterOpen ? .string(query.moment.description) : .null),
-                ("open_evaluated_at", .string(query.moment.description)), ("tz", .string(query.timeZone)),
-                ("walk", .bool(query.walk)), ("speed", .number(query.speed)), ("route", .bool(query.route)),
-            ])),
-            ("generation", .number(Double(snapshot.generation))),
-            ("count", .number(Double(stations.count))),
-            ("stations", .array(stations)),
-        ])
-        return jsonResponse(body)
+        out.endArray()
+        out.endObject()
+        return jsonResponse(out)
     }
 
     func parse(_ request: Request) throws -> Query {
@@ -155,7 +182,7 @@ struct NearestController<Context: RequestContext>: Sendable {
             }
         }
         let timeZoneName = try q.string(N.tz) ?? NearestAPI.defaultTimeZone
-        guard let timeZone = TimeZone(identifier: timeZoneName) else {
+        guard let timeZone = timeZoneName == NearestAPI.defaultTimeZone ? NearestAPI.defaultZone : TimeZone(identifier: timeZoneName) else {
             throw APIError.invalid(N.tz, "\"\(QueryParameters.clip(timeZoneName))\" is not an IANA time zone such as Asia/Shanghai")
         }
         let openNow = try q.bool(N.openNow) ?? false

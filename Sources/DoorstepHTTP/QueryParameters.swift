@@ -10,7 +10,8 @@ struct QueryParameters {
 
     init(_ request: Request, allowed: Set<String>) throws {
         for (rawKey, value) in request.uri.queryParameters {
-            let key = String(rawKey).removingPercentEncoding ?? String(rawKey)
+            var key = String(rawKey)
+            if key.utf8.contains(UInt8(ascii: "%")) { key = key.removingPercentEncoding ?? key }
             if key.isEmpty && value.isEmpty { continue } // `?a=1&&b=2`, a trailing `&`
             guard allowed.contains(key) else {
                 let shown = key.count > 40 ? String(key.prefix(40)) + "…" : key
@@ -32,7 +33,7 @@ struct QueryParameters {
     /// Every value of a repeatable parameter, each split at commas, trimmed, empty pieces dropped.
     func list(_ name: String) -> [String] {
         (values[name] ?? []).flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { String($0).trimmed }.filter { !$0.isEmpty }
     }
 
     func double(_ name: String) throws -> Double? {
@@ -59,8 +60,14 @@ struct QueryParameters {
 
     /// A finite decimal number (Swift's `Double(_:)` would also take `nan`, `inf` and hexadecimal).
     static func number(_ text: String, _ name: String) throws -> Double {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        let decimal = !t.isEmpty && t.unicodeScalars.allSatisfy { "0123456789+-.eE".unicodeScalars.contains($0) }
+        let t = text.trimmed
+        let decimal = !t.isEmpty && t.utf8.allSatisfy {
+            switch $0 {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                 UInt8(ascii: "e"), UInt8(ascii: "E"): return true
+            default: return false
+            }
+        }
         guard decimal, let value = Double(t), value.isFinite else {
             throw APIError.invalid(name, "\"\(clip(text))\" is not a number")
         }

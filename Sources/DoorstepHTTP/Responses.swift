@@ -9,8 +9,15 @@ func textResponse(_ text: String, contentType: String, status: HTTPResponse.Stat
 }
 
 /// A JSON response.
-func jsonResponse(_ value: JSONValue, contentType: String = MediaTypes.json) -> Response {
-    textResponse(value.jsonText, contentType: contentType)
+func jsonResponse(_ value: JSONValue, contentType: String = MediaTypes.json, status: HTTPResponse.Status = .ok) -> Response {
+    var out = JSONBytes(capacity: 2048)
+    out.value(value)
+    return jsonResponse(out, contentType: contentType, status: status)
+}
+
+/// A response holding JSON text already written.
+func jsonResponse(_ json: JSONBytes, contentType: String = MediaTypes.json, status: HTTPResponse.Status = .ok) -> Response {
+    Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
 }
 
 extension RouterMethods {

@@ -90,13 +90,10 @@ extension Doorstep {
                 for a in answers { walking[a.nearby.station.id] = a }
             }
             func properties(_ n: NearbyStation) -> [(String, JSONValue)] {
-                var p = n.properties(openAt: openTime)
-                if walk {
-                    let w = walking[n.station.id]?.walking
-                    p.append(("walking_m", w.map { .number(($0 * 10).rounded() / 10) } ?? .null))
-                    p.append(("walking_min", w.map { .number(($0 / speed / 60 * 10).rounded() / 10) } ?? .null))
-                }
-                return p
+                var p = JSONMemberList()
+                n.writeProperties(openAt: openTime, to: &p)
+                if walk { NearbyStation.writeWalking(walking[n.station.id]?.walking ?? nil, speed: speed, to: &p) }
+                return p.members
             }
             switch format {
             case .json:

@@ -58,11 +58,7 @@ extension Doorstep {
             // is served as it is.
             _ = try? Store(path: database.db)
             let level = Logger.Level(rawValue: logLevel)!
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            LoggingSystem.bootstrap { label in ServerLogHandler(label: label, level: level) }
             let web = WebOptions(tiles: tiles, tilesCRS: WebOptions.TileCRS(rawValue: tilesCRS)!, tilesAttribution: tilesAttribution)
             let options = ServeOptions(databasePath: database.db, host: host, port: port, logLevel: level, web: web)
             let app = try buildApplication(options)

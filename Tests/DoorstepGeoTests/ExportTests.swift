@@ -129,6 +129,61 @@ final class ExportTests: XCTestCase {
                        "0 0 0.0000001 -0.0000001 118.78 32.0500001 -73.9999999 180 0.5 ")
     }
 
+    func testJSONNumbersReadBackAsTheSameDoubleInTheShortestForm() throws {
+        // Doubles of every kind the writer meets: coordinates (7 decimals), rounded distances, integers, tiny and huge
+        // values, and arbitrary ones. Each must read back (Double(String), an independent parser) as the same value,
+        // in Swift's shortest round-trip text.
+        var generator = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 1, -1, 0.1, 0.5, 1e-4, 9.99e-5, 1e-7, 123.4, 1e8, 99_999_999.9999999, 1e15, 1e16,
+                                -2.5e-300, .greatestFiniteMagnitude, .leastNonzeroMagnitude, 118.7812345, 32.0500000551]
+        for _ in 0..<20_000 {
+            values.append((Double.random(in: -180...180, using: &generator) * 1e7).rounded() / 1e7)
+            values.append((Double.random(in: 0...20_000, using: &generator) * 10).rounded() / 10)
+            values.append(Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &generator)))
+        }
+        for v in values where v.isFinite {
+            var out = JSONBytes()
+            out.number(v)
+            let text = out.text
+            XCTAssertEqual(Double(text), v, "\(v) written as \(text)")
+            let shortest = v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : v.description
+            XCTAssertEqual(text, shortest, "\(v)")
+        }
+        var special = JSONBytes()
+        special.value(.array([.number(.nan), .number(.infinity), .number(-.infinity)]))
+        XCTAssertEqual(special.text, "[null,null,null]")
+    }
+
+    func testJSONStringsAndStructureReadBackWithFoundation() throws {
+        // Escapes, control characters, Chinese text and emoji, through JSONSerialization as the independent reader.
+        let strings = ["plain", "quote \" and backslash \\", "line\nbreak\ttab\r", "\u{0}\u{1}\u{1F}", "南京市秦淮区新街口 1号",
+                       "🏠 家门口", "'; DROP TABLE stations; --", ""]
+        var out = JSONBytes()
+        out.beginObject()
+        for (i, s) in strings.enumerated() { out.member("k\(i)", s) }
+        out.member("list", strings)
+        out.member("none", nil as String?)
+        out.key("nested")
+        out.value(.object([("a", .array([.number(1.5), .bool(true), .null])), ("b", .object([]))]))
+        out.member("flag", false)
+        out.endObject()
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(out.bytes)) as? [String: Any], out.text)
+        for (i, s) in strings.enumerated() { XCTAssertEqual(object["k\(i)"] as? String, s) }
+        XCTAssertEqual(object["list"] as? [String], strings)
+        XCTAssertTrue(object["none"] is NSNull)
+        XCTAssertEqual(object["flag"] as? Bool, false)
+        let nested = try XCTUnwrap(object["nested"] as? [String: Any])
+        XCTAssertEqual((nested["a"] as? [Any])?.count, 3)
+        // The tree form and the member-sink form write the same text.
+        var list = JSONMemberList()
+        for (i, s) in strings.enumerated() { list.member("k\(i)", s) }
+        var direct = JSONBytes()
+        direct.beginObject()
+        for (i, s) in strings.enumerated() { direct.member("k\(i)", s) }
+        direct.endObject()
+        XCTAssertEqual(JSONValue.object(list.members).jsonText, direct.text)
+    }
+
     func testShiftedExportIsMarkedAndShifted() throws {
         let store = try fixtureStore()
         let out = path("gcj.geojson")

@@ -219,6 +219,26 @@ final class OpeningHoursTests: XCTestCase {
         XCTAssertFalse(mondayOnly.isOpen(at: sundayNight, timeZone: try XCTUnwrap(TimeZone(identifier: "UTC"))))
     }
 
+    func testWeekTimeAgreesWithFoundationCalendar() throws {
+        // WeekTime.at does its own arithmetic (it runs per request); Calendar is the independent answer.
+        var generator = SystemRandomNumberGenerator()
+        for zoneName in ["Asia/Shanghai", "UTC", "America/New_York", "Asia/Kathmandu", "Pacific/Chatham"] {
+            let zone = try XCTUnwrap(TimeZone(identifier: zoneName))
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            for _ in 0..<2_000 {
+                // 1950 … 2100, including dates before 1970 (negative epoch seconds).
+                let date = Date(timeIntervalSince1970: Double.random(in: -631_152_000...4_102_444_800, using: &generator))
+                let c = calendar.dateComponents([.weekday, .hour, .minute], from: date)
+                let expected = WeekTime(weekday: (c.weekday! + 5) % 7 + 1, minute: c.hour! * 60 + c.minute!)
+                XCTAssertEqual(WeekTime.at(date, in: zone), expected, "\(date) in \(zoneName)")
+            }
+        }
+        XCTAssertEqual(WeekTime(weekday: 1, minute: 5)?.description, "Mo 00:05")
+        XCTAssertEqual(WeekTime(weekday: 7, minute: 1439)?.description, "Su 23:59")
+        XCTAssertEqual(WeekTime(weekday: 3, minute: 600)?.description, "We 10:00")
+    }
+
     // MARK: - Rejected forms
 
     func testUnsupportedTokensAreNamedWithTheirPosition() {

@@ -15,17 +15,17 @@ public struct WeekTime: Hashable, Sendable, CustomStringConvertible {
     public static func now(in timeZone: TimeZone) -> WeekTime { at(Date(), in: timeZone) }
 
     public static func at(_ date: Date, in timeZone: TimeZone) -> WeekTime {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        let c = calendar.dateComponents([.weekday, .hour, .minute], from: date)
-        // Calendar counts Sunday as 1.
-        return WeekTime(weekday: (c.weekday! + 5) % 7 + 1, minute: c.hour! * 60 + c.minute!)!
+        // Local seconds since 1970-01-01 00:00, a Thursday (ISO weekday 4); no Calendar needed (this runs per request).
+        let local = (date.timeIntervalSince1970 + Double(timeZone.secondsFromGMT(for: date))).rounded(.down)
+        let days = (local / 86_400).rounded(.down)
+        let weekday = (Int(days) % 7 + 7 + 3) % 7 + 1
+        return WeekTime(weekday: weekday, minute: Int(local - days * 86_400) / 60)!
     }
 
     /// Parses `2026-11-23T09:30` / `2026-11-23 09:30` (a local date and time) or `Mo 09:30` (a weekday and time).
     public init?(parsing text: String) {
         let t = text.trimmed
-        let days = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
+        let days = WeekTime.dayNames
         func minutes(_ s: Substring) -> Int? {
             let parts = s.split(separator: ":")
             guard parts.count == 2, parts[1].count == 2, let h = Int(parts[0]), let m = Int(parts[1]),
@@ -49,9 +49,11 @@ public struct WeekTime: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        let days = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
-        return String(format: "%@ %02d:%02d", days[weekday - 1], minute / 60, minute % 60)
+        let h = minute / 60, m = minute % 60
+        return WeekTime.dayNames[weekday - 1] + (h < 10 ? " 0" : " ") + String(h) + (m < 10 ? ":0" : ":") + String(m)
     }
+
+    static let dayNames = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
 }
 
 /// Which stations qualify: any of `kinds` (empty = all), every one of `services`, open at `openAt` when given.

@@ -1,16 +1,18 @@
 import Foundation
 
 /// Bytes on their way to a file: appended to a buffer that is written out whenever it fills, so memory stays the
-/// size of the buffer however long the output grows.
+/// size of the buffer however long the output grows. Values are formatted by `JSONBytes`.
 ///
 /// Not `Sendable`: one writer, one task.
 final class BufferedOutput {
     private let handle: FileHandle
     private let ownsHandle: Bool
-    private var buffer: [UInt8] = []
+    /// What has not been written out yet.
+    var json: JSONBytes
     private let capacity: Int
+    private var flushed = 0
     /// Bytes written so far (flushed or not).
-    private(set) var count = 0
+    var count: Int { flushed + json.count }
 
     /// Creates (or truncates) the file at `path`; `-` is standard output.
     init(path: String, capacity: Int = 1 << 16) throws {
@@ -26,72 +28,34 @@ final class BufferedOutput {
             ownsHandle = true
         }
         self.capacity = capacity
-        buffer.reserveCapacity(capacity)
+        json = JSONBytes(capacity: capacity + capacity / 4)
     }
 
     deinit { if ownsHandle { try? handle.close() } }
 
     @inline(__always)
-    func append(_ byte: UInt8) {
-        buffer.append(byte)
-        count += 1
-    }
+    func append(_ byte: UInt8) { json.byte(byte) }
 
-    func append(_ text: String) {
-        var text = text
-        text.withUTF8 { buffer.append(contentsOf: $0); count += $0.count }
-    }
+    func append(_ text: String) { json.raw(text) }
 
-    func append(_ bytes: [UInt8]) {
-        buffer.append(contentsOf: bytes)
-        count += bytes.count
-    }
+    /// Appends `value` with at most `decimals` decimals, no exponent and no trailing zeros (`118.7812345`, `-0.5`, `32`).
+    func appendFixed(_ value: Double, decimals: Int = 7) { json.fixed(value, decimals: decimals) }
 
     /// Writes the buffer out when it is full (called between features, so a feature is never split needlessly).
     func flushIfFull() throws {
-        if buffer.count >= capacity { try flush() }
+        if json.count >= capacity { try flush() }
     }
 
     func flush() throws {
-        guard !buffer.isEmpty else { return }
-        try handle.write(contentsOf: buffer)
-        buffer.removeAll(keepingCapacity: true)
+        guard json.count > 0 else { return }
+        try handle.write(contentsOf: json.bytes)
+        flushed += json.count
+        json.removeAll()
     }
 
     func close() throws {
         try flush()
         if ownsHandle { try handle.close() }
-    }
-
-    /// Appends `value` with at most `decimals` decimals, no exponent and no trailing zeros (`118.7812345`, `-0.5`, `32`).
-    func appendFixed(_ value: Double, decimals: Int = 7) {
-        let scale = GeoJSONWriter.powersOfTen[decimals]
-        var scaled = (value * Double(scale)).rounded()
-        guard scaled.isFinite, abs(scaled) < 9e17 else {
-            append(value.isFinite ? "\(value)" : "null")
-            return
-        }
-        if scaled == 0 { scaled = 0 } // no "-0"
-        var n = Int64(scaled)
-        if n < 0 { append(UInt8(ascii: "-")); n = -n }
-        appendDigits(UInt64(n / scale))
-        var fraction = n % scale
-        guard fraction != 0 else { return }
-        append(UInt8(ascii: "."))
-        var digits = decimals
-        while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
-        var tmp = [UInt8](repeating: UInt8(ascii: "0"), count: digits)
-        var i = digits - 1
-        while fraction > 0 { tmp[i] = UInt8(ascii: "0") + UInt8(fraction % 10); fraction /= 10; i -= 1 }
-        append(tmp)
-    }
-
-    private func appendDigits(_ v: UInt64) {
-        if v < 10 { append(UInt8(ascii: "0") + UInt8(v)); return }
-        var v = v
-        var tmp = [UInt8]()
-        while v > 0 { tmp.append(UInt8(ascii: "0") + UInt8(v % 10)); v /= 10 }
-        append(Array(tmp.reversed()))
     }
 }
 
@@ -129,8 +93,6 @@ public enum OutputCRS: String, Sendable, CaseIterable {
 ///
 /// Features go out through a 64 KiB buffer, so memory does not grow with the output.
 public final class GeoJSONWriter {
-    static let powersOfTen: [Int64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]
-
     public let crs: OutputCRS
     private let output: BufferedOutput
     private var west = Double.infinity, south = Double.infinity, east = -Double.infinity, north = -Double.infinity
@@ -205,11 +167,7 @@ public final class GeoJSONWriter {
 
     // MARK: Writing values
 
-    private func appendJSON(_ value: JSONValue) {
-        var text = ""
-        value.write(to: &text)
-        output.append(text)
-    }
+    private func appendJSON(_ value: JSONValue) { output.json.value(value) }
 
     private func appendPosition(_ c: Coordinate) {
         let p = crs.shift(c)

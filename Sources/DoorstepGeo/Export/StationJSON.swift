@@ -2,19 +2,34 @@
 extension NearbyStation {
     /// Properties of the answer; `openAt` adds `open` (true/false, or null when the station has no hours).
     public func properties(openAt: WeekTime?) -> [(String, JSONValue)] {
+        var list = JSONMemberList()
+        writeProperties(openAt: openAt, to: &list)
+        return list.members
+    }
+
+    /// The answer's members, the one definition of them: id, name, kind, services, address, phone, hours,
+    /// distance_m (0.1 m), bearing_deg, direction, and with `openAt` also `open`.
+    public func writeProperties<Sink: JSONMemberSink>(openAt: WeekTime?, to out: inout Sink) {
         let s = station
-        var p: [(String, JSONValue)] = [
-            ("id", .string(s.id)), ("name", .string(s.name)), ("kind", s.kind.map(JSONValue.string) ?? .null),
-            ("services", .array(s.services.map(JSONValue.string))),
-            ("address", s.address.map(JSONValue.string) ?? .null), ("phone", s.phone.map(JSONValue.string) ?? .null),
-            ("hours", s.hours.map { .string($0.text) } ?? .null),
-            ("distance_m", .number((distance * 10).rounded() / 10)),
-            ("bearing_deg", .number(bearing.rounded())), ("direction", .string(Geodesic.compassPoint(bearing))),
-        ]
+        out.member("id", s.id)
+        out.member("name", s.name)
+        out.member("kind", s.kind)
+        out.member("services", s.services)
+        out.member("address", s.address)
+        out.member("phone", s.phone)
+        out.member("hours", s.hours?.text)
+        out.member("distance_m", (distance * 10).rounded() / 10)
+        out.member("bearing_deg", bearing.rounded())
+        out.member("direction", Geodesic.compassPoint(bearing))
         if let t = openAt {
-            p.append(("open", s.hours.map { .bool($0.isOpen(weekday: t.weekday, minuteOfDay: t.minute)) } ?? .null))
+            out.member("open", s.hours.map { $0.isOpen(weekday: t.weekday, minuteOfDay: t.minute) })
         }
-        return p
+    }
+
+    /// `walking_m` (0.1 m) and `walking_min` (0.1 min at `speed` m/s) of a walking answer; null for no path.
+    public static func writeWalking<Sink: JSONMemberSink>(_ metres: Double?, speed: Double, to out: inout Sink) {
+        out.member("walking_m", metres.map { ($0 * 10).rounded() / 10 })
+        out.member("walking_min", metres.map { ($0 / speed / 60 * 10).rounded() / 10 })
     }
 }
 

@@ -190,20 +190,15 @@ public enum OSMImporter {
 
     /// Writes features as a GeoJSON FeatureCollection, a few at a time.
     static func writeCollection(_ features: [JSONValue], to url: URL) throws {
-        FileManager.default.createFile(atPath: url.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        var text = "{\"type\":\"FeatureCollection\",\"features\":[\n"
+        let output = try BufferedOutput(path: url.path, capacity: 1 << 20)
+        output.append("{\"type\":\"FeatureCollection\",\"features\":[\n")
         for (i, feature) in features.enumerated() {
-            if i > 0 { text += ",\n" }
-            feature.write(to: &text)
-            if text.utf8.count > 1 << 20 {
-                try handle.write(contentsOf: Data(text.utf8))
-                text = ""
-            }
+            if i > 0 { output.append(",\n") }
+            output.json.value(feature)
+            try output.flushIfFull()
         }
-        text += "\n]}\n"
-        try handle.write(contentsOf: Data(text.utf8))
+        output.append("\n]}\n")
+        try output.close()
     }
 }
 

@@ -1,0 +1,294 @@
+/// JSON text built straight into UTF-8 bytes: the one place Doorstep formats JSON — `JSONValue.jsonText`, GeoJSON
+/// files (`GeoJSONWriter` through `BufferedOutput`) and HTTP bodies all write through it.
+///
+/// Numbers: integers (|n| < 10¹⁵) as integers; numbers with at most 7 decimals and |n| < 10⁸ (every coordinate and
+/// rounded distance Doorstep writes) by integer arithmetic; anything else as Swift's shortest round-trip text. All
+/// three give the shortest text that reads back as the same `Double` (with ≤ 15 significant digits a decimal is
+/// the shortest for its double), so the output is the one `"\(n)"` would give, without building a `String` per
+/// number. Non-finite numbers, which JSON cannot hold, are written as `null`.
+///
+/// Separators: `key`, the value writers and `beginObject`/`beginArray` put in the comma a member or element needs
+/// after a previous one; `raw` and `byte` leave punctuation to the caller (and reset that state), so both styles mix.
+public struct JSONBytes: Sendable {
+    public private(set) var bytes: [UInt8]
+    /// A value was just completed: the next member or element needs a comma first.
+    private var needsComma = false
+
+    public init(capacity: Int = 1024) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    public var count: Int { bytes.count }
+
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        needsComma = false
+    }
+
+    /// The text as a `String`.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    // MARK: Raw text
+
+    @inline(__always)
+    public mutating func byte(_ b: UInt8) {
+        bytes.append(b)
+        needsComma = false
+    }
+
+    /// Appends `text` as it is (JSON punctuation and member names known to need no escape).
+    public mutating func raw(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+        needsComma = false
+    }
+
+    public mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        needsComma = false
+    }
+
+    public mutating func raw<S: Sequence>(_ utf8: S) where S.Element == UInt8 {
+        bytes.append(contentsOf: utf8)
+        needsComma = false
+    }
+
+    // MARK: Structure
+
+    @inline(__always)
+    private mutating func separate() {
+        if needsComma { bytes.append(UInt8(ascii: ",")) }
+    }
+
+    public mutating func beginObject() {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
+    }
+
+    public mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        needsComma = true
+    }
+
+    public mutating func beginArray() {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        needsComma = false
+    }
+
+    public mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        needsComma = true
+    }
+
+    /// `"name":`, after a comma when a member precedes it.
+    public mutating func key(_ name: String) {
+        string(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    public mutating func null() {
+        separate()
+        raw("null" as StaticString)
+        needsComma = true
+    }
+
+    public mutating func bool(_ b: Bool) {
+        separate()
+        raw(b ? "true" as StaticString : "false")
+        needsComma = true
+    }
+
+    // MARK: Values
+
+    /// `value` as JSON.
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: null()
+        case .bool(let b): bool(b)
+        case .number(let n): number(n)
+        case .string(let s): string(s)
+        case .array(let items):
+            beginArray()
+            for item in items { self.value(item) }
+            endArray()
+        case .object(let members):
+            beginObject()
+            for (key, member) in members {
+                self.key(key)
+                self.value(member)
+            }
+            endObject()
+        }
+    }
+
+    /// `[lon, lat]` with 7 decimals (about 1 cm), as RFC 7946 advises — the same text as `Coordinate.jsonPosition`.
+    public mutating func position(_ c: Coordinate) {
+        beginArray()
+        fixed(c.lon)
+        fixed(c.lat)
+        endArray()
+    }
+
+    /// `s` as a JSON string literal.
+    public mutating func string(_ s: String) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { utf8 in
+            // Most strings need no escape: append them whole.
+            var start = 0
+            for (i, b) in utf8.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
+                start = i + 1
+                bytes.append(UInt8(ascii: "\\"))
+                switch b {
+                case 0x22: bytes.append(UInt8(ascii: "\""))
+                case 0x5C: bytes.append(UInt8(ascii: "\\"))
+                case 0x0A: bytes.append(UInt8(ascii: "n"))
+                case 0x0D: bytes.append(UInt8(ascii: "r"))
+                case 0x09: bytes.append(UInt8(ascii: "t"))
+                default:
+                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                              JSONBytes.hexDigits[Int(b >> 4)], JSONBytes.hexDigits[Int(b & 0xF)]])
+                }
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// A number as JSON (see the type's note).
+    public mutating func number(_ n: Double) {
+        separate()
+        defer { needsComma = true }
+        guard n.isFinite else { bytes.append(contentsOf: "null".utf8); return }
+        if n == n.rounded(), abs(n) < 1e15 {
+            digits(Int64(n))
+            return
+        }
+        if abs(n) >= 1e-4, abs(n) < 1e8 {
+            let scaled = (n * 1e7).rounded()
+            if scaled / 1e7 == n {
+                fixedScaled(Int64(scaled), decimals: 7)
+                return
+            }
+        }
+        bytes.append(contentsOf: n.description.utf8)
+    }
+
+    /// `value` with at most `decimals` (0…7) decimals, no exponent and no trailing zeros (`118.7812345`, `-0.5`, `32`).
+    public mutating func fixed(_ value: Double, decimals: Int = 7) {
+        separate()
+        defer { needsComma = true }
+        let scaled = (value * JSONBytes.powersOfTen[decimals]).rounded()
+        guard scaled.isFinite, abs(scaled) < 9e17 else {
+            bytes.append(contentsOf: value.isFinite ? Array(value.description.utf8) : Array("null".utf8))
+            return
+        }
+        fixedScaled(Int64(scaled), decimals: decimals)
+    }
+
+    public mutating func integer(_ v: Int) { integer(Int64(v)) }
+
+    public mutating func integer(_ v: Int64) {
+        separate()
+        digits(v)
+        needsComma = true
+    }
+
+    static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7]
+    private static let integerPowersOfTen: [Int64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]
+
+    /// `scaled` / 10^`decimals` in decimal, trailing zeros of the fraction dropped; never `-0`.
+    private mutating func fixedScaled(_ scaled: Int64, decimals: Int) {
+        if scaled == 0 { bytes.append(UInt8(ascii: "0")); return }
+        var n = scaled
+        if n < 0 { bytes.append(UInt8(ascii: "-")); n = -n }
+        let scale = JSONBytes.integerPowersOfTen[decimals]
+        unsignedDigits(UInt64(n / scale))
+        var fraction = n % scale
+        guard fraction != 0 else { return }
+        bytes.append(UInt8(ascii: "."))
+        var width = decimals
+        while fraction % 10 == 0 { fraction /= 10; width -= 1 }
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+        var i = start + width - 1
+        while fraction > 0 { bytes[i] = UInt8(ascii: "0") + UInt8(fraction % 10); fraction /= 10; i -= 1 }
+    }
+
+    private mutating func digits(_ v: Int64) {
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        unsignedDigits(v.magnitude)
+    }
+
+    private mutating func unsignedDigits(_ v: UInt64) {
+        var width = 1
+        var rest = v / 10
+        while rest > 0 { width += 1; rest /= 10 }
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+        var i = start + width - 1
+        var v = v
+        repeat { bytes[i] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10; i -= 1 } while v > 0
+    }
+}
+
+/// Where object members can be written: JSON bytes (HTTP bodies, files) or a `JSONValue` member list (the CLI), so
+/// a record's members are defined once, in a function generic over the sink.
+public protocol JSONMemberSink {
+    mutating func member(_ key: String, _ value: String?)
+    mutating func member(_ key: String, _ value: Double?)
+    mutating func member(_ key: String, _ value: Bool?)
+    mutating func member(_ key: String, _ values: [String])
+    mutating func member(_ key: String, _ value: JSONValue)
+}
+
+extension JSONBytes: JSONMemberSink {
+    public mutating func member(_ key: String, _ value: String?) {
+        self.key(key)
+        if let value { string(value) } else { null() }
+    }
+
+    public mutating func member(_ key: String, _ value: Double?) {
+        self.key(key)
+        if let value { number(value) } else { null() }
+    }
+
+    public mutating func member(_ key: String, _ value: Bool?) {
+        self.key(key)
+        if let value { bool(value) } else { null() }
+    }
+
+    public mutating func member(_ key: String, _ values: [String]) {
+        self.key(key)
+        beginArray()
+        for v in values { string(v) }
+        endArray()
+    }
+
+    public mutating func member(_ key: String, _ value: JSONValue) {
+        self.key(key)
+        self.value(value)
+    }
+}
+
+/// Object members collected as `JSONValue`s.
+public struct JSONMemberList: JSONMemberSink {
+    public var members: [(String, JSONValue)] = []
+
+    public init() {}
+
+    public mutating func member(_ key: String, _ value: String?) { members.append((key, value.map(JSONValue.string) ?? .null)) }
+    public mutating func member(_ key: String, _ value: Double?) { members.append((key, value.map(JSONValue.number) ?? .null)) }
+    public mutating func member(_ key: String, _ value: Bool?) { members.append((key, value.map(JSONValue.bool) ?? .null)) }
+    public mutating func member(_ key: String, _ values: [String]) { members.append((key, .array(values.map(JSONValue.string)))) }
+    public mutating func member(_ key: String, _ value: JSONValue) { members.append((key, value)) }
+}
