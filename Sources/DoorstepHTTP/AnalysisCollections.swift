@@ -97,6 +97,6 @@ public struct ServiceAreaCollection: FeatureCollectionSource {
         let result = try data.withStore { store in
             try ServiceAreas.make(stations: stations, bands: [Self.radius], network: nil, store: store, zone: inputs.zone)
         }
-        return result.areas.map { StoredFeature(id: $0.stationID, geometry: $0.geometry.geoJSON.jsonText, properties: $0.properties) }
+        return result.areas.map { StoredFeature(id: $0.stationID, geometry: $0.geometry, properties: $0.properties) }
     }
 }

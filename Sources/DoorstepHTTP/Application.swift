@@ -13,15 +13,19 @@ public struct ServeOptions: Sendable {
     public var logLevel: Logger.Level
     /// The residents' web page at `/` (basemap tiles; WebPage.swift).
     public var web: WebOptions
+    /// Bytes of rendered features pages kept per generation (PageCache.swift); 0 turns the cache off.
+    public var pageCacheBytes: Int
 
     public init(databasePath: String, host: String = "127.0.0.1", port: Int = 8080,
-                refreshInterval: Duration = .milliseconds(500), logLevel: Logger.Level = .info, web: WebOptions = WebOptions()) {
+                refreshInterval: Duration = .milliseconds(500), logLevel: Logger.Level = .info, web: WebOptions = WebOptions(),
+                pageCacheBytes: Int = PageCache.defaultCapacity) {
         self.databasePath = databasePath
         self.host = host
         self.port = port
         self.refreshInterval = refreshInterval
         self.logLevel = logLevel
         self.web = web
+        self.pageCacheBytes = pageCacheBytes
     }
 
     /// `http://host:port`, for links when a request has no Host header.
@@ -36,7 +40,8 @@ public struct ServeOptions: Sendable {
 public func buildApplication(_ options: ServeOptions) throws -> some ApplicationProtocol {
     var logger = Logger(label: "doorstep.http")
     logger.logLevel = options.logLevel
-    let data = try SpatiaLiteData(path: options.databasePath, refreshInterval: options.refreshInterval, logger: logger)
+    let data = try SpatiaLiteData(path: options.databasePath, refreshInterval: options.refreshInterval,
+                                  pageCacheBytes: options.pageCacheBytes, logger: logger)
     return buildApplication(data: data, options: options, logger: logger)
 }
 

@@ -16,15 +16,18 @@ public struct DataSnapshot: Sendable {
     public let loadedAt: Date
     /// Analysis inputs and results of this generation (compounds, coverage and plan results), loaded on first use.
     public let analysis: AnalysisCache
+    /// Features pages of this generation already written (PageCache.swift).
+    public let pages: PageCache
 
     public init(generation: Int, index: NearestIndex, layers: [LayerExtent], walking: WalkingData? = nil, loadedAt: Date = Date(),
-                analysis: AnalysisCache = AnalysisCache()) {
+                analysis: AnalysisCache = AnalysisCache(), pages: PageCache = PageCache()) {
         self.generation = generation
         self.index = index
         self.layers = layers
         self.walking = walking
         self.loadedAt = loadedAt
         self.analysis = analysis
+        self.pages = pages
     }
 
     public func summary(of layer: Layer) -> LayerExtent {
@@ -107,11 +110,16 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
     private var checking = false
 
     /// Opens the database read-only and loads the first snapshot. `refreshInterval` zero checks on every request.
-    public init(path: String, refreshInterval: Duration = .milliseconds(500), logger: Logger = Logger(label: "doorstep.data")) throws {
+    /// Bytes of rendered features pages each generation keeps (`PageCache`; 0 turns the cache off).
+    public let pageCacheBytes: Int
+
+    public init(path: String, refreshInterval: Duration = .milliseconds(500), pageCacheBytes: Int = PageCache.defaultCapacity,
+                logger: Logger = Logger(label: "doorstep.data")) throws {
         pool = try StorePool(path: path)
         self.refreshInterval = refreshInterval
+        self.pageCacheBytes = pageCacheBytes
         self.logger = logger
-        current = try SpatiaLiteData.load(pool)
+        current = try SpatiaLiteData.load(pool, pageCacheBytes: pageCacheBytes)
         lastCheck = .now
     }
 
@@ -123,7 +131,7 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
             let replaced = try pool.reopenIfReplaced()
             let generation = try pool.withStore { try $0.generation() }
             guard replaced || generation != snapshot.generation else { return snapshot }
-            let fresh = try SpatiaLiteData.load(pool)
+            let fresh = try SpatiaLiteData.load(pool, pageCacheBytes: pageCacheBytes)
             lock.withLock { current = fresh }
             logger.info("database generation \(fresh.generation)\(replaced ? " (file replaced)" : ""): \(fresh.index.stations.count) stations")
             return fresh
@@ -147,7 +155,11 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
     }
 
     public func features(of layer: Layer, bbox: BoundingBox?, limit: Int, offset: Int) async throws -> FeaturePage {
-        try pool.withStore { try $0.features(of: layer, bbox: bbox, limit: limit, offset: offset) }
+        let snapshot = lock.withLock { current }
+        return try pool.withStore {
+            try $0.features(of: layer, bbox: bbox, limit: limit, offset: offset,
+                            known: (snapshot.generation, snapshot.summary(of: layer).count))
+        }
     }
 
     public func feature(of layer: Layer, id: String) async throws -> StoredFeature? {
@@ -160,7 +172,7 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
 
     /// Reads stations and layer summaries of one generation: the generation is read before and after, and a change in
     /// between (an import committed meanwhile) means reading again.
-    static func load(_ pool: StorePool) throws -> DataSnapshot {
+    static func load(_ pool: StorePool, pageCacheBytes: Int) throws -> DataSnapshot {
         try pool.withStore { store in
             for _ in 0..<20 {
                 let before = try store.generation()
@@ -175,7 +187,8 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
                     Logger(label: "doorstep.data").warning("no walking network: \(error)")
                 }
                 if try store.generation() == before {
-                    return DataSnapshot(generation: before, index: index, layers: layers, walking: walking)
+                    return DataSnapshot(generation: before, index: index, layers: layers, walking: walking,
+                                        pages: PageCache(capacity: pageCacheBytes))
                 }
             }
             throw DatabaseError(code: 0, message: "\(pool.path) changed during every one of 20 attempts to read it")

@@ -93,10 +93,13 @@ struct FeaturesController<Context: RequestContext>: Sendable {
             throw APIError.outOfRange(FeaturesAPI.Name.offset, "\(offset) is outside 0…\(FeaturesAPI.maxOffset)")
         }
         let pageSize = min(limit, FeaturesAPI.maxLimit)
-        _ = try await data.snapshot() // notices a replaced file before reading
+        let snapshot = try await data.snapshot() // also notices a replaced file before reading
+        let links = LinkBuilder(request: request, fallback: fallbackBase)
+        // Everything the page depends on besides the generation (the cache belongs to the snapshot's generation).
+        let key = "\(source.id) \(bbox.map(Self.bboxText) ?? "-") \(pageSize) \(offset) \(links.base)"
+        if let body = snapshot.pages.page(key) { return jsonResponse(bytes: body, contentType: MediaTypes.geoJSON) }
         let page = try await source.items(bbox: bbox, limit: pageSize, offset: offset, data: data)
 
-        let links = LinkBuilder(request: request, fallback: fallbackBase)
         let path = "/collections/\(LinkBuilder.encode(source.id))/items"
         func pageURL(_ offset: Int) -> String {
             var query: [(String, String)] = []
@@ -115,7 +118,6 @@ struct FeaturesController<Context: RequestContext>: Sendable {
         linkList.append(LinkBuilder.link(links.url("/collections/\(LinkBuilder.encode(source.id))"), rel: "collection",
                                          type: MediaTypes.json, title: source.title))
 
-        // Geometry text comes from SpatiaLite as is; the rest is written by JSONBytes.
         var out = JSONBytes(capacity: 1024 + 1024 * page.features.count)
         out.raw("{\"type\":\"FeatureCollection\",\"numberMatched\":" as StaticString)
         out.integer(page.numberMatched)
@@ -131,6 +133,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
             Self.write(feature, links: nil, to: &out)
         }
         out.raw("]}" as StaticString)
+        snapshot.pages.store(key, out.bytes)
         return jsonResponse(out, contentType: MediaTypes.geoJSON)
     }
 
@@ -188,7 +191,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
         out.raw("{\"type\":\"Feature\",\"id\":" as StaticString)
         out.string(feature.id)
         out.raw(",\"geometry\":" as StaticString)
-        out.raw(feature.geometry)
+        if let geometry = feature.geometry { out.geometry(geometry) } else { out.null() }
         out.raw(",\"properties\":" as StaticString)
         out.value(.object(feature.properties))
         if let links {

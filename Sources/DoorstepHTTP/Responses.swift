@@ -17,7 +17,11 @@ func jsonResponse(_ value: JSONValue, contentType: String = MediaTypes.json, sta
 
 /// A response holding JSON text already written.
 func jsonResponse(_ json: JSONBytes, contentType: String = MediaTypes.json, status: HTTPResponse.Status = .ok) -> Response {
-    Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
+    jsonResponse(bytes: json.bytes, contentType: contentType, status: status)
+}
+
+func jsonResponse(bytes: [UInt8], contentType: String = MediaTypes.json, status: HTTPResponse.Status = .ok) -> Response {
+    Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
 }
 
 extension RouterMethods {
@@ -49,11 +53,19 @@ struct LinkBuilder {
     }
 
     init(authority host: String?, fallback: String) {
-        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
-        if let host, !host.isEmpty, host.count <= 255, host.unicodeScalars.allSatisfy({ allowed.contains($0) }) {
+        if let host, !host.isEmpty, host.utf8.count <= 255, host.utf8.allSatisfy(LinkBuilder.isHostByte) {
             base = "http://" + host
         } else {
             base = fallback
+        }
+    }
+
+    /// Letters, digits and `.-:[]`: a host name or address and a port, nothing else.
+    private static func isHostByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"): return true
+        default: return false
         }
     }
 
@@ -72,11 +84,29 @@ struct LinkBuilder {
     /// `way/27811140` becomes `way%2F27811140` and an entrance id `entrances#3` becomes `entrances%233`.
     /// `keepCommas` leaves `,` as is in query values (`bbox=118.77,32.03,…` stays readable; RFC 3986 allows it there).
     static func encode(_ text: String, keepCommas: Bool = false) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: keepCommas ? unreservedAndComma : unreserved) ?? text
+        func unreserved(_ b: UInt8) -> Bool {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): return true
+            case UInt8(ascii: ","): return keepCommas
+            default: return false
+            }
+        }
+        if text.utf8.allSatisfy(unreserved) { return text }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(text.utf8.count * 3)
+        for b in text.utf8 {
+            if unreserved(b) {
+                out.append(b)
+            } else {
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0xF)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
-
-    private static let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
-    private static let unreservedAndComma = unreserved.union(CharacterSet(charactersIn: ","))
 
     static func link(_ href: String, rel: String, type: String, title: String? = nil) -> JSONValue {
         var members: [(String, JSONValue)] = [("href", .string(href)), ("rel", .string(rel)), ("type", .string(type))]

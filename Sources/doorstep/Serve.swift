@@ -39,7 +39,11 @@ extension Doorstep {
         @Option(help: "Attribution shown under the --tiles basemap, e.g. \"© OpenStreetMap contributors\".")
         var tilesAttribution: String?
 
+        @Option(help: "Megabytes of rendered features pages kept per database generation, so map tools asking for the same page again get it at once (0 turns the cache off).")
+        var pageCacheMB: Int = PageCache.defaultCapacity >> 20
+
         func validate() throws {
+            guard (0...4096).contains(pageCacheMB) else { throw ValidationError("--page-cache-mb must be between 0 and 4096") }
             guard WebOptions.TileCRS(rawValue: tilesCRS) != nil else { throw ValidationError("--tiles-crs must be wgs84 or gcj02") }
             if let tiles, !(tiles.hasPrefix("http://") || tiles.hasPrefix("https://") || tiles.hasPrefix("/")) || tiles.contains("\"") {
                 throw ValidationError("--tiles must be an http(s) URL template such as https://tile.example.org/{z}/{x}/{y}.png")
@@ -60,7 +64,8 @@ extension Doorstep {
             let level = Logger.Level(rawValue: logLevel)!
             LoggingSystem.bootstrap { label in ServerLogHandler(label: label, level: level) }
             let web = WebOptions(tiles: tiles, tilesCRS: WebOptions.TileCRS(rawValue: tilesCRS)!, tilesAttribution: tilesAttribution)
-            let options = ServeOptions(databasePath: database.db, host: host, port: port, logLevel: level, web: web)
+            let options = ServeOptions(databasePath: database.db, host: host, port: port, logLevel: level, web: web,
+                                       pageCacheBytes: pageCacheMB << 20)
             let app = try buildApplication(options)
             note("doorstep: serving \(database.db) on \(options.baseURL) (try \(options.baseURL)/v1/nearest?lon=118.7790&lat=32.0440)")
             try await app.runService()

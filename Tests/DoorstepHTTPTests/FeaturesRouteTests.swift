@@ -133,6 +133,60 @@ final class FeaturesRouteTests: XCTestCase {
         }
     }
 
+    /// Polygon areas for the compounds whose bbox test decides by geometry, not rectangle: a box touching a compound's
+    /// rectangle but not the compound itself is not a match (the R*Tree is only the first filter).
+    func testBBoxIsExactForPolygonsAndPagesFollowTheRightHandRule() async throws {
+        let path = try sampleDatabase(self)
+        let (app, data) = try makeApp(path)
+        try await app.test(.router) { client in
+            let all = try await client.request("/collections/compounds/items?limit=1000").body()
+            let features = try XCTUnwrap(all["features"]?.array)
+            XCTAssertEqual(features.count, all["numberMatched"]?.int)
+            var polygons = 0
+            for f in features where f["geometry"]?["type"]?.string == "Polygon" {
+                polygons += 1
+                let rings = try XCTUnwrap(f["geometry"]?["coordinates"]?.array)
+                for (i, ring) in rings.enumerated() {
+                    var xs: [Double] = [], ys: [Double] = []
+                    for position in try XCTUnwrap(ring.array) {
+                        let pair = try XCTUnwrap(position.array)
+                        xs.append(try XCTUnwrap(pair[0].number) - 118.78)
+                        ys.append(try XCTUnwrap(pair[1].number) - 32.04)
+                    }
+                    // Shoelace sum: positive when counter-clockwise (RFC 7946: exterior CCW, holes CW).
+                    var twiceArea = 0.0
+                    for j in 0..<(xs.count - 1) {
+                        let term: Double = xs[j] * ys[j + 1] - xs[j + 1] * ys[j]
+                        twiceArea += term
+                    }
+                    XCTAssertEqual(twiceArea > 0, i == 0, "\(f["id"]?.string ?? "?") ring \(i)")
+                }
+            }
+            XCTAssertGreaterThan(polygons, 10)
+            // The same page asked for twice is the same text (the second time from the generation's page cache).
+            let first = try await client.request("/collections/compounds/items?limit=7&offset=3")
+            let second = try await client.request("/collections/compounds/items?limit=7&offset=3")
+            XCTAssertEqual(first.text, second.text)
+            let usage = try await data.snapshot().pages.usage
+            XCTAssertGreaterThan(usage.pages, 0)
+        }
+    }
+
+    func testPageCacheStaysWithinItsBytesAndEvictsOldestFirst() {
+        let cache = PageCache(capacity: 80_000)
+        for i in 0..<100 { cache.store("p\(i)", [UInt8](repeating: UInt8(i), count: 5_000)) }
+        XCTAssertLessThanOrEqual(cache.usage.bytes, 80_000)
+        XCTAssertEqual(cache.usage.pages, 16)
+        XCTAssertNil(cache.page("p0"))
+        XCTAssertEqual(cache.page("p99"), [UInt8](repeating: 99, count: 5_000))
+        // A page over an eighth of the capacity is not kept; capacity 0 keeps nothing.
+        cache.store("big", [UInt8](repeating: 1, count: 20_000))
+        XCTAssertNil(cache.page("big"))
+        let off = PageCache(capacity: 0)
+        off.store("a", [1, 2, 3])
+        XCTAssertNil(off.page("a"))
+    }
+
     func testFeatureByIdIncludingIdsWithSlashAndHash() async throws {
         let path = try sampleDatabase(self)
         let store = try Store(path: path, readOnly: true)

@@ -16,6 +16,9 @@ final class FreshDataTests: XCTestCase {
         try await app.test(.router) { client in
             let before = try await client.request("/health").body()
             XCTAssertEqual(before["stations"]?.int, 34)
+            // Read (and so cached) before the import: the next generation must not serve it again.
+            let page = try await client.request("/collections/stations/items?limit=1").body()
+            XCTAssertEqual(page["numberMatched"]?.int, 34)
             _ = try Importer.run(ImportOptions(layer: .stations, file: extra), into: try Store(path: path))
             let after = try await client.request("/health").body()
             XCTAssertEqual(after["stations"]?.int, 37)

@@ -41,27 +41,38 @@ func httpBench() throws {
     try writeStations(city.stations, to: stationsFile)
     _ = try Importer.run(ImportOptions(layer: .stations, file: stationsFile), into: try Store(path: synthetic.path))
 
-    print("  run (10 s each)                                          req/s      p50       p99   non-2xx  server RSS")
+    print("  run (10 s each)" + String(repeating: " ", count: 74) + "req/s      p50       p99   non-2xx  server RSS")
 
     // Sample city.
     let sampleInfo = try Store(path: sample.path, readOnly: true).info()
     let stationBox = sampleInfo.layers.first { $0.layer == .stations }?.bbox ?? BoundingBox(west: 118.766, south: 32.036, east: 118.796, north: 32.052)
     let compoundBox = sampleInfo.layers.first { $0.layer == .compounds }?.bbox ?? stationBox
+    let c = compoundBox.center
+    let bbox = String(format: "%.5f,%.5f,%.5f,%.5f", c.lon - 0.004, c.lat - 0.003, c.lon + 0.004, c.lat + 0.003)
     try withServer(doorstep, database: sample, port: 18_471) { server in
         let points = queryPaths(in: stationBox, count: 1000, seed: 1)
         try runWrk(wrk, server, label: "sample city: /v1/nearest (1,000 rotating points)", paths: points, dir: dir)
         try runWrk(wrk, server, label: "sample city: /collections/compounds/items?limit=10", paths: ["/collections/compounds/items?limit=10"], dir: dir)
-        let c = compoundBox.center
-        let bbox = String(format: "%.5f,%.5f,%.5f,%.5f", c.lon - 0.004, c.lat - 0.003, c.lon + 0.004, c.lat + 0.003)
         try runWrk(wrk, server, label: "sample city: …items?limit=10&bbox=(800 × 700 m box)",
+                   paths: ["/collections/compounds/items?limit=10&bbox=\(bbox)"], dir: dir)
+    }
+    // The same pages with the page cache off: every request reads SQLite and writes its JSON.
+    try withServer(doorstep, database: sample, port: 18_474, extra: ["--page-cache-mb", "0"]) { server in
+        try runWrk(wrk, server, label: "cache off: …items?limit=10", paths: ["/collections/compounds/items?limit=10"], dir: dir)
+        try runWrk(wrk, server, label: "cache off: …items?limit=10&bbox=(800 × 700 m box)",
                    paths: ["/collections/compounds/items?limit=10&bbox=\(bbox)"], dir: dir)
     }
     // The synthetic city.
     let (sw, ne) = city.extent
+    let box = BoundingBox(west: sw.lon, south: sw.lat, east: ne.lon, north: ne.lat)
     try withServer(doorstep, database: synthetic, port: 18_472) { server in
-        let box = BoundingBox(west: sw.lon, south: sw.lat, east: ne.lon, north: ne.lat)
         try runWrk(wrk, server, label: "100k stations: /v1/nearest (1,000 rotating points)",
                    paths: queryPaths(in: box, count: 1000, seed: 2), dir: dir)
+    }
+    // A map tool panning over a large layer: 1,000 different 1 km boxes, cache off so none is served twice.
+    try withServer(doorstep, database: synthetic, port: 18_475, extra: ["--page-cache-mb", "0"]) { server in
+        try runWrk(wrk, server, label: "100k stations, cache off: stations/items?limit=10&bbox=(1,000 rotating 1 km boxes)",
+                   paths: boxPaths(in: box, count: 1000, seed: 4), dir: dir)
     }
     print("  targets: /v1/nearest ≥ 20,000 req/s, p99 ≤ 10 ms, RSS ≤ 200 MB; items ≥ 10,000 req/s")
 
@@ -136,10 +147,10 @@ private func releaseDoorstep() throws -> String? {
     return FileManager.default.isExecutableFile(atPath: path) ? path : nil
 }
 
-private func withServer(_ doorstep: String, database: URL, port: Int, _ body: (Server) throws -> Void) throws {
+private func withServer(_ doorstep: String, database: URL, port: Int, extra: [String] = [], _ body: (Server) throws -> Void) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: doorstep)
-    process.arguments = ["serve", "--db", database.path, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warning"]
+    process.arguments = ["serve", "--db", database.path, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warning"] + extra
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
@@ -166,10 +177,20 @@ private func queryPaths(in box: BoundingBox, count: Int, seed: UInt64) -> [Strin
     }
 }
 
+/// `/collections/stations/items` paths over 1 km boxes spread over `box` from a fixed seed.
+private func boxPaths(in box: BoundingBox, count: Int, seed: UInt64) -> [String] {
+    var rng = SplitMix64(seed: seed)
+    let dLat = 1000 / 111_320.0, dLon = 1000 / (111_320.0 * cos(box.center.lat * .pi / 180))
+    return (0..<count).map { _ in
+        let w = box.west + rng.unit() * (box.east - box.west - dLon), s = box.south + rng.unit() * (box.north - box.south - dLat)
+        return String(format: "/collections/stations/items?limit=10&bbox=%.6f,%.6f,%.6f,%.6f", w, s, w + dLon, s + dLat)
+    }
+}
+
 private func runWrk(_ wrk: String, _ server: Server, label: String, paths: [String], dir: URL) throws {
     let r = try wrkRun(wrk, server, paths: paths, seconds: 10, dir: dir)
     let m = server.rss()
-    print(String(format: "  %-52@ %9.0f %5.2f ms %5.2f ms %9d %5.0f MB (peak %.0f)", label as NSString, r.rate, r.p50, r.p99,
+    print(String(format: "  %-84@ %9.0f %5.2f ms %5.2f ms %9d %5.0f MB (peak %.0f)", label as NSString, r.rate, r.p50, r.p99,
                  r.non2xx + r.socketErrors, m.rss, m.hwm))
 }
 

@@ -169,57 +169,13 @@ public final class GeoJSONWriter {
 
     private func appendJSON(_ value: JSONValue) { output.json.value(value) }
 
-    private func appendPosition(_ c: Coordinate) {
-        let p = crs.shift(c)
-        let lon = (p.lon * 1e7).rounded() / 1e7, lat = (p.lat * 1e7).rounded() / 1e7
-        west = min(west, lon); east = max(east, lon); south = min(south, lat); north = max(north, lat)
-        output.append(UInt8(ascii: "["))
-        output.appendFixed(lon)
-        output.append(UInt8(ascii: ","))
-        output.appendFixed(lat)
-        output.append(UInt8(ascii: "]"))
-    }
-
-    private func appendPositions(_ cs: [Coordinate]) {
-        output.append(UInt8(ascii: "["))
-        for (i, c) in cs.enumerated() {
-            if i > 0 { output.append(UInt8(ascii: ",")) }
-            appendPosition(c)
-        }
-        output.append(UInt8(ascii: "]"))
-    }
-
-    private func appendRings(_ rings: [[Coordinate]]) {
-        output.append(UInt8(ascii: "["))
-        for (i, ring) in rings.enumerated() {
-            if i > 0 { output.append(UInt8(ascii: ",")) }
-            appendPositions(GeoJSONWriter.oriented(ring, counterClockwise: i == 0))
-        }
-        output.append(UInt8(ascii: "]"))
-    }
-
     private func appendGeometry(_ g: Geometry) {
-        output.append("{\"type\":\"\(g.typeName)\",\"coordinates\":")
-        switch g {
-        case .point(let c): appendPosition(c)
-        case .lineString(let cs), .multiPoint(let cs): appendPositions(cs)
-        case .multiLineString(let lines):
-            output.append(UInt8(ascii: "["))
-            for (i, l) in lines.enumerated() {
-                if i > 0 { output.append(UInt8(ascii: ",")) }
-                appendPositions(l)
-            }
-            output.append(UInt8(ascii: "]"))
-        case .polygon(let rings): appendRings(rings)
-        case .multiPolygon(let polygons):
-            output.append(UInt8(ascii: "["))
-            for (i, p) in polygons.enumerated() {
-                if i > 0 { output.append(UInt8(ascii: ",")) }
-                appendRings(p)
-            }
-            output.append(UInt8(ascii: "]"))
+        output.json.geometry(g) { c in
+            let p = crs.shift(c)
+            let lon = (p.lon * 1e7).rounded() / 1e7, lat = (p.lat * 1e7).rounded() / 1e7
+            west = min(west, lon); east = max(east, lon); south = min(south, lat); north = max(north, lat)
+            return Coordinate(lon: lon, lat: lat)
         }
-        output.append(UInt8(ascii: "}"))
     }
 
     // MARK: Winding

@@ -102,6 +102,47 @@ public struct JSONBytes: Sendable {
         needsComma = true
     }
 
+    // MARK: Geometry
+
+    /// A GeoJSON geometry object: positions with 7 decimals, polygon rings by the right-hand rule (RFC 7946 §3.1.6:
+    /// exterior counter-clockwise, holes clockwise; rings stored the other way round are reversed on the way out).
+    /// `position` maps each stored position to the one written (a CRS shift, a bbox being tracked); it is the
+    /// identity by default.
+    public mutating func geometry(_ g: Geometry, position: (Coordinate) -> Coordinate = { $0 }) {
+        beginObject()
+        key("type")
+        string(g.typeName)
+        key("coordinates")
+        switch g {
+        case .point(let c): self.position(position(c))
+        case .lineString(let cs), .multiPoint(let cs): positions(cs, position)
+        case .multiLineString(let lines):
+            beginArray()
+            for l in lines { positions(l, position) }
+            endArray()
+        case .polygon(let rings): self.rings(rings, position)
+        case .multiPolygon(let polygons):
+            beginArray()
+            for p in polygons { rings(p, position) }
+            endArray()
+        }
+        endObject()
+    }
+
+    private mutating func positions(_ cs: [Coordinate], _ position: (Coordinate) -> Coordinate) {
+        beginArray()
+        for c in cs { self.position(position(c)) }
+        endArray()
+    }
+
+    private mutating func rings(_ rings: [[Coordinate]], _ position: (Coordinate) -> Coordinate) {
+        beginArray()
+        for (i, ring) in rings.enumerated() {
+            positions(GeoJSONWriter.oriented(ring, counterClockwise: i == 0), position)
+        }
+        endArray()
+    }
+
     // MARK: Values
 
     /// `value` as JSON.
@@ -206,38 +247,46 @@ public struct JSONBytes: Sendable {
     static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7]
     private static let integerPowersOfTen: [Int64] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000]
 
-    /// `scaled` / 10^`decimals` in decimal, trailing zeros of the fraction dropped; never `-0`.
+    /// `scaled` / 10^`decimals` in decimal, trailing zeros of the fraction dropped; never `-0`. Digits are formed in
+    /// a small stack buffer and appended at once (positions are most of a GeoJSON file).
     private mutating func fixedScaled(_ scaled: Int64, decimals: Int) {
         if scaled == 0 { bytes.append(UInt8(ascii: "0")); return }
-        var n = scaled
-        if n < 0 { bytes.append(UInt8(ascii: "-")); n = -n }
-        let scale = JSONBytes.integerPowersOfTen[decimals]
-        unsignedDigits(UInt64(n / scale))
-        var fraction = n % scale
-        guard fraction != 0 else { return }
-        bytes.append(UInt8(ascii: "."))
+        let n = scaled.magnitude
+        var fraction = n % UInt64(JSONBytes.integerPowersOfTen[decimals])
+        var whole = n / UInt64(JSONBytes.integerPowersOfTen[decimals])
         var width = decimals
-        while fraction % 10 == 0 { fraction /= 10; width -= 1 }
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
-        var i = start + width - 1
-        while fraction > 0 { bytes[i] = UInt8(ascii: "0") + UInt8(fraction % 10); fraction /= 10; i -= 1 }
+        if fraction == 0 {
+            width = 0
+        } else {
+            while fraction % 10 == 0 { fraction /= 10; width -= 1 }
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { buffer in
+            // Filled from the end: fraction digits, the point, integer digits, the sign.
+            var i = 48
+            if width > 0 {
+                for _ in 0..<width {
+                    i -= 1
+                    buffer[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: fraction % 10)
+                    fraction /= 10
+                }
+                i -= 1
+                buffer[i] = UInt8(ascii: ".")
+            }
+            repeat {
+                i -= 1
+                buffer[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: whole % 10)
+                whole /= 10
+            } while whole > 0
+            if scaled < 0 {
+                i -= 1
+                buffer[i] = UInt8(ascii: "-")
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[i..<48]))
+        }
     }
 
     private mutating func digits(_ v: Int64) {
-        if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        unsignedDigits(v.magnitude)
-    }
-
-    private mutating func unsignedDigits(_ v: UInt64) {
-        var width = 1
-        var rest = v / 10
-        while rest > 0 { width += 1; rest /= 10 }
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
-        var i = start + width - 1
-        var v = v
-        repeat { bytes[i] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10; i -= 1 } while v > 0
+        fixedScaled(v, decimals: 0)
     }
 }
 

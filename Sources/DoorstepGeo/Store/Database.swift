@@ -14,7 +14,10 @@ public final class Database {
     public let path: String
     private var statementCache: [String: Statement] = [:]
 
-    private static let initialize: Void = { spatialite_initialize() }()
+    private static let initialize: Void = {
+        _ = doorstep_sqlite_disable_memstatus()
+        spatialite_initialize()
+    }()
 
     /// Opens (creating when `readOnly` is false) the database at `path` and loads SpatiaLite into the connection.
     public init(path: String, readOnly: Bool = false) throws {
@@ -100,12 +103,19 @@ public final class Database {
     /// Inside a transaction already (a read nested in a write, or in another read) it simply runs `body` in that one.
     public func read<T>(_ body: () throws -> T) throws -> T {
         if sqlite3_get_autocommit(handle) == 0 { return try body() }
-        try execute("BEGIN DEFERRED")
-        defer { try? execute("COMMIT") }
+        try run("BEGIN DEFERRED")
+        defer { try? run("COMMIT") }
         return try body()
     }
 
     /// The single value of the first row, or nil.
+    /// Runs a statement without arguments or rows through the statement cache (no parsing after the first time).
+    func run(_ sql: String) throws {
+        let statement = try cached(sql)
+        defer { statement.reset() }
+        _ = try statement.step()
+    }
+
     public func scalarInt(_ sql: String, _ arguments: [SQLValue] = []) throws -> Int64? {
         let statement = try cached(sql)
         try statement.bind(arguments)

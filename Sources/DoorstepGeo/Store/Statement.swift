@@ -82,16 +82,19 @@ public final class Statement {
 
     public var columnCount: Int32 { sqlite3_column_count(handle) }
     public func columnName(_ i: Int32) -> String { String(cString: sqlite3_column_name(handle, i)) }
+    /// Every column's name, in order.
+    public var columnNames: [String] { (0..<columnCount).map(columnName) }
     public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
     public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
     public func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
     public func text(_ i: Int32) -> String {
         guard let p = sqlite3_column_text(handle, i) else { return "" }
-        return String(cString: p)
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, i))), as: UTF8.self)
     }
     public func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
     public func optionalDouble(_ i: Int32) -> Double? { isNull(i) ? nil : double(i) }
     public func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
+    public func optionalBlob(_ i: Int32) -> [UInt8]? { isNull(i) ? nil : blob(i) }
     public func blob(_ i: Int32) -> [UInt8] {
         let n = Int(sqlite3_column_bytes(handle, i))
         guard n > 0, let p = sqlite3_column_blob(handle, i) else { return [] }

@@ -4,13 +4,13 @@ import Foundation
 public struct StoredFeature: Sendable {
     /// The layer's `id` column (way ids look like `way/27811140`, entrance ids like `entrances#3`).
     public let id: String
-    /// GeoJSON geometry exactly as SpatiaLite's `AsGeoJSON(geom, 7)` writes it (WGS84, 7 decimals), or `null`.
-    public let geometry: String
+    /// The geometry (WGS84), nil for a feature without one; written as GeoJSON by `JSONBytes.geometry`.
+    public let geometry: Geometry?
     /// Every column of the layer's table but `fid` and `geom`, in table order, then the extra properties kept from
     /// the imported file (column `properties`) flattened in; a column wins over an extra of the same name.
     public let properties: [(String, JSONValue)]
 
-    public init(id: String, geometry: String, properties: [(String, JSONValue)]) {
+    public init(id: String, geometry: Geometry?, properties: [(String, JSONValue)]) {
         self.id = id
         self.geometry = geometry
         self.properties = properties
@@ -67,17 +67,22 @@ extension Store {
     /// A page of `layer`'s features, optionally only those whose geometry intersects `bbox` (WGS84 degrees), with
     /// the number matched; both read in one snapshot.
     ///
-    /// The bbox goes through the layer's R*Tree (`fid IN (SELECT rowid FROM SpatialIndex …)`, LIMIT outside: the
-    /// SpatiaLite 5.0.1 / SQLite ≥ 3.38 trap in SPATIALITE-NOTES.md), then the exact test `ST_Intersects`, skipped
-    /// for geometries whose rectangle lies inside the box. Every value is bound; the table name comes from `Layer`.
-    public func features(of layer: Layer, bbox: BoundingBox?, limit: Int, offset: Int) throws -> FeaturePage {
+    /// The bbox goes through the layer's R*Tree (`fid IN (SELECT pkid FROM idx_<layer>_geom …)`, LIMIT outside),
+    /// then the exact test `ST_Intersects`, skipped for geometries whose rectangle lies inside the box. Every value is bound; the table name comes from `Layer`.
+    ///
+    /// `known` is the layer's count at a generation (a reader's snapshot): when the file is still at that generation
+    /// and there is no bbox, `numberMatched` is that count instead of a `count(*)`, which scans the whole table.
+    public func features(of layer: Layer, bbox: BoundingBox?, limit: Int, offset: Int,
+                         known: (generation: Int, count: Int)? = nil) throws -> FeaturePage {
         let table = layer.rawValue
         let filter: String
         var arguments: [SQLValue] = []
         if let bbox {
+            // The layer's R*Tree read directly: SpatiaLite's `SpatialIndex` virtual table prepares SQL of its own on
+            // every query, which was a fifth of a features request. R*Tree boxes are rounded outwards to floats, so
+            // the exact test follows.
             filter = """
-                WHERE fid IN (SELECT rowid FROM SpatialIndex WHERE f_table_name = '\(table)' AND f_geometry_column = 'geom'
-                              AND search_frame = BuildMbr(?1, ?2, ?3, ?4, 4326))
+                WHERE fid IN (SELECT pkid FROM idx_\(table)_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
                   AND (MbrWithin(geom, BuildMbr(?1, ?2, ?3, ?4, 4326)) OR ST_Intersects(geom, BuildMbr(?1, ?2, ?3, ?4, 4326)))
                 """
             arguments = [.double(bbox.west), .double(bbox.south), .double(bbox.east), .double(bbox.north)]
@@ -86,13 +91,19 @@ extension Store {
         }
         let n = arguments.count
         return try database.read {
-            let matched = Int(try database.scalarInt("SELECT count(*) FROM \(table) \(filter)", arguments) ?? 0)
+            let matched: Int
+            if bbox == nil, let known, try generation() == known.generation {
+                matched = known.count
+            } else {
+                matched = Int(try database.scalarInt("SELECT count(*) FROM \(table) \(filter)", arguments) ?? 0)
+            }
             var features = [StoredFeature]()
             if matched > offset && limit > 0 {
                 let page = try database.cached("""
-                    SELECT *, AsGeoJSON(geom, 7) FROM \(table) \(filter) ORDER BY fid LIMIT ?\(n + 1) OFFSET ?\(n + 2)
+                    SELECT *, AsBinary(geom) FROM \(table) \(filter) ORDER BY fid LIMIT ?\(n + 1) OFFSET ?\(n + 2)
                     """)
-                try page.forEach(arguments + [.int(Int64(limit)), .int(Int64(offset))]) { features.append(Store.storedFeature($0)) }
+                let names = page.columnNames
+                try page.forEach(arguments + [.int(Int64(limit)), .int(Int64(offset))]) { features.append(Store.storedFeature($0, names)) }
             }
             return FeaturePage(numberMatched: matched, features: features)
         }
@@ -101,19 +112,20 @@ extension Store {
     /// The feature of `layer` whose `id` is `id`, or nil.
     public func feature(of layer: Layer, id: String) throws -> StoredFeature? {
         var found: StoredFeature?
-        try database.cached("SELECT *, AsGeoJSON(geom, 7) FROM \(layer.rawValue) WHERE id = ?1")
-            .forEach([.text(id)]) { found = Store.storedFeature($0) }
+        try database.cached("SELECT *, AsBinary(geom) FROM \(layer.rawValue) WHERE id = ?1")
+            .forEach([.text(id)]) { found = Store.storedFeature($0, $0.columnNames) }
         return found
     }
 
-    /// Turns a row of `SELECT *, AsGeoJSON(geom, 7)` into a feature.
-    private static func storedFeature(_ row: Statement) -> StoredFeature {
+    /// Turns a row of `SELECT *, AsBinary(geom)` into a feature.
+    /// `names` are the statement's column names (read once per page).
+    private static func storedFeature(_ row: Statement, _ names: [String]) -> StoredFeature {
         let last = row.columnCount - 1
         var id = ""
         var properties = [(String, JSONValue)]()
         var extras: [(String, JSONValue)] = []
         for i in 0..<last {
-            let name = row.columnName(i)
+            let name = names[Int(i)]
             switch name {
             case "fid", "geom":
                 continue
@@ -135,8 +147,8 @@ extension Store {
             case .text(let v): properties.append((name, .string(v)))
             }
         }
-        let columns = Set(properties.map(\.0))
-        properties += extras.filter { !columns.contains($0.0) }
-        return StoredFeature(id: id, geometry: row.optionalText(last) ?? "null", properties: properties)
+        // A dozen columns: a scan is cheaper than hashing them into a set for every row.
+        for extra in extras where !properties.contains(where: { $0.0 == extra.0 }) { properties.append(extra) }
+        return StoredFeature(id: id, geometry: row.optionalBlob(last).flatMap { Geometry(wkb: $0) }, properties: properties)
     }
 }
