@@ -485,6 +485,46 @@ final class ImportTests: XCTestCase {
             """), 0)
     }
 
+    /// The R*Tree is built three ways (whole index packed at once when an import writes the whole layer or a quarter
+    /// of it, entry by entry for a few rows added to a large layer). After each: SQLite's own `rtreecheck` passes, and
+    /// 40 random boxes find through the index exactly the stations a full scan of the table finds.
+    func testSpatialIndexIsRightAfterEveryKindOfImport() throws {
+        var rng = SystemRandomNumberGenerator()
+        func stations(_ ids: Range<Int>, prefix: String = "S") -> String {
+            collection(ids.map { i in
+                feature(#"{"id": "\#(prefix)\#(i)", "name": "站\#(i)"}"#,
+                        point(118.70 + Double.random(in: 0..<0.2, using: &rng), 31.95 + Double.random(in: 0..<0.2, using: &rng)))
+            })
+        }
+        func check(_ when: String) throws {
+            XCTAssertEqual(try text("SELECT rtreecheck('idx_stations_geom')"), "ok", when)
+            XCTAssertEqual(try int("SELECT count(*) FROM idx_stations_geom"), try int("SELECT count(*) FROM stations"), when)
+            for _ in 0..<40 {
+                let w = 118.70 + Double.random(in: 0..<0.19, using: &rng), s = 31.95 + Double.random(in: 0..<0.19, using: &rng)
+                let box: [SQLValue] = [.double(w), .double(s), .double(w + Double.random(in: 0.001..<0.05, using: &rng)),
+                                       .double(s + Double.random(in: 0.001..<0.05, using: &rng))]
+                var viaIndex = Set<String>(), viaScan = Set<String>()
+                try store.database.prepare("""
+                    SELECT id FROM stations WHERE fid IN (SELECT pkid FROM idx_stations_geom
+                        WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
+                    AND ST_X(geom) BETWEEN ?1 AND ?3 AND ST_Y(geom) BETWEEN ?2 AND ?4
+                    """).forEach(box) { viaIndex.insert($0.text(0)) }
+                try store.database.prepare("SELECT id FROM stations WHERE ST_X(geom) BETWEEN ?1 AND ?3 AND ST_Y(geom) BETWEEN ?2 AND ?4")
+                    .forEach(box) { viaScan.insert($0.text(0)) }
+                XCTAssertEqual(viaIndex, viaScan, when)
+            }
+        }
+        try importText(.stations, "all.geojson", stations(0..<3000)) // packed: 3,000 entries, three levels
+        try check("after a first import")
+        try importText(.stations, "few.geojson", stations(0..<60)) // 60 moved of 3,000: entry by entry
+        try check("after moving a few")
+        try importText(.stations, "more.geojson", stations(2500..<3900)) // 1,400 of 3,900: packed from the table
+        try check("after a large upsert")
+        try importText(.stations, "replace.geojson", stations(0..<40, prefix: "R"), replace: true) // one node, the root
+        try check("after --replace")
+        XCTAssertEqual(try int("SELECT count(*) FROM stations"), 40)
+    }
+
     func testReimportedCompoundGetsANewReferencePoint() throws {
         try importText(.compounds, "c.geojson", collection([
             feature(#"{"id": "C1", "name": "金陵小区", "households": 100}"#, polygon([square(118.780, 32.040)])),
