@@ -182,9 +182,14 @@ public struct JSONBytes: Sendable {
         s.withUTF8 { utf8 in
             // Most strings need no escape: append them whole.
             var start = 0
-            for (i, b) in utf8.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
-                start = i + 1
+            var i = 0
+            let n = utf8.count
+            while i < n {
+                let b = utf8[i]
+                i += 1
+                guard b < 0x20 || b == 0x22 || b == 0x5C else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<(i - 1)]))
+                start = i
                 bytes.append(UInt8(ascii: "\\"))
                 switch b {
                 case 0x22: bytes.append(UInt8(ascii: "\""))
