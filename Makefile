@@ -47,7 +47,7 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product doorstep-bench
 	$(SWIFT) build -c release --product doorstep
-	.build/release/doorstep-bench
+	stdbuf -oL .build/release/doorstep-bench  # line-buffered: its lines stay in order with its child processes' output
 
 # Regenerate the sample city from the OpenStreetMap extracts in $(SAMPLE)/osm (deterministic).
 sample:

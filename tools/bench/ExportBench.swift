@@ -44,7 +44,7 @@ func exportBench(work: URL) throws {
         print("")
         return
     }
-    print(String(format: "%-52@ %10@ %9@ %10@ %10@", "export" as NSString, "features" as NSString, "seconds" as NSString, "file" as NSString, "peak RSS" as NSString))
+    print(pad("export", 52) + " " + [("features", 10), ("seconds", 9), ("file", 10), ("peak RSS", 10)].map { pad($0.0, $0.1, right: true) }.joined(separator: " "))
     for count in [20_000, 100_000] {
         let dir = work.appendingPathComponent("export-\(count)")
         // Same density at both sizes: about 10 compounds per 100 m block, a station per 20 compounds.
@@ -61,7 +61,7 @@ func exportBench(work: URL) throws {
             let out = work.appendingPathComponent("export-\(count)-\(arguments[1]).geojson")
             let (status, seconds, rss) = runMeasured(doorstep, arguments + ["--db", db.path, "--out", out.path])
             guard status == 0 else { print("\(label): doorstep exited with \(status)"); continue }
-            print(String(format: "%-52@ %10d %9.2f %7.0f MB %7.0f MB", "\(label), \(n / 1000)k compounds" as NSString, n, seconds, fileMB(out), rss))
+            print(pad("\(label), \(n / 1000)k compounds", 52) + String(format: " %10d %9.2f %7.0f MB %7.0f MB", n, seconds, fileMB(out), rss))
         }
     }
     print("targets: 100k compounds with coverage ≤ 3 s; the layer export's peak RSS does not grow with the file")

@@ -190,7 +190,7 @@ private func boxPaths(in box: BoundingBox, count: Int, seed: UInt64) -> [String]
 private func runWrk(_ wrk: String, _ server: Server, label: String, paths: [String], dir: URL) throws {
     let r = try wrkRun(wrk, server, paths: paths, seconds: 10, dir: dir)
     let m = server.rss()
-    print(String(format: "  %-84@ %9.0f %5.2f ms %5.2f ms %9d %5.0f MB (peak %.0f)", label as NSString, r.rate, r.p50, r.p99,
+    print("  " + pad(label, 84) + String(format: " %9.0f %5.2f ms %5.2f ms %9d %5.0f MB (peak %.0f)", r.rate, r.p50, r.p99,
                  r.non2xx + r.socketErrors, m.rss, m.hwm))
 }
 

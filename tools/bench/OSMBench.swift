@@ -43,7 +43,6 @@ func osmBench() throws {
     _ = runMeasured(osmium, ["cat", extract.path, "-o", pbf.path, "--overwrite"])
     print("extract: \(extract.lastPathComponent), \(String(format: "%.1f", fileMB(extract))) MB XML / \(String(format: "%.2f", fileMB(pbf))) MB PBF; "
           + "\(counts["nodes"] ?? 0) nodes, \(counts["ways"] ?? 0) ways, \(counts["relations"] ?? 0) relations")
-    func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
     print(pad("input", 28) + "     best s    objects/s     median s   peak RSS")
     for (label, file) in [("OSM XML", extract), ("OSM PBF", pbf)] {
         var times = [Double]()

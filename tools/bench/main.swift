@@ -82,14 +82,15 @@ print("")
 if wanted("import") {
 
     print("== import (GeoJSON, one transaction, child process per import)")
-    print(String(format: "%-34@ %10@ %9@ %12@ %10@", "input" as NSString, "features" as NSString, "seconds" as NSString, "features/s" as NSString, "peak RSS" as NSString))
+    print(pad("input", 34) + " " + pad("features", 10, right: true) + " " + pad("seconds", 9, right: true) + " "
+          + pad("features/s", 12, right: true) + " " + pad("peak RSS", 11, right: true))
     let importCity = SyntheticCity(stations: 100_000, compounds: 50_000, waysGrid: 10, seed: 3)
     let importDir = work.appendingPathComponent("import")
     try importCity.write(to: importDir)
     for (layer, label) in [("stations", "100k points (stations)"), ("compounds", "50k compounds (polygons + 10% points)")] {
         let file = importDir.appendingPathComponent("\(layer).geojson")
         let (n, s, rss) = try importInChild(layer, file, work.appendingPathComponent("import-\(layer).sqlite"))
-        print(String(format: "%-34@ %10d %9.2f %12.0f %8.0f MB", "\(label), \(String(format: "%.0f", fileMB(file))) MB" as NSString, n, s, Double(n) / s, rss))
+        print(pad("\(label), \(String(format: "%.0f", fileMB(file))) MB", 34) + String(format: " %10d %9.2f %12.0f %8.0f MB", n, s, Double(n) / s, rss))
     }
     // Memory against file size: the same kind of file at about 10 MB and about 50 MB.
     for count in [30_000, 150_000] {
@@ -97,7 +98,7 @@ if wanted("import") {
         try SyntheticCity(stations: count, compounds: 0, waysGrid: 2, seed: 5).write(to: dir)
         let file = dir.appendingPathComponent("stations.geojson")
         let (n, s, rss) = try importInChild("stations", file, work.appendingPathComponent("size-\(count).sqlite"))
-        print(String(format: "%-34@ %10d %9.2f %12.0f %8.0f MB", "stations file of \(String(format: "%.0f", fileMB(file))) MB" as NSString, n, s, Double(n) / s, rss))
+        print(pad("stations file of \(String(format: "%.0f", fileMB(file))) MB", 34) + String(format: " %10d %9.2f %12.0f %8.0f MB", n, s, Double(n) / s, rss))
     }
     print("targets: ≥ 50,000 points/s, ≥ 10,000 polygons/s; peak RSS grows by the mapped file, not by a parsed tree")
     print("")
@@ -108,7 +109,8 @@ if wanted("import") {
 if wanted("nearest") {
 
     print("== nearest, k = 5, in process: in-memory index vs SpatiaLite R*Tree + ST_Distance(a, b, 1)")
-    print(String(format: "%8@ %10@ %10@ %10@ %11@ %11@ %8@ %9@", "stations" as NSString, "build ms" as NSString, "index p50" as NSString, "index p99" as NSString, "SQL p50" as NSString, "SQL p99" as NSString, "ratio" as NSString, "agree" as NSString))
+    print([("stations", 8), ("build ms", 10), ("index p50", 10), ("index p99", 10), ("SQL p50", 11), ("SQL p99", 11), ("ratio", 8), ("agree", 9)]
+        .map { pad($0.0, $0.1, right: true) }.joined(separator: " "))
     for size in [1_000, 10_000, 100_000] {
         // About one station per 0.1 km², as in a dense Chinese district: the side grows with the count.
         let city = SyntheticCity(stations: size, compounds: 0, waysGrid: Int((Double(size) * 0.1).squareRoot() * 10), seed: 11)
@@ -162,3 +164,9 @@ if wanted("plan") { try plannerBench() }
 if wanted("osm") { try osmBench() }
 if wanted("http") { try httpBench() }
 print(String(format: "peak RSS of the benchmark process: %.0f MB", peakRSSMegabytes()))
+
+/// `s` padded with spaces to `width` characters (on the left when `right`): Foundation's `%-20@` does not pad on Linux.
+func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, width - s.count))
+    return right ? fill + s : s + fill
+}
