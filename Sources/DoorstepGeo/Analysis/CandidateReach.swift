@@ -1,5 +1,4 @@
 import Foundation
-import HeapModule
 
 /// Which compounds each candidate site would cover, by exactly the rules of `CoverageAnalysis`: a compound is covered
 /// when one of its reference points is within the site's radius, as the crow flies (geodesic) or on foot (straight leg
@@ -63,7 +62,7 @@ enum CandidateReach {
                 fill[Int(s.edge)] += 1
             }
         }
-        var search = CandidateSearch(nodes: graph.nodes.count, edges: graph.edgeCount, targets: targetSnaps.count)
+        var search = CandidateSearch(graph: graph, targets: targetSnaps.count)
         return candidateSnaps.enumerated().map { c, snap in
             guard let snap else { return [] }
             return search.cover(from: snap, radius: radius[c], stamp: Int32(c), graph: graph, edgeStart: count, onEdge: onEdge)
@@ -71,23 +70,15 @@ enum CandidateReach {
     }
 }
 
-/// A Dijkstra whose arrays are allocated once and reset only where it went, for thousands of small searches.
+/// Reads off the targets a bounded search from a site reaches, with stamps so nothing is reset between candidates.
 struct CandidateSearch {
-    private var cost: [Double]
-    private var touched = [Int32]()
+    private var search: BoundedSearch
     private var edgeStamp: [Int32]
     private var targetStamp: [Int32]
-    private var heap = Heap<Entry>()
 
-    private struct Entry: Comparable {
-        let cost: Double
-        let node: Int32
-        static func < (a: Entry, b: Entry) -> Bool { a.cost < b.cost || (a.cost == b.cost && a.node < b.node) }
-    }
-
-    init(nodes: Int, edges: Int, targets: Int) {
-        cost = [Double](repeating: .infinity, count: nodes)
-        edgeStamp = [Int32](repeating: -1, count: edges)
+    init(graph: WalkGraph, targets: Int) {
+        search = BoundedSearch(graph: graph)
+        edgeStamp = [Int32](repeating: -1, count: graph.edgeCount)
         targetStamp = [Int32](repeating: -1, count: targets)
     }
 
@@ -95,38 +86,19 @@ struct CandidateSearch {
     /// between calls.
     mutating func cover(from snap: Snap, radius: Double, stamp: Int32, graph: WalkGraph, edgeStart: [Int],
                         onEdge: [(target: Int32, offset: Double, leg: Double)]) -> [Int32] {
-        for n in touched { cost[Int(n)] = .infinity }
-        touched.removeAll(keepingCapacity: true)
-        heap = Heap()
-        func relax(_ n: Int32, _ c: Double) {
-            if c < cost[Int(n)] && c <= radius {
-                if cost[Int(n)] == .infinity { touched.append(n) }
-                cost[Int(n)] = c
-                heap.insert(Entry(cost: c, node: n))
-            }
-        }
+        search.run(graph, from: snap, initial: snap.leg, limit: radius)
         let se = Int(snap.edge)
-        relax(graph.edgeSource[se], snap.leg + snap.offset)
-        relax(graph.edgeTarget[se], snap.leg + graph.edgeLength[se] - snap.offset)
-        while let top = heap.popMin() {
-            let n = Int(top.node)
-            if top.cost > cost[n] { continue }
-            for i in Int(graph.incidentStart[n])..<Int(graph.incidentStart[n + 1]) {
-                let e = Int(graph.incident[i])
-                relax(graph.opposite(e, top.node), top.cost + graph.edgeLength[e])
-            }
-        }
         var out = [Int32]()
         func readEdge(_ e: Int) {
             guard edgeStamp[e] != stamp else { return }
             edgeStamp[e] = stamp
-            let s = Int(graph.edgeSource[e]), t = Int(graph.edgeTarget[e])
+            let s = graph.edgeSource[e], t = graph.edgeTarget[e]
             let length = graph.edgeLength[e]
             for k in edgeStart[e]..<edgeStart[e + 1] {
                 let p = onEdge[k]
                 if targetStamp[Int(p.target)] == stamp { continue }
                 // As ShortestPathTree.cost(at:): through either end of the edge, or along it from the site's own snap.
-                var best = min(cost[s] + p.offset, cost[t] + length - p.offset)
+                var best = min(search.cost(s) + p.offset, search.cost(t) + length - p.offset)
                 if e == se { best = min(best, snap.leg + abs(p.offset - snap.offset)) }
                 if best + p.leg <= radius {
                     targetStamp[Int(p.target)] = stamp
@@ -135,7 +107,7 @@ struct CandidateSearch {
             }
         }
         readEdge(se)
-        for n in touched {
+        for n in search.reached {
             for i in Int(graph.incidentStart[Int(n)])..<Int(graph.incidentStart[Int(n) + 1]) { readEdge(Int(graph.incident[i])) }
         }
         out.sort()

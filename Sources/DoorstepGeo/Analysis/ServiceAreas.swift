@@ -52,11 +52,13 @@ public enum ServiceAreas {
     }
 
     /// The pieces of network reachable from `source` within `band` metres (including the straight leg).
-    public static func reachableLines(from station: Coordinate, snap: Snap, band: Double, network: WalkingNetwork) -> (lines: [[Coordinate]], length: Double) {
+    /// `search` is reused between calls (one per graph).
+    public static func reachableLines(from station: Coordinate, snap: Snap, band: Double, network: WalkingNetwork,
+                                      search: inout BoundedSearch) -> (lines: [[Coordinate]], length: Double) {
         let graph = network.graph
         let budget = band - snap.leg
         guard budget > 0 else { return ([], 0) }
-        let search = BoundedSearch(graph: graph, from: snap, limit: budget)
+        search.run(graph, from: snap, limit: budget)
         var lines: [[Coordinate]] = [[station, snap.position]]
         var total = 0.0
         let e0 = Int(snap.edge)
@@ -67,8 +69,8 @@ public enum ServiceAreas {
         for e in search.touchedEdges(graph) where e != e0 {
             let len = graph.edgeLength[e]
             // How far into the edge the budget reaches from each end (0 when that end was not reached).
-            let a = max(0, budget - (search.cost[graph.edgeSource[e]] ?? .infinity))
-            let b = max(0, budget - (search.cost[graph.edgeTarget[e]] ?? .infinity))
+            let a = max(0, budget - search.cost(graph.edgeSource[e]))
+            let b = max(0, budget - search.cost(graph.edgeTarget[e]))
             if a + b >= len {
                 lines.append(Array(graph.edgeVertices(e)))
                 total += len
@@ -88,6 +90,7 @@ public enum ServiceAreas {
         func toPlane(_ line: [Coordinate]) -> [Coordinate] { line.map { let p = projection.project($0); return Coordinate(lon: p.x, lat: p.y) } }
         var areas = [ServiceArea]()
         var offNetwork = [String]()
+        var search = network.map { BoundedSearch(graph: $0.graph) }
         for s in stations {
             guard let network else {
                 for band in bands {
@@ -102,7 +105,7 @@ public enum ServiceAreas {
                 continue
             }
             for band in bands {
-                let reach = reachableLines(from: s.location, snap: snap, band: band, network: network)
+                let reach = reachableLines(from: s.location, snap: snap, band: band, network: network, search: &search!)
                 guard let buffered = try store.buffer(planeLines: reach.lines.map(toPlane), width: lateral) else { continue }
                 areas.append(ServiceArea(stationID: s.id, stationName: s.name, kind: s.kind, band: band, mode: "walk",
                                          geometry: toWGS84(buffered), area: planeArea(buffered), reachableNetwork: reach.length))

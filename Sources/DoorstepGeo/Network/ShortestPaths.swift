@@ -82,46 +82,59 @@ public struct ShortestPathTree: Sendable {
 }
 
 /// A shortest-path search from one place that stops at a distance, touching only what it reaches: the form for many
-/// small searches (service areas, a planner's candidates), where `ShortestPathTree`'s arrays over every node of a
-/// city would cost more than the search.
-public struct BoundedSearch: Sendable {
-    /// Cost of every node reached within the limit.
-    public let cost: [Int32: Double]
-    public let limit: Double
+/// small searches (a planner's candidates, service areas), where `ShortestPathTree`'s fresh arrays over every node of a
+/// city would cost more than the search. Its arrays are allocated once and reset only where the last run went.
+///
+/// Not `Sendable` in use: one search per task (make one per thread).
+public struct BoundedSearch {
+    private var costs: [Double]
+    /// Nodes reached by the last run (cost within its limit), in the order they were first reached.
+    public private(set) var reached: [Int32] = []
+    private var heap = Heap<Entry>()
 
-    public init(graph: WalkGraph, from snap: Snap, initial: Double = 0, limit: Double) {
-        struct Entry: Comparable {
-            let cost: Double
-            let node: Int32
-            static func < (a: Entry, b: Entry) -> Bool { a.cost < b.cost || (a.cost == b.cost && a.node < b.node) }
-        }
-        var cost = [Int32: Double]()
-        var heap = Heap<Entry>()
-        func relax(_ n: Int32, _ c: Double) {
-            if c <= limit, c < cost[n] ?? .infinity {
-                cost[n] = c
-                heap.insert(Entry(cost: c, node: n))
-            }
-        }
-        let e = Int(snap.edge)
-        relax(graph.edgeSource[e], initial + snap.offset)
-        relax(graph.edgeTarget[e], initial + graph.edgeLength[e] - snap.offset)
-        while let top = heap.popMin() {
-            if top.cost > cost[top.node]! { continue }
-            let n = Int(top.node)
-            for i in Int(graph.incidentStart[n])..<Int(graph.incidentStart[n + 1]) {
-                let edge = Int(graph.incident[i])
-                relax(graph.opposite(edge, top.node), top.cost + graph.edgeLength[edge])
-            }
-        }
-        self.cost = cost
-        self.limit = limit
+    private struct Entry: Comparable {
+        let cost: Double
+        let node: Int32
+        static func < (a: Entry, b: Entry) -> Bool { a.cost < b.cost || (a.cost == b.cost && a.node < b.node) }
     }
 
-    /// Edges with at least one end reached, each once.
+    public init(graph: WalkGraph) {
+        costs = [Double](repeating: .infinity, count: graph.nodes.count)
+    }
+
+    /// Dijkstra from `snap` (both ends of its edge, `initial` already spent) over every node within `limit`.
+    public mutating func run(_ graph: WalkGraph, from snap: Snap, initial: Double = 0, limit: Double) {
+        for n in reached { costs[Int(n)] = .infinity }
+        reached.removeAll(keepingCapacity: true)
+        heap = Heap()
+        let e = Int(snap.edge)
+        relax(graph.edgeSource[e], initial + snap.offset, limit)
+        relax(graph.edgeTarget[e], initial + graph.edgeLength[e] - snap.offset, limit)
+        while let top = heap.popMin() {
+            let n = Int(top.node)
+            if top.cost > costs[n] { continue }
+            for i in Int(graph.incidentStart[n])..<Int(graph.incidentStart[n + 1]) {
+                let edge = Int(graph.incident[i])
+                relax(graph.opposite(edge, top.node), top.cost + graph.edgeLength[edge], limit)
+            }
+        }
+    }
+
+    private mutating func relax(_ n: Int32, _ c: Double, _ limit: Double) {
+        if c <= limit, c < costs[Int(n)] {
+            if costs[Int(n)] == .infinity { reached.append(n) }
+            costs[Int(n)] = c
+            heap.insert(Entry(cost: c, node: n))
+        }
+    }
+
+    /// The least cost of `node` in the last run; ∞ when it was not reached.
+    public func cost(_ node: Int32) -> Double { costs[Int(node)] }
+
+    /// Edges with at least one end reached in the last run, each once, ascending.
     public func touchedEdges(_ graph: WalkGraph) -> [Int] {
         var seen = Set<Int>()
-        for n in cost.keys {
+        for n in reached {
             for i in Int(graph.incidentStart[Int(n)])..<Int(graph.incidentStart[Int(n) + 1]) { seen.insert(Int(graph.incident[i])) }
         }
         return seen.sorted()

@@ -68,9 +68,11 @@ public final class Store {
             WHERE f_table_name = '\(table)'
             """)
         if layer == .compounds {
+            // ST_PointOnSurface once per row (GEOS), both coordinates from it.
             try database.execute("""
-                UPDATE compounds SET ref_lon = ST_X(ST_PointOnSurface(geom)), ref_lat = ST_Y(ST_PointOnSurface(geom))
-                WHERE ref_lon IS NULL
+                UPDATE compounds SET ref_lon = ST_X(s.p), ref_lat = ST_Y(s.p)
+                FROM (SELECT fid, ST_PointOnSurface(geom) AS p FROM compounds WHERE ref_lon IS NULL) AS s
+                WHERE compounds.fid = s.fid
                 """)
         }
         try bumpGeneration(layer)
