@@ -175,9 +175,9 @@ func emit(_ rows: [[(String, JSONValue)]], format: OutputFormat, geometries: [St
         guard let first = rows.first else { print("(nothing)"); return }
         let names = columns ?? first.map(\.0).filter { !["households_unknown", "grid_id", "street", "district", "nearest_station_name", "reference", "unreachable", "covered", "level"].contains($0) }
         let table = rows.map { row in names.map { n in cell(row.first { $0.0 == n }?.1) } }
-        let widths = names.indices.map { i in max(names[i].count, table.map { $0[i].count }.max() ?? 0) }
+        let widths = names.indices.map { i in max(names[i].terminalWidth, table.map { $0[i].terminalWidth }.max() ?? 0) }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { $0.element.padding(toLength: min(widths[$0.offset], 28), withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            cells.enumerated().map { $0.element.padded(toColumns: min(widths[$0.offset], 28)) }.joined(separator: "  ")
         }
         print(line(names))
         for r in table { print(line(r)) }

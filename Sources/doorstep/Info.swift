@@ -41,7 +41,7 @@ extension Doorstep {
                 print("layer        features   bbox (west, south, east, north)")
                 for l in info.layers {
                     let box = l.bbox.map { String(format: "%.6f, %.6f, %.6f, %.6f", $0.west, $0.south, $0.east, $0.north) } ?? "—"
-                    print(l.layer.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0) + " "
+                    print(l.layer.rawValue.padded(toColumns: 12) + " "
                           + String(l.count).leftPadded(8) + "   " + box)
                 }
                 if let network = try store.networkInfo() {
@@ -65,11 +65,5 @@ extension Doorstep {
                 }
             }
         }
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }

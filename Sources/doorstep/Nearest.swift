@@ -124,7 +124,7 @@ extension Doorstep {
                         distance = (w.map { String(format: "%6.0f m (%4.1f min)", $0, $0 / speed / 60) } ?? "  no path        ") + "  " + distance
                     }
                     let dir = String(format: "%3.0f° %@", n.bearing, Geodesic.compassPoint(n.bearing))
-                    var line = "\(i + 1)  \(distance)  \(dir.padding(toLength: 9, withPad: " ", startingAt: 0))  \(n.station.id.padding(toLength: 10, withPad: " ", startingAt: 0))  \(n.station.name)"
+                    var line = "\(i + 1)  \(distance)  \(dir.padded(toColumns: 9))  \(n.station.id.padded(toColumns: 10))  \(n.station.name)"
                     if let k = n.station.kind { line += "  [\(k)]" }
                     if let h = n.station.hours { line += "  \(h.text)" }
                     print(line)
