@@ -525,6 +525,86 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(try int("SELECT count(*) FROM stations"), 40)
     }
 
+    /// SpatiaLite's geometry blobs read in Swift give what SpatiaLite's own `AsBinary` gives, for every feature of
+    /// the sample city and for Z/M/ZM forms; compressed blobs and collections are left to SQL (nil).
+    func testGeometryBlobsReadAsSpatiaLiteReadsThem() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for layer in Layer.allCases {
+            _ = try Importer.run(ImportOptions(layer: layer, file: root.appendingPathComponent("geodata/nanjing-xinjiekou/\(layer.rawValue).geojson")),
+                                 into: store)
+        }
+        var compared = 0
+        for layer in Layer.allCases {
+            try store.database.prepare("SELECT geom, AsBinary(geom) FROM \(layer.rawValue)").forEach { row in
+                let mine = row.withBlob(0) { Geometry(spatiaLiteBlob: $0) }
+                XCTAssertNotNil(mine, layer.rawValue)
+                XCTAssertEqual(mine, Geometry(wkb: row.blob(1)), layer.rawValue)
+                compared += 1
+            }
+        }
+        XCTAssertGreaterThan(compared, 400)
+        let cases: [(String, Geometry?)] = [
+            ("MakePointZ(118.5, 32.5, 7, 4326)", .point(Coordinate(lon: 118.5, lat: 32.5))),
+            ("GeomFromText('LINESTRINGM(1 2 9, 3 4 9)', 4326)", .lineString([Coordinate(lon: 1, lat: 2), Coordinate(lon: 3, lat: 4)])),
+            ("GeomFromText('MULTIPOLYGONZM(((0 0 1 2, 1 0 1 2, 1 1 1 2, 0 0 1 2)))', 4326)",
+             .multiPolygon([[[Coordinate(lon: 0, lat: 0), Coordinate(lon: 1, lat: 0), Coordinate(lon: 1, lat: 1), Coordinate(lon: 0, lat: 0)]]])),
+            ("GeomFromText('MULTIPOINT(1 2, 3 4)', 4326)", .multiPoint([Coordinate(lon: 1, lat: 2), Coordinate(lon: 3, lat: 4)])),
+            ("CompressGeometry(GeomFromText('LINESTRING(1 2, 3 4, 5 6)', 4326))", nil),
+            ("GeomFromText('GEOMETRYCOLLECTION(POINT(1 2))', 4326)", nil),
+        ]
+        for (sql, expected) in cases {
+            try store.database.prepare("SELECT \(sql)").forEach { row in
+                XCTAssertEqual(row.withBlob(0) { Geometry(spatiaLiteBlob: $0) }, expected, sql)
+            }
+        }
+        // Truncated and garbage blobs are nil, not a crash.
+        try store.database.prepare("SELECT geom FROM compounds LIMIT 1").forEach { row in
+            let bytes = row.blob(0)
+            for cut in [0, 1, 10, 39, 43, bytes.count / 2, bytes.count - 1] {
+                XCTAssertNil(bytes.prefix(cut).withUnsafeBytes { Geometry(spatiaLiteBlob: $0) }, "cut at \(cut)")
+            }
+            var corrupt = bytes
+            corrupt[43] = 0xFF // the ring count's high byte
+            XCTAssertNil(corrupt.withUnsafeBytes { Geometry(spatiaLiteBlob: $0) })
+        }
+    }
+
+    /// The features API's bbox filter (R*Tree, then `Planar.intersects` in Swift) selects what GEOS's `ST_Intersects`
+    /// selects, for every layer of the sample city, over random boxes from 20 m to 2 km wide and boxes that only graze
+    /// a feature's corner.
+    func testBBoxFilterAgreesWithGEOS() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for layer in Layer.allCases {
+            _ = try Importer.run(ImportOptions(layer: layer, file: root.appendingPathComponent("geodata/nanjing-xinjiekou/\(layer.rawValue).geojson")),
+                                 into: store)
+        }
+        var rng = SystemRandomNumberGenerator()
+        var boxes = (0..<150).map { _ -> BoundingBox in
+            let w = Double.random(in: 118.760...118.800, using: &rng), s = Double.random(in: 32.033...32.054, using: &rng)
+            let size = pow(10, Double.random(in: -3.7 ... -1.7, using: &rng))
+            return BoundingBox(west: w, south: s, east: w + size, north: s + size * 0.85)
+        }
+        // Boxes whose corner sits exactly on a compound's vertex: touching counts as intersecting.
+        try store.database.prepare("SELECT ST_X(ST_PointN(ST_ExteriorRing(geom), 1)), ST_Y(ST_PointN(ST_ExteriorRing(geom), 1)) FROM compounds WHERE GeometryType(geom) = 'POLYGON' LIMIT 10").forEach {
+            let x = $0.double(0), y = $0.double(1)
+            boxes.append(BoundingBox(west: x, south: y, east: x + 0.001, north: y + 0.001))
+            boxes.append(BoundingBox(west: x - 0.001, south: y - 0.001, east: x, north: y))
+        }
+        var nonEmpty = 0
+        for layer in Layer.allCases {
+            for box in boxes {
+                let page = try store.features(of: layer, bbox: box, limit: 10_000, offset: 0)
+                var expected = Set<String>()
+                try store.database.prepare("SELECT id FROM \(layer.rawValue) WHERE ST_Intersects(geom, BuildMbr(?1, ?2, ?3, ?4, 4326))")
+                    .forEach([.double(box.west), .double(box.south), .double(box.east), .double(box.north)]) { expected.insert($0.text(0)) }
+                XCTAssertEqual(Set(page.features.map(\.id)), expected, "\(layer.rawValue) \(box)")
+                XCTAssertEqual(page.numberMatched, expected.count)
+                if !expected.isEmpty { nonEmpty += 1 }
+            }
+        }
+        XCTAssertGreaterThan(nonEmpty, 300)
+    }
+
     func testReimportedCompoundGetsANewReferencePoint() throws {
         try importText(.compounds, "c.geojson", collection([
             feature(#"{"id": "C1", "name": "金陵小区", "households": 100}"#, polygon([square(118.780, 32.040)])),

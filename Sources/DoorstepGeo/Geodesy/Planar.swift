@@ -68,4 +68,46 @@ enum Planar {
         }
         return best
     }
+
+    /// Whether `g` and the closed box share a point, as GEOS's `Intersects` with the box's rectangle answers: a vertex
+    /// in the box, a segment crossing it, or — for polygons — the box inside the polygon (then its corner is).
+    static func intersects(_ g: Geometry, _ b: BoundingBox) -> Bool {
+        func inBox(_ c: Coordinate) -> Bool { c.lon >= b.west && c.lon <= b.east && c.lat >= b.south && c.lat <= b.north }
+        /// Liang–Barsky: does the segment p–q meet the closed box?
+        func segment(_ p: Coordinate, _ q: Coordinate) -> Bool {
+            var t0 = 0.0, t1 = 1.0
+            let dx = q.lon - p.lon, dy = q.lat - p.lat
+            for (pk, qk) in [(-dx, p.lon - b.west), (dx, b.east - p.lon), (-dy, p.lat - b.south), (dy, b.north - p.lat)] {
+                if pk == 0 {
+                    if qk < 0 { return false }
+                } else {
+                    let r = qk / pk
+                    if pk < 0 {
+                        if r > t1 { return false }
+                        t0 = max(t0, r)
+                    } else {
+                        if r < t0 { return false }
+                        t1 = min(t1, r)
+                    }
+                }
+            }
+            return true
+        }
+        func line(_ cs: [Coordinate]) -> Bool {
+            if cs.contains(where: inBox) { return true }
+            for i in 0..<max(0, cs.count - 1) where segment(cs[i], cs[i + 1]) { return true }
+            return false
+        }
+        func polygon(_ rings: [[Coordinate]]) -> Bool {
+            rings.contains(where: line) || contains(rings, Coordinate(lon: b.west, lat: b.south))
+        }
+        switch g {
+        case .point(let c): return inBox(c)
+        case .multiPoint(let cs): return cs.contains(where: inBox)
+        case .lineString(let cs): return line(cs)
+        case .multiLineString(let ls): return ls.contains(where: line)
+        case .polygon(let rings): return polygon(rings)
+        case .multiPolygon(let ps): return ps.contains(where: polygon)
+        }
+    }
 }

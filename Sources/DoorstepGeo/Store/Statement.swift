@@ -100,6 +100,12 @@ public final class Statement {
         guard n > 0, let p = sqlite3_column_blob(handle, i) else { return [] }
         return Array(UnsafeRawBufferPointer(start: p, count: n))
     }
+    /// Runs `body` on the column's bytes where SQLite keeps them (valid only inside `body`; empty for NULL).
+    public func withBlob<T>(_ i: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let n = Int(sqlite3_column_bytes(handle, i))
+        guard n > 0, let p = sqlite3_column_blob(handle, i) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: p, count: n))
+    }
     /// The column as a generic value (for dumps and tests).
     public func value(_ i: Int32) -> SQLValue {
         switch sqlite3_column_type(handle, i) {

@@ -67,73 +67,84 @@ extension Store {
     /// A page of `layer`'s features, optionally only those whose geometry intersects `bbox` (WGS84 degrees), with
     /// the number matched; both read in one snapshot.
     ///
-    /// The bbox goes through the layer's R*Tree (`fid IN (SELECT pkid FROM idx_<layer>_geom …)`, LIMIT outside),
-    /// then the exact test `ST_Intersects`, skipped for geometries whose rectangle lies inside the box. Every value is bound; the table name comes from `Layer`.
+    /// The bbox goes through the layer's R*Tree (`fid IN (SELECT pkid FROM idx_<layer>_geom …)`), then the exact
+    /// test (`Planar.intersects`, checked against GEOS's `ST_Intersects` in the tests). Every value is bound; the table name comes from `Layer`.
     ///
     /// `known` is the layer's count at a generation (a reader's snapshot): when the file is still at that generation
     /// and there is no bbox, `numberMatched` is that count instead of a `count(*)`, which scans the whole table.
     public func features(of layer: Layer, bbox: BoundingBox?, limit: Int, offset: Int,
                          known: (generation: Int, count: Int)? = nil) throws -> FeaturePage {
         let table = layer.rawValue
-        let filter: String
-        var arguments: [SQLValue] = []
-        if let bbox {
-            // The layer's R*Tree read directly: SpatiaLite's `SpatialIndex` virtual table prepares SQL of its own on
-            // every query, which was a fifth of a features request. R*Tree boxes are rounded outwards to floats, so
-            // the exact test follows.
-            filter = """
-                WHERE fid IN (SELECT pkid FROM idx_\(table)_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
-                  AND (MbrWithin(geom, BuildMbr(?1, ?2, ?3, ?4, 4326)) OR ST_Intersects(geom, BuildMbr(?1, ?2, ?3, ?4, 4326)))
-                """
-            arguments = [.double(bbox.west), .double(bbox.south), .double(bbox.east), .double(bbox.north)]
-        } else {
-            filter = ""
-        }
-        let n = arguments.count
         return try database.read {
-            let matched: Int
-            if bbox == nil, let known, try generation() == known.generation {
-                matched = known.count
-            } else {
-                matched = Int(try database.scalarInt("SELECT count(*) FROM \(table) \(filter)", arguments) ?? 0)
+            guard let bbox else {
+                let matched: Int
+                if let known, try generation() == known.generation {
+                    matched = known.count
+                } else {
+                    matched = Int(try database.scalarInt("SELECT count(*) FROM \(table)") ?? 0)
+                }
+                var features = [StoredFeature]()
+                if matched > offset && limit > 0 {
+                    let page = try database.cached("SELECT * FROM \(table) ORDER BY fid LIMIT ?1 OFFSET ?2")
+                    let names = page.columnNames
+                    try page.forEach([.int(Int64(limit)), .int(Int64(offset))]) { features.append(try storedFeature($0, names)) }
+                }
+                return FeaturePage(numberMatched: matched, features: features)
+            }
+            // The matching fids once (the count is their number; the page is a slice of them), then the page's rows
+            // by fid: the exact test runs once per candidate, not once for the count and again for the page.
+            // Candidates come from the layer's R*Tree read directly (SpatiaLite's `SpatialIndex` virtual table
+            // prepares SQL of its own on every query: a fifth of a request); its boxes are rounded outwards to
+            // floats, so the exact test follows, in Swift on the geometry (`Planar.intersects`, what GEOS answers).
+            var fids = [Int64]()
+            try database.cached("""
+                SELECT fid, geom FROM \(table)
+                WHERE fid IN (SELECT pkid FROM idx_\(table)_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
+                ORDER BY fid
+                """).forEach([.double(bbox.west), .double(bbox.south), .double(bbox.east), .double(bbox.north)]) { row in
+                if let g = try geometry(row, 1), Planar.intersects(g, bbox) { fids.append(row.int(0)) }
             }
             var features = [StoredFeature]()
-            if matched > offset && limit > 0 {
-                let page = try database.cached("""
-                    SELECT *, AsBinary(geom) FROM \(table) \(filter) ORDER BY fid LIMIT ?\(n + 1) OFFSET ?\(n + 2)
-                    """)
-                let names = page.columnNames
-                try page.forEach(arguments + [.int(Int64(limit)), .int(Int64(offset))]) { features.append(Store.storedFeature($0, names)) }
+            if fids.count > offset && limit > 0 {
+                let row = try database.cached("SELECT * FROM \(table) WHERE fid = ?1")
+                let names = row.columnNames
+                for fid in fids[offset..<min(fids.count, offset + limit)] {
+                    try row.forEach([.int(fid)]) { features.append(try storedFeature($0, names)) }
+                }
             }
-            return FeaturePage(numberMatched: matched, features: features)
+            return FeaturePage(numberMatched: fids.count, features: features)
         }
     }
 
     /// The feature of `layer` whose `id` is `id`, or nil.
     public func feature(of layer: Layer, id: String) throws -> StoredFeature? {
         var found: StoredFeature?
-        try database.cached("SELECT *, AsBinary(geom) FROM \(layer.rawValue) WHERE id = ?1")
-            .forEach([.text(id)]) { found = Store.storedFeature($0, $0.columnNames) }
+        try database.cached("SELECT * FROM \(layer.rawValue) WHERE id = ?1")
+            .forEach([.text(id)]) { found = try storedFeature($0, $0.columnNames) }
         return found
     }
 
-    /// Turns a row of `SELECT *, AsBinary(geom)` into a feature.
+    /// Turns a row of `SELECT *` into a feature.
     /// `names` are the statement's column names (read once per page).
-    private static func storedFeature(_ row: Statement, _ names: [String]) -> StoredFeature {
-        let last = row.columnCount - 1
+    private func storedFeature(_ row: Statement, _ names: [String]) throws -> StoredFeature {
+        let last = row.columnCount
         var id = ""
+        var geometry: Geometry?
         var properties = [(String, JSONValue)]()
         var extras: [(String, JSONValue)] = []
         for i in 0..<last {
             let name = names[Int(i)]
             switch name {
-            case "fid", "geom":
+            case "fid":
+                continue
+            case "geom":
+                geometry = try self.geometry(row, i)
                 continue
             case "properties":
                 if let text = row.optionalText(i), case .object(let members)? = try? JSONValue.parse(text) { extras = members }
                 continue
             case "services":
-                properties.append((name, .array(decodeList(row.optionalText(i)).map(JSONValue.string))))
+                properties.append((name, .array(Store.decodeList(row.optionalText(i)).map(JSONValue.string))))
                 continue
             case "id":
                 id = row.text(i)
@@ -149,6 +160,17 @@ extension Store {
         }
         // A dozen columns: a scan is cheaper than hashing them into a set for every row.
         for extra in extras where !properties.contains(where: { $0.0 == extra.0 }) { properties.append(extra) }
-        return StoredFeature(id: id, geometry: row.optionalBlob(last).flatMap { Geometry(wkb: $0) }, properties: properties)
+        return StoredFeature(id: id, geometry: geometry, properties: properties)
+    }
+
+    /// The geometry in column `i` of `row`: SpatiaLite's blob read in Swift, or through `AsBinary` for the forms it
+    /// does not read (compressed geometries); nil for NULL.
+    func geometry(_ row: Statement, _ i: Int32) throws -> Geometry? {
+        if row.isNull(i) { return nil }
+        if let g = row.withBlob(i, { Geometry(spatiaLiteBlob: $0) }) { return g }
+        let wkb = try database.cached("SELECT AsBinary(?1)")
+        try wkb.bind([.blob(row.blob(i))])
+        defer { wkb.reset() }
+        return try wkb.step() ? wkb.optionalBlob(0).flatMap { Geometry(wkb: $0) } : nil
     }
 }
