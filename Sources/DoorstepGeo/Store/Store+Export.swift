@@ -32,48 +32,12 @@ extension Store {
     public func forEachFeature(of table: ExportTable,
                                _ body: (_ id: String, _ properties: [(String, JSONValue)], _ geometry: Geometry?) throws -> Void) throws {
         try database.read {
-            let statement = try database.prepare("SELECT *, AsBinary(geom) FROM \(table.tableName) ORDER BY \(table == .network ? "edge" : "fid")")
-            let last = statement.columnCount - 1
-            let names = (0..<last).map { statement.columnName($0) }
-            let idColumn = table.idColumn
+            let statement = try database.prepare("SELECT * FROM \(table.tableName) ORDER BY \(table == .network ? "edge" : "fid")")
+            // The cached point on surface is a storage detail in a file meant for map tools.
+            let reader = FeatureRowReader(statement, idColumn: table.idColumn, skipping: ["ref_lon", "ref_lat"])
             try statement.forEach { row in
-                var id = ""
-                var properties = [(String, JSONValue)]()
-                properties.reserveCapacity(names.count)
-                var extras: [(String, JSONValue)] = []
-                for (i, name) in names.enumerated() {
-                    let column = Int32(i)
-                    switch name {
-                    case "fid", "geom", "ref_lon", "ref_lat":
-                        // Storage details: the row key, the geometry itself and the cached point on surface.
-                        continue
-                    case "properties":
-                        if let text = row.optionalText(column), case .object(let members)? = try? JSONValue.parse(text) { extras = members }
-                        continue
-                    case "services":
-                        properties.append((name, .array(Store.decodeList(row.optionalText(column)).map(JSONValue.string))))
-                        continue
-                    default:
-                        break
-                    }
-                    let value: JSONValue
-                    switch row.value(column) {
-                    case .null, .blob: value = .null
-                    case .int(let v): value = .number(Double(v))
-                    case .double(let v): value = v.isFinite ? .number(v) : .null
-                    case .text(let v): value = .string(v)
-                    }
-                    if name == idColumn {
-                        if case .number(let n) = value { id = String(Int64(n)) } else if case .string(let s) = value { id = s }
-                    }
-                    properties.append((name, value))
-                }
-                if !extras.isEmpty {
-                    let columns = Set(properties.map(\.0))
-                    properties += extras.filter { !columns.contains($0.0) }
-                }
-                let geometry = row.isNull(last) ? nil : Geometry(wkb: row.blob(last))
-                try body(id, properties, geometry)
+                let feature = try reader.read(row, store: self)
+                try body(feature.id, feature.properties, feature.geometry)
             }
         }
     }
@@ -81,8 +45,8 @@ extension Store {
     /// Calls `body` with the id and geometry of every feature of `layer`, in storage order, one row at a time.
     public func forEachGeometry(of layer: Layer, _ body: (_ id: String, _ geometry: Geometry) throws -> Void) throws {
         try database.read {
-            try database.prepare("SELECT id, AsBinary(geom) FROM \(layer.rawValue) ORDER BY fid").forEach { row in
-                guard !row.isNull(1), let g = Geometry(wkb: row.blob(1)) else { return }
+            try database.prepare("SELECT id, geom FROM \(layer.rawValue) ORDER BY fid").forEach { row in
+                guard let g = try geometry(row, 1) else { return }
                 try body(row.text(0), g)
             }
         }
@@ -91,8 +55,8 @@ extension Store {
     /// Calls `body` with the `highway` tag and geometry of every way, in storage order (for drawing streets).
     public func forEachWay(_ body: (_ highway: String?, _ geometry: Geometry) throws -> Void) throws {
         try database.read {
-            try database.prepare("SELECT highway, AsBinary(geom) FROM ways ORDER BY fid").forEach { row in
-                guard !row.isNull(1), let g = Geometry(wkb: row.blob(1)) else { return }
+            try database.prepare("SELECT highway, geom FROM ways ORDER BY fid").forEach { row in
+                guard let g = try geometry(row, 1) else { return }
                 try body(row.optionalText(0), g)
             }
         }
@@ -100,11 +64,11 @@ extension Store {
 
     /// The geometry of the feature of `layer` whose `id` is `id` (through the table's unique index on `id`).
     public func geometry(of layer: Layer, id: String) throws -> Geometry? {
-        let statement = try database.cached("SELECT AsBinary(geom) FROM \(layer.rawValue) WHERE id = ?1")
+        let statement = try database.cached("SELECT geom FROM \(layer.rawValue) WHERE id = ?1")
         try statement.bind([.text(id)])
         defer { statement.reset() }
-        guard try statement.step(), !statement.isNull(0) else { return nil }
-        return Geometry(wkb: statement.blob(0))
+        guard try statement.step() else { return nil }
+        return try geometry(statement, 0)
     }
 
     /// The extent of a layer from its stored geometries (SQL), nil when it is empty.

@@ -86,8 +86,8 @@ extension Store {
                 var features = [StoredFeature]()
                 if matched > offset && limit > 0 {
                     let page = try database.cached("SELECT * FROM \(table) ORDER BY fid LIMIT ?1 OFFSET ?2")
-                    let names = page.columnNames
-                    try page.forEach([.int(Int64(limit)), .int(Int64(offset))]) { features.append(try storedFeature($0, names)) }
+                    let reader = FeatureRowReader(page)
+                    try page.forEach([.int(Int64(limit)), .int(Int64(offset))]) { features.append(StoredFeature(try reader.read($0, store: self))) }
                 }
                 return FeaturePage(numberMatched: matched, features: features)
             }
@@ -107,9 +107,9 @@ extension Store {
             var features = [StoredFeature]()
             if fids.count > offset && limit > 0 {
                 let row = try database.cached("SELECT * FROM \(table) WHERE fid = ?1")
-                let names = row.columnNames
+                let reader = FeatureRowReader(row)
                 for fid in fids[offset..<min(fids.count, offset + limit)] {
-                    try row.forEach([.int(fid)]) { features.append(try storedFeature($0, names)) }
+                    try row.forEach([.int(fid)]) { features.append(StoredFeature(try reader.read($0, store: self))) }
                 }
             }
             return FeaturePage(numberMatched: fids.count, features: features)
@@ -119,48 +119,10 @@ extension Store {
     /// The feature of `layer` whose `id` is `id`, or nil.
     public func feature(of layer: Layer, id: String) throws -> StoredFeature? {
         var found: StoredFeature?
-        try database.cached("SELECT * FROM \(layer.rawValue) WHERE id = ?1")
-            .forEach([.text(id)]) { found = try storedFeature($0, $0.columnNames) }
+        let statement = try database.cached("SELECT * FROM \(layer.rawValue) WHERE id = ?1")
+        let reader = FeatureRowReader(statement)
+        try statement.forEach([.text(id)]) { found = StoredFeature(try reader.read($0, store: self)) }
         return found
-    }
-
-    /// Turns a row of `SELECT *` into a feature.
-    /// `names` are the statement's column names (read once per page).
-    private func storedFeature(_ row: Statement, _ names: [String]) throws -> StoredFeature {
-        let last = row.columnCount
-        var id = ""
-        var geometry: Geometry?
-        var properties = [(String, JSONValue)]()
-        var extras: [(String, JSONValue)] = []
-        for i in 0..<last {
-            let name = names[Int(i)]
-            switch name {
-            case "fid":
-                continue
-            case "geom":
-                geometry = try self.geometry(row, i)
-                continue
-            case "properties":
-                if let text = row.optionalText(i), case .object(let members)? = try? JSONValue.parse(text) { extras = members }
-                continue
-            case "services":
-                properties.append((name, .array(Store.decodeList(row.optionalText(i)).map(JSONValue.string))))
-                continue
-            case "id":
-                id = row.text(i)
-            default:
-                break
-            }
-            switch row.value(i) {
-            case .null, .blob: properties.append((name, .null))
-            case .int(let v): properties.append((name, .number(Double(v))))
-            case .double(let v): properties.append((name, v.isFinite ? .number(v) : .null))
-            case .text(let v): properties.append((name, .string(v)))
-            }
-        }
-        // A dozen columns: a scan is cheaper than hashing them into a set for every row.
-        for extra in extras where !properties.contains(where: { $0.0 == extra.0 }) { properties.append(extra) }
-        return StoredFeature(id: id, geometry: geometry, properties: properties)
     }
 
     /// The geometry in column `i` of `row`: SpatiaLite's blob read in Swift, or through `AsBinary` for the forms it
@@ -172,5 +134,69 @@ extension Store {
         try wkb.bind([.blob(row.blob(i))])
         defer { wkb.reset() }
         return try wkb.step() ? wkb.optionalBlob(0).flatMap { Geometry(wkb: $0) } : nil
+    }
+}
+
+/// Turns rows of `SELECT *` from a layer (or the network table) into features: the one place a stored row becomes an
+/// id, properties and a geometry, for the features API and for exports.
+///
+/// Properties are every column but `fid`, `geom`, `properties` and `skipping`, in table order (`services` as a
+/// list), then the extra properties kept from the imported file (the `properties` column) flattened in; a column wins
+/// over an extra of the same name.
+struct FeatureRowReader {
+    private let names: [String]
+    private let idColumn: String
+    private let skipping: Set<String>
+
+    init(_ statement: Statement, idColumn: String = "id", skipping: Set<String> = []) {
+        names = statement.columnNames
+        self.idColumn = idColumn
+        self.skipping = skipping
+    }
+
+    func read(_ row: Statement, store: Store) throws -> (id: String, properties: [(String, JSONValue)], geometry: Geometry?) {
+        var id = ""
+        var geometry: Geometry?
+        var properties = [(String, JSONValue)]()
+        properties.reserveCapacity(names.count)
+        var extras: [(String, JSONValue)] = []
+        for (i, name) in names.enumerated() {
+            let column = Int32(i)
+            switch name {
+            case "fid":
+                continue
+            case "geom":
+                geometry = try store.geometry(row, column)
+                continue
+            case "properties":
+                if let text = row.optionalText(column), case .object(let members)? = try? JSONValue.parse(text) { extras = members }
+                continue
+            case "services":
+                properties.append((name, .array(Store.decodeList(row.optionalText(column)).map(JSONValue.string))))
+                continue
+            default:
+                if skipping.contains(name) { continue }
+            }
+            let value: JSONValue
+            switch row.value(column) {
+            case .null, .blob: value = .null
+            case .int(let v): value = .number(Double(v))
+            case .double(let v): value = v.isFinite ? .number(v) : .null
+            case .text(let v): value = .string(v)
+            }
+            if name == idColumn {
+                if case .number(let n) = value { id = String(Int64(n)) } else if case .string(let s) = value { id = s }
+            }
+            properties.append((name, value))
+        }
+        // A dozen columns: a scan is cheaper than hashing them into a set for every row.
+        for extra in extras where !properties.contains(where: { $0.0 == extra.0 }) { properties.append(extra) }
+        return (id, properties, geometry)
+    }
+}
+
+extension StoredFeature {
+    init(_ row: (id: String, properties: [(String, JSONValue)], geometry: Geometry?)) {
+        self.init(id: row.id, geometry: row.geometry, properties: row.properties)
     }
 }

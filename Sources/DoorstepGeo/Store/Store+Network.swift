@@ -23,9 +23,9 @@ extension Store {
         var out = [WalkGraph.Way]()
         try database.read {
             try database.prepare("""
-                SELECT id, AsBinary(geom) FROM ways WHERE foot IS NULL OR lower(trim(foot)) <> 'no' ORDER BY fid
+                SELECT id, geom FROM ways WHERE foot IS NULL OR lower(trim(foot)) <> 'no' ORDER BY fid
                 """).forEach { row in
-                guard let g = Geometry(wkb: row.blob(1)) else { return }
+                guard let g = try geometry(row, 1) else { return }
                 switch g {
                 case .lineString(let l): out.append(.init(id: row.text(0), lines: [l]))
                 case .multiLineString(let ls): out.append(.init(id: row.text(0), lines: ls))
