@@ -106,7 +106,8 @@ struct NearestController<Context: RequestContext>: Sendable {
         out.beginArray()
         for (i, n) in found.enumerated() {
             out.beginObject()
-            n.writeProperties(openAt: query.moment, to: &out)
+            out.members(snapshot.stationMembers[n.index]) // = n.station.writeMembers, written once per generation
+            n.writeAnswerMembers(openAt: query.moment, to: &out)
             if query.walk { NearbyStation.writeWalking(walking[i], speed: query.speed, to: &out) }
             if query.route {
                 out.key("route")

@@ -89,6 +89,8 @@ public struct StationFilter: Hashable, Sendable {
 /// A station found near a point.
 public struct NearbyStation: Sendable {
     public let station: Station
+    /// The station's position in the index's `stations`.
+    public let index: Int
     /// Geodesic distance in metres.
     public let distance: Double
     /// Initial bearing from the query point to the station, degrees clockwise from north.
@@ -222,7 +224,7 @@ public final class NearestIndex: Sendable {
             }
         }
         visit(0)
-        return best.map { NearbyStation(station: stations[Int($0.index)], distance: $0.distance, bearing: $0.bearing) }
+        return best.map { NearbyStation(station: stations[Int($0.index)], index: Int($0.index), distance: $0.distance, bearing: $0.bearing) }
     }
 
     private func bits(_ service: String) -> UInt64? { serviceBits[service].map { UInt64(1) << UInt64($0) } }

@@ -83,6 +83,14 @@ public struct JSONBytes: Sendable {
         needsComma = true
     }
 
+    /// Members written before (`"a":1,"b":2`, no braces), after a comma when a member precedes them.
+    public mutating func members(_ written: ArraySlice<UInt8>) {
+        guard !written.isEmpty else { return }
+        separate()
+        bytes.append(contentsOf: written)
+        needsComma = true
+    }
+
     /// `"name":`, after a comma when a member precedes it.
     public mutating func key(_ name: String) {
         string(name)

@@ -7,22 +7,21 @@ extension NearbyStation {
         return list.members
     }
 
-    /// The answer's members, the one definition of them: id, name, kind, services, address, phone, hours,
-    /// distance_m (0.1 m), bearing_deg, direction, and with `openAt` also `open`.
+    /// The answer's members, the one definition of them: the station's own (`Station.writeMembers`), then
+    /// `writeAnswerMembers`.
     public func writeProperties<Sink: JSONMemberSink>(openAt: WeekTime?, to out: inout Sink) {
-        let s = station
-        out.member("id", s.id)
-        out.member("name", s.name)
-        out.member("kind", s.kind)
-        out.member("services", s.services)
-        out.member("address", s.address)
-        out.member("phone", s.phone)
-        out.member("hours", s.hours?.text)
+        station.writeMembers(to: &out)
+        writeAnswerMembers(openAt: openAt, to: &out)
+    }
+
+    /// What depends on the question: distance_m (0.1 m), bearing_deg, direction, and with `openAt` also `open`
+    /// (true/false, or null when the station has no hours).
+    public func writeAnswerMembers<Sink: JSONMemberSink>(openAt: WeekTime?, to out: inout Sink) {
         out.member("distance_m", (distance * 10).rounded() / 10)
         out.member("bearing_deg", bearing.rounded())
         out.member("direction", Geodesic.compassPoint(bearing))
         if let t = openAt {
-            out.member("open", s.hours.map { $0.isOpen(weekday: t.weekday, minuteOfDay: t.minute) })
+            out.member("open", station.hours.map { $0.isOpen(weekday: t.weekday, minuteOfDay: t.minute) })
         }
     }
 
@@ -30,6 +29,19 @@ extension NearbyStation {
     public static func writeWalking<Sink: JSONMemberSink>(_ metres: Double?, speed: Double, to out: inout Sink) {
         out.member("walking_m", metres.map { ($0 * 10).rounded() / 10 })
         out.member("walking_min", metres.map { ($0 / speed / 60 * 10).rounded() / 10 })
+    }
+}
+
+extension Station {
+    /// The station's own members: id, name, kind, services, address, phone, hours (the text as given).
+    public func writeMembers<Sink: JSONMemberSink>(to out: inout Sink) {
+        out.member("id", id)
+        out.member("name", name)
+        out.member("kind", kind)
+        out.member("services", services)
+        out.member("address", address)
+        out.member("phone", phone)
+        out.member("hours", hours?.text)
     }
 }
 
