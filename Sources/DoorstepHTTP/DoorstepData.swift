@@ -125,7 +125,7 @@ extension DoorstepData {
 /// index, layer summaries) and swaps it in. Requests already running keep the snapshot they took. Features are read
 /// straight from the pool, so each page is exactly one committed state.
 ///
-/// `@unchecked Sendable` is safe because the mutable members (`current`, `lastCheck`, `checking`) are read and written
+/// `@unchecked Sendable` is safe because the mutable members (`current`, `lastCheck`, `checking`, `replacedNotLoaded`) are read and written
 /// only with `lock` held, and the lock is never held across SQL or index building; `pool` is itself Sendable and
 /// `DataSnapshot` is an immutable value.
 public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
@@ -137,6 +137,8 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
     private var current: DataSnapshot
     private var lastCheck: ContinuousClock.Instant
     private var checking = false
+    /// The file was replaced but loading it failed: load it at the next check even if its generation looks the same.
+    private var replacedNotLoaded = false
 
     /// Opens the database read-only and loads the first snapshot. `refreshInterval` zero checks on every request.
     /// Bytes of rendered features pages each generation keeps (`PageCache`; 0 turns the cache off).
@@ -157,11 +159,16 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
         guard due else { return snapshot }
         defer { lock.withLock { checking = false } }
         do {
-            let replaced = try pool.reopenIfReplaced()
+            var replaced = try pool.reopenIfReplaced()
+            if replaced { lock.withLock { replacedNotLoaded = true } }
+            replaced = replaced || lock.withLock { replacedNotLoaded }
             let generation = try pool.withStore { try $0.generation() }
             guard replaced || generation != snapshot.generation else { return snapshot }
             let fresh = try SpatiaLiteData.load(pool, pageCacheBytes: pageCacheBytes)
-            lock.withLock { current = fresh }
+            lock.withLock {
+                current = fresh
+                replacedNotLoaded = false
+            }
             logger.info("database generation \(fresh.generation)\(replaced ? " (file replaced)" : ""): \(fresh.index.stations.count) stations")
             return fresh
         } catch {

@@ -97,7 +97,13 @@ struct FeaturesController<Context: RequestContext>: Sendable {
         let links = LinkBuilder(request: request, fallback: fallbackBase)
         // Everything the page depends on besides the generation (the cache belongs to the snapshot's generation).
         let key = "\(source.id) \(bbox.map(Self.bboxText) ?? "-") \(pageSize) \(offset) \(links.base)"
-        if let body = snapshot.pages.page(key) { return jsonResponse(bytes: body, contentType: MediaTypes.geoJSON) }
+        if let kept = snapshot.pages.page(key) {
+            var out = JSONBytes(capacity: kept.head.count + kept.tail.count + 32)
+            out.raw(kept.head)
+            out.string(Date().formatted(.iso8601)) // timeStamp: when this response was made
+            out.raw(kept.tail)
+            return jsonResponse(out, contentType: MediaTypes.geoJSON)
+        }
         let page = try await source.items(bbox: bbox, limit: pageSize, offset: offset, data: data)
 
         let path = "/collections/\(LinkBuilder.encode(source.id))/items"
@@ -124,7 +130,9 @@ struct FeaturesController<Context: RequestContext>: Sendable {
         out.raw(",\"numberReturned\":" as StaticString)
         out.integer(page.features.count)
         out.raw(",\"timeStamp\":" as StaticString)
+        let head = out.count
         out.string(Date().formatted(.iso8601))
+        let tail = out.count
         out.raw(",\"links\":" as StaticString)
         out.value(.array(linkList))
         out.raw(",\"features\":[" as StaticString)
@@ -133,7 +141,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
             Self.write(feature, links: nil, to: &out)
         }
         out.raw("]}" as StaticString)
-        snapshot.pages.store(key, out.bytes)
+        snapshot.pages.store(key, PageCache.Page(head: Array(out.bytes[..<head]), tail: Array(out.bytes[tail...])))
         return jsonResponse(out, contentType: MediaTypes.geoJSON)
     }
 

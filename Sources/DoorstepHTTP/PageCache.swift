@@ -4,41 +4,64 @@ import Foundation
 ///
 /// A generation never changes, so neither does its page for a given collection, bbox, limit, offset and link base;
 /// map tools ask for the same pages over and over (GDAL reads the first page several times when it opens a layer,
-/// QGIS again on every redraw). Lives in a `DataSnapshot`: a new generation starts with an empty cache.
+/// QGIS again on every redraw). Lives in a `DataSnapshot`: a new generation starts with an empty cache. A page is
+/// kept as two parts around the place of its `timeStamp`, which every response writes anew.
 ///
 /// Bounded by bytes (`capacity`, 0 turns it off) and evicted oldest first. `@unchecked Sendable` is safe because
-/// `pages`, `order` and `bytes` are read and written only with `lock` held; the stored bodies are immutable arrays.
+/// `pages`, `order`, `first`, `bytes` and `stored` are read and written only with `lock` held; the stored parts are
+/// immutable arrays.
 public final class PageCache: @unchecked Sendable {
-    /// Total bytes of bodies kept at most.
+    /// A kept page: `head`, then the response's own `timeStamp` value, then `tail`.
+    public struct Page: Sendable {
+        public let head: [UInt8]
+        public let tail: [UInt8]
+
+        public init(head: [UInt8], tail: [UInt8]) {
+            self.head = head
+            self.tail = tail
+        }
+
+        var count: Int { head.count + tail.count }
+    }
+
+    /// Total bytes of pages kept at most.
     public let capacity: Int
     /// A single page larger than this is not kept (it would push out many small ones).
     private var maxPage: Int { capacity / 8 }
     private let lock = NSLock()
-    private var pages: [String: [UInt8]] = [:]
-    private var order: [String] = []
+    private var pages: [String: (page: Page, serial: Int)] = [:]
+    /// Keys in the order they were stored, with the serial of that storing (a key stored again after its eviction
+    /// appears twice; only the entry with the current serial evicts it).
+    private var order: [(key: String, serial: Int)] = []
     private var first = 0
     private var bytes = 0
+    private var stored = 0
 
     public static let defaultCapacity = 32 << 20
 
     public init(capacity: Int = PageCache.defaultCapacity) { self.capacity = max(0, capacity) }
 
     /// The page stored under `key`, or nil.
-    public func page(_ key: String) -> [UInt8]? {
+    public func page(_ key: String) -> Page? {
         guard capacity > 0 else { return nil }
-        return lock.withLock { pages[key] }
+        return lock.withLock { pages[key]?.page }
     }
 
-    /// Keeps `body` under `key`, evicting the oldest pages when over capacity.
-    public func store(_ key: String, _ body: [UInt8]) {
-        guard capacity > 0, body.count <= maxPage else { return }
+    /// Keeps `page` under `key`, evicting the oldest pages when over capacity.
+    public func store(_ key: String, _ page: Page) {
+        guard capacity > 0, page.count <= maxPage else { return }
         lock.withLock {
             guard pages[key] == nil else { return }
-            pages[key] = body
-            order.append(key)
-            bytes += body.count
+            stored += 1
+            pages[key] = (page, stored)
+            order.append((key, stored))
+            bytes += page.count
             while bytes > capacity, first < order.count {
-                if let old = pages.removeValue(forKey: order[first]) { bytes -= old.count }
+                let (old, serial) = order[first]
+                if let kept = pages[old], kept.serial == serial {
+                    pages[old] = nil
+                    bytes -= kept.page.count
+                }
                 first += 1
             }
             if first > 1024 && first * 2 > order.count { // drop evicted keys now and then, not on every eviction

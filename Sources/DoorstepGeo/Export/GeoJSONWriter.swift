@@ -50,7 +50,7 @@ final class BufferedOutput {
         guard json.count > 0 else { return }
         try handle.write(contentsOf: json.bytes)
         flushed += json.count
-        json.removeAll()
+        json.removeAll(keepingState: true)
     }
 
     func close() throws {

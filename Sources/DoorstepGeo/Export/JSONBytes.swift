@@ -8,7 +8,9 @@
 /// number. Non-finite numbers, which JSON cannot hold, are written as `null`.
 ///
 /// Separators: `key`, the value writers and `beginObject`/`beginArray` put in the comma a member or element needs
-/// after a previous one; `raw` and `byte` leave punctuation to the caller (and reset that state), so both styles mix.
+/// after a previous one; `raw` and `byte` leave punctuation to the caller (and reset that state), so both styles mix
+/// as long as a `raw` value is followed by `raw` punctuation, not by `key` (which would then write no comma). Plain
+/// number streams that are not JSON (SVG path data) separate their numbers with `raw`/`byte` themselves.
 public struct JSONBytes: Sendable {
     public private(set) var bytes: [UInt8]
     /// A value was just completed: the next member or element needs a comma first.
@@ -21,9 +23,10 @@ public struct JSONBytes: Sendable {
 
     public var count: Int { bytes.count }
 
-    public mutating func removeAll() {
+    /// Empties the buffer. `keepingState` keeps whether a comma is due (a stream flushed half-way through a list).
+    public mutating func removeAll(keepingState: Bool = false) {
         bytes.removeAll(keepingCapacity: true)
-        needsComma = false
+        if !keepingState { needsComma = false }
     }
 
     /// The text as a `String`.
@@ -174,7 +177,8 @@ public struct JSONBytes: Sendable {
         }
     }
 
-    /// `[lon, lat]` with 7 decimals (about 1 cm), as RFC 7946 advises — the same text as `Coordinate.jsonPosition`.
+    /// `[lon, lat]` with 7 decimals (about 1 cm), as RFC 7946 advises — the same values as `Coordinate.jsonPosition`
+    /// (below 1e-4 in magnitude written as `0.00005` rather than `5e-05`).
     public mutating func position(_ c: Coordinate) {
         beginArray()
         fixed(c.lon)

@@ -108,7 +108,6 @@ public final class Database {
         return try body()
     }
 
-    /// The single value of the first row, or nil.
     /// Runs a statement without arguments or rows through the statement cache (no parsing after the first time).
     func run(_ sql: String) throws {
         let statement = try cached(sql)
@@ -116,6 +115,7 @@ public final class Database {
         _ = try statement.step()
     }
 
+    /// The single value of the first row, or nil.
     public func scalarInt(_ sql: String, _ arguments: [SQLValue] = []) throws -> Int64? {
         let statement = try cached(sql)
         try statement.bind(arguments)

@@ -103,6 +103,9 @@ final class LayerWriter {
     /// layer go in one by one. Either way in Morton order of the box centres: neighbours share index pages.
     func finish() throws {
         guard !boxes.isEmpty else { return }
+        // One entry per row: a row written twice (an upsert of an id this import wrote before) keeps its last box.
+        var seen = Set<Int64>(minimumCapacity: boxes.count)
+        boxes = boxes.reversed().filter { seen.insert($0.id).inserted }
         let table = layer.rawValue
         let total = Int(try db.scalarInt("SELECT count(*) FROM \(table)") ?? 0)
         if boxes.count == total {

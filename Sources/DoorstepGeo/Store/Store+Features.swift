@@ -1,6 +1,6 @@
 import Foundation
 
-/// One stored feature as a features API serves it: its `id`, its geometry as GeoJSON text and its properties.
+/// One stored feature as a features API serves it: its `id`, its geometry and its properties.
 public struct StoredFeature: Sendable {
     /// The layer's `id` column (way ids look like `way/27811140`, entrance ids like `entrances#3`).
     public let id: String
@@ -102,7 +102,11 @@ extension Store {
                 WHERE fid IN (SELECT pkid FROM idx_\(table)_geom WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
                 ORDER BY fid
                 """).forEach([.double(bbox.west), .double(bbox.south), .double(bbox.east), .double(bbox.north)]) { row in
-                if let g = try geometry(row, 1), Planar.intersects(g, bbox) { fids.append(row.int(0)) }
+                if let g = try geometry(row, 1) {
+                    if Planar.intersects(g, bbox) { fids.append(row.int(0)) }
+                } else if !row.isNull(1), try intersectsInSQL(row.blob(1), bbox) {
+                    fids.append(row.int(0)) // a form the Swift readers do not take (a GeometryCollection): GEOS decides
+                }
             }
             var features = [StoredFeature]()
             if fids.count > offset && limit > 0 {
@@ -123,6 +127,14 @@ extension Store {
         let reader = FeatureRowReader(statement)
         try statement.forEach([.text(id)]) { found = StoredFeature(try reader.read($0, store: self)) }
         return found
+    }
+
+    /// GEOS's answer for a stored geometry blob and a box.
+    private func intersectsInSQL(_ blob: [UInt8], _ b: BoundingBox) throws -> Bool {
+        let s = try database.cached("SELECT ST_Intersects(?1, BuildMbr(?2, ?3, ?4, ?5, 4326))")
+        try s.bind([.blob(blob), .double(b.west), .double(b.south), .double(b.east), .double(b.north)])
+        defer { s.reset() }
+        return try s.step() && s.int(0) == 1
     }
 
     /// The geometry in column `i` of `row`: SpatiaLite's blob read in Swift, or through `AsBinary` for the forms it
@@ -185,7 +197,7 @@ struct FeatureRowReader {
             case .text(let v): value = .string(v)
             }
             if name == idColumn {
-                if case .number(let n) = value { id = String(Int64(n)) } else if case .string(let s) = value { id = s }
+                if case .number(let n) = value { id = abs(n) < 9e18 ? String(Int64(n)) : String(n) } else if case .string(let s) = value { id = s }
             }
             properties.append((name, value))
         }
