@@ -68,7 +68,8 @@ extension Store {
     /// the number matched; both read in one snapshot.
     ///
     /// The bbox goes through the layer's R*Tree (`fid IN (SELECT pkid FROM idx_<layer>_geom …)`), then the exact
-    /// test (`Planar.intersects`, checked against GEOS's `ST_Intersects` in the tests). Every value is bound; the table name comes from `Layer`.
+    /// test (`Planar.intersects`, checked against GEOS's `ST_Intersects` in the tests). Every value is bound; the
+    /// table name comes from `Layer`.
     ///
     /// `known` is the layer's count at a generation (a reader's snapshot): when the file is still at that generation
     /// and there is no bbox, `numberMatched` is that count instead of a `count(*)`, which scans the whole table.
