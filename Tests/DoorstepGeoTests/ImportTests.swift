@@ -557,6 +557,20 @@ final class ImportTests: XCTestCase {
                 XCTAssertEqual(row.withBlob(0) { Geometry(spatiaLiteBlob: $0) }, expected, sql)
             }
         }
+        // WKB by hand: big-endian, ISO Z, parts in mixed byte orders; truncated or with bytes left over: nil.
+        func be32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        func le32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+        func be64(_ d: Double) -> [UInt8] { withUnsafeBytes(of: d.bitPattern.bigEndian) { Array($0) } }
+        func le64(_ d: Double) -> [UInt8] { withUnsafeBytes(of: d.bitPattern.littleEndian) { Array($0) } }
+        let bigPoint: [UInt8] = [0] + be32(1) + be64(118.5) + be64(32.25)
+        XCTAssertEqual(Geometry(wkb: bigPoint), .point(Coordinate(lon: 118.5, lat: 32.25)))
+        let zPoint: [UInt8] = [1] + le32(1001) + le64(1) + le64(2) + le64(99)
+        XCTAssertEqual(Geometry(wkb: zPoint), .point(Coordinate(lon: 1, lat: 2)))
+        let mixed: [UInt8] = [1] + le32(4) + le32(2) + bigPoint + [1] + le32(1) + le64(3) + le64(4)
+        XCTAssertEqual(Geometry(wkb: mixed), .multiPoint([Coordinate(lon: 118.5, lat: 32.25), Coordinate(lon: 3, lat: 4)]))
+        XCTAssertNil(Geometry(wkb: Array(mixed.dropLast())))
+        XCTAssertNil(Geometry(wkb: bigPoint + [0]))
+        XCTAssertNil(Geometry(wkb: [1] + le32(2) + le32(0xFFFF_FFFF)), "a count far beyond the bytes")
         // Truncated and garbage blobs are nil, not a crash.
         try store.database.prepare("SELECT geom FROM compounds LIMIT 1").forEach { row in
             let bytes = row.blob(0)

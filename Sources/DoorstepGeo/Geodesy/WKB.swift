@@ -1,84 +1,132 @@
-/// Reading well-known binary (what SpatiaLite's `AsBinary` gives): the inverse of `Geometry.wkb`.
+/// Reading binary geometries: well-known binary (what SpatiaLite's `AsBinary` gives; the inverse of `Geometry.wkb`)
+/// and SpatiaLite's own BLOB format (`Store/GeometryBlob.swift`), through one cursor. Both keep X and Y of XYZ,
+/// XYM and XYZM forms; anything malformed or truncated is nil, never a crash.
 extension Geometry {
     public init?(wkb bytes: [UInt8]) {
-        var reader = WKBReader(bytes: bytes)
-        guard let g = reader.geometry() else { return nil }
+        guard let g = bytes.withUnsafeBytes({ raw -> Geometry? in
+            var cursor = GeometryCursor(raw)
+            guard let g = cursor.wkbGeometry(), cursor.atEnd else { return nil }
+            return g
+        }) else { return nil }
         self = g
     }
 }
 
-private struct WKBReader {
-    let bytes: [UInt8]
+/// A position in binary geometry data, reading counts, points, lines and rings with bounds checks against the
+/// bytes left (a count can never make it read, or reserve, beyond the end).
+struct GeometryCursor {
+    let bytes: UnsafeRawBufferPointer
     var position = 0
     var little = true
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-    mutating func uint32() -> UInt32? {
-        guard position + 4 <= bytes.count else { return nil }
-        var v: UInt32 = 0
-        for i in 0..<4 { v |= UInt32(bytes[position + i]) << (8 * UInt32(i)) }
+    var atEnd: Bool { position == bytes.count }
+    var remaining: Int { bytes.count - position }
+
+    mutating func byte() -> UInt8? {
+        guard position < bytes.count else { return nil }
+        defer { position += 1 }
+        return bytes[position]
+    }
+
+    mutating func count() -> Int? {
+        guard remaining >= 4 else { return nil }
+        let raw = bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)
         position += 4
-        return little ? v : v.byteSwapped
+        return Int(little ? UInt32(littleEndian: raw) : UInt32(bigEndian: raw))
     }
 
-    mutating func double() -> Double? {
-        guard position + 8 <= bytes.count else { return nil }
-        var v: UInt64 = 0
-        for i in 0..<8 { v |= UInt64(bytes[position + i]) << (8 * UInt64(i)) }
+    private mutating func double() -> Double {
+        let raw = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
         position += 8
-        return Double(bitPattern: little ? v : v.byteSwapped)
+        return Double(bitPattern: little ? UInt64(littleEndian: raw) : UInt64(bigEndian: raw))
     }
 
-    mutating func coordinate() -> Coordinate? {
-        guard let x = double(), let y = double() else { return nil }
-        return Coordinate(lon: x, lat: y)
-    }
-
-    mutating func coordinates() -> [Coordinate]? {
-        guard let n = uint32(), Int(n) * 16 <= bytes.count - position else { return nil }
+    /// `n` points of `dims` ordinates, X and Y kept.
+    mutating func points(_ n: Int, dims: Int) -> [Coordinate]? {
+        guard n >= 0, n <= remaining / (8 * dims) else { return nil }
         var out = [Coordinate]()
-        out.reserveCapacity(Int(n))
+        out.reserveCapacity(n)
         for _ in 0..<n {
-            guard let c = coordinate() else { return nil }
-            out.append(c)
+            let x = double(), y = double()
+            position += 8 * (dims - 2)
+            out.append(Coordinate(lon: x, lat: y))
         }
         return out
     }
 
-    mutating func rings() -> [[Coordinate]]? {
-        guard let n = uint32(), n < 1_000_000 else { return nil }
+    mutating func point(dims: Int) -> Coordinate? { points(1, dims: dims)?.first }
+
+    /// A count, then that many points.
+    mutating func line(dims: Int) -> [Coordinate]? {
+        guard let n = count() else { return nil }
+        return points(n, dims: dims)
+    }
+
+    /// A count, then that many lines.
+    mutating func rings(dims: Int) -> [[Coordinate]]? {
+        guard let n = count(), n <= remaining / 4 else { return nil }
         var out = [[Coordinate]]()
+        out.reserveCapacity(n)
         for _ in 0..<n {
-            guard let r = coordinates() else { return nil }
+            guard let r = line(dims: dims) else { return nil }
             out.append(r)
         }
         return out
     }
 
-    mutating func geometry() -> Geometry? {
-        guard position < bytes.count else { return nil }
-        little = bytes[position] == 1
-        position += 1
-        guard let type = uint32() else { return nil }
-        switch type % 1000 {
-        case 1: return coordinate().map(Geometry.point)
-        case 2: return coordinates().map(Geometry.lineString)
-        case 3: return rings().map(Geometry.polygon)
-        case 4, 5, 6:
-            guard let n = uint32(), n < 10_000_000 else { return nil }
-            var parts = [Geometry]()
-            for _ in 0..<n {
-                guard let g = geometry() else { return nil }
-                parts.append(g)
-            }
-            switch type % 1000 {
-            case 4: return .multiPoint(parts.compactMap { if case .point(let c) = $0 { return c } else { return nil } })
-            case 5: return .multiLineString(parts.compactMap { if case .lineString(let l) = $0 { return l } else { return nil } })
-            default: return .multiPolygon(parts.compactMap { if case .polygon(let p) = $0 { return p } else { return nil } })
-            }
-        default:
-            return nil
+    /// A class code's base type (1…6) and ordinate count: ISO/SpatiaLite codes, +1000 Z, +2000 M, +3000 ZM. Nil for
+    /// anything else (collections of mixed types, SpatiaLite's compressed classes).
+    static func split(_ type: Int) -> (base: Int, dims: Int)? {
+        let base = type % 1000
+        guard (1...6).contains(base) else { return nil }
+        switch type / 1000 {
+        case 0: return (base, 2)
+        case 1, 2: return (base, 3)
+        case 3: return (base, 4)
+        default: return nil
         }
+    }
+
+    /// The body of a simple geometry of `base` type 1…3.
+    mutating func simple(_ base: Int, dims: Int) -> Geometry? {
+        switch base {
+        case 1: return point(dims: dims).map(Geometry.point)
+        case 2: return line(dims: dims).map(Geometry.lineString)
+        case 3: return rings(dims: dims).map(Geometry.polygon)
+        default: return nil
+        }
+    }
+
+    /// Parts of a Multi* of `base` type 4…6, each read by `part` (which returns the simple geometry).
+    mutating func multi(_ base: Int, _ part: (inout GeometryCursor) -> Geometry?) -> Geometry? {
+        guard let n = count(), n <= remaining / 5 else { return nil }
+        var points = [Coordinate](), lines = [[Coordinate]](), polygons = [[[Coordinate]]]()
+        for _ in 0..<n {
+            switch (base, part(&self)) {
+            case (4, .point(let p)?): points.append(p)
+            case (5, .lineString(let l)?): lines.append(l)
+            case (6, .polygon(let r)?): polygons.append(r)
+            default: return nil
+            }
+        }
+        switch base {
+        case 4: return .multiPoint(points)
+        case 5: return .multiLineString(lines)
+        default: return .multiPolygon(polygons)
+        }
+    }
+
+    /// A WKB geometry: its byte order, its type, its body (parts are whole WKB geometries).
+    mutating func wkbGeometry() -> Geometry? {
+        switch byte() {
+        case 1: little = true
+        case 0: little = false
+        default: return nil
+        }
+        guard let type = count(), let (base, dims) = GeometryCursor.split(type) else { return nil }
+        if base <= 3 { return simple(base, dims: dims) }
+        return multi(base) { $0.wkbGeometry() }
     }
 }
