@@ -159,9 +159,11 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
         guard due else { return snapshot }
         defer { lock.withLock { checking = false } }
         do {
-            var replaced = try pool.reopenIfReplaced()
-            if replaced { lock.withLock { replacedNotLoaded = true } }
-            replaced = replaced || lock.withLock { replacedNotLoaded }
+            let reopened = try pool.reopenIfReplaced()
+            let replaced = lock.withLock {
+                if reopened { replacedNotLoaded = true }
+                return replacedNotLoaded
+            }
             let generation = try pool.withStore { try $0.generation() }
             guard replaced || generation != snapshot.generation else { return snapshot }
             let fresh = try SpatiaLiteData.load(pool, pageCacheBytes: pageCacheBytes)

@@ -3,11 +3,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// A 200 response holding `text` with `contentType`.
-func textResponse(_ text: String, contentType: String, status: HTTPResponse.Status = .ok) -> Response {
-    Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
-}
-
 /// A JSON response.
 func jsonResponse(_ value: JSONValue, contentType: String = MediaTypes.json, status: HTTPResponse.Status = .ok) -> Response {
     var out = JSONBytes(capacity: 2048)
@@ -17,11 +12,7 @@ func jsonResponse(_ value: JSONValue, contentType: String = MediaTypes.json, sta
 
 /// A response holding JSON text already written.
 func jsonResponse(_ json: JSONBytes, contentType: String = MediaTypes.json, status: HTTPResponse.Status = .ok) -> Response {
-    jsonResponse(bytes: json.bytes, contentType: contentType, status: status)
-}
-
-func jsonResponse(bytes: [UInt8], contentType: String = MediaTypes.json, status: HTTPResponse.Status = .ok) -> Response {
-    Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
 }
 
 extension RouterMethods {
