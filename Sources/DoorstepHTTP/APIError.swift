@@ -122,24 +122,6 @@ struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Refuses requests over the size limits before anything reads them: a request target over `maxURILength` bytes
-/// (414) and a declared body over `maxBodyLength` (413; every route is GET, so no body is ever read anyway).
-/// Header size is bounded below this by SwiftNIO's HTTP parser (80 KB).
-struct RequestLimitMiddleware<Context: RequestContext>: RouterMiddleware {
-    var maxURILength = 8192
-    var maxBodyLength = 64 * 1024
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.string.utf8.count > maxURILength {
-            throw APIError(.uriTooLong, code: "uri_too_long", "the request target is longer than \(maxURILength) bytes")
-        }
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyLength {
-            throw APIError(.contentTooLarge, code: "payload_too_large", "request bodies are limited to \(maxBodyLength) bytes")
-        }
-        return try await next(request, context)
-    }
-}
-
 /// One access-log line per request through swift-log: method, target, status, time.
 struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

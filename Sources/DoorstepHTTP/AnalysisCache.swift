@@ -47,6 +47,12 @@ public final class AnalysisCache: @unchecked Sendable {
         return loaded
     }
 
+    /// The cached coverage result for `key`, if any.
+    func cachedCoverage(_ key: CoverageKey) -> CoverageReport? { lock.withLock { coverage[key] } }
+
+    /// The cached plan for `key`, if any.
+    func cachedPlan(_ key: PlanKey) -> PlanReport? { lock.withLock { plans[key] } }
+
     func coverage(_ key: CoverageKey, compute: () throws -> CoverageReport) rethrows -> CoverageReport {
         if let hit = lock.withLock({ coverage[key] }) { return hit }
         let report = try compute()

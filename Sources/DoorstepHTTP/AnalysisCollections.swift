@@ -25,18 +25,18 @@ public struct CoverageCollection: FeatureCollectionSource {
     public func items(bbox: BoundingBox?, limit: Int, offset: Int, data: any DoorstepData) async throws -> FeaturePage {
         let snapshot = try await data.snapshot()
         let page = try await data.features(of: .compounds, bbox: bbox, limit: limit, offset: offset)
-        let byID = try rows(snapshot, data)
+        let byID = try await rows(snapshot, data)
         return FeaturePage(numberMatched: page.numberMatched, features: page.features.map { merge($0, byID) })
     }
 
     public func item(id: String, data: any DoorstepData) async throws -> StoredFeature? {
         let snapshot = try await data.snapshot()
         guard let feature = try await data.feature(of: .compounds, id: id) else { return nil }
-        return merge(feature, try rows(snapshot, data))
+        return merge(feature, try await rows(snapshot, data))
     }
 
-    private func rows(_ snapshot: DataSnapshot, _ data: any DoorstepData) throws -> [String: [(String, JSONValue)]] {
-        let report = try Planners.report(Self.arguments, snapshot: snapshot, data: data)
+    private func rows(_ snapshot: DataSnapshot, _ data: any DoorstepData) async throws -> [String: [(String, JSONValue)]] {
+        let report = try await Planners.report(Self.arguments, snapshot: snapshot, data: data)
         var out = [String: [(String, JSONValue)]](minimumCapacity: report.compounds.count)
         for c in report.compounds { out[c.site.id] = c.properties(speed: NearestAPI.defaultSpeed) }
         return out

@@ -1,6 +1,7 @@
 import DoorstepGeo
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 
 /// Options of `doorstep serve`.
@@ -15,10 +16,15 @@ public struct ServeOptions: Sendable {
     public var web: WebOptions
     /// Bytes of rendered features pages kept per generation (PageCache.swift); 0 turns the cache off.
     public var pageCacheBytes: Int
+    /// Idle and header-read timeouts, connection cap (Connections.swift).
+    public var connections: ConnectionOptions
+    /// Workers, queue and time budget of the analysis routes (AnalysisPool.swift).
+    public var analysis: AnalysisPool.Options
 
     public init(databasePath: String, host: String = "127.0.0.1", port: Int = 8080,
                 refreshInterval: Duration = .milliseconds(500), logLevel: Logger.Level = .info, web: WebOptions = WebOptions(),
-                pageCacheBytes: Int = PageCache.defaultCapacity) {
+                pageCacheBytes: Int = PageCache.defaultCapacity, connections: ConnectionOptions = ConnectionOptions(),
+                analysis: AnalysisPool.Options = AnalysisPool.Options()) {
         self.databasePath = databasePath
         self.host = host
         self.port = port
@@ -26,6 +32,8 @@ public struct ServeOptions: Sendable {
         self.logLevel = logLevel
         self.web = web
         self.pageCacheBytes = pageCacheBytes
+        self.connections = connections
+        self.analysis = analysis
     }
 
     /// `http://host:port`, for links when a request has no Host header.
@@ -45,31 +53,43 @@ public func buildApplication(_ options: ServeOptions) throws -> some Application
     return buildApplication(data: data, options: options, logger: logger)
 }
 
-/// The Doorstep service over any `DoorstepData` (tests pass their own).
-public func buildApplication(data: any DoorstepData, options: ServeOptions, logger: Logger? = nil)
+/// The Doorstep service over any `DoorstepData` (tests pass their own). The analysis routes run in `analysis`
+/// (default: the process's pool, configured with `options.analysis`).
+public func buildApplication(data: any DoorstepData, options: ServeOptions, logger: Logger? = nil, analysis: AnalysisPool? = nil)
     -> Application<RouterResponder<BasicRequestContext>> {
     var logger = logger ?? Logger(label: "doorstep.http")
     if logger.logLevel > options.logLevel { logger.logLevel = options.logLevel }
-    let router = buildRouter(data: data, baseURL: options.baseURL, web: options.web)
+    let pool = analysis ?? {
+        AnalysisPool.shared.configure(options.analysis)
+        return AnalysisPool.shared
+    }()
+    raiseOpenFileLimit()
+    let router = buildRouter(data: data, baseURL: options.baseURL, web: options.web, analysis: pool)
     return Application(
         router: router,
-        configuration: .init(address: .hostname(options.host, port: options.port), serverName: "doorstep"),
+        server: options.connections.server,
+        configuration: .init(address: .hostname(options.host, port: options.port), serverName: "doorstep",
+                             availableConnectionsDelegate: MaximumAvailableConnections(options.connections.maxConnections)),
         logger: logger
     )
 }
 
 /// Every route of the service, testable without a socket (`app.test(.router)`).
 ///
-/// Middleware, outermost first: access log → CORS headers → JSON errors → request limits. Routes: `/health`, `/api`,
+/// Middleware, outermost first: access log → CORS and security headers → JSON errors → request guards (methods,
+/// sizes, NUL, bodies) → ETags → the analysis pool of this router. Routes: `/health`, `/livez`, `/api`,
 /// the OGC API – Features routes and `/v1/nearest`. The planners' `/v1/coverage`, `/v1/gaps` and `/v1/areas` join as
 /// one more controller under `/v1` (and their paths in `OpenAPIDocument`); their collections join `collections`.
 public func buildRouter(data: any DoorstepData, collections: [any FeatureCollectionSource] = Collections.all,
-                        baseURL: String = "http://127.0.0.1:8080", web: WebOptions = WebOptions()) -> Router<BasicRequestContext> {
+                        baseURL: String = "http://127.0.0.1:8080", web: WebOptions = WebOptions(),
+                        analysis: AnalysisPool = .shared) -> Router<BasicRequestContext> {
     let router = Router(options: .autoGenerateHeadEndpoints)
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: CORSMiddleware())
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: RequestLimitMiddleware())
+    router.add(middleware: RequestGuardMiddleware())
+    router.add(middleware: GenerationETagMiddleware(data: data))
+    router.add(middleware: AnalysisPoolMiddleware(pool: analysis))
     router.add(middleware: WebPageMiddleware(options: web)) // `/` as HTML for browsers (WebPage.swift)
 
     router.addRoutes(ServiceController(data: data, collections: collections, fallbackBase: baseURL).endpoints)
@@ -80,7 +100,7 @@ public func buildRouter(data: any DoorstepData, collections: [any FeatureCollect
     return router
 }
 
-/// `/health` and `/api`.
+/// `/health` (ready: the database reads), `/livez` (alive) and `/api`.
 struct ServiceController<Context: RequestContext>: Sendable {
     let data: any DoorstepData
     let collections: [any FeatureCollectionSource]
@@ -89,13 +109,27 @@ struct ServiceController<Context: RequestContext>: Sendable {
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.readOnly("/health", use: health)
+        routes.readOnly("/livez", use: livez)
         routes.readOnly("/api", use: api)
         return routes
     }
 
+    /// Readiness, for load balancers: 200 only when the database reads now (schema version, every layer's table and
+    /// index; `DoorstepData.checkReady`), else 503 `{status: "unavailable", reason}`.
     @Sendable func health(request: Request, context: Context) async throws -> Response {
         _ = try QueryParameters(request, allowed: [])
-        let snapshot = try await data.snapshot()
+        let snapshot: DataSnapshot
+        do {
+            try await data.checkReady()
+            snapshot = try await data.snapshot()
+        } catch {
+            let reason = (error as? DatabaseError)?.message ?? (error as? APIError)?.description ?? String(describing: error)
+            context.logger.warning("not ready: \(reason)")
+            return noStore(jsonResponse(.object([
+                ("status", "unavailable"), ("reason", .string(reason)),
+                ("code", "unavailable"), ("description", .string("not ready: \(reason)")),
+            ]), status: .serviceUnavailable))
+        }
         var members: [(String, JSONValue)] = [
             ("status", "ok"),
             ("generation", .number(Double(snapshot.generation))),
@@ -103,7 +137,20 @@ struct ServiceController<Context: RequestContext>: Sendable {
         ]
         for summary in snapshot.layers { members.append((summary.layer.rawValue, .number(Double(summary.count)))) }
         members.append(("walking", .bool(snapshot.walking != nil)))
-        return jsonResponse(.object(members))
+        return noStore(jsonResponse(.object(members)))
+    }
+
+    /// Liveness: the process answers HTTP. Touches nothing else, so a slow or broken database never gets a live
+    /// process restarted; `/health` is the route that says whether to send it traffic.
+    @Sendable func livez(request: Request, context: Context) async throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
+        return noStore(jsonResponse(.object([("status", "ok")])))
+    }
+
+    private func noStore(_ response: Response) -> Response {
+        var response = response
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 
     @Sendable func api(request: Request, context: Context) async throws -> Response {

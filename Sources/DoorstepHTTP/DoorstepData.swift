@@ -108,9 +108,14 @@ public protocol DoorstepData: Sendable {
     func feature(of layer: Layer, id: String) async throws -> StoredFeature?
     /// Runs `body` with a read connection (the planners' routes read compounds, geometries and grids through it).
     func withStore<T>(_ body: (Store) throws -> T) throws -> T
+    /// Throws unless the data can be read right now (`/health`).
+    func checkReady() async throws
 }
 
 extension DoorstepData {
+    /// Ready when a snapshot can be had.
+    public func checkReady() async throws { _ = try await snapshot() }
+
     /// Backends without a store cannot serve the planners' routes.
     public func withStore<T>(_ body: (Store) throws -> T) throws -> T {
         throw APIError(.notImplemented, code: "not_implemented", "this data source has no store for analysis")
@@ -139,6 +144,8 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
     private var checking = false
     /// The file was replaced but loading it failed: load it at the next check even if its generation looks the same.
     private var replacedNotLoaded = false
+    /// The last readiness check: when, and what failed (nil: ready).
+    private var lastReadiness: (at: ContinuousClock.Instant, failure: String?)?
 
     /// Opens the database read-only and loads the first snapshot. `refreshInterval` zero checks on every request.
     /// Bytes of rendered features pages each generation keeps (`PageCache`; 0 turns the cache off).
@@ -206,6 +213,33 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
 
     public func withStore<T>(_ body: (Store) throws -> T) throws -> T {
         try pool.withStore(body)
+    }
+
+    /// Ready when the file at the path is there, a fresh connection opens it (pooled ones keep pages cached, so a
+    /// file overwritten in place could still look fine to them) and the database reads (`Store.checkReadiness`).
+    /// Not ready while the last good snapshot is still being served from a file that has since been deleted or
+    /// replaced by something unreadable. The answer is kept for half a second, so a flood of health checks costs one
+    /// check per half second.
+    public func checkReady() async throws {
+        let now = ContinuousClock.now
+        if let last = lock.withLock({ lastReadiness }), now - last.at < .milliseconds(500) {
+            if let failure = last.failure { throw DatabaseError(code: 0, message: failure) }
+            return
+        }
+        var failure: String?
+        do {
+            guard FileManager.default.fileExists(atPath: pool.path) else {
+                throw DatabaseError(code: 0, message: "the database file is missing")
+            }
+            if try pool.reopenIfReplaced() { lock.withLock { replacedNotLoaded = true } }
+            try Store(path: pool.path, readOnly: true).checkReadiness()
+        } catch let error as DatabaseError {
+            failure = error.message
+        } catch {
+            failure = String(describing: error)
+        }
+        lock.withLock { lastReadiness = (now, failure) }
+        if let failure { throw DatabaseError(code: 0, message: failure) }
     }
 
     /// Reads stations and layer summaries of one generation: the generation is read before and after, and a change in

@@ -59,7 +59,7 @@ struct PlannersController<Context: RequestContext>: Sendable {
         }
         let format = try Self.format(q)
         let snapshot = try await data.snapshot()
-        let report = try Self.report(args, snapshot: snapshot, data: data)
+        let report = try await Self.report(args, snapshot: snapshot, data: data)
         let rows = level == .compound ? report.compounds.map { $0.properties(speed: args.speed) } : report.groups(by: level).map(\.properties)
         if format == .geojson {
             let layer: Layer? = level == .compound ? .compounds : level == .grid ? .grids : nil
@@ -84,7 +84,7 @@ struct PlannersController<Context: RequestContext>: Sendable {
         }
         let format = try Self.format(q)
         let snapshot = try await data.snapshot()
-        let report = try Self.report(args, snapshot: snapshot, data: data)
+        let report = try await Self.report(args, snapshot: snapshot, data: data)
         let rows = Self.gapRows(report, limit: limit, speed: args.speed)
         if format == .geojson {
             let geometries = try snapshot.analysis.geometries(of: .compounds, snapshot, data: data)
@@ -154,9 +154,13 @@ struct PlannersController<Context: RequestContext>: Sendable {
             guard let walking = snapshot.walking else { throw Self.noWalking }
             network = walking.network
         }
-        let inputs = try snapshot.analysis.inputs(snapshot, data: data)
-        let result = try AnalysisCache.sameGeneration(snapshot, data) { store in
-            try ServiceAreas.make(stations: stations, bands: bands, network: network, store: store, zone: inputs.zone, lateral: lateral)
+        let areaStations = stations, areaBands = bands, areaNetwork = network
+        let result = try await AnalysisPool.current.run {
+            let inputs = try snapshot.analysis.inputs(snapshot, data: data)
+            return try AnalysisCache.sameGeneration(snapshot, data) { store in
+                try ServiceAreas.make(stations: areaStations, bands: areaBands, network: areaNetwork, store: store, zone: inputs.zone,
+                                      lateral: lateral)
+            }
         }
         var out = JSONValue.featureCollection(Self.areaFeatures(result.areas))
         if case .object(var members) = out {
@@ -193,7 +197,7 @@ struct PlannersController<Context: RequestContext>: Sendable {
         }
         let format = try Self.format(q)
         let snapshot = try await data.snapshot()
-        let report = try Self.plan(args, objective: objective, weight: weight, spacing: spacing, snapshot: snapshot, data: data)
+        let report = try await Self.plan(args, objective: objective, weight: weight, spacing: spacing, snapshot: snapshot, data: data)
         if format == .geojson {
             let geometries = try snapshot.analysis.geometries(of: .compounds, snapshot, data: data)
             return jsonResponse(JSONValue.featureCollection(report.features(compoundGeometries: geometries)), contentType: MediaTypes.geoJSON)
@@ -205,8 +209,9 @@ struct PlannersController<Context: RequestContext>: Sendable {
 
     // MARK: The library calls (the CLI makes the same ones)
 
-    /// Coverage as `doorstep coverage` computes it, cached per generation and options.
-    static func report(_ args: CoverageArguments, snapshot: DataSnapshot, data: any DoorstepData) throws -> CoverageReport {
+    /// Coverage as `doorstep coverage` computes it, cached per generation and options; computed in the analysis pool
+    /// (`AnalysisPool.current`) when not cached.
+    static func report(_ args: CoverageArguments, snapshot: DataSnapshot, data: any DoorstepData) async throws -> CoverageReport {
         let network: WalkingNetwork?
         if args.walk {
             guard let walking = snapshot.walking else { throw noWalking }
@@ -214,30 +219,38 @@ struct PlannersController<Context: RequestContext>: Sendable {
         } else {
             network = nil
         }
-        let inputs = try snapshot.analysis.inputs(snapshot, data: data)
         let options = args.options
-        return try analysisErrors {
-            try snapshot.analysis.coverage(CoverageKey(options)) {
-                try CoverageAnalysis.run(stations: inputs.stations, compounds: inputs.compounds, network: network, options: options)
+        let key = CoverageKey(options)
+        if let hit = snapshot.analysis.cachedCoverage(key) { return hit }
+        return try await AnalysisPool.current.run {
+            let inputs = try snapshot.analysis.inputs(snapshot, data: data)
+            return try analysisErrors {
+                try snapshot.analysis.coverage(key) {
+                    try CoverageAnalysis.run(stations: inputs.stations, compounds: inputs.compounds, network: network, options: options)
+                }
             }
         }
     }
 
-    /// A plan as `doorstep plan` (generated candidates) makes it, cached per generation and options.
+    /// A plan as `doorstep plan` (generated candidates) makes it, cached per generation and options; computed in the
+    /// analysis pool when not cached.
     static func plan(_ args: CoverageArguments, objective: PlanObjective, weight: PlanWeight, spacing: Double,
-                     snapshot: DataSnapshot, data: any DoorstepData) throws -> PlanReport {
+                     snapshot: DataSnapshot, data: any DoorstepData) async throws -> PlanReport {
         if args.walk && snapshot.walking == nil { throw noWalking }
         // As the CLI: straight plans still take network nodes as generated candidates when there is a network.
         let network = snapshot.walking?.network
-        let inputs = try snapshot.analysis.inputs(snapshot, data: data)
         let options = PlanOptions(coverage: args.options, objective: objective, weight: weight)
         let key = PlanKey(coverage: CoverageKey(options.coverage), objective: objective, weight: weight, spacing: spacing)
-        return try analysisErrors {
-            try snapshot.analysis.plan(key) {
-                var report = try CoveragePlanner.run(stations: inputs.stations, compounds: inputs.compounds,
-                                                     candidates: .generated(spacing: spacing), network: network, options: options)
-                try AnalysisCache.sameGeneration(snapshot, data) { store in try report.assignGrids(store.grids(containing:)) }
-                return report
+        if let hit = snapshot.analysis.cachedPlan(key) { return hit }
+        return try await AnalysisPool.current.run {
+            let inputs = try snapshot.analysis.inputs(snapshot, data: data)
+            return try analysisErrors {
+                try snapshot.analysis.plan(key) {
+                    var report = try CoveragePlanner.run(stations: inputs.stations, compounds: inputs.compounds,
+                                                         candidates: .generated(spacing: spacing), network: network, options: options)
+                    try AnalysisCache.sameGeneration(snapshot, data) { store in try report.assignGrids(store.grids(containing:)) }
+                    return report
+                }
             }
         }
     }

@@ -15,7 +15,9 @@ extension Doorstep {
                      curl 'http://127.0.0.1:8080/v1/nearest?lon=118.7790&lat=32.0440&k=3'
                      ogrinfo OAPIF:http://127.0.0.1:8080
             A re-import while the server runs is picked up within about half a second, without a restart.
-            SIGINT (Ctrl-C) or SIGTERM stops it gracefully: requests in flight are answered first.
+            SIGINT (Ctrl-C) or SIGTERM stops it gracefully: analyses are cancelled, other requests in flight are
+            answered first, and the process ends within 10 s whatever still runs.
+            Load balancers: /health is readiness (200 only while the database reads), /livez liveness.
             """
         )
 
@@ -42,7 +44,31 @@ extension Doorstep {
         @Option(help: "Megabytes of rendered features pages kept per database generation, so map tools asking for the same page again get it at once (0 turns the cache off).")
         var pageCacheMB: Int = PageCache.defaultCapacity >> 20
 
+        @Option(help: "Seconds a keep-alive connection may stay idle before it is closed.")
+        var idleTimeout: Double = ConnectionOptions.defaultIdleTimeout.seconds
+
+        @Option(help: "Seconds a client has to send a request's headers once it has started; then 408 and the connection is closed.")
+        var headerTimeout: Double = ConnectionOptions.defaultHeaderTimeout.seconds
+
+        @Option(help: "Connections open at once; beyond it new ones wait in the kernel's backlog.")
+        var maxConnections: Int = ConnectionOptions.defaultMaxConnections
+
+        @Option(help: "Analysis requests (/v1/coverage, gaps, areas, plan) running at once (default: the number of cores).")
+        var analysisWorkers: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        @Option(help: "Analysis requests waiting for a worker; beyond it they are refused at once with 503 busy and Retry-After (default: twice the workers).")
+        var analysisQueue: Int?
+
+        @Option(help: "Seconds one analysis request may take, queueing included; then 503 budget_exceeded.")
+        var analysisBudget: Double = 30
+
         func validate() throws {
+            guard idleTimeout > 0 && idleTimeout <= 3600 else { throw ValidationError("--idle-timeout must be above 0 and at most 3600 seconds") }
+            guard headerTimeout > 0 && headerTimeout <= 600 else { throw ValidationError("--header-timeout must be above 0 and at most 600 seconds") }
+            guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and 1000000") }
+            guard (1...256).contains(analysisWorkers) else { throw ValidationError("--analysis-workers must be between 1 and 256") }
+            if let analysisQueue, !(0...10_000).contains(analysisQueue) { throw ValidationError("--analysis-queue must be between 0 and 10000") }
+            guard analysisBudget > 0 && analysisBudget <= 3600 else { throw ValidationError("--analysis-budget must be above 0 and at most 3600 seconds") }
             guard (0...4096).contains(pageCacheMB) else { throw ValidationError("--page-cache-mb must be between 0 and 4096") }
             guard WebOptions.TileCRS(rawValue: tilesCRS) != nil else { throw ValidationError("--tiles-crs must be wgs84 or gcj02") }
             if let tiles, !(tiles.hasPrefix("http://") || tiles.hasPrefix("https://") || tiles.hasPrefix("/")) || tiles.contains("\"") {
@@ -64,11 +90,51 @@ extension Doorstep {
             let level = Logger.Level(rawValue: logLevel)!
             LoggingSystem.bootstrap { label in ServerLogHandler(label: label, level: level) }
             let web = WebOptions(tiles: tiles, tilesCRS: WebOptions.TileCRS(rawValue: tilesCRS)!, tilesAttribution: tilesAttribution)
-            let options = ServeOptions(databasePath: database.db, host: host, port: port, logLevel: level, web: web,
-                                       pageCacheBytes: pageCacheMB << 20)
+            let options = ServeOptions(
+                databasePath: database.db, host: host, port: port, logLevel: level, web: web, pageCacheBytes: pageCacheMB << 20,
+                connections: ConnectionOptions(idleTimeout: .seconds(idleTimeout), headerTimeout: .seconds(headerTimeout),
+                                               maxConnections: maxConnections),
+                analysis: AnalysisPool.Options(workers: analysisWorkers, queue: analysisQueue, budget: .seconds(analysisBudget)))
             let app = try buildApplication(options)
+            let stopping = Self.onStopSignal {
+                // Hummingbird drains the other requests; analyses would keep it waiting, so they stop now, and
+                // nothing keeps the process past 10 s.
+                AnalysisPool.shared.cancelAll()
+                DispatchQueue.global().asyncAfter(deadline: .now() + 9) {
+                    note("doorstep: requests still running 9 s after the signal; exiting")
+                    Foundation.exit(0)
+                }
+            }
+            defer { stopping.forEach { $0.cancel() } }
             note("doorstep: serving \(database.db) on \(options.baseURL) (try \(options.baseURL)/v1/nearest?lon=118.7790&lat=32.0440)")
             try await app.runService()
+        }
+
+        /// Runs `action` once on the first SIGINT or SIGTERM (beside swift-service-lifecycle's own handling of them,
+        /// which starts the graceful shutdown).
+        static func onStopSignal(_ action: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+            let once = OnceFlag()
+            return [SIGINT, SIGTERM].map { signo in
+                signal(signo, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
+                source.setEventHandler { if once.claim() { action() } }
+                source.resume()
+                return source
+            }
+        }
+    }
+}
+
+/// True for the first caller of `claim()` only.
+private final class OnceFlag: @unchecked Sendable {
+    // Safe: `claimed` is only read and written with `lock` held.
+    private let lock = NSLock()
+    private var claimed = false
+
+    func claim() -> Bool {
+        lock.withLock {
+            defer { claimed = true }
+            return !claimed
         }
     }
 }

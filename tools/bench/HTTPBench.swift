@@ -76,6 +76,33 @@ func httpBench() throws {
     }
     print("  targets: /v1/nearest ≥ 20,000 req/s, p99 ≤ 10 ms, RSS ≤ 200 MB; items ≥ 10,000 req/s")
 
+    // Heavy analysis requests must not starve the residents: nearest alone, then while 50 clients hammer the
+    // analysis routes with requests that miss every cache, then in the 2 s after they leave.
+    try withServer(doorstep, database: sample, port: 18_476) { server in
+        let points = queryPaths(in: stationBox, count: 1000, seed: 5)
+        let alone = try wrkRun(wrk, server, paths: points, seconds: 10, dir: dir)
+        var heavy = [String]()
+        for i in 0..<200 {
+            let bands = (1...10).map { String(1000 * $0 + i) }.joined(separator: ",")
+            heavy.append("/v1/areas?walk=true&lateral=200&bands=\(bands)")
+            heavy.append("/v1/plan?add=50&walk=true&radius=\(300 + 7 * i)")
+        }
+        let hammer = try startWrk(wrk, server, paths: heavy, seconds: 16, connections: 50, threads: 1, dir: dir, countStatuses: true)
+        Thread.sleep(forTimeInterval: 3)
+        let during = try wrkRun(wrk, server, paths: points, seconds: 10, dir: dir)
+        let h = try hammer.finish()
+        let after = try wrkRun(wrk, server, paths: points, seconds: 2, dir: dir)
+        let m = server.rss()
+        print("  " + pad("sample city: /v1/nearest alone", 84) + String(format: " %9.0f %5.2f ms %5.2f ms %9d", alone.rate, alone.p50, alone.p99, alone.non2xx + alone.socketErrors))
+        print("  " + pad("  …while 50 clients hammer /v1/areas (walk, 10 bands, lateral 200) and /v1/plan (add 50, walk)", 84)
+              + String(format: " %9.0f %5.2f ms %5.2f ms %9d %5.0f MB (peak %.0f)", during.rate, during.p50, during.p99, during.non2xx + during.socketErrors, m.rss, m.hwm))
+        print("  " + pad("  …in the first 2 s after they leave", 84) + String(format: " %9.0f %5.2f ms %5.2f ms %9d", after.rate, after.p50, after.p99, after.non2xx + after.socketErrors))
+        print(String(format: "  heavy clients got %d answers in 16 s: %d × 2xx, %d × 503 (busy or budget_exceeded), %d × other 4xx, %d socket errors; nearest kept %.0f %% (during) and %.0f %% (after) of its throughput alone",
+                     h.status2xx + h.status4xx + h.status5xx, h.status2xx, h.status5xx, h.status4xx, h.socketErrors,
+                     100 * during.rate / max(alone.rate, 1), 100 * after.rate / max(alone.rate, 1)))
+        print("  target: nearest ≥ 50 % of alone with p99 ≤ 50 ms while hammered; back to normal within 2 s")
+    }
+
     // Soak: good and bad requests mixed, 60 s.
     try withServer(doorstep, database: sample, port: 18_473) { server in
         let c = stationBox.center
@@ -197,6 +224,36 @@ private func runWrk(_ wrk: String, _ server: Server, label: String, paths: [Stri
 /// One wrk run over `paths` in rotation (a Lua script), results from its `done` hook.
 /// `countStatuses` adds a Lua `response` hook (2xx/4xx/5xx counts), which costs wrk time; only the soak uses it.
 private func wrkRun(_ wrk: String, _ server: Server, paths: [String], seconds: Int, dir: URL, countStatuses: Bool = false) throws -> WrkResult {
+    try startWrk(wrk, server, paths: paths, seconds: seconds, dir: dir, countStatuses: countStatuses).finish()
+}
+
+/// A wrk run going on in the background; `finish()` waits for it and reads its result.
+private struct RunningWrk {
+    let process: Process
+    let pipe: Pipe
+
+    func finish() throws -> WrkResult {
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("RESULT ") }) else {
+            throw BenchError("wrk gave no result: \(output.suffix(500))")
+        }
+        let f = line.split(separator: " ").dropFirst().map { Double($0) ?? 0 }
+        var r = WrkResult()
+        r.rate = f[0] / (f[1] / 1e6)
+        r.p50 = f[2] / 1000
+        r.p99 = f[3] / 1000
+        r.non2xx = Int(f[4])
+        r.socketErrors = Int(f[5])
+        r.status2xx = Int(f[6])
+        r.status4xx = Int(f[7])
+        r.status5xx = Int(f[8])
+        return r
+    }
+}
+
+private func startWrk(_ wrk: String, _ server: Server, paths: [String], seconds: Int, connections: Int = 64, threads: Int = 2,
+                      dir: URL, countStatuses: Bool = false) throws -> RunningWrk {
     let script = dir.appendingPathComponent("run-\(UUID().uuidString).lua")
     let list = paths.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",\n")
     try """
@@ -227,27 +284,12 @@ private func wrkRun(_ wrk: String, _ server: Server, paths: [String], seconds: I
     """.write(to: script, atomically: true, encoding: .utf8)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: wrk)
-    process.arguments = ["-t2", "-c64", "-d\(seconds)s", "--latency", "-s", script.path, server.base]
+    process.arguments = ["-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", script.path, server.base]
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
     try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("RESULT ") }) else {
-        throw BenchError("wrk gave no result: \(output.suffix(500))")
-    }
-    let f = line.split(separator: " ").dropFirst().map { Double($0) ?? 0 }
-    var r = WrkResult()
-    r.rate = f[0] / (f[1] / 1e6)
-    r.p50 = f[2] / 1000
-    r.p99 = f[3] / 1000
-    r.non2xx = Int(f[4])
-    r.socketErrors = Int(f[5])
-    r.status2xx = Int(f[6])
-    r.status4xx = Int(f[7])
-    r.status5xx = Int(f[8])
-    return r
+    return RunningWrk(process: process, pipe: pipe)
 }
 
 private struct BenchError: Error, CustomStringConvertible {

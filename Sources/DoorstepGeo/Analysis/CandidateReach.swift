@@ -24,6 +24,8 @@ enum CandidateReach {
         }
         var seen = [Int32](repeating: -1, count: targets.count)
         return candidates.enumerated().map { c, q in
+            // Out of budget (WorkBudget): the rest cover nothing; the planner's checkpoint then discards the result.
+            if c & 63 == 0 && WorkBudget.shouldStop { return [] }
             var out = [Int32]()
             let r = radius[c]
             let kx = Int64((q.lon / cellLon).rounded(.down)), ky = Int64((q.lat / cellLat).rounded(.down))
@@ -64,7 +66,7 @@ enum CandidateReach {
         }
         var search = CandidateSearch(graph: graph, targets: targetSnaps.count)
         return candidateSnaps.enumerated().map { c, snap in
-            guard let snap else { return [] }
+            guard let snap, !(c & 15 == 0 && WorkBudget.shouldStop) else { return [] }
             return search.cover(from: snap, radius: radius[c], stamp: Int32(c), graph: graph, edgeStart: count, onEdge: onEdge)
         }
     }

@@ -120,7 +120,10 @@ struct MaximalCovering: Sendable {
         let boundEachStep = boundK != nil && items.count * min(k, 10_000) <= boundBudget
         var sites = [Int]()
         var value = 0.0
+        var steps = 0
         while sites.count < k, value < enough, let top = heap.popMax() {
+            steps += 1
+            if steps & 255 == 0 && WorkBudget.shouldStop { break } // the planner's checkpoint discards the result
             let c = Int(top.candidate)
             if top.round == Int32(sites.count) {
                 sites.append(c)
@@ -181,7 +184,7 @@ struct MaximalCovering: Sendable {
                 }
                 for j in elements(of: keep) { count[Int(j)] += 1 }
             }
-            if !improved { break }
+            if !improved || WorkBudget.shouldStop { break }
         }
         return swaps
     }
@@ -212,7 +215,7 @@ struct MaximalCovering: Sendable {
                 g[n] = x
                 left -= start[c + 1] - start[c] + 1
             }
-            if left < 0 { complete = false; return }
+            if left < 0 || WorkBudget.shouldStop { complete = false; return }
             // bound[n]: the r largest of g[n...], so a branch taking order[i + n] next is cut at a glance.
             var bound = [Double](repeating: 0, count: g.count + 1)
             var heap = Heap<Double>()
@@ -306,7 +309,7 @@ struct MaximalCovering: Sendable {
         var swaps = 0
         let floor = lowerBoundOnSites(needed: needed) ?? best.count
         var proven = best.count <= floor
-        while !proven {
+        while !proven, !WorkBudget.shouldStop {
             var trial = Array(greedy(k: best.count - 1).sites)
             swaps += improveBySwaps(&trial, maxPasses: maxPasses)
             var v = self.value(of: trial)

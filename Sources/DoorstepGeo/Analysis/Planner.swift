@@ -197,6 +197,7 @@ public enum CoveragePlanner {
         } else {
             sets = CandidateReach.straight(candidates: candidates.map(\.location), radius: radius, targets: targets)
         }
+        try WorkBudget.checkpoint()
         let problem = MaximalCovering(weights: targets.map(weight), sets: sets)
 
         var chosen: [Int]
@@ -236,6 +237,8 @@ public enum CoveragePlanner {
             }
         }
 
+        // The search loops stop early when the budget runs out; their partial answer must not be reported.
+        try WorkBudget.checkpoint()
         let qualifying = stations.filter { coverage.filter.accepts($0) }
         let index = NearestIndex(stations: qualifying)
         var cumulativeHouseholds = total.householdsCovered

@@ -92,6 +92,7 @@ public enum ServiceAreas {
         var offNetwork = [String]()
         var search = network.map { BoundedSearch(graph: $0.graph) }
         for s in stations {
+            try WorkBudget.checkpoint()
             guard let network else {
                 for band in bands {
                     let g = planeCircle(around: s.location, radius: band, projection: projection)
@@ -105,6 +106,7 @@ public enum ServiceAreas {
                 continue
             }
             for band in bands {
+                try WorkBudget.checkpoint()
                 let reach = reachableLines(from: s.location, snap: snap, band: band, network: network, search: &search!)
                 guard let buffered = try store.buffer(planeLines: reach.lines.map(toPlane), width: lateral) else { continue }
                 areas.append(ServiceArea(stationID: s.id, stationName: s.name, kind: s.kind, band: band, mode: "walk",
