@@ -114,7 +114,7 @@ public final class AnalysisPool: @unchecked Sendable {
             job.refuse(APIError(.serviceUnavailable, code: "unavailable", "the server is shutting down"))
             return
         }
-        if jobs.count >= options.queue && running + jobs.count >= options.workers {
+        if running + jobs.count >= options.workers + options.queue {
             let (busy, waiting) = (running, jobs.count)
             condition.unlock()
             job.refuse(APIError(.serviceUnavailable, code: "busy",
