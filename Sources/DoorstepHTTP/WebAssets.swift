@@ -102,7 +102,7 @@ main{display:flex;flex-direction:column}
 .pin.closed{background:#6b7680}.pin.chosen{background:#d1391c}
 .pin span{transform:rotate(45deg);width:26px;height:26px;display:flex;align-items:center;justify-content:center;font:700 14px system-ui;color:#fff}
 .you{width:18px;height:18px;border-radius:50%;background:#1a73e8;border:3px solid #fff;box-shadow:0 0 0 1px #1a73e8,0 1px 4px rgba(0,0,0,.5)}
-.leaflet-tooltip.name{white-space:pre-wrap;max-width:240px;font-weight:600}
+.leaflet-tooltip.name{white-space:normal;width:max-content;max-width:min(60vw,260px);font-weight:600}
 @media (min-width:820px){
  main{display:grid;grid-template-columns:400px 1fr;grid-template-rows:100%;height:calc(100vh - 56px)}
  #side{display:block;overflow-y:auto;grid-column:1;grid-row:1}
