@@ -78,7 +78,8 @@ enum SecurityHeaders {
 
 /// Adds ``SecurityHeaders/common`` (`nosniff`, `Referrer-Policy`) to every response, and to an HTML response that has
 /// no policy of its own (none does today: the page sets its own) a policy that allows nothing but itself.
-/// Registered before `ErrorMiddleware` so JSON errors carry the headers too.
+/// Belongs in `buildRouter` before `ErrorMiddleware`, so JSON errors carry the headers too, and before the routes
+/// (Hummingbird wraps a route only in the middleware added before it).
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     static var fallbackHTMLPolicy: String { "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'" }
 
