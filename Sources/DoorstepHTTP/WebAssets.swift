@@ -1,6 +1,11 @@
 // The residents' page (`GET /` for browsers) and its script (`/static/doorstep.js`), as string literals so the
 // package needs no resources. Leaflet itself comes from Debian's libjs-leaflet (`/static/leaflet/…`, WebPage.swift).
-// Budget: page + script under 100 KB (WebPageTests checks).
+// Budget: page + script + styles under 100 KB (WebPageTests checks).
+//
+// Data is text: no value from the data, the API's answers, the URL or the options reaches an HTML parser
+// (innerHTML, Leaflet's string tooltips, popups, attributions or divIcon html). The script builds DOM nodes with
+// textContent and hands Leaflet elements. The page is served with a Content-Security-Policy that allows no inline
+// script or style (SecurityHeaders.swift), so it has none: styles are /static/doorstep.css, options a JSON data block.
 
 enum WebAssets {
     static let html = #"""
@@ -12,7 +17,41 @@ enum WebAssets {
 <meta name="theme-color" content="#0b5cad">
 <title>家门口 · 附近的服务站</title>
 <link rel="stylesheet" href="/static/leaflet/leaflet.css">
-<style>
+<link rel="stylesheet" href="/static/doorstep.css">
+<script type="application/json" id="doorstep-config">{{CONFIG}}</script>
+</head>
+<body data-state="loading">
+<header>
+<h1><span data-i18n="title">家门口</span><small data-i18n="subtitle">附近的服务站</small></h1>
+<button id="lang" type="button" lang="en" aria-label="English">EN</button>
+</header>
+<main>
+<div id="side">
+<section id="controls" aria-label="搜索" data-i18n-label="search">
+<div class="row">
+<button id="locate" class="primary" type="button"><svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="7" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="12" cy="12" r="3" fill="currentColor"/><path d="M12 1v4M12 19v4M1 12h4M19 12h4" stroke="currentColor" stroke-width="2"/></svg><span data-i18n="locate">使用我的位置</span></button>
+</div>
+<p id="hint" data-i18n="hint">或在地图上点一下你的位置</p>
+<fieldset>
+<legend data-i18n="services">服务</legend>
+<div class="chips" id="services"><label class="chip now"><input type="checkbox" id="opennow"><span data-i18n="openNow">现在开放</span></label></div>
+</fieldset>
+</section>
+<div id="errors" role="alert" aria-live="assertive"></div>
+<p id="status" aria-live="polite"></p>
+<ol id="results" aria-label="最近的服务站" data-i18n-label="results"></ol>
+</div>
+<div id="map" role="region" aria-label="地图" data-i18n-label="map"></div>
+</main>
+<noscript><p>本页需要 JavaScript。This page needs JavaScript.</p></noscript>
+<script src="/static/leaflet/leaflet.js"></script>
+<script src="/static/doorstep.js"></script>
+</body>
+</html>
+"""#
+
+    /// `/static/doorstep.css`: the page's styles (a file, since the policy allows no inline style).
+    static let css = #"""
 *{box-sizing:border-box}
 html,body{margin:0;padding:0}
 body{font:16px/1.45 system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#1a1a1a;background:#f4f6f8}
@@ -59,42 +98,16 @@ main{display:flex;flex-direction:column}
 .acts>*{flex:1}
 .acts .btn,.acts button{white-space:nowrap;font-size:15px;padding:0 10px}
 .leaflet-container{font:inherit}
+.pin{width:30px;height:30px;border-radius:50% 50% 50% 0;transform:rotate(-45deg);border:2px solid #fff;box-shadow:0 1px 3px rgba(0,0,0,.45);background:#0b5cad}
+.pin.closed{background:#6b7680}.pin.chosen{background:#d1391c}
+.pin span{transform:rotate(45deg);width:26px;height:26px;display:flex;align-items:center;justify-content:center;font:700 14px system-ui;color:#fff}
+.you{width:18px;height:18px;border-radius:50%;background:#1a73e8;border:3px solid #fff;box-shadow:0 0 0 1px #1a73e8,0 1px 4px rgba(0,0,0,.5)}
+.leaflet-tooltip.name{white-space:normal;width:max-content;max-width:min(60vw,260px);font-weight:600}
 @media (min-width:820px){
  main{display:grid;grid-template-columns:400px 1fr;grid-template-rows:100%;height:calc(100vh - 56px)}
  #side{display:block;overflow-y:auto;grid-column:1;grid-row:1}
  #map{grid-column:2;grid-row:1;height:100%}
 }
-</style>
-<script type="application/json" id="doorstep-config">{{CONFIG}}</script>
-</head>
-<body data-state="loading">
-<header>
-<h1><span data-i18n="title">家门口</span><small data-i18n="subtitle">附近的服务站</small></h1>
-<button id="lang" type="button" lang="en" aria-label="English">EN</button>
-</header>
-<main>
-<div id="side">
-<section id="controls" aria-label="搜索" data-i18n-label="search">
-<div class="row">
-<button id="locate" class="primary" type="button"><svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="7" fill="none" stroke="currentColor" stroke-width="2"/><circle cx="12" cy="12" r="3" fill="currentColor"/><path d="M12 1v4M12 19v4M1 12h4M19 12h4" stroke="currentColor" stroke-width="2"/></svg><span data-i18n="locate">使用我的位置</span></button>
-</div>
-<p id="hint" data-i18n="hint">或在地图上点一下你的位置</p>
-<fieldset>
-<legend data-i18n="services">服务</legend>
-<div class="chips" id="services"><label class="chip now"><input type="checkbox" id="opennow"><span data-i18n="openNow">现在开放</span></label></div>
-</fieldset>
-</section>
-<div id="errors" role="alert" aria-live="assertive"></div>
-<p id="status" aria-live="polite"></p>
-<ol id="results" aria-label="最近的服务站" data-i18n-label="results"></ol>
-</div>
-<div id="map" role="region" aria-label="地图" data-i18n-label="map"></div>
-</main>
-<noscript><p>本页需要 JavaScript。This page needs JavaScript.</p></noscript>
-<script src="/static/leaflet/leaflet.js"></script>
-<script src="/static/doorstep.js"></script>
-</body>
-</html>
 """#
 
     static let script = #"""
@@ -110,6 +123,10 @@ function showError(message) {
 }
 window.addEventListener("error", function (e) { showError((e.message || "error") + (e.filename ? " (" + e.filename.split("/").pop() + ":" + e.lineno + ")" : "")); });
 window.addEventListener("unhandledrejection", function (e) { showError(String(e.reason && e.reason.message || e.reason)); });
+// Anything the Content-Security-Policy blocks is a bug of the page (or an injection): shown, so tests see it too.
+document.addEventListener("securitypolicyviolation", function (e) {
+  showError("CSP: " + e.effectiveDirective + " " + (e.blockedURI || "inline") + (e.sourceFile ? " (" + e.sourceFile.split("/").pop() + ":" + e.lineNumber + ")" : ""));
+});
 
 var config = {};
 try { config = JSON.parse($("doorstep-config").textContent); } catch (e) { showError("config: " + e.message); }
@@ -139,8 +156,10 @@ var T = {
 var SERVICES = ["rest", "water", "charging", "meal", "medical", "legal", "elderly", "children", "meeting"];
 var params = new URLSearchParams(location.search);
 var lang = params.get("lang") || (function () { try { return localStorage.getItem("doorstep.lang"); } catch (e) { return null; } })() || "zh";
-if (!T[lang]) lang = "zh";
-function t(key, vars) { var s = T[lang][key]; if (vars) for (var k in vars) s = s.replace("{" + k + "}", vars[k]); return s; }
+if (lang !== "zh" && lang !== "en") lang = "zh"; // not T[lang]: ?lang=constructor is an object too
+function t(key, vars) { var s = T[lang][key]; if (vars) Object.keys(vars).forEach(function (k) { s = s.replace("{" + k + "}", function () { return String(vars[k]); }); }); return s; }
+// A translation of a data value (kind, service) or the value itself: own keys only, so "constructor" stays text.
+function tr(table, key) { return Object.prototype.hasOwnProperty.call(T[lang][table], key) ? T[lang][table][key] : String(key); }
 
 // GCJ-02 (China's shifted coordinates) for Chinese basemaps: the overlay is shifted onto the tiles.
 var gcj = config.tilesCRS === "gcj02";
@@ -169,6 +188,15 @@ var state = { pos: null, accuracy: null, stations: [], chosen: null, walk: true,
 var map = null, layers = {};
 
 function fmtDist(m) { return m < 1000 ? Math.round(m) + " " + t("m") : (m / 1000).toFixed(1) + " " + t("km"); }
+// A tel: URL only for what looks like a phone number (digits, +, -, spaces, brackets, dots), else null: the number is
+// then shown as text. The href holds only digits, + and -, so no other scheme can reach it.
+function telHref(phone) {
+  var p = String(phone);
+  if (!/^[0-9+\-\s().]+$/.test(p) || (p.match(/[0-9]/g) || []).length < 3) return null;
+  return "tel:" + p.replace(/[^0-9+\-]/g, "");
+}
+// A tooltip's content: the text as a DOM node (a string would be parsed as HTML by Leaflet).
+function tipNode(text) { return el("span", null, String(text)); }
 function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
 
 function applyLang() {
@@ -250,11 +278,15 @@ function render() {
       if (state.walk) d.appendChild(document.createTextNode(" · " + t("noRoute")));
     }
     li.appendChild(d);
-    li.appendChild(el("p", "meta", [T[lang].kind[s.kind] || s.kind, s.services.map(function (x) { return T[lang].svc[x] || x; }).join(" · ")].filter(Boolean).join(" | ")));
+    li.appendChild(el("p", "meta", [s.kind ? tr("kind", s.kind) : "", (s.services || []).map(function (x) { return tr("svc", x); }).join(" · ")].filter(Boolean).join(" | ")));
     if (s.address) li.appendChild(el("p", "meta", t("addr") + ": " + s.address));
     if (s.hours) li.appendChild(el("p", "meta", t("hours") + ": " + s.hours));
     var acts = el("div", "acts");
-    if (s.phone) { var a = el("a", "btn", t("call") + " " + s.phone); a.href = "tel:" + s.phone.replace(/[^0-9+]/g, ""); a.setAttribute("aria-label", t("call") + " " + s.name + " " + s.phone); acts.appendChild(a); }
+    if (s.phone) {
+      var tel = telHref(s.phone);
+      if (tel) { var a = el("a", "btn", t("call") + " " + s.phone); a.href = tel; a.setAttribute("aria-label", t("call") + " " + s.name + " " + s.phone); acts.appendChild(a); }
+      else li.appendChild(el("p", "meta", t("call") + ": " + s.phone));
+    }
     if (state.walk && s.route) {
       var b = el("button", s.id === state.chosen ? "primary" : "", s.id === state.chosen ? t("chosen") : t("route"));
       b.type = "button"; b.setAttribute("aria-pressed", s.id === state.chosen ? "true" : "false");
@@ -274,8 +306,19 @@ function choose(id, scroll) {
 // ---- map ----
 function initMap() {
   if (!window.L) { $("map").className = "nomap"; $("map").textContent = t("noMap"); return; }
-  map = L.map("map", { zoomControl: true, attributionControl: !!config.tiles, tap: true });
-  if (config.tiles) L.tileLayer(config.tiles, { maxZoom: 19, attribution: config.attribution || "" }).addTo(map);
+  // Leaflet's attribution control parses its text as HTML: this one shows the operator's text as text.
+  map = L.map("map", { zoomControl: true, attributionControl: false, tap: true });
+  if (config.tiles) {
+    L.tileLayer(config.tiles, { maxZoom: 19 }).addTo(map);
+    var Attribution = L.Control.extend({ options: { position: "bottomright" }, onAdd: function () {
+      var box = L.DomUtil.create("div", "leaflet-control-attribution");
+      box.appendChild(link("https://leafletjs.com", "Leaflet"));
+      if (config.attribution) { box.appendChild(document.createTextNode(" | ")); linkify(box, String(config.attribution)); }
+      L.DomEvent.disableClickPropagation(box);
+      return box;
+    } });
+    map.addControl(new Attribution());
+  }
   var style = function (c, w, f) { return { color: c, weight: w, fillOpacity: f, fillColor: c }; };
   var opts = function (s) { return { style: s, coordsToLatLng: function (c) { return ll(c); }, interactive: false }; };
   layers.grids = L.geoJSON(null, opts(style("#7b57a8", 1.5, 0.04))).addTo(map);
@@ -286,6 +329,14 @@ function initMap() {
   layers.you = L.layerGroup().addTo(map);
   map.on("click", function (e) { setPosition(fromMap(e.latlng), null, true); });
   map.on("moveend", loadOverlay);
+}
+
+function link(href, text) { var a = el("a", null, text); a.href = href; a.rel = "noopener noreferrer"; a.target = "_blank"; return a; }
+// Appends `text` to `box` as text, its http(s) URLs as links (only those schemes can match).
+function linkify(box, text) {
+  text.split(/(https?:\/\/[^\s<>"]+)/).forEach(function (part, i) {
+    if (part) box.appendChild(i % 2 ? link(part, part) : document.createTextNode(part));
+  });
 }
 
 var overlayTimer = null, overlayKey = "";
@@ -316,17 +367,19 @@ function drawResults(fit) {
   allStations.forEach(function (f) {
     if (ranked[f.id] || !f.geometry) return;
     L.circleMarker(ll(f.geometry.coordinates), { radius: 6, color: "#fff", weight: 2, fillColor: "#5f6b77", fillOpacity: 1 })
-      .bindTooltip(f.properties.name || f.id).addTo(layers.stations);
+      .bindTooltip(tipNode(f.properties && f.properties.name || f.id), { className: "name" }).addTo(layers.stations);
   });
   var bounds = [];
   state.stations.forEach(function (s, i) {
     var p = ll(s.coordinates.wgs84), chosen = s.id === state.chosen;
     bounds.push(p);
     // A pin: its tip on the station, so the number stays readable next to the person's dot.
-    var m = L.marker(p, { title: s.name, icon: L.divIcon({ className: "", iconSize: [30, 30], iconAnchor: [15, 40],
-      html: '<div style="width:30px;height:30px;border-radius:50% 50% 50% 0;transform:rotate(-45deg);border:2px solid #fff;box-shadow:0 1px 3px rgba(0,0,0,.45);background:' +
-        (chosen ? "#d1391c" : s.open === false ? "#6b7680" : "#0b5cad") + '"><div style="transform:rotate(45deg);width:26px;height:26px;display:flex;align-items:center;justify-content:center;font:700 14px system-ui;color:#fff">' + (i + 1) + "</div></div>" }), zIndexOffset: chosen ? 1000 : 500 - i });
+    var pin = el("div", "pin" + (chosen ? " chosen" : s.open === false ? " closed" : ""));
+    pin.appendChild(el("span", null, String(i + 1)));
+    var m = L.marker(p, { title: s.name, icon: L.divIcon({ className: "", iconSize: [30, 30], iconAnchor: [15, 40], html: pin }), zIndexOffset: chosen ? 1000 : 500 - i });
     m.on("click", function () { choose(s.id, true); });
+    // The chosen station's name stays on the map; the others' show on hover or tap.
+    m.bindTooltip(tipNode(s.name), { className: "name", direction: "top", offset: [0, -40], permanent: chosen });
     m.addTo(layers.stations);
     if (chosen && s.route && s.route.coordinates.length > 1) {
       var line = s.route.coordinates.map(ll);
@@ -338,7 +391,7 @@ function drawResults(fit) {
     var y = ll(state.pos);
     if (state.accuracy) L.circle(y, { radius: state.accuracy, color: "#1a73e8", weight: 1, fillOpacity: 0.1, interactive: false }).addTo(layers.you);
     L.marker(y, { title: t("you"), keyboard: false, zIndexOffset: 2000, icon: L.divIcon({ className: "", iconSize: [18, 18], iconAnchor: [9, 9],
-      html: '<div style="width:18px;height:18px;border-radius:50%;background:#1a73e8;border:3px solid #fff;box-shadow:0 0 0 1px #1a73e8,0 1px 4px rgba(0,0,0,.5)"></div>' }) }).addTo(layers.you);
+      html: el("div", "you") }) }).addTo(layers.you);
     bounds.push(y);
   }
   if (fit && bounds.length) {

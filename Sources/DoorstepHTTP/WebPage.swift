@@ -38,7 +38,8 @@ public enum WebPage {
     /// Media types of the page's files.
     static let html = "text/html; charset=utf-8", javascript = "text/javascript; charset=utf-8", css = "text/css; charset=utf-8"
 
-    /// The page with `options` written into it (the page reads them from `<script id="doorstep-config">`).
+    /// The page with `options` written into it (the page reads them from `<script type="application/json"
+    /// id="doorstep-config">`, a data block the browser never runs; the policy allows no inline script).
     public static func html(_ options: WebOptions) -> String {
         let config = JSONValue.object([
             ("tiles", options.tiles.map(JSONValue.string) ?? .null),
@@ -88,9 +89,13 @@ public enum WebPage {
 /// landing page among them). Added to the router before the routes, so it wraps them.
 struct WebPageMiddleware<Context: RequestContext>: RouterMiddleware {
     let page: ByteBuffer
+    /// The page's Content-Security-Policy and the other security headers (SecurityHeaders.swift), set here so the
+    /// page has them whatever middleware the router has.
+    let securityHeaders: HTTPFields
 
     init(options: WebOptions) {
         page = ByteBuffer(string: WebPage.html(options))
+        securityHeaders = SecurityHeaders.page(options)
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -103,12 +108,13 @@ struct WebPageMiddleware<Context: RequestContext>: RouterMiddleware {
             return response
         }
         var headers: HTTPFields = [.contentType: WebPage.html, .vary: "Accept", .cacheControl: "no-cache"]
+        headers.append(contentsOf: securityHeaders)
         headers[.contentLength] = String(page.readableBytes)
         return Response(status: .ok, headers: headers, body: request.method == .head ? .init() : .init(byteBuffer: page))
     }
 }
 
-/// `/static/doorstep.js` (the page's script) and `/static/leaflet/…` (Leaflet from Debian's `libjs-leaflet`, read
+/// `/static/doorstep.js` (the page's script), `/static/doorstep.css` (its styles) and `/static/leaflet/…` (Leaflet from Debian's `libjs-leaflet`, read
 /// once from `WebOptions.leafletDirectory`; only the files named here are served, so no path reaches the disk).
 struct WebController<Context: RequestContext>: Sendable {
     struct Asset: Sendable {
@@ -119,11 +125,13 @@ struct WebController<Context: RequestContext>: Sendable {
     }
 
     let script: Asset
+    let stylesheet: Asset
     let leaflet: [String: Asset]
     let leafletDirectory: String
 
     init(options: WebOptions) {
         script = Asset(contentType: WebPage.javascript, body: ByteBuffer(string: WebAssets.script), gzip: nil)
+        stylesheet = Asset(contentType: WebPage.css, body: ByteBuffer(string: WebAssets.css), gzip: nil)
         var files: [String: Asset] = [:]
         let dir = URL(fileURLWithPath: options.leafletDirectory)
         for (name, file, type) in WebPage.leafletFiles {
@@ -141,6 +149,10 @@ struct WebController<Context: RequestContext>: Sendable {
             _ = try QueryParameters(request, allowed: ["v"])
             return Self.serve(script, request, maxAge: 300)
         }
+        routes.readOnly("/static/doorstep.css") { request, _ in
+            _ = try QueryParameters(request, allowed: ["v"])
+            return Self.serve(stylesheet, request, maxAge: 300)
+        }
         routes.readOnly("/static/leaflet/**") { request, context in
             let name = context.parameters.getCatchAll().joined(separator: "/")
             guard let asset = leaflet[name] else {
@@ -156,6 +168,7 @@ struct WebController<Context: RequestContext>: Sendable {
 
     static func serve(_ asset: Asset, _ request: Request, maxAge: Int) -> Response {
         var headers: HTTPFields = [.contentType: asset.contentType, .cacheControl: "public, max-age=\(maxAge)"]
+        headers.append(contentsOf: SecurityHeaders.common) // nosniff: a script or stylesheet only as what it says it is
         var body = asset.body
         if let gz = asset.gzip {
             headers[.vary] = "Accept-Encoding"

@@ -24,6 +24,7 @@ final class WebPageTests: XCTestCase {
             XCTAssertTrue(page.text.contains("<html lang=\"zh-CN\">"))
             XCTAssertTrue(page.text.contains("src=\"/static/leaflet/leaflet.js\""))
             XCTAssertTrue(page.text.contains("src=\"/static/doorstep.js\""))
+            XCTAssertTrue(page.text.contains("href=\"/static/doorstep.css\""))
             XCTAssertTrue(page.text.contains("{\"tiles\":null,\"tilesCRS\":\"wgs84\""), "config not written into the page")
             XCTAssertFalse(page.text.contains("http://") || page.text.contains("https://"), "the page must fetch nothing from the internet")
 
@@ -61,10 +62,16 @@ final class WebPageTests: XCTestCase {
             let script = try await client.request("/static/doorstep.js")
             XCTAssertEqual(script.status, .ok)
             XCTAssertEqual(script.contentType, "text/javascript; charset=utf-8")
+            XCTAssertEqual(script.headers[.xContentTypeOptions], "nosniff")
             XCTAssertTrue(script.text.contains("/v1/nearest?"))
-            let total = page.text.utf8.count + script.text.utf8.count
-            print("web page \(page.text.utf8.count) B + doorstep.js \(script.text.utf8.count) B = \(total) B (budget 100 KB)")
-            XCTAssertLessThan(total, 100_000, "page and script over budget")
+            let css = try await client.request("/static/doorstep.css")
+            XCTAssertEqual(css.status, .ok)
+            XCTAssertEqual(css.contentType, "text/css; charset=utf-8")
+            XCTAssertEqual(css.headers[.xContentTypeOptions], "nosniff")
+            XCTAssertTrue(css.text.contains("#results"))
+            let total = page.text.utf8.count + script.text.utf8.count + css.text.utf8.count
+            print("web page \(page.text.utf8.count) B + doorstep.js \(script.text.utf8.count) B + doorstep.css \(css.text.utf8.count) B = \(total) B (budget 100 KB)")
+            XCTAssertLessThan(total, 100_000, "page, script and styles over budget")
 
             for path in ["/static/leaflet/../../../etc/passwd", "/static/leaflet/leaflet-src.js", "/static/leaflet/", "/static/other.js"] {
                 let r = try await client.request(path)
@@ -85,8 +92,8 @@ final class WebPageTests: XCTestCase {
             let gz = try await client.request("/static/leaflet/leaflet.js", headers: [.acceptEncoding: "gzip, deflate, br"])
             XCTAssertEqual(gz.headers[.contentEncoding], "gzip")
             XCTAssertLessThan(Int(gz.headers[.contentLength] ?? "") ?? .max, js.text.utf8.count / 2)
-            let css = try await client.request("/static/leaflet/leaflet.css")
-            XCTAssertEqual(css.contentType, "text/css; charset=utf-8")
+            let leafletCSS = try await client.request("/static/leaflet/leaflet.css")
+            XCTAssertEqual(leafletCSS.contentType, "text/css; charset=utf-8")
             let png = try await client.request("/static/leaflet/images/layers.png")
             XCTAssertEqual(png.contentType, "image/png")
         }
