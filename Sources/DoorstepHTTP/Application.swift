@@ -86,6 +86,7 @@ public func buildRouter(data: any DoorstepData, collections: [any FeatureCollect
     let router = Router(options: .autoGenerateHeadEndpoints)
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: CORSMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: RequestGuardMiddleware())
     router.add(middleware: GenerationETagMiddleware(data: data))
