@@ -232,8 +232,11 @@ final class TransformerCache: @unchecked Sendable {
         } else {
             do {
                 transformer = try CoordinateTransformer(from: .epsg(code))
+            } catch let error as CRSError {
+                // Unknown to PROJ, or not a 2-D system a point on a map can be given in (geocentric, 3-D).
+                throw APIError.invalid(NearestAPI.Name.crs, error.message)
             } catch {
-                throw APIError.invalid(NearestAPI.Name.crs, "PROJ does not know EPSG:\(code)")
+                throw APIError.invalid(NearestAPI.Name.crs, "EPSG:\(code) cannot be used: \(error)")
             }
         }
         let result = transformer.toWGS84(c)
