@@ -87,7 +87,7 @@ extension Doorstep {
             let level = CoverageLevel(rawValue: by)!
             let total = report.total
             if level == .compound {
-                let rows = report.compounds.map { $0.properties(speed: coverage.speed) }
+                let rows = report.compounds.map { $0.properties(speed: coverage.speed) + place($0.site, format) }
                 try emit(rows, format: format, geometries: format == .geojson ? store.geometries(of: .compounds) : [:])
             } else {
                 let rows = report.groups(by: level).map(\.properties)
@@ -120,7 +120,9 @@ extension Doorstep {
             let report = try coverage.report(store)
             var gaps = report.gaps
             if limit > 0 { gaps = Array(gaps.prefix(limit)) }
-            let rows = gaps.enumerated().map { [("rank", JSONValue.number(Double($0.offset + 1)))] + $0.element.properties(speed: coverage.speed) }
+            let rows = gaps.enumerated().map {
+                [("rank", JSONValue.number(Double($0.offset + 1)))] + $0.element.properties(speed: coverage.speed) + place($0.element.site, format)
+            }
             try emit(rows, format: format, geometries: format == .geojson ? store.geometries(of: .compounds) : [:],
                      columns: ["rank", "id", "name", "households", "status", "nearest_station", "straight_m", "walking_m", "grid", "community"])
             if format == .table {
@@ -131,9 +133,16 @@ extension Doorstep {
     }
 }
 
+/// For CSV, where a row has no geometry: the compound's place as lon/lat (its first reference point: an entrance,
+/// else its point on surface), so Excel and QGIS "add by XY" can put it on a map.
+func place(_ site: CompoundSite, _ format: OutputFormat) -> [(String, JSONValue)] {
+    guard format == .csv, let p = site.referencePoints.first else { return [] }
+    return [("lon", .number((p.lon * 1e7).rounded() / 1e7)), ("lat", .number((p.lat * 1e7).rounded() / 1e7))]
+}
+
 func summaryLine(_ report: CoverageReport, _ t: CoverageGroup) -> String {
     let mode = report.options.walk ? "walking" : "straight"
-    let pct = t.householdsCoveredPercent.map { String(format: "%.1f%%", $0) } ?? "—"
+    let pct = Share.text(t.householdsCoveredPercent)
     var line = "\(mode), reach \(report.options.reach): \(t.compoundsCovered)/\(t.compounds) compounds covered, "
         + "\(t.householdsCovered)/\(t.households) households (\(pct)); \(report.qualifyingStations) stations qualify"
     if t.compoundsUnreachable > 0 { line += "; \(t.compoundsUnreachable) compounds unreachable (beyond the snap limit)" }
@@ -162,12 +171,15 @@ func emit(_ rows: [[(String, JSONValue)]], format: OutputFormat, geometries: [St
         }
         print(JSONValue.featureCollection(features).jsonText)
     case .csv:
+        // UTF-8 with a byte-order mark, so Excel on Chinese Windows does not read it as GBK; numbers in full (lon/lat
+        // with their 7 decimals, as in JSON), never the table's one decimal.
         guard let first = rows.first else { return }
         let names = first.map(\.0)
-        print(names.joined(separator: ","))
+        print("\u{FEFF}" + names.joined(separator: ","))
         for row in rows {
             print(row.map { v -> String in
-                let s = cell(v.1)
+                var s = cell(v.1)
+                if case .number(let n) = v.1 { s = JSONValue.number(n).jsonText }
                 return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
             }.joined(separator: ","))
         }

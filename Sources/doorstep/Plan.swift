@@ -103,7 +103,7 @@ extension Doorstep {
         func summaryLines(_ r: PlanReport) -> [String] {
             let b = r.baseline
             let unit = r.options.weight.rawValue
-            func pct(_ v: Double?) -> String { v.map { String(format: "%.1f%%", $0) } ?? "—" }
+            func pct(_ v: Double?) -> String { Share.text(v) }
             var lines = [
                 "\(r.options.coverage.walk ? "walking" : "straight"), reach \(r.options.coverage.reach): existing \(r.qualifyingStations) stations cover "
                     + "\(b.householdsCovered)/\(b.households) households (\(pct(b.householdsCoveredPercent)))",

@@ -31,7 +31,9 @@ final class CLITests: XCTestCase {
         process.standardError = try FileHandle(forWritingTo: err)
         try process.run()
         process.waitUntilExit()
-        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+        // Decoded as is: Foundation's String(contentsOf:encoding:) would drop a byte-order mark.
+        return (process.terminationStatus, String(decoding: try Data(contentsOf: out), as: UTF8.self),
+                String(decoding: try Data(contentsOf: err), as: UTF8.self))
     }
 
     func sampleDatabase() throws -> String {

@@ -5,15 +5,14 @@ import Foundation
 extension ProposedSite {
     public var properties: [(String, JSONValue)] {
         func text(_ v: String?) -> JSONValue { v.map(JSONValue.string) ?? .null }
-        func pct(_ v: Double?) -> JSONValue { v.map { .number(($0 * 10).rounded() / 10) } ?? .null }
         return [
             ("rank", .number(Double(rank))), ("id", .string(candidate.id)), ("name", .string(candidate.name)),
             ("lon", .number((candidate.location.lon * 1e7).rounded() / 1e7)), ("lat", .number((candidate.location.lat * 1e7).rounded() / 1e7)),
             ("households_added", .number(Double(householdsAdded))), ("population_added", .number(Double(populationAdded))),
             ("compounds_added", .number(Double(newlyCovered.count))),
             ("compounds_without_households", .number(Double(compoundsWithoutHouseholds))),
-            ("cumulative_households", .number(Double(cumulativeHouseholds))), ("cumulative_pct", pct(cumulativeHouseholdsPercent)),
-            ("cumulative_population", .number(Double(cumulativePopulation))), ("cumulative_population_pct", pct(cumulativePopulationPercent)),
+            ("cumulative_households", .number(Double(cumulativeHouseholds))), ("cumulative_pct", Share.json(cumulativeHouseholdsPercent)),
+            ("cumulative_population", .number(Double(cumulativePopulation))), ("cumulative_population_pct", Share.json(cumulativePopulationPercent)),
             ("grid_id", text(grid?.id)), ("grid", text(grid?.name)), ("community", text(grid?.community)),
             ("street", text(grid?.street)), ("district", text(grid?.district)),
             ("nearest_station", text(nearestStation?.stationID)), ("nearest_station_name", text(nearestStation?.stationName)),
@@ -53,7 +52,7 @@ extension PlanReport {
             ("candidates_adding_nothing", .number(Double(candidatesAddingNothing))),
             ("sites_proposed", .number(Double(sites.count))),
             ("households_added", .number(Double(householdsAdded))), ("population_added", .number(Double(populationAdded))),
-            ("final_pct", num(finalPercent)),
+            ("final_pct", Share.json(finalPercent)),
             ("upper_bound", num(upperBound)), ("gap_to_bound_pct", num(gapToBound.map { $0 * 100 })),
             ("needed", num(neededWeight)), ("target_met", targetMet.map(JSONValue.bool) ?? .null),
             ("minimum_sites", minimumSites.map { .number(Double($0)) } ?? .null),

@@ -30,16 +30,15 @@ extension CompoundCoverage {
 
 extension CoverageGroup {
     public var properties: [(String, JSONValue)] {
-        func pct(_ v: Double?) -> JSONValue { v.map { .number(($0 * 10).rounded() / 10) } ?? .null }
         return [
             ("level", .string(level.rawValue)), ("key", .string(key)), ("name", .string(name)),
             ("compounds", .number(Double(compounds))), ("compounds_covered", .number(Double(compoundsCovered))),
             ("compounds_uncovered", .number(Double(compoundsUncovered))),
             ("compounds_unreachable", .number(Double(compoundsUnreachable))),
             ("households", .number(Double(households))), ("households_covered", .number(Double(householdsCovered))),
-            ("households_covered_pct", pct(householdsCoveredPercent)),
+            ("households_covered_pct", Share.json(householdsCoveredPercent)),
             ("population", .number(Double(population))), ("population_covered", .number(Double(populationCovered))),
-            ("population_covered_pct", pct(populationCoveredPercent)),
+            ("population_covered_pct", Share.json(populationCoveredPercent)),
             ("compounds_without_households", .number(Double(compoundsWithoutHouseholds))),
         ]
     }

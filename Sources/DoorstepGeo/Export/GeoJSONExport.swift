@@ -127,7 +127,7 @@ public enum GeoJSONExport {
             ("speed_m_s", .number(report.options.speed)), ("qualifying_stations", .number(Double(report.qualifyingStations))),
             ("compounds", .number(Double(t.compounds))), ("compounds_covered", .number(Double(t.compoundsCovered))),
             ("households", .number(Double(t.households))), ("households_covered", .number(Double(t.householdsCovered))),
-            ("households_covered_pct", t.householdsCoveredPercent.map { .number(($0 * 10).rounded() / 10) } ?? .null),
+            ("households_covered_pct", Share.json(t.householdsCoveredPercent)),
         ]))]
     }
 }

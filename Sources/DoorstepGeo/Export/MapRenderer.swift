@@ -337,7 +337,7 @@ public enum MapRenderer {
 
         // Summary.
         heading("统计 Summary")
-        let pct = t.householdsCoveredPercent.map { String(format: "%.1f%%", $0) } ?? "—"
+        let pct = Share.text(t.householdsCoveredPercent)
         ly += 34
         legend += "<text x=\"\(f(lx))\" y=\"\(f(ly))\" font-size=\"28\" font-weight=\"bold\" fill=\"\(compoundStroke(.covered))\">\(pct)</text>\n"
         legend += "<text x=\"\(f(lx + 118))\" y=\"\(f(ly - 4))\" font-size=\"14\" fill=\"#404040\">户数覆盖率 households covered</text>\n"
