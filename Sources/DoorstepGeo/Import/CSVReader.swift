@@ -127,9 +127,9 @@ final class CSVTable {
         var fieldStart = true, quoted = false, quoteSeen = false
         var end = 0, terminator = 0
         scan: while true {
+            if offset >= maxRecordBytes { throw tooLong(startLine, quoted: quoted) }
             if head + offset >= buffer.count {
-                if atEOF || offset >= maxRecordBytes {
-                    if offset >= maxRecordBytes { throw tooLong(startLine, quoted: quoted) }
+                if atEOF {
                     if offset == 0 { return nil }
                     end = offset
                     break scan

@@ -105,6 +105,18 @@ enum DatabaseFile {
         throw StoreError(path: db.path, "is \(what), not a Doorstep database; Doorstep leaves it untouched — give --db a new file name")
     }
 
+    /// Free space a new database needs: SpatiaLite's metadata (7 MB) passes through the WAL before it is checkpointed
+    /// into the file (a 12 MB file system was too small, 16 MB enough), and the first layer needs room too.
+    static let newDatabaseBytes = 24 << 20
+
+    /// Bytes free to this user on the file system that holds (or would hold) `path`, or nil when unknown.
+    static func freeBytes(near path: String) -> Int? {
+        let directory = (path as NSString).deletingLastPathComponent
+        var info = statvfs()
+        guard statvfs(directory.isEmpty ? "." : directory, &info) == 0 else { return nil }
+        return Int(info.f_bavail) * Int(info.f_frsize)
+    }
+
     /// Files SQLite may keep beside a database.
     static func companions(_ path: String) -> [String] { ["-wal", "-shm", "-journal"].map { path + $0 } }
 }

@@ -1,3 +1,5 @@
+import CSpatiaLite
+
 /// The schema, as numbered migrations recorded in `PRAGMA user_version`.
 ///
 /// A migration is never edited once released; a change to the schema is a new migration at the end.
@@ -62,7 +64,10 @@ enum Schema {
             let hasMetadata = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'spatial_ref_sys'") ?? 0
             if hasMetadata == 0 {
                 // The `1` makes SpatiaLite do it in one transaction: 0.05 s instead of 11 s (SPATIALITE-NOTES.md).
-                try db.execute("SELECT InitSpatialMetaData(1)")
+                // It reports failure as 0, not as an SQL error.
+                guard try db.scalarInt("SELECT InitSpatialMetaData(1)") == 1 else {
+                    throw DatabaseError(code: sqlite3_extended_errcode(db.handle), message: "SpatiaLite could not create its metadata tables (InitSpatialMetaData): \(String(cString: sqlite3_errmsg(db.handle)))")
+                }
             }
         }
         while version < currentVersion {

@@ -35,6 +35,11 @@ public final class Store {
                 throw StoreError(path: path, "is a Doorstep database of schema version \(version); this doorstep reads version \(Schema.currentVersion): any `doorstep import` into it brings it up to date")
             }
         } else {
+            if state != .doorstep, path != ":memory:", let free = DatabaseFile.freeBytes(near: path), free < DatabaseFile.newDatabaseBytes {
+                // SpatiaLite's metadata alone is 7 MB, and SpatiaLite reports a full disk in its set-up as a cascade
+                // of messages on the terminal: check first, say it once.
+                throw StoreError(path: path, "the disk is full: \(ImportLimits.describe(bytes: free)) free where a new Doorstep database needs about \(ImportLimits.describe(bytes: DatabaseFile.newDatabaseBytes)); nothing was created — free some space and run the command again")
+            }
             database = try Database(path: path)
             origin = state
             do {
@@ -74,7 +79,10 @@ public final class Store {
     /// `error`, or when the disk (or the file's quota) was full anywhere beneath it, that alone: every later message
     /// (a failed rollback, SpatiaLite's own) follows from it and would only hide it.
     static func diskFullFirst(_ error: any Error, path: String) -> any Error {
-        guard let e = error as? DatabaseError, e.code & 0xFF == SQLITE_FULL_CODE || e.message.contains("disk is full") else { return error }
+        guard let e = error as? DatabaseError else { return error }
+        let full = e.code & 0xFF == SQLITE_FULL_CODE || e.message.contains("disk is full")
+            || (DatabaseFile.freeBytes(near: path).map { $0 < 1 << 20 } ?? false)
+        guard full else { return error }
         return StoreError(path: path, "the disk is full (SQLite could not write the database: \(e.message)); nothing was stored — free some space and run the command again")
     }
 
@@ -90,10 +98,14 @@ public final class Store {
         precondition(!importTransactionOpen, "imports do not nest")
         // A big transaction spills pages to the WAL twice when the page cache (2 MB by default) is small: 64 MB.
         try database.execute("PRAGMA cache_size = -65536")
-        return try database.transaction {
-            importTransactionOpen = true
-            defer { importTransactionOpen = false }
-            return try body()
+        do {
+            return try database.transaction {
+                importTransactionOpen = true
+                defer { importTransactionOpen = false }
+                return try body()
+            }
+        } catch {
+            throw Store.diskFullFirst(error, path: database.path)
         }
     }
 
