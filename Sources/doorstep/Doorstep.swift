@@ -16,11 +16,19 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "The SpatiaLite database file.")
     var db: String = "doorstep.sqlite"
 
+    /// An existing database, read-only or for writing (analyses that store the walking network they build); only
+    /// the import commands create one (`write`).
     func open(readOnly: Bool = false) throws -> Store {
-        if readOnly, !FileManager.default.fileExists(atPath: db) {
+        if !FileManager.default.fileExists(atPath: db) {
             throw CLIError("\(db): no such database; create it with `doorstep import LAYER FILE --db \(db)`")
         }
         return try Store(path: db, readOnly: readOnly)
+    }
+
+    /// Runs `body` on the database opened for writing, creating it when there is none; when `body` fails, a database
+    /// this call created is removed again (`Store.writing`).
+    func write<T>(_ body: (Store) throws -> T) throws -> T {
+        try Store.writing(path: db, body)
     }
 }
 

@@ -44,7 +44,10 @@ extension Doorstep {
         }
 
         func run() async throws {
-            let store = try database.open()
+            try database.write(run)
+        }
+
+        private func run(_ store: Store) throws {
             let options = ImportOptions(
                 layer: Layer(rawValue: layer)!, file: URL(fileURLWithPath: file), crs: crs,
                 encoding: encoding.flatMap { TextEncodingChoice(name: $0) }, replace: replace, makeValid: makeValid)

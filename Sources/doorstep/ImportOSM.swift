@@ -49,7 +49,10 @@ extension Doorstep {
         }
 
         func run() async throws {
-            let store = try database.open()
+            try database.write(run)
+        }
+
+        private func run(_ store: Store) throws {
             let options = OSMImportOptions(
                 file: URL(fileURLWithPath: file), bbox: bbox.flatMap(Self.parseBBox), replace: replace,
                 candidatesFile: asCandidates.map { URL(fileURLWithPath: $0) }, skipIncomplete: skipIncomplete)

@@ -49,6 +49,21 @@ if arguments.count == 5, arguments[1] == "import-one" {
     exit(0)
 }
 
+if arguments.count == 5, arguments[1] == "refuse-one" {
+    // Child: an import that must be refused; report time, peak RSS and the first line of the refusal.
+    let store = try Store(path: arguments[4])
+    let start = now()
+    do {
+        _ = try Importer.run(ImportOptions(layer: Layer(rawValue: arguments[2])!, file: URL(fileURLWithPath: arguments[3])), into: store)
+        print("accepted")
+        exit(1)
+    } catch {
+        let first = "\(error)".split(separator: "\n").first.map(String.init) ?? ""
+        print("\(now() - start) \(peakRSSMegabytes()) \(first)")
+        exit(0)
+    }
+}
+
 if arguments.count == 4, arguments[1] == "network-one" {
     try networkBenchChild(grid: Int(arguments[2])!, areaStations: Int(arguments[3])!)
     exit(0)
@@ -101,6 +116,46 @@ if wanted("import") {
         print(pad("stations file of \(String(format: "%.0f", fileMB(file))) MB", 34) + String(format: " %10d %9.2f %12.0f %8.0f MB", n, s, Double(n) / s, rss))
     }
     print("targets: ≥ 50,000 points/s, ≥ 10,000 polygons/s; peak RSS grows by the mapped file, not by a parsed tree")
+    print("")
+
+    // Hostile and broken files: refused in seconds, in bounded memory (README, "Limits"). Sparse files cost no disk.
+    print("== import refusals (child process each): target ≤ 256 MB peak RSS, seconds")
+    print(pad("input", 44) + " " + pad("seconds", 9, right: true) + " " + pad("peak RSS", 11, right: true) + "  refusal")
+    func sparse(_ name: String, _ size: Int, head: String = "") throws -> URL {
+        let url = work.appendingPathComponent(name)
+        try Data(head.utf8).write(to: url)
+        guard truncate(url.path, off_t(size)) == 0 else { fatalError("truncate \(url.path)") }
+        return url
+    }
+    var rows = "id,name,lon,lat,address\n"
+    while rows.utf8.count < 8 << 20 { rows += "S\(rows.utf8.count),站点,118.78,32.04,中山路1号\n" }
+    let hostile: [(String, URL)] = [
+        ("2 GiB sparse CSV (all zero bytes)", try sparse("zeros-2g.csv", 2 << 30)),
+        ("2 GiB sparse GeoJSON (all zero bytes)", try sparse("zeros-2g.geojson", 2 << 30)),
+        ("2 GiB CSV: 8 MB of valid rows, then zeros", try sparse("rows-2g.csv", 2 << 30, head: rows)),
+        ("1000 MiB sparse CSV (under the size limit)", try sparse("zeros-1000m.csv", 1000 << 20)),
+        ("1000 MiB sparse GeoJSON (under the limit)", try sparse("zeros-1000m.geojson", 1000 << 20)),
+        ("1000 MiB CSV: 8 MB of valid rows, then zeros", try sparse("rows-1000m.csv", 1000 << 20, head: rows)),
+        ("1000 MiB CSV: one line without end", try sparse("line-1000m.csv", 1000 << 20, head: "id,name,lon,lat\n" + String(repeating: "x", count: 4 << 20))),
+    ]
+    for (label, file) in hostile {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).absoluteURL
+        process.arguments = ["refuse-one", "stations", file.path, work.appendingPathComponent("refuse.sqlite").path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let parts = output.split(separator: " ", maxSplits: 2)
+        guard process.terminationStatus == 0, parts.count == 3, let s = Double(parts[0]), let rss = Double(parts[1]) else {
+            print(pad(label, 44) + "  not refused: \(output)")
+            continue
+        }
+        let reason = parts[2].trimmingCharacters(in: .whitespacesAndNewlines)
+        print(pad(label, 44) + String(format: " %9.2f %8.0f MB  ", s, rss) + String(reason.prefix(90)))
+        try? FileManager.default.removeItem(at: file)
+    }
     print("")
 
 }

@@ -62,35 +62,53 @@ public enum InputCRS: Hashable, Sendable, CustomStringConvertible {
 /// GCJ-02 and BD-09 are Doorstep's own (`ChinaShift`). Not `Sendable`: it owns a PROJ context.
 public final class CoordinateTransformer {
     public let crs: InputCRS
-    private var context: OpaquePointer?
+    private var context: PROJContext?
     private var transformation: OpaquePointer?
     /// Where the CRS is meant to be used (west, south, east, north in degrees), from PROJ's database.
     public private(set) var areaOfUse: BoundingBox?
 
+    /// Throws `CRSError` when PROJ does not know the code, or when the CRS is not two-dimensional (geocentric
+    /// EPSG:4978, geographic 3-D EPSG:4979, compound or vertical CRSs): imported positions and the coordinates of
+    /// queries are 2-D, and a third coordinate of 0 would silently put them on the ellipsoid or the Earth's centre.
     public init(from crs: InputCRS) throws {
         self.crs = crs
         guard case .epsg(let code) = crs else { return }
-        context = proj_context_create()
-        guard let pj = proj_create_crs_to_crs(context, "EPSG:\(code)", "EPSG:4326", nil) else {
-            proj_context_destroy(context)
-            context = nil
-            throw CRSError(message: "PROJ does not know EPSG:\(code)")
+        let context = PROJContext()
+        let ctx = context.handle
+        guard let source = proj_create(ctx, "EPSG:\(code)") else {
+            throw CRSError(message: "PROJ does not know EPSG:\(code)\(context.takeMessages())")
         }
-        let normalized = proj_normalize_for_visualization(context, pj)
+        defer { proj_destroy(source) }
+        let kind = proj_get_type(source)
+        let coordinateSystem = proj_crs_get_coordinate_system(ctx, source)
+        let axes = coordinateSystem.map { proj_cs_get_axis_count(ctx, $0) } ?? -1
+        proj_destroy(coordinateSystem)
+        let name = proj_get_name(source).map { String(cString: $0) } ?? "EPSG:\(code)"
+        switch kind {
+        case PJ_TYPE_GEOCENTRIC_CRS:
+            throw CRSError(message: "EPSG:\(code) (\(name)) is a geocentric CRS (X, Y, Z from the Earth's centre); Doorstep takes 2-D positions: give a geographic (EPSG:4326, EPSG:4490) or projected CRS")
+        case PJ_TYPE_GEOGRAPHIC_2D_CRS, PJ_TYPE_PROJECTED_CRS where axes == 2:
+            break
+        case PJ_TYPE_GEOGRAPHIC_2D_CRS, PJ_TYPE_PROJECTED_CRS, PJ_TYPE_GEOGRAPHIC_3D_CRS, PJ_TYPE_COMPOUND_CRS:
+            throw CRSError(message: "EPSG:\(code) (\(name)) is a 3-D CRS (\(axes) axes); Doorstep takes 2-D positions: give its 2-D form (e.g. EPSG:4326 for EPSG:4979, EPSG:4490 for EPSG:4480)")
+        default:
+            throw CRSError(message: "EPSG:\(code) (\(name)) is not a geographic or projected 2-D CRS; Doorstep takes longitude/latitude or easting/northing")
+        }
+        guard let pj = proj_create_crs_to_crs(ctx, "EPSG:\(code)", "EPSG:4326", nil) else {
+            throw CRSError(message: "PROJ cannot transform EPSG:\(code) to WGS84\(context.takeMessages())")
+        }
+        let normalized = proj_normalize_for_visualization(ctx, pj)
         proj_destroy(pj)
         guard let normalized else {
-            proj_context_destroy(context)
-            context = nil
-            throw CRSError(message: "PROJ cannot set the axis order of EPSG:\(code)")
+            throw CRSError(message: "PROJ cannot set the axis order of EPSG:\(code)\(context.takeMessages())")
         }
         transformation = normalized
-        if let source = proj_create(context, "EPSG:\(code)") {
-            var w = 0.0, so = 0.0, e = 0.0, n = 0.0
-            if proj_get_area_of_use(context, source, &w, &so, &e, &n, nil) == 1, w > -1000 {
-                areaOfUse = BoundingBox(west: w, south: so, east: e, north: n)
-            }
-            proj_destroy(source)
+        var w = 0.0, so = 0.0, e = 0.0, n = 0.0
+        if proj_get_area_of_use(ctx, source, &w, &so, &e, &n, nil) == 1, w > -1000 {
+            areaOfUse = BoundingBox(west: w, south: so, east: e, north: n)
         }
+        _ = context.takeMessages()
+        self.context = context
     }
 
     /// Whether a WGS84 position lies within the CRS's area of use widened by `margin` degrees (projected data is
@@ -103,8 +121,8 @@ public final class CoordinateTransformer {
     }
 
     deinit {
+        // Before the context it belongs to.
         if let transformation { proj_destroy(transformation) }
-        if let context { proj_context_destroy(context) }
     }
 
     /// The WGS84 position of `c` (x/easting/longitude first), or nil when PROJ cannot transform it.

@@ -6,29 +6,24 @@ import CSpatiaLite
 /// Not `Sendable`: it owns a PROJ context.
 public final class MetricProjection {
     public let zone: MetricZone
-    private let context: OpaquePointer?
+    private let context = PROJContext()
     private let transformation: OpaquePointer
 
     public init(zone: MetricZone) throws {
         self.zone = zone
-        context = proj_context_create()
-        guard let pj = proj_create_crs_to_crs(context, "EPSG:4326", "EPSG:\(zone.epsg)", nil) else {
-            proj_context_destroy(context)
-            throw CRSError(message: "PROJ cannot project to EPSG:\(zone.epsg)")
+        guard let pj = proj_create_crs_to_crs(context.handle, "EPSG:4326", "EPSG:\(zone.epsg)", nil) else {
+            throw CRSError(message: "PROJ cannot project to EPSG:\(zone.epsg)\(context.takeMessages())")
         }
-        guard let normalized = proj_normalize_for_visualization(context, pj) else {
+        guard let normalized = proj_normalize_for_visualization(context.handle, pj) else {
             proj_destroy(pj)
-            proj_context_destroy(context)
-            throw CRSError(message: "PROJ cannot set the axis order of EPSG:\(zone.epsg)")
+            throw CRSError(message: "PROJ cannot set the axis order of EPSG:\(zone.epsg)\(context.takeMessages())")
         }
         proj_destroy(pj)
         transformation = normalized
     }
 
-    deinit {
-        proj_destroy(transformation)
-        proj_context_destroy(context)
-    }
+    // The transformation goes before the context it belongs to (stored properties are released after deinit).
+    deinit { proj_destroy(transformation) }
 
     /// Metres (x east, y north) in the zone's plane.
     public func project(_ c: Coordinate) -> (x: Double, y: Double) {

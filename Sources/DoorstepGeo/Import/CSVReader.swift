@@ -15,92 +15,217 @@ public enum TextEncodingChoice: String, Sendable, CaseIterable {
     }
 }
 
-/// A CSV file decoded to text, read record by record (RFC 4180: quotes, doubled quotes, newlines inside quotes).
-struct CSVTable {
+/// A CSV file read record by record straight from disk (RFC 4180: quotes, doubled quotes, newlines inside quotes).
+///
+/// Memory holds one chunk of the file and one record, never the file: a record longer than `ImportLimits.maxCSVRecordBytes`
+/// is refused with its line, and so is a NUL byte (a text CSV never holds one; UTF-16 and binary files do), the moment
+/// the reader meets it. The encoding is settled by the first record that is not plain ASCII: valid UTF-8 makes the file
+/// UTF-8, else GB18030/GBK (a superset of GB2312). Records are split on the raw bytes, which is safe in both: the
+/// bytes of a GB18030 character are never `"`, `,`, tab, CR or LF.
+final class CSVTable {
     let fileName: String
-    let header: [String]
-    /// The encoding the text was in.
-    let encoding: String
-    private let bytes: [UInt8]
-    private let bodyStart: Int
-    private let bodyLine: Int
-    private let delimiter: UInt8
+    private(set) var header: [String] = []
+    private let given: TextEncodingChoice?
+    /// The encoding in use: given, or decided by the first record that is not ASCII (nil until then).
+    private var decided: TextEncodingChoice?
+    private var hasBOM = false
+    private var delimiter = UInt8(ascii: ",")
+    private let maxRecordBytes: Int
+    /// Line of the next record's first line (the header is line 1).
+    private var line = 1
+    private let fd: Int32
+    private var buffer = [UInt8]()
+    /// First byte of `buffer` not yet consumed.
+    private var head = 0
+    private var atEOF = false
+    private static let chunk = 1 << 20
 
     /// GB18030 as Foundation names it on Linux (the CFStringEncodings constant does not import).
     static let gb18030 = String.Encoding(rawValue: 0x8000_0632)
 
-    init(url: URL, encoding: TextEncodingChoice?) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw ImportError(file: url.path, ImportProblem(.file, "cannot read the file: \(error.localizedDescription)"))
+    /// The encoding the text was in (final once every row has been read).
+    var encoding: String {
+        switch (given, decided) {
+        case (.utf8?, _): return "UTF-8"
+        case (.gb18030?, _): return "GB18030"
+        case (nil, .gb18030?): return "GB18030 (detected)"
+        default: return hasBOM ? "UTF-8 (BOM)" : "UTF-8"
         }
-        try self.init(fileName: url.lastPathComponent, data: data, encoding: encoding)
     }
 
-    init(fileName: String, data: Data, encoding: TextEncodingChoice?) throws {
-        self.fileName = fileName
-        var body = data
-        let hasBOM = data.starts(with: [0xEF, 0xBB, 0xBF])
-        if hasBOM { body = data.dropFirst(3) }
-        let text: String
-        switch encoding {
-        case .utf8?:
-            guard let s = String(validating: body, as: UTF8.self) else {
-                throw ImportError(file: fileName, ImportProblem(.line(CSVTable.firstBadUTF8Line(body), id: nil), "invalid UTF-8 (is the file GBK? try --encoding gbk)"))
-            }
-            text = s
-            self.encoding = "UTF-8"
-        case .gb18030?:
-            guard let s = String(data: body, encoding: CSVTable.gb18030) else {
-                throw ImportError(file: fileName, ImportProblem(.file, "the file is not valid GB18030/GBK text"))
-            }
-            text = s
-            self.encoding = "GB18030"
-        case nil:
-            if let s = String(validating: body, as: UTF8.self) {
-                text = s
-                self.encoding = hasBOM ? "UTF-8 (BOM)" : "UTF-8"
-            } else if !hasBOM, let s = String(data: body, encoding: CSVTable.gb18030) {
-                text = s
-                self.encoding = "GB18030 (detected)"
-            } else {
-                throw ImportError(file: fileName, ImportProblem(.line(CSVTable.firstBadUTF8Line(body), id: nil), "the text is neither UTF-8 nor GB18030/GBK; give --encoding"))
-            }
+    init(url: URL, encoding: TextEncodingChoice?, limits: ImportLimits = ImportLimits()) throws {
+        fileName = url.lastPathComponent
+        given = encoding
+        decided = encoding
+        maxRecordBytes = limits.maxCSVRecordBytes
+        fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ImportError(file: url.path, ImportProblem(.file, "cannot read the file: \(String(cString: strerror(errno)))"))
         }
-        if text.utf8.contains(0) {
-            throw ImportError(file: fileName, ImportProblem(.file, "the file holds NUL bytes; it is not a text CSV"))
+        do {
+            try readHeader()
+        } catch {
+            close(fd)
+            throw error
         }
-        bytes = Array(text.utf8)
-        let firstLineEnd = bytes.firstIndex(of: 0x0A) ?? bytes.count
-        let firstLine = bytes[0..<firstLineEnd]
-        let commas = firstLine.filter { $0 == UInt8(ascii: ",") }.count
-        let tabs = firstLine.filter { $0 == 0x09 }.count
+    }
+
+    deinit { close(fd) }
+
+    private func readHeader() throws {
+        // The delimiter (comma or tab) is whichever the first line holds more of.
+        while !atEOF, buffer.count < maxRecordBytes, !buffer.contains(0x0A) { try fill() }
+        if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { head = 3; hasBOM = true }
+        let firstLine = buffer[head..<(buffer[head...].firstIndex(of: 0x0A) ?? buffer.count)]
+        var commas = 0, tabs = 0
+        for b in firstLine { if b == UInt8(ascii: ",") { commas += 1 } else if b == 0x09 { tabs += 1 } }
         delimiter = tabs > commas ? 0x09 : UInt8(ascii: ",")
-        var position = 0
-        var line = 1
-        guard let headerRecord = try CSVTable.record(bytes, &position, &line, delimiter, fileName) else {
+        guard let headerRecord = try nextRecord() else {
             throw ImportError(file: fileName, ImportProblem(.file, "the file is empty; a CSV needs a header row"))
         }
-        header = headerRecord.map { $0.trimmed }
-        bodyStart = position
-        bodyLine = line
+        header = headerRecord.fields.map { $0.trimmed }
+    }
+
+    /// Reads the next chunk of the file after the unconsumed bytes.
+    private func fill() throws {
+        if head > 0 && head >= buffer.count / 2 {
+            buffer.removeFirst(head)
+            head = 0
+        }
+        let old = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: CSVTable.chunk))
+        var n = 0
+        repeat {
+            n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + old, CSVTable.chunk) }
+        } while n < 0 && errno == EINTR
+        guard n >= 0 else {
+            let message = String(cString: strerror(errno))
+            buffer.removeLast(CSVTable.chunk)
+            throw ImportError(file: fileName, ImportProblem(.line(line, id: nil), "cannot read the file: \(message)"))
+        }
+        buffer.removeLast(CSVTable.chunk - n)
+        if n == 0 { atEOF = true }
     }
 
     /// Calls `body` with each record's first line number and its fields; blank lines are skipped.
     func forEachRow(_ body: (Int, [String]) throws -> Void) throws {
-        var position = bodyStart
-        var line = bodyLine
-        while true {
-            let start = line
-            guard let fields = try CSVTable.record(bytes, &position, &line, delimiter, fileName) else { return }
+        while let (start, fields) = try nextRecord() {
             if fields.count == 1 && fields[0].trimmed.isEmpty { continue }
             guard fields.count == header.count else {
                 throw ImportError(file: fileName, ImportProblem(.line(start, id: nil), "\(fields.count) fields, but the header has \(header.count)"))
             }
             try body(start, fields)
         }
+    }
+
+    /// The next record: its first line and its fields, or nil at the end of the file.
+    private func nextRecord() throws -> (line: Int, fields: [String])? {
+        let startLine = line
+        // Find the end of the record, following quotes the way `record` reads them: a quote opens a quoted field only
+        // as the field's first byte; inside, a doubled quote is a quote and a single one closes it.
+        var offset = 0, newlines = 0, fieldIndex = 0
+        var fieldStart = true, quoted = false, quoteSeen = false
+        var end = 0, terminator = 0
+        scan: while true {
+            if offset >= maxRecordBytes { throw tooLong(startLine, quoted: quoted) }
+            if head + offset >= buffer.count {
+                if atEOF {
+                    if offset == 0 { return nil }
+                    end = offset
+                    break scan
+                }
+                try fill()
+                continue
+            }
+            let b = buffer[head + offset]
+            if b == 0 { throw nul(line: startLine + newlines, field: fieldIndex, byte: offset) }
+            if quoted {
+                if quoteSeen {
+                    quoteSeen = false
+                    if b == UInt8(ascii: "\"") { offset += 1; continue }
+                    quoted = false // the quote closed the field; this byte is read as outside quotes below
+                } else {
+                    if b == UInt8(ascii: "\"") { quoteSeen = true } else if b == 0x0A { newlines += 1 }
+                    offset += 1
+                    continue
+                }
+            }
+            switch b {
+            case UInt8(ascii: "\"") where fieldStart:
+                quoted = true
+                fieldStart = false
+            case delimiter:
+                fieldStart = true
+                fieldIndex += 1
+            case 0x0A:
+                end = offset
+                terminator = 1
+                break scan
+            case 0x0D:
+                end = offset
+                // CR LF is one line end; the LF may be in the next chunk.
+                if head + offset + 1 >= buffer.count, !atEOF { try fill() }
+                terminator = head + offset + 1 < buffer.count && buffer[head + offset + 1] == 0x0A ? 2 : 1
+                break scan
+            default:
+                fieldStart = false
+            }
+            offset += 1
+        }
+        let raw = buffer[(head)..<(head + end)]
+        head += end + terminator
+        line = startLine + newlines + 1
+        let text = try utf8(raw, line: startLine)
+        var position = 0
+        var recordLine = startLine
+        return (startLine, try CSVTable.record(text, &position, &recordLine, delimiter, fileName) ?? [""])
+    }
+
+    /// The record's bytes as UTF-8, in the encoding given or settled.
+    private func utf8(_ raw: ArraySlice<UInt8>, line: Int) throws -> [UInt8] {
+        if raw.allSatisfy({ $0 < 0x80 }) { return Array(raw) }
+        let bytes = Array(raw)
+        let valid = bytes.withUnsafeBufferPointer { JSONParser.isValidUTF8($0) }
+        switch decided {
+        case .utf8?:
+            guard valid else {
+                let hint = given == nil ? "earlier lines were UTF-8; is the file mixed? give --encoding" : "is the file GBK? try --encoding gbk"
+                throw ImportError(file: fileName, ImportProblem(.line(line, id: nil), "invalid UTF-8 (\(hint))"))
+            }
+            return bytes
+        case .gb18030?:
+            guard let s = String(data: Data(bytes), encoding: CSVTable.gb18030) else {
+                throw ImportError(file: fileName, ImportProblem(.line(line, id: nil), "the text is not valid GB18030/GBK"))
+            }
+            return Array(s.utf8)
+        case nil:
+            if valid {
+                decided = .utf8
+                return bytes
+            }
+            if !hasBOM, let s = String(data: Data(bytes), encoding: CSVTable.gb18030) {
+                decided = .gb18030
+                return Array(s.utf8)
+            }
+            throw ImportError(file: fileName, ImportProblem(.line(line, id: nil), "the text is neither UTF-8 nor GB18030/GBK; give --encoding"))
+        }
+    }
+
+    private func columnName(_ index: Int) -> String {
+        if header.isEmpty { return "header" }
+        return index < header.count && !header[index].isEmpty ? header[index] : "column \(index + 1)"
+    }
+
+    private func nul(line: Int, field: Int, byte: Int) -> ImportError {
+        ImportError(file: fileName, ImportProblem(
+            .line(line, id: nil), field: TextRules.printable(columnName(field)),
+            "a NUL byte (0x00) at byte \(byte + 1) of the record; a text CSV never holds one (is the file UTF-16, or not text at all?)"))
+    }
+
+    private func tooLong(_ line: Int, quoted: Bool) -> ImportError {
+        let hint = quoted ? " (a quote that is never closed?)" : " (is this a CSV?)"
+        return ImportError(file: fileName, ImportProblem(
+            .line(line, id: nil), "a record longer than \(ImportLimits.describe(bytes: maxRecordBytes)), the most a CSV record may hold\(hint)"))
     }
 
     private static func record(_ b: [UInt8], _ p: inout Int, _ line: inout Int, _ delimiter: UInt8, _ fileName: String) throws -> [String]? {
@@ -147,18 +272,6 @@ struct CSVTable {
             line += 1
             return fields
         }
-    }
-
-    static func firstBadUTF8Line(_ data: Data) -> Int {
-        var line = 1
-        var start = data.startIndex
-        while start < data.endIndex {
-            let end = data[start...].firstIndex(of: 0x0A) ?? data.endIndex
-            if String(validating: data[start..<end], as: UTF8.self) == nil { return line }
-            line += 1
-            start = end + 1
-        }
-        return line
     }
 }
 
@@ -242,7 +355,7 @@ struct CSVColumns {
         func problem(_ column: Int) -> (String, String)? {
             let text = fields[column].trimmed
             if text.isEmpty { return (header[column], "missing") }
-            guard let v = Double(text), v.isFinite else { return (header[column], "not a finite number: \"\(text)\"") }
+            guard let v = Double(text), v.isFinite else { return (header[column], "not a finite number: \"\(TextRules.printable(text))\"") }
             return nil
         }
         if let p = problem(lonColumn) ?? problem(latColumn) {

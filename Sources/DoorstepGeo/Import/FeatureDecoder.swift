@@ -53,6 +53,9 @@ struct FeatureDecoder {
             ok = false
         }
 
+        // Control characters first (TextRules): nothing below may see, store or print a NUL.
+        guard textIsClean(featureID: featureID, properties: properties, location: location, problems: &problems) else { return nil }
+
         // id: properties.id, else the Feature's id; both and different is an error.
         let propertyID = properties.first(where: { $0.0 == "id" })?.1
         var id: String?
@@ -132,6 +135,46 @@ struct FeatureDecoder {
         for note in repairedNotes { repairs.append(ImportProblem(location(theID), field: "geometry", note)) }
         guard ok else { return nil }
         return FeatureRecord(id: theID, geometry: wgs84, values: values, extraProperties: extraText, location: location(theID))
+    }
+
+    /// Properties that hold ids, checked under the rules of ids.
+    static let idProperties: Set<String> = ["id", "compound_id", "grid_id"]
+
+    /// Applies `TextRules` to the id and to every property name and value, nested ones included; records one problem
+    /// per offending property and returns false when there was any.
+    private func textIsClean(featureID: JSONValue?, properties: [(String, JSONValue)],
+                             location: (String?) -> InputLocation, problems: inout ProblemLog) -> Bool {
+        func firstProblem(_ value: JSONValue, id: Bool) -> String? {
+            switch value {
+            case .string(let s): return TextRules.problem(id ? s.trimmed : s, id: id)
+            case .array(let items): return items.lazy.compactMap { firstProblem($0, id: false) }.first
+            case .object(let members):
+                for (name, v) in members {
+                    if let p = TextRules.problem(name, id: true) { return "a member name \(p)" }
+                    if let p = firstProblem(v, id: false) { return p }
+                }
+                return nil
+            default: return nil
+            }
+        }
+        // The feature is named by its id when that id is printable.
+        let rawID = Self.idText(properties.first(where: { $0.0 == "id" })?.1) ?? Self.idText(featureID)
+        let shownID = rawID.map(TextRules.printable)
+        var clean = true
+        if let featureID, let p = firstProblem(featureID, id: true) {
+            problems.add(ImportProblem(location(shownID), field: "id", "the Feature id \(p)"))
+            clean = false
+        }
+        for (name, value) in properties {
+            if let p = TextRules.problem(name, id: true) {
+                problems.add(ImportProblem(location(shownID), field: TextRules.printable(name), "the property name \(p)"))
+                clean = false
+            } else if let p = firstProblem(value, id: Self.idProperties.contains(name)) {
+                problems.add(ImportProblem(location(shownID), field: name, p))
+                clean = false
+            }
+        }
+        return clean
     }
 
     static func idText(_ v: JSONValue?) -> String? {

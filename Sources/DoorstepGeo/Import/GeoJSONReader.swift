@@ -4,23 +4,19 @@ import Foundation
 ///
 /// The file is memory-mapped; a first pass checks the syntax of the whole document (so a truncated file fails before
 /// anything is stored) and finds the `features` array and a legacy `crs` member wherever they are; the second pass
-/// builds one feature at a time, so memory holds the mapped file and one feature, never the whole tree.
+/// builds one feature at a time, so memory holds one feature, never the whole tree. Pages already read are handed
+/// back to the kernel as each pass moves on (`MappedFile.release`), so a large file does not stay resident.
 struct GeoJSONReader {
     let fileName: String
-    let data: Data
+    let file: MappedFile
 
     init(url: URL) throws {
         fileName = url.lastPathComponent
         do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
+            file = try MappedFile(path: url.path)
         } catch {
-            throw ImportError(file: url.path, ImportProblem(.file, "cannot read the file: \(error.localizedDescription)"))
+            throw ImportError(file: url.path, ImportProblem(.file, "cannot read the file: \(error.message)"))
         }
-    }
-
-    init(fileName: String, data: Data) {
-        self.fileName = fileName
-        self.data = data
     }
 
     /// What the first pass found.
@@ -37,15 +33,16 @@ struct GeoJSONReader {
 
     /// Checks the document and calls `body` with each feature (index from 1) after the whole file parsed cleanly.
     func read(outline onOutline: (Outline) throws -> Void, feature body: (Int, JSONValue) throws -> Void) throws {
-        try data.withUnsafeBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
+        do {
+            let bytes = file.bytes
             let outline: Outline
             do {
                 outline = try scan(bytes)
-            } catch let e as JSONSyntaxError {
-                throw syntaxError(e, bytes)
+            } catch {
+                throw syntaxError(error, bytes)
             }
             try onOutline(outline)
+            file.restartRelease(at: outline.featuresOffset)
             var parser = JSONParser(bytes: bytes, position: outline.featuresOffset + 1)
             var index = 0
             while index < outline.featureCount {
@@ -53,16 +50,18 @@ struct GeoJSONReader {
                 do {
                     if index > 0 { try parser.expect(UInt8(ascii: ","), "','") }
                     value = try parser.parseValue()
-                } catch let error as JSONSyntaxError {
+                } catch {
                     throw syntaxError(error, bytes)
                 }
                 index += 1
+                file.release(upTo: parser.position)
                 try body(index, value)
             }
         }
     }
 
     private func scan(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> Outline {
+        file.restartRelease(at: 0)
         var parser = JSONParser(bytes: bytes)
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { parser.position = 3 }
         parser.skipWhitespace()
@@ -97,6 +96,7 @@ struct GeoJSONReader {
                         while true {
                             try parser.skipValue()
                             outline.featureCount += 1
+                            file.release(upTo: parser.position)
                             let c = try parser.peek()
                             parser.position += 1
                             if c == UInt8(ascii: ",") { continue }
@@ -218,4 +218,57 @@ extension GeoJSONReader {
 struct GeometryProblem: Error {
     let message: String
     init(_ message: String) { self.message = message }
+}
+
+/// A file mapped read-only into memory, unmapped when released.
+///
+/// `@unchecked Sendable` is not claimed: one import's reading thread owns it.
+final class MappedFile {
+    struct Failure: Error { let message: String }
+
+    private let base: UnsafeMutableRawPointer?
+    let count: Int
+    /// Bytes before this offset have been handed back with `release`.
+    private var released = 0
+    private static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    /// Pages are handed back in steps of this many bytes.
+    private static let step = 16 << 20
+
+    init(path: String) throws(Failure) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(message: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw Failure(message: String(cString: strerror(errno))) }
+        count = Int(info.st_size)
+        if count == 0 {
+            base = nil
+            return
+        }
+        guard let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw Failure(message: String(cString: strerror(errno)))
+        }
+        base = p
+    }
+
+    deinit { if let base { munmap(base, count) } }
+
+    var bytes: UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: base?.assumingMemoryBound(to: UInt8.self), count: count)
+    }
+
+    /// Tells the kernel this process is done with the pages before `offset`: they leave its resident set (the page
+    /// cache keeps them; reading them again maps them again). Peak memory of a pass over a large file stays one step.
+    func release(upTo offset: Int) {
+        guard let base, offset - released >= MappedFile.step else { return }
+        let end = offset / MappedFile.pageSize * MappedFile.pageSize
+        guard end > released else { return }
+        madvise(base + released, end - released, MADV_DONTNEED)
+        released = end
+    }
+
+    /// A new pass begins at `offset`: pages from there on are read again.
+    func restartRelease(at offset: Int) {
+        released = max(0, offset) / MappedFile.pageSize * MappedFile.pageSize
+    }
 }

@@ -15,9 +15,12 @@ public struct ImportOptions: Sendable {
     /// The name messages and the import log give the input, when `file` is an intermediate one (`city.osm (ways)`);
     /// nil means the file's own name.
     public var sourceName: String?
+    /// The largest file and CSV record accepted.
+    public var limits: ImportLimits
 
     public init(layer: Layer, file: URL, crs: InputCRS? = nil, encoding: TextEncodingChoice? = nil,
-                replace: Bool = false, makeValid: Bool = false, sourceName: String? = nil) {
+                replace: Bool = false, makeValid: Bool = false, sourceName: String? = nil, limits: ImportLimits = ImportLimits()) {
+        self.limits = limits
         self.layer = layer
         self.file = file
         self.crs = crs
@@ -55,8 +58,17 @@ public enum Importer {
     public static func run(_ options: ImportOptions, into store: Store) throws -> ImportSummary {
         let url = options.file
         let fileName = options.sourceName ?? url.lastPathComponent
-        guard FileManager.default.isReadableFile(atPath: url.path) else {
-            throw ImportError(file: url.path, ImportProblem(.file, "no such file, or it cannot be read"))
+        // stat first: a FIFO or a device is never opened (reading /dev/zero never ends, a FIFO blocks).
+        let size: Int
+        switch InputFileCheck.regularFileSize(url.path) {
+        case .success(let n): size = n
+        case .failure(let problem): throw ImportError(file: url.path, problem)
+        }
+        guard size <= options.limits.maxFileBytes else {
+            throw ImportError(file: fileName, ImportProblem(.file, """
+                is \(ImportLimits.describe(bytes: size)); Doorstep imports files of up to \(ImportLimits.describe(bytes: options.limits.maxFileBytes)) \
+                (split the layer into several files, or import it from a format GDAL reads into smaller pieces)
+                """))
         }
         let isCSV = url.pathExtension.lowercased() == "csv" || url.pathExtension.lowercased() == "txt"
         if isCSV && !options.layer.acceptsCSV {
@@ -125,8 +137,8 @@ public enum Importer {
         let url = options.file
         if csv {
             state.format = "CSV"
-            let table = try CSVTable(url: url, encoding: options.encoding)
-            state.encoding = table.encoding
+            let table = try CSVTable(url: url, encoding: options.encoding, limits: options.limits)
+            defer { state.encoding = table.encoding } // settled by the first record that is not ASCII
             let decoder = FeatureDecoder(layer: options.layer, transformer: try transformer(state.crs, fileName),
                                          closeRings: false, fileStem: stem)
             let mapping = try CSVColumns(header: table.header, layer: options.layer, fileName: fileName)
@@ -134,7 +146,7 @@ public enum Importer {
                 state.features += 1
                 let row = mapping.feature(fields)
                 if let (field, message) = row.coordinateProblem {
-                    state.problems.add(ImportProblem(.line(line, id: row.id), field: field, message))
+                    state.problems.add(ImportProblem(.line(line, id: row.id.map(TextRules.printable)), field: field, message))
                     return
                 }
                 if let record = decoder.decode(

@@ -10,6 +10,7 @@ typealias SQLiteConnection = OpaquePointer
 public final class Database {
     let handle: SQLiteConnection
     private let spatialiteCache: UnsafeMutableRawPointer?
+    private var isClosed = false
     /// Path of the file on disk, or ":memory:".
     public let path: String
     private var statementCache: [String: Statement] = [:]
@@ -20,12 +21,21 @@ public final class Database {
     }()
 
     /// Opens (creating when `readOnly` is false) the database at `path` and loads SpatiaLite into the connection.
-    public init(path: String, readOnly: Bool = false) throws {
+    /// `immutable` opens it read-only as a file nobody changes: SQLite then creates no `-wal`/`-shm` beside it and
+    /// writes nothing, whatever its journal mode (for looking at a file before deciding to write to it).
+    public init(path: String, readOnly: Bool = false, immutable: Bool = false) throws {
         _ = Database.initialize
         self.path = path
         var db: SQLiteConnection?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        var flags = (readOnly || immutable ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        var name = path
+        if immutable {
+            flags |= SQLITE_OPEN_URI
+            var allowed = CharacterSet.urlPathAllowed
+            allowed.remove(charactersIn: "?#%")
+            name = "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?mode=ro&immutable=1"
+        }
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             // sqlite3_open_v2 hands back a handle even on failure; it must be closed.
@@ -37,14 +47,20 @@ public final class Database {
         spatialite_init_ex(db, spatialiteCache, 0)
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, 10_000)
-        if !readOnly && path != ":memory:" {
+        if !readOnly && !immutable && path != ":memory:" {
             try execute("PRAGMA journal_mode=WAL")
             try execute("PRAGMA synchronous=NORMAL")
         }
         try execute("PRAGMA foreign_keys=ON")
     }
 
-    deinit {
+    deinit { close() }
+
+    /// Closes the connection (SQLite checkpoints and removes the `-wal` and `-shm` files when it is the last one).
+    /// Nothing may use the database afterwards; `Store.writing` closes before it removes a file it created.
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
         statementCache.removeAll()
         sqlite3_close_v2(handle)
         if let spatialiteCache { spatialite_cleanup_ex(spatialiteCache) }

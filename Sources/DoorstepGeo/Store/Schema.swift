@@ -1,3 +1,5 @@
+import CSpatiaLite
+
 /// The schema, as numbered migrations recorded in `PRAGMA user_version`.
 ///
 /// A migration is never edited once released; a change to the schema is a new migration at the end.
@@ -52,14 +54,20 @@ enum Schema {
     /// Brings the file up to the current schema, each migration in its own transaction.
     static func migrate(_ db: Database) throws {
         var version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
-        if version > currentVersion {
-            throw DatabaseError(code: 0, message: "\(db.path) has schema version \(version), newer than this doorstep (\(currentVersion)); upgrade doorstep")
+        if version > currentVersion { throw newer(db.path, version) }
+        // Ours (a new file, or one DatabaseFile.inspect recognised by its schema): say so in the header first, so even
+        // a file whose creation is interrupted is known as Doorstep's.
+        if try db.scalarInt("PRAGMA application_id") != Int64(DatabaseFile.applicationID) {
+            try db.execute("PRAGMA application_id = \(DatabaseFile.applicationID)")
         }
         if version == 0 {
             let hasMetadata = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'spatial_ref_sys'") ?? 0
             if hasMetadata == 0 {
                 // The `1` makes SpatiaLite do it in one transaction: 0.05 s instead of 11 s (SPATIALITE-NOTES.md).
-                try db.execute("SELECT InitSpatialMetaData(1)")
+                // It reports failure as 0, not as an SQL error.
+                guard try db.scalarInt("SELECT InitSpatialMetaData(1)") == 1 else {
+                    throw DatabaseError(code: sqlite3_extended_errcode(db.handle), message: "SpatiaLite could not create its metadata tables (InitSpatialMetaData): \(String(cString: sqlite3_errmsg(db.handle)))")
+                }
             }
         }
         while version < currentVersion {
@@ -70,6 +78,11 @@ enum Schema {
             }
             version += 1
         }
+    }
+
+    /// The error for a database written by a newer Doorstep.
+    static func newer(_ path: String, _ version: Int) -> StoreError {
+        StoreError(path: path, "was written by a newer Doorstep (schema version \(version); this doorstep knows versions up to \(currentVersion)); upgrade doorstep to use it — the file is left as it is")
     }
 
     /// AddGeometryColumn reports failure as a 0 result, not an error; a wrong schema must not pass silently.

@@ -48,7 +48,16 @@ public final class Statement {
         case .null: rc = sqlite3_bind_null(handle, index)
         case .int(let v): rc = sqlite3_bind_int64(handle, index, v)
         case .double(let v): rc = sqlite3_bind_double(handle, index, v)
-        case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, doorstep_sqlite_transient())
+        case .text(let v):
+            // An explicit byte length: with -1 SQLite stops at the first NUL, and "X\u{0}1" and "X\u{0}2" would both
+            // be stored as "X" (one row for two ids). A NULL pointer would bind SQL NULL, so "" gets a real one.
+            var text = v
+            rc = text.withUTF8 { utf8 in
+                utf8.isEmpty
+                    ? sqlite3_bind_text(handle, index, "", 0, doorstep_sqlite_transient())
+                    : sqlite3_bind_text64(handle, index, UnsafeRawPointer(utf8.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                          sqlite3_uint64(utf8.count), doorstep_sqlite_transient(), UInt8(SQLITE_UTF8))
+            }
         case .blob(let v):
             rc = v.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), doorstep_sqlite_transient()) }
         }

@@ -1,4 +1,8 @@
+import CSpatiaLite
 import Foundation
+
+/// SQLITE_FULL as an Int32 (the primary result code of a full disk or a file at its size limit).
+let SQLITE_FULL_CODE = Int32(SQLITE_FULL)
 
 /// A Doorstep database: one SpatiaLite file holding the layers of a city.
 ///
@@ -6,17 +10,80 @@ import Foundation
 public final class Store {
     public let database: Database
 
+    /// How the file was before this store opened it for writing: `.absent` or `.empty` when this store created the
+    /// database (`discardCreatedFile` undoes that); nil when read-only.
+    private let origin: DatabaseFile.State?
+
     /// Opens the file, creating it and bringing its schema up to date unless `readOnly`.
+    ///
+    /// Only a Doorstep database (or nothing, or a zero-length file) is opened for writing: anything else throws a
+    /// `StoreError` naming the file before SQLite writes a byte to it. A database of a newer schema than this build
+    /// knows is refused with a `StoreError` saying so, for reading and writing.
     public init(path: String, readOnly: Bool = false) throws {
-        database = try Database(path: path, readOnly: readOnly)
+        let state = try DatabaseFile.inspect(path)
         if readOnly {
-            let version = try database.scalarInt("PRAGMA user_version") ?? 0
+            switch state {
+            case .absent: throw StoreError(path: path, "no such database; create it with `doorstep import LAYER FILE --db \(path)`")
+            case .empty: throw StoreError(path: path, "is an empty file, not yet a Doorstep database; create it with `doorstep import LAYER FILE --db \(path)`")
+            case .doorstep: break
+            }
+            database = try Database(path: path, readOnly: true)
+            origin = nil
+            let version = Int(try database.scalarInt("PRAGMA user_version") ?? 0)
+            if version > Schema.currentVersion { throw Schema.newer(path, version) }
             guard version == Schema.currentVersion else {
-                throw DatabaseError(code: 0, message: "\(path) is not a Doorstep database of schema version \(Schema.currentVersion) (found \(version)); run `doorstep import` first")
+                throw StoreError(path: path, "is a Doorstep database of schema version \(version); this doorstep reads version \(Schema.currentVersion): any `doorstep import` into it brings it up to date")
             }
         } else {
-            try Schema.migrate(database)
+            if state != .doorstep, path != ":memory:", let free = DatabaseFile.freeBytes(near: path), free < DatabaseFile.newDatabaseBytes {
+                // SpatiaLite's metadata alone is 7 MB, and SpatiaLite reports a full disk in its set-up as a cascade
+                // of messages on the terminal: check first, say it once.
+                throw StoreError(path: path, "the disk is full: \(ImportLimits.describe(bytes: free)) free where a new Doorstep database needs about \(ImportLimits.describe(bytes: DatabaseFile.newDatabaseBytes)); nothing was created — free some space and run the command again")
+            }
+            database = try Database(path: path)
+            origin = state
+            do {
+                try Schema.migrate(database)
+            } catch {
+                discardCreatedFile()
+                throw Store.diskFullFirst(error, path: path)
+            }
         }
+    }
+
+    /// Opens `path` for writing and runs `body` (an import, a network build). When `body` throws and the database was
+    /// created by this call, the file is removed again (a zero-length file is left empty), with its `-wal`, `-shm` and
+    /// `-journal`: a failed import into a new path leaves nothing behind. A full disk is reported alone, first.
+    public static func writing<T>(path: String, _ body: (Store) throws -> T) throws -> T {
+        let store = try Store(path: path)
+        do {
+            return try body(store)
+        } catch {
+            store.discardCreatedFile()
+            throw diskFullFirst(error, path: path)
+        }
+    }
+
+    /// Whether this store created its file (it did not exist, or was empty, before).
+    public var createdFile: Bool { origin == .absent || origin == .empty }
+
+    /// Closes the connection and, when this store created the file, removes it and the files beside it.
+    func discardCreatedFile() {
+        guard createdFile, database.path != ":memory:" else { return }
+        let path = database.path
+        database.close()
+        for companion in DatabaseFile.companions(path) { unlink(companion) }
+        if origin == .absent { unlink(path) } else { truncate(path, 0) }
+    }
+
+    /// `error`, or when the disk (or the file's quota) was full anywhere beneath it, that alone: every later message
+    /// (a failed rollback, SpatiaLite's own) follows from it and would only hide it.
+    static func diskFullFirst(_ error: any Error, path: String) -> any Error {
+        guard let e = error as? DatabaseError else { return error }
+        let full = e.code & 0xFF == SQLITE_FULL_CODE || e.message.contains("disk is full")
+            || (DatabaseFile.freeBytes(near: path).map { $0 < 1 << 20 } ?? false)
+        guard full else { return error }
+        return StoreError(path: path, "the disk is full (SQLite could not write the database: \(e.message)); nothing was stored — free some space and run the command again")
     }
 
     public var schemaVersion: Int { Schema.currentVersion }
@@ -31,10 +98,14 @@ public final class Store {
         precondition(!importTransactionOpen, "imports do not nest")
         // A big transaction spills pages to the WAL twice when the page cache (2 MB by default) is small: 64 MB.
         try database.execute("PRAGMA cache_size = -65536")
-        return try database.transaction {
-            importTransactionOpen = true
-            defer { importTransactionOpen = false }
-            return try body()
+        do {
+            return try database.transaction {
+                importTransactionOpen = true
+                defer { importTransactionOpen = false }
+                return try body()
+            }
+        } catch {
+            throw Store.diskFullFirst(error, path: database.path)
         }
     }
 
