@@ -34,10 +34,14 @@ extension Doorstep {
         @Flag(help: "Repair invalid polygons with ST_MakeValid and close unclosed rings (each repair is reported).")
         var makeValid = false
 
+        @Option(help: "Largest input file accepted, in MiB (a province's ways can pass the default 1024).")
+        var maxFileMB: Int = ImportLimits().maxFileBytes >> 20
+
         func validate() throws {
             guard Layer(rawValue: layer) != nil else {
                 throw ValidationError("unknown layer \"\(layer)\"; layers are \(Layer.allCases.map(\.rawValue).joined(separator: ", "))")
             }
+            guard (1...1 << 20).contains(maxFileMB) else { throw ValidationError("--max-file-mb must be between 1 and 1048576") }
             if let encoding, TextEncodingChoice(name: encoding) == nil {
                 throw ValidationError("unknown encoding \"\(encoding)\"; use utf-8 or gbk")
             }
@@ -50,7 +54,8 @@ extension Doorstep {
         private func run(_ store: Store) throws {
             let options = ImportOptions(
                 layer: Layer(rawValue: layer)!, file: URL(fileURLWithPath: file), crs: crs,
-                encoding: encoding.flatMap { TextEncodingChoice(name: $0) }, replace: replace, makeValid: makeValid)
+                encoding: encoding.flatMap { TextEncodingChoice(name: $0) }, replace: replace, makeValid: makeValid,
+                limits: ImportLimits(maxFileBytes: maxFileMB << 20))
             let summary = try Importer.run(options, into: store)
             for repair in summary.repairs { note("\(summary.file): \(repair)") }
             var line = "\(summary.layer.rawValue): \(summary.features) features from \(summary.file) (\(summary.format)"

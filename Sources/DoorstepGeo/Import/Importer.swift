@@ -67,7 +67,7 @@ public enum Importer {
         guard size <= options.limits.maxFileBytes else {
             throw ImportError(file: fileName, ImportProblem(.file, """
                 is \(ImportLimits.describe(bytes: size)); Doorstep imports files of up to \(ImportLimits.describe(bytes: options.limits.maxFileBytes)) \
-                (split the layer into several files, or import it from a format GDAL reads into smaller pieces)
+                (raise the limit with --max-file-mb, or split the layer into several files: imports without --replace add to it)
                 """))
         }
         let isCSV = url.pathExtension.lowercased() == "csv" || url.pathExtension.lowercased() == "txt"
