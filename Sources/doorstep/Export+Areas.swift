@@ -21,10 +21,11 @@ func exportServiceAreas(store: Store, coverage: CoverageArguments, to path: Stri
     let stations = try store.stations().filter { options0.filter.accepts($0) }
     let network = options0.walk ? try WalkingNetwork.load(from: store, snapLimit: coverage.snapLimit, persist: true) : nil
     let zone = try network?.zone ?? store.info().metricZone ?? MetricZone(center: stations.first?.location ?? Coordinate(lon: 118.78, lat: 32.04))
-    let writer = try GeoJSONWriter(path: path, crs: options.crs, members: [
-        ("name", .string("doorstep service areas")), ("doorstep:content", .string("areas")),
-        ("attribution", .string("© OpenStreetMap contributors, ODbL")),
-    ])
+    var members: [(String, JSONValue)] = [("name", .string("doorstep service areas")), ("doorstep:content", .string("areas"))]
+    if let credit = Credits.line(try store.credits(of: [.stations] + (options0.walk ? [.ways] : []))) {
+        members.append(("attribution", .string(credit)))
+    }
+    let writer = try GeoJSONWriter(path: path, crs: options.crs, members: members)
     for (radius, group) in Dictionary(grouping: stations, by: { options0.reach.radius(of: $0) }).sorted(by: { $0.key < $1.key }) {
         let result = try ServiceAreas.make(stations: group, bands: [radius], network: network, store: store, zone: zone)
         for area in result.areas {

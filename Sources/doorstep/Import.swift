@@ -34,12 +34,19 @@ extension Doorstep {
         @Flag(help: "Repair invalid polygons with ST_MakeValid and close unclosed rings (each repair is reported).")
         var makeValid = false
 
+        @Option(name: [.customLong("attribution"), .customLong("source")],
+                help: ArgumentHelp("The data's credit, shown with the layer in exports, the map and the API (default: the file's name).", valueName: "text"))
+        var attribution: String?
+
         @Option(help: "Largest input file accepted, in MiB (a province's ways can pass the default 1024).")
         var maxFileMB: Int = ImportLimits().maxFileBytes >> 20
 
         func validate() throws {
             guard Layer(rawValue: layer) != nil else {
                 throw ValidationError("unknown layer \"\(layer)\"; layers are \(Layer.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if let attribution, attribution.isEmpty || attribution.count > 500 || attribution.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+                throw ValidationError("--attribution must be 1…500 characters of text without control characters")
             }
             guard (1...1 << 20).contains(maxFileMB) else { throw ValidationError("--max-file-mb must be between 1 and 1048576") }
             if let encoding, TextEncodingChoice(name: encoding) == nil {
@@ -52,10 +59,11 @@ extension Doorstep {
         }
 
         private func run(_ store: Store) throws {
-            let options = ImportOptions(
+            var options = ImportOptions(
                 layer: Layer(rawValue: layer)!, file: URL(fileURLWithPath: file), crs: crs,
                 encoding: encoding.flatMap { TextEncodingChoice(name: $0) }, replace: replace, makeValid: makeValid,
                 limits: ImportLimits(maxFileBytes: maxFileMB << 20))
+            options.attribution = attribution
             let summary = try Importer.run(options, into: store)
             for repair in summary.repairs { note("\(summary.file): \(repair)") }
             var line = "\(summary.layer.rawValue): \(summary.features) features from \(summary.file) (\(summary.format)"

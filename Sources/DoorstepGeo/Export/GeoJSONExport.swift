@@ -33,7 +33,7 @@ public struct ExportSummary: Sendable {
 public enum GeoJSONExport {
     /// A stored layer, every column and kept property as a property.
     public static func layer(_ layer: Layer, store: Store, to path: String, options: ExportOptions = .init()) throws -> ExportSummary {
-        let writer = try GeoJSONWriter(path: path, crs: options.crs, members: header("doorstep \(layer.rawValue)", layer.rawValue))
+        let writer = try GeoJSONWriter(path: path, crs: options.crs, members: try header("doorstep \(layer.rawValue)", layer.rawValue, credits: store.credits(of: [layer])))
         try store.forEachFeature(of: .layer(layer)) { id, properties, geometry in
             var p = properties
             if options.style { p += Simplestyle.feature(of: layer, properties: properties) }
@@ -45,7 +45,7 @@ public enum GeoJSONExport {
     /// The stored walking network (`network_edges`): one LineString per edge with its length, way and connected
     /// piece. The caller makes sure it is stored and current (`WalkingNetwork.load(…, persist: true)`).
     public static func network(store: Store, to path: String, options: ExportOptions = .init()) throws -> ExportSummary {
-        let writer = try GeoJSONWriter(path: path, crs: options.crs, members: header("doorstep walking network", "network"))
+        let writer = try GeoJSONWriter(path: path, crs: options.crs, members: try header("doorstep walking network", "network", credits: store.credits(of: [.ways])))
         try store.forEachFeature(of: .network) { id, properties, geometry in
             var p = properties
             if options.style {
@@ -64,7 +64,8 @@ public enum GeoJSONExport {
         var index = [String: Int](minimumCapacity: report.compounds.count)
         for (i, c) in report.compounds.enumerated() { index[c.site.id] = i }
         let writer = try GeoJSONWriter(path: path, crs: options.crs,
-                                       members: header("doorstep coverage", "coverage") + reportMembers(report))
+                                       members: try header("doorstep coverage", "coverage", credits: store.credits(of: creditedLayers(report)))
+                                           + reportMembers(report))
         try store.forEachGeometry(of: .compounds) { id, geometry in
             guard let i = index[id] else { return }
             let c = report.compounds[i]
@@ -78,7 +79,8 @@ public enum GeoJSONExport {
     /// Compounds not covered, ranked as `doorstep gaps` ranks them (most households first), with `rank`.
     public static func gaps(_ report: CoverageReport, store: Store, to path: String, options: ExportOptions = .init()) throws -> ExportSummary {
         let writer = try GeoJSONWriter(path: path, crs: options.crs,
-                                       members: header("doorstep gaps", "gaps") + reportMembers(report))
+                                       members: try header("doorstep gaps", "gaps", credits: store.credits(of: creditedLayers(report)))
+                                           + reportMembers(report))
         for (rank, c) in report.gaps.enumerated() {
             let geometry = try store.geometry(of: .compounds, id: c.site.id)
             var p = [("rank", JSONValue.number(Double(rank + 1)))] + c.properties(speed: report.options.speed)
@@ -94,7 +96,9 @@ public enum GeoJSONExport {
         var groups = [String: CoverageGroup]()
         for g in report.groups(by: .grid) { groups[g.key] = g }
         let writer = try GeoJSONWriter(path: path, crs: options.crs,
-                                       members: header("doorstep coverage by grid", "coverage-grid") + reportMembers(report))
+                                       members: try header("doorstep coverage by grid", "coverage-grid",
+                                                           credits: store.credits(of: [.grids] + creditedLayers(report)))
+                                           + reportMembers(report))
         try store.forEachFeature(of: .layer(.grids)) { id, properties, geometry in
             var p = properties
             let columns = Set(p.map(\.0))
@@ -110,9 +114,18 @@ public enum GeoJSONExport {
         return ExportSummary(path: path, features: writer.featureCount, bbox: try writer.finish())
     }
 
-    static func header(_ name: String, _ content: String) -> [(String, JSONValue)] {
-        [("name", .string(name)), ("doorstep:content", .string(content)),
-         ("attribution", .string("© OpenStreetMap contributors, ODbL (streets and places of the sample city)"))]
+    /// The members before the features: name, content and the credits of the data in the file (none when the
+    /// layers were imported before credits were recorded).
+    static func header(_ name: String, _ content: String, credits: [String]) -> [(String, JSONValue)] {
+        var members: [(String, JSONValue)] = [("name", .string(name)), ("doorstep:content", .string(content))]
+        if let line = Credits.line(credits) { members.append(("attribution", .string(line))) }
+        return members
+    }
+
+    /// The layers a coverage result is made of: compounds (and their entrances), the stations, and the ways when
+    /// it walked.
+    public static func creditedLayers(_ report: CoverageReport) -> [Layer] {
+        [.compounds, .entrances, .stations] + (report.options.walk ? [.ways] : [])
     }
 
     static func reportMembers(_ report: CoverageReport) -> [(String, JSONValue)] {

@@ -27,7 +27,7 @@ public struct MapSummary: Sendable {
 
 /// Draws the coverage map as SVG: grids shaded by the share of households covered, compounds coloured by status,
 /// stations by kind with their service areas, streets faint underneath, a bilingual legend, a scale bar, a north
-/// arrow, a title with the radius and mode, and the OpenStreetMap attribution.
+/// arrow, a title with the radius and mode, and the credits of the data drawn (`Credits`).
 ///
 /// Positions are projected into the database's metric zone (Gauss-Kruger, DESIGN.md), so the map is true to scale
 /// and the scale bar is in metres; grid north is drawn as north (the convergence inside a 3° zone is under 1.6°).
@@ -45,6 +45,7 @@ public enum MapRenderer {
     public static func render(report: CoverageReport, store: Store, serviceAreas: [Geometry]? = nil, to path: String,
                               options: MapOptions = MapOptions()) throws -> MapSummary {
         let summaries = try store.layerSummaries()
+        let credits = try store.credits(of: [.ways, .grids, .compounds, .entrances, .stations])
         func box(_ l: Layer) -> BoundingBox? { summaries.first { $0.layer == l }?.bbox }
         guard let extent = [box(.compounds), box(.stations), box(.grids)].compactMap({ $0 }).reduce(nil as BoundingBox?, { $0?.union($1) ?? $1 }) else {
             throw ExportError("nothing to draw: import compounds, stations or grids first")
@@ -83,7 +84,7 @@ public enum MapRenderer {
         let reachText = reachDescription(report.options.reach, walk: report.options.walk)
         let defaultTitle = "家门口服务站覆盖图 · Community service station coverage"
         svg.raw("<title>\(xml(options.title ?? defaultTitle))</title>\n")
-        svg.raw("<desc>Doorstep coverage map, \(mode), reach \(xml(report.options.reach.description)); © OpenStreetMap contributors, ODbL</desc>\n")
+        svg.raw("<desc>Doorstep coverage map, \(mode), reach \(xml(report.options.reach.description))\(Credits.line(credits).map { "; data " + xml($0) } ?? "")</desc>\n")
         svg.raw("""
             <defs>
             <clipPath id="map-clip"><rect x="\(f(frameX))" y="\(f(frameY))" width="\(f(mapW))" height="\(f(mapH))"/></clipPath>
@@ -283,10 +284,14 @@ public enum MapRenderer {
             """)
 
         // Attribution.
-        let attribution = "© OpenStreetMap contributors, ODbL · 制图 Doorstep 家门口"
+        // The data's own credits (ODbL only for layers that came from OpenStreetMap), then the map maker.
+        let attribution = (Credits.line(credits).map { $0 + " · " } ?? "") + "制图 Doorstep 家门口"
+        // About 7.2 px per Latin character and 13 px per CJK one at 13 px.
+        let textWidth = attribution.unicodeScalars.reduce(0.0) { $0 + ($1.value >= 0x2E80 ? 13 : 7.2) }
+        let boxWidth = min(mapW - 4, textWidth + 16)
         svg.raw("""
             <g id="attribution">
-            <rect x="\(f(frameX + mapW - 392))" y="\(f(frameY + mapH - 26))" width="390" height="24" fill="#ffffff" fill-opacity="0.85"/>
+            <rect x="\(f(frameX + mapW - boxWidth - 2))" y="\(f(frameY + mapH - 26))" width="\(f(boxWidth))" height="24" fill="#ffffff" fill-opacity="0.85"/>
             <text x="\(f(frameX + mapW - 8))" y="\(f(frameY + mapH - 9))" font-size="13" text-anchor="end" fill="#404040">\(xml(attribution))</text>
             </g>
 
@@ -350,7 +355,7 @@ public enum MapRenderer {
             legend += "<text x=\"\(f(lx))\" y=\"\(f(ly))\" font-size=\"14\" fill=\"#262626\">\(xml(line))</text>\n"
         }
         ly += 30
-        legend += "<text x=\"\(f(lx))\" y=\"\(f(ly))\" font-size=\"12\" fill=\"#737373\">坐标 \(zone) · 数据 © OpenStreetMap contributors</text>\n"
+        legend += "<text x=\"\(f(lx))\" y=\"\(f(ly))\" font-size=\"12\" fill=\"#737373\">坐标 \(zone)\(credits.isEmpty ? "" : " · 数据见右下角")</text>\n"
         legend += "</g>\n"
         svg.raw("<g id=\"legend\">\n<rect x=\"\(f(legendX))\" y=\"\(f(legendY))\" width=\"\(f(legendW))\" height=\"\(f(max(mapH, ly + 22 - legendY)))\" fill=\"#ffffff\" stroke=\"#d0d0d0\"/>\n")
         svg.raw(legend)

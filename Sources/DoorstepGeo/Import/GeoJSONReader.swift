@@ -22,6 +22,9 @@ struct GeoJSONReader {
     /// What the first pass found.
     struct Outline {
         var crs: JSONValue?
+        /// The file's own credit: a top-level `attribution` (as Doorstep's exports write it) or
+        /// `metadata.attribution` (as the sample city's files carry it).
+        var attribution: String?
         var featureCount: Int
         var featuresOffset: Int
     }
@@ -71,7 +74,7 @@ struct GeoJSONReader {
         }
         parser.position += 1
         parser.depth = 1
-        var outline = Outline(crs: nil, featureCount: 0, featuresOffset: -1)
+        var outline = Outline(crs: nil, attribution: nil, featureCount: 0, featuresOffset: -1)
         var type: String?
         if try parser.peek() != UInt8(ascii: "}") {
             while true {
@@ -85,6 +88,12 @@ struct GeoJSONReader {
                     type = s
                 case "crs":
                     outline.crs = try parser.parseValue()
+                case "attribution":
+                    if case .string(let text) = try parser.parseValue() { outline.attribution = text }
+                case "metadata":
+                    if case .string(let text)? = try parser.parseValue()["attribution"], outline.attribution == nil {
+                        outline.attribution = text
+                    }
                 case "features":
                     guard try parser.peek() == UInt8(ascii: "[") else { throw parser.fail("\"features\" must be an array") }
                     outline.featuresOffset = parser.position

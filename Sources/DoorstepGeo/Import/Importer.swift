@@ -17,6 +17,8 @@ public struct ImportOptions: Sendable {
     public var sourceName: String?
     /// The largest file and CSV record accepted.
     public var limits: ImportLimits
+    /// The data's credit, recorded for the layer and shown wherever it is (`Credits`); nil credits the file by name.
+    public var attribution: String?
 
     public init(layer: Layer, file: URL, crs: InputCRS? = nil, encoding: TextEncodingChoice? = nil,
                 replace: Bool = false, makeValid: Bool = false, sourceName: String? = nil, limits: ImportLimits = ImportLimits()) {
@@ -122,6 +124,9 @@ public enum Importer {
                 }
                 try store.logImport(layer: options.layer, file: options.sourceName ?? url.path, features: features, crs: reading.crs,
                                     replaced: options.replace, repaired: repairs.count)
+                // The credit: as given, else as the file states it, else the file itself.
+                try store.recordCredit(options.attribution ?? reading.attribution ?? Credits.file(fileName), for: options.layer,
+                                       replacing: options.replace)
             }
         }
         let after = try store.count(options.layer)
@@ -161,6 +166,7 @@ public enum Importer {
         let reader = try GeoJSONReader(url: url)
         var decoder: FeatureDecoder?
         try reader.read(outline: { outline in
+            state.attribution = outline.attribution.map { String(TextRules.printable($0).prefix(500)) }
             if options.crs == nil, let member = outline.crs {
                 switch GeoJSONReader.legacyCRS(member) {
                 case .success(let crs): state.crs = crs

@@ -12,6 +12,8 @@ final class ReadingState: @unchecked Sendable {
     var crs: InputCRS
     var encoding: String?
     var format = ""
+    /// The credit the file states for itself (GeoJSON `attribution` or `metadata.attribution`).
+    var attribution: String?
 
     init(crs: InputCRS) { self.crs = crs }
 }

@@ -121,8 +121,10 @@ public enum OSMImporter {
             let file = scratch.appendingPathComponent("\(layer.rawValue).geojson")
             try writeCollection(features, to: file)
             // Written by Doorstep from osmium's output, so no size cap: a province's ways pass 1 GiB.
-            imports.append(ImportOptions(layer: layer, file: file, replace: options.replace, makeValid: layer == .compounds,
-                                         sourceName: "\(fileName) (\(layer.rawValue))", limits: ImportLimits(maxFileBytes: .max)))
+            var layerImport = ImportOptions(layer: layer, file: file, replace: options.replace, makeValid: layer == .compounds,
+                                            sourceName: "\(fileName) (\(layer.rawValue))", limits: ImportLimits(maxFileBytes: .max))
+            layerImport.attribution = Credits.openStreetMap
+            imports.append(layerImport)
         }
         try layerFile(.ways, sorter.ways)
         try layerFile(.compounds, sorter.compoundFeatures)
