@@ -254,9 +254,9 @@ enum OpenAPIDocument {
             query(N.k, "How many stations", type("integer", [("minimum", .number(Double(k.lowerBound))),
                                                              ("maximum", .number(Double(k.upperBound))),
                                                              ("default", .number(Double(NearestAPI.defaultK)))])),
-            query(N.kind, "Station kinds, any of them (center 党群服务中心, station 党群服务站, post 驿站, or Chinese names); repeat or comma-separate",
+            query(N.kind, "Station kinds, any of them (center 党群服务中心, station 党群服务站, post 驿站, or Chinese names); repeat or comma-separate; \(filterBounds)",
                   filterList, explode: true),
-            query(N.service, "Services the station must all offer (rest, water, charging, meal, medical, legal, elderly, children, meeting, or Chinese names); repeat or comma-separate",
+            query(N.service, "Services the station must all offer (rest, water, charging, meal, medical, legal, elderly, children, meeting, or Chinese names); repeat or comma-separate; \(filterBounds)",
                   filterList, explode: true),
             query(N.openNow, "Only stations open now (in tz)", type("boolean", [("default", false)])),
             query(N.openAt, "Only stations open at this local time: 2026-11-23T09:30, \"2026-11-23 09:30\" or \"Mo 09:30\" (400 otherwise); not with open_now=true (400)",
@@ -272,10 +272,13 @@ enum OpenAPIDocument {
         ]
     }
 
-    /// `kind` and `service` (here and on the planners' routes): at most 20 values of at most 64 characters (422 beyond).
-    static var filterList: JSONValue {
-        array(type("string", [("maxLength", .number(Double(NearestAPI.maxFilterLength)))]),
-              [("maxItems", .number(Double(NearestAPI.maxFilterValues)))])
+    /// `kind` and `service` (here and on the planners' routes). Their bounds are counted as the server reads the lists
+    /// (split at commas, trimmed, empty pieces dropped, characters as people see them), which maxItems and maxLength
+    /// cannot say, so they are in the descriptions (`filterBounds`).
+    static var filterList: JSONValue { array(type("string")) }
+
+    static var filterBounds: String {
+        "at most \(NearestAPI.maxFilterValues) values of at most \(NearestAPI.maxFilterLength) characters, counted after splitting at commas and dropping empty ones (422 out_of_range beyond)"
     }
 
     private static func parameters(collections: [String]) -> [(String, JSONValue)] {

@@ -42,8 +42,8 @@ extension OpenAPIDocument {
                                   .object([("type", "array"), ("items", num(0, PlannersAPI.maxAreaRadius, nil, exclusiveMinimum: true)),
                                            ("minItems", 1), ("maxItems", .number(Double(PlannersAPI.maxBands)))]), explode: false),
                                 q(P.walk, "Walking areas along the network instead of circles; 501 without walkable ways", bool),
-                                q(P.station, "Only these station ids (repeat or comma-separate; at most \(PlannersAPI.maxAreaStations)); 422 unknown_station for an id that does not qualify",
-                                  .object([("type", "array"), ("items", .object([("type", "string")])), ("maxItems", .number(Double(PlannersAPI.maxAreaStations)))]), explode: true),
+                                q(P.station, "Only these station ids (repeat or comma-separate; at most \(PlannersAPI.maxAreaStations), counted after splitting at commas and dropping empty ones, 422 out_of_range beyond); 422 unknown_station for an id that does not qualify",
+                                  .object([("type", "array"), ("items", .object([("type", "string")]))]), explode: true),
                                 kindParameter, serviceParameter,
                                 q(P.lateral, "Walking areas: metres either side of the reachable network",
                                   num(PlannersAPI.lateralRange.lowerBound, PlannersAPI.lateralRange.upperBound, ServiceAreas.defaultLateral)),
@@ -122,11 +122,11 @@ extension OpenAPIDocument {
     }
 
     private static var kindParameter: JSONValue {
-        q(P.kind, "Station kinds that count, any of them; repeat or comma-separate", filterList, explode: true)
+        q(P.kind, "Station kinds that count, any of them; repeat or comma-separate; \(filterBounds)", filterList, explode: true)
     }
 
     private static var serviceParameter: JSONValue {
-        q(P.service, "Services a station must all offer to count; repeat or comma-separate", filterList, explode: true)
+        q(P.service, "Services a station must all offer to count; repeat or comma-separate; \(filterBounds)", filterList, explode: true)
     }
 
     private static var format: JSONValue { q(P.format, "json (default) or geojson", str(["enum": .array(["json", "geojson"]), "default": "json"])) }
