@@ -5,7 +5,10 @@ RUN_DB    ?= out/nanjing.sqlite
 DOORSTEP  := .build/debug/doorstep
 # Debian packages the build, the tests and the benchmarks need (SPATIALITE-NOTES.md).
 APT_PACKAGES := libspatialite-dev libsqlite3-dev libproj-dev libgeos-dev libsqlite3-mod-spatialite proj-data \
-                gdal-bin pkg-config librsvg2-bin fonts-noto-cjk osmium-tool libjs-leaflet chromium wrk
+                gdal-bin pkg-config librsvg2-bin fonts-noto-cjk osmium-tool libjs-leaflet chromium wrk python3-venv
+# schemathesis fuzzes /api against a live server in `make test` (SchemathesisTests), from its own virtual environment.
+SCHEMATHESIS_VERSION := 4.32.5
+SCHEMATHESIS_VENV    := .venv-schemathesis
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build run test bench sample clean
@@ -18,6 +21,9 @@ deps:
 	fi
 	@command -v openapi-spec-validator >/dev/null 2>&1 || python3 -m pip install -q openapi-spec-validator \
 	  || echo "warning: could not install openapi-spec-validator; the OpenAPI validation test will be skipped"
+	@$(SCHEMATHESIS_VENV)/bin/schemathesis --version 2>/dev/null | grep -qx 'schemathesis, version $(SCHEMATHESIS_VERSION)' \
+	  || { echo "installing schemathesis $(SCHEMATHESIS_VERSION) into $(SCHEMATHESIS_VENV)"; rm -rf $(SCHEMATHESIS_VENV) \
+	       && python3 -m venv $(SCHEMATHESIS_VENV) && $(SCHEMATHESIS_VENV)/bin/pip install -q 'schemathesis==$(SCHEMATHESIS_VERSION)'; }
 
 
 build: deps

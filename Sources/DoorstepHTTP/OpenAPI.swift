@@ -1,10 +1,12 @@
 import DoorstepGeo
 
 /// The OpenAPI 3.0 document served at `/api`: every route and parameter, with the same names, bounds and defaults
-/// the handlers use (they share the constants), checked by `openapi-spec-validator` in the tests.
+/// the handlers use (they share the constants), and every status a route can answer, each error with the one
+/// `Error` schema. Checked by `openapi-spec-validator` and, against a live server, by schemathesis with every check
+/// (`SchemathesisTests`, `tools/schemathesis.toml`) in the tests.
 ///
-/// A new route (the planners' `/v1/coverage`, `/v1/gaps`, `/v1/areas`) adds its path here with `operation(...)`;
-/// a new collection appears by itself in the `collectionId` enum.
+/// A new route adds its path here with `operation(...)` and `responses(...)`; a new collection appears by itself in
+/// the `collectionId` enum.
 enum OpenAPIDocument {
     typealias N = NearestAPI.Name
     typealias F = FeaturesAPI.Name
@@ -17,9 +19,16 @@ enum OpenAPIDocument {
                 ("version", "1.0.0"),
                 ("description", .string("""
                     Community service stations within walking reach of every home. Residents' lookup (/v1/nearest), \
-                    OGC API – Features – Part 1 (Core, GeoJSON, OpenAPI 3.0) for map tools, and the service's health. \
-                    Every route answers GET and HEAD, OPTIONS for CORS preflight (Access-Control-Allow-Origin: *), and \
-                    405 for other methods. Unknown query parameters are a 400. Errors are JSON {code, description}.
+                    OGC API – Features – Part 1 (Core, GeoJSON, OpenAPI 3.0) for map tools, the planners' analyses \
+                    (/v1/coverage, /v1/gaps, /v1/areas, /v1/plan) and the service's health (/health, /livez). \
+                    Every path answers GET and HEAD, OPTIONS for CORS preflight (Access-Control-Allow-Origin: *), and \
+                    405 method_not_allowed with an Allow header (GET, HEAD, OPTIONS) for every other method, on any path. \
+                    A request is a 400 invalid_parameter or unknown_parameter when it has a query parameter the route \
+                    does not define, a parameter given twice or empty, %00 in a parameter or in the path, or a body on \
+                    GET; 414 uri_too_long beyond 8192 bytes of request target, 413 payload_too_large beyond 64 KiB of \
+                    declared body. API answers carry an ETag per data generation; a GET with If-None-Match holding it \
+                    is answered 304 Not Modified. Errors are JSON {code, description} (schema Error) with a status \
+                    that says whose fault it was.
                     """)),
                 ("license", .object([("name", "Data © OpenStreetMap contributors, ODbL 1.0"),
                                      ("url", "https://www.openstreetmap.org/copyright")])),
@@ -28,80 +37,158 @@ enum OpenAPIDocument {
             ("tags", .array([
                 .object([("name", "Residents"), ("description", "Nearest stations, open now, offering what I need")]),
                 .object([("name", "Features"), ("description", "OGC API – Features – Part 1: Core")]),
-                .object([("name", "Planners"), ("description", "Coverage, gaps, service areas and plans, as the CLI computes them")]),
-                .object([("name", "Service"), ("description", "API definition and health")]),
+                .object([("name", "Planners"), ("description", .string("Coverage, gaps, service areas and plans, as the CLI computes them. \(analysisBudgets)"))]),
+                .object([("name", "Service"), ("description", "API definition, readiness (/health) and liveness (/livez)")]),
             ])),
             ("paths", .object(plannerPaths + [
-                ("/", path(operation("getLandingPage", "Features", "Landing page", params: [ref("f")],
-                                     ok: json("LandingPage", "Links to the API definition, conformance and collections")))),
+                ("/", path(operation("getLandingPage", "Features", "Landing page",
+                                     description: "JSON for API clients; the residents' web page (HTML) for f=html or an Accept header preferring text/html.",
+                                     params: [ref("fLanding")],
+                                     responses: responses(landingPage, errors: [])))),
                 ("/conformance", path(operation("getConformance", "Features", "Conformance classes", params: [ref("f")],
-                                                ok: json("Conformance", "The conformance classes implemented")))),
+                                                responses: responses(json("Conformance", "The conformance classes implemented"), errors: [])))),
                 ("/collections", path(operation("getCollections", "Features", "The collections", params: [ref("f")],
-                                                ok: json("Collections", "Every collection with its extent")))),
+                                                responses: responses(json("Collections", "Every collection with its extent"), errors: ["503"])))),
                 ("/collections/{collectionId}", path(operation(
                     "describeCollection", "Features", "One collection", params: [ref("collectionId"), ref("f")],
-                    ok: json("Collection", "The collection"), errors: ["404"]))),
+                    responses: responses(json("Collection", "The collection"), errors: ["404", "503"])))),
                 ("/collections/{collectionId}/items", path(operation(
                     "getFeatures", "Features", "Features of a collection",
                     description: """
                         Features in storage order, paged with limit and offset (next/prev links). bbox selects those \
-                        whose geometry intersects the box. limit above \(FeaturesAPI.maxLimit) \
-                        is clamped to \(FeaturesAPI.maxLimit).
+                        whose geometry intersects the box. limit above \(FeaturesAPI.maxLimit) is clamped to \
+                        \(FeaturesAPI.maxLimit) (OGC API – Features /per/core/limit-override), not refused.
                         """,
                     params: [ref("collectionId"), ref("bbox"), ref("limit"), ref("offset"), ref("f")],
-                    ok: geoJSON("FeatureCollection", "A page of features"), errors: ["400", "404", "422"]))),
+                    responses: responses(geoJSON("FeatureCollection", "A page of features"), errors: ["404", "422", "503"])))),
                 ("/collections/{collectionId}/items/{featureId}", path(operation(
                     "getFeature", "Features", "One feature",
                     description: "Feature ids are the layer's id; percent-encode a slash (way/27811140 → way%2F27811140).",
                     params: [ref("collectionId"), ref("featureId"), ref("f")],
-                    ok: geoJSON("Feature", "The feature"), errors: ["404"]))),
+                    responses: responses(geoJSON("Feature", "The feature"), errors: ["404", "503"])))),
                 ("/v1/nearest", path(operation(
                     "nearest", "Residents", "Nearest stations",
                     description: """
                         The k nearest stations to a point by geodesic distance on the WGS84 ellipsoid, with bearing, \
                         filtered by kind (any of), service (all of) and opening hours. Station coordinates come in \
-                        WGS84 and, when crs is gcj02 or bd09, also in that crs; for crs=EPSG:n only in WGS84.
+                        WGS84 and, when crs is gcj02 or bd09, also in that crs; for crs=EPSG:n only in WGS84. \
+                        Rules between parameters (400 invalid_parameter): open_at and open_now=true exclude each other; \
+                        route=true needs walk=true. lon/lat outside -180…180/-90…90 (wgs84, gcj02, bd09) or not a \
+                        position in the EPSG crs are a 422 out_of_range.
                         """,
-                    params: nearestParameters, ok: json("NearestResponse", "Stations, nearest first"),
-                    errors: ["400", "422", "501"]))),
-                ("/api", path(.object([
-                    ("operationId", "getAPI"), ("tags", .array(["Service"])), ("summary", "This API definition"),
-                    ("responses", .object([
-                        ("200", .object([("description", "The OpenAPI 3.0 document"),
-                                         ("content", .object([(MediaTypes.openAPI, .object([("schema", .object([("type", "object")]))]))]))])),
-                    ])),
-                ]))),
-                ("/health", path(operation("health", "Service", "Health and data generation",
-                                           params: [], ok: json("Health", "The service is up, with the counts it serves")))),
+                    params: nearestParameters,
+                    responses: responses(json("NearestResponse", "Stations, nearest first"), errors: ["422", "501", "503"])))),
+                ("/api", path(operation("getAPI", "Service", "This API definition", params: [],
+                                        responses: responses(.object([
+                                            ("description", "The OpenAPI 3.0 document"),
+                                            ("content", .object([(MediaTypes.openAPI, .object([("schema", type("object"))]))])),
+                                        ]), errors: [])))),
+                ("/health", path(operation(
+                    "health", "Service", "Readiness and data generation",
+                    description: "200 when the service can answer from its database, with the counts it serves; 503 {status, reason} when it cannot (a load balancer takes it out of rotation).",
+                    params: [], responses: responses(json("Health", "Ready, with the data generation and counts it serves"),
+                                                     errors: ["503-health"], cached: false)))),
+                ("/livez", path(operation(
+                    "livez", "Service", "Liveness",
+                    description: "200 {status: ok} while the process serves requests at all; it reads nothing (use /health for readiness).",
+                    params: [], responses: responses(json("Liveness", "The process is alive"), errors: [], cached: false)))),
             ])),
             ("components", .object([
                 ("parameters", .object(parameters(collections: collections))),
                 ("schemas", .object(schemas + plannerSchemas)),
+                ("headers", .object([
+                    ("ETag", .object([("description", "The data generation the answer was made from; send it back in If-None-Match to get 304 while it holds"),
+                                      ("schema", type("string"))])),
+                    ("Retry-After", .object([("description", "Seconds to wait before trying again"),
+                                             ("schema", type("integer", [("minimum", 0)]))])),
+                    ("Allow", .object([("description", .string("The methods every path takes: \(APIError.allowedMethods)")),
+                                       ("schema", type("string"))])),
+                ])),
                 ("responses", .object([
-                    ("400", errorResponse("A parameter cannot be read: malformed, unknown, repeated or missing")),
-                    ("404", errorResponse("No such route, collection or feature")),
-                    ("422", errorResponse("A parameter is out of range")),
-                    ("501", errorResponse("Not available in this database (walk=true without walkable ways)")),
-                    ("503", errorResponse("The database cannot be read right now")),
+                    ("304", .object([("description", "Not Modified: If-None-Match holds the ETag of the current answer (same data generation); no body"),
+                                     ("headers", .object([("ETag", headerRef("ETag"))]))])),
+                    ("400", errorResponse("""
+                        A request that cannot be read: invalid_parameter (malformed, repeated or empty value, %00 in a \
+                        parameter or the path, a body on GET, parameters that exclude each other), missing_parameter, \
+                        unknown_parameter (a query parameter the route does not define)
+                        """)),
+                    ("404", errorResponse("not_found: no such route, collection or feature")),
+                    ("405", errorResponse("method_not_allowed: a method other than GET, HEAD, OPTIONS (on any path)",
+                                          headers: [("Allow", headerRef("Allow"))])),
+                    ("413", errorResponse("payload_too_large: a declared request body over 64 KiB")),
+                    ("414", errorResponse("uri_too_long: a request target over 8192 bytes")),
+                    ("422", errorResponse("""
+                        A readable value out of range or a question that cannot be answered: out_of_range, unreachable \
+                        (walk=true from beyond the snap limit), unknown_station, too_many_stations, not_computable
+                        """)),
+                    ("501", errorResponse("not_implemented: walking distances asked of a database without walkable ways (walk=true)")),
+                    ("503", errorResponse("unavailable: the database cannot be read right now (being replaced, disk); try again")),
+                    ("503-analysis", errorResponse("""
+                        unavailable: the database cannot be read right now; busy: every analysis slot and the short queue \
+                        are taken; budget_exceeded: the request ran out of its time budget (serve --analysis-budget, \
+                        default 30 s). busy and budget_exceeded carry Retry-After. \(analysisBudgets)
+                        """, headers: [("Retry-After", headerRef("Retry-After"))])),
+                    ("503-health", .object([
+                        ("description", "Not ready: the database cannot be read (reason says why)"),
+                        ("content", .object([(MediaTypes.json, .object([("schema", schemaRef("HealthUnavailable"))]))])),
+                    ])),
                 ])),
             ])),
         ])
+    }
+
+    /// The work budgets of the analysis routes (the operator's caps), stated in the Planners tag and their 503.
+    static var analysisBudgets: String {
+        """
+        Work budgets: bands ≤ \(PlannersAPI.maxBands), lateral \(Int(PlannersAPI.lateralRange.lowerBound))…\(Int(PlannersAPI.lateralRange.upperBound)) m, \
+        radius ≤ \(Int(PlannersAPI.maxRadius)) m (areas \(Int(PlannersAPI.maxAreaRadius)) m), areas ≤ \(PlannersAPI.maxAreaStations) \
+        stations, plan add ≤ \(PlannersAPI.kRange.upperBound), spacing ≥ \(Int(PlannersAPI.spacingRange.lowerBound)) m (422 beyond); \
+        a per-request time budget (serve --analysis-budget, default 30 s; 503 budget_exceeded with Retry-After); and a \
+        bounded pool: at most as many analysis requests at once as cores, a short queue, else 503 busy with Retry-After.
+        """
+    }
+
+    /// The 200 of the landing page: JSON, or the web page as HTML.
+    private static var landingPage: JSONValue {
+        .object([("description", "Links to the API definition, conformance and collections (JSON), or the residents' web page (HTML)"),
+                 ("content", .object([
+                    (MediaTypes.json, .object([("schema", schemaRef("LandingPage"))])),
+                    ("text/html", .object([("schema", type("string"))])),
+                 ]))])
     }
 
     // MARK: Building blocks
 
     private static func path(_ get: JSONValue) -> JSONValue { .object([("get", get)]) }
 
+    /// A GET operation; one answering 304 also takes If-None-Match.
     private static func operation(_ id: String, _ tag: String, _ summary: String, description: String? = nil,
-                                  params: [JSONValue], ok: JSONValue, errors: [String] = []) -> JSONValue {
+                                  params: [JSONValue], responses: JSONValue) -> JSONValue {
         var members: [(String, JSONValue)] = [("operationId", .string(id)), ("tags", .array([.string(tag)])),
                                               ("summary", .string(summary))]
         if let description { members.append(("description", .string(description))) }
+        var params = params
+        if case .object(let codes) = responses, codes.contains(where: { $0.0 == "304" }) { params.append(ref("If-None-Match")) }
         if !params.isEmpty { members.append(("parameters", .array(params))) }
-        var responses: [(String, JSONValue)] = [("200", ok)]
-        for code in errors + ["503"] { responses.append((code, .object([("$ref", .string("#/components/responses/\(code)"))]))) }
-        members.append(("responses", .object(responses)))
+        members.append(("responses", responses))
         return .object(members)
+    }
+
+    /// The responses of a GET: `ok` as 200 (with an ETag and a 304 when `cached`), the shared 400, 405, 413 and 414
+    /// every path can answer, and `errors` (names in `components/responses`, their first three characters the status).
+    static func responses(_ ok: JSONValue, errors: [String], cached: Bool = true) -> JSONValue {
+        var ok = ok
+        if cached, case .object(let members) = ok { ok = .object(members + [("headers", .object([("ETag", headerRef("ETag"))]))]) }
+        var out: [(String, JSONValue)] = [("200", ok)]
+        if cached { out.append(("304", .object([("$ref", "#/components/responses/304")]))) }
+        for name in (errors + ["400", "405", "413", "414"]).sorted() {
+            out.append((String(name.prefix(3)), .object([("$ref", .string("#/components/responses/\(name)"))])))
+        }
+        return .object(out)
+    }
+
+    private static func headerRef(_ name: String) -> JSONValue {
+        .object([("$ref", .string("#/components/headers/\(name)"))])
     }
 
     private static func ref(_ parameter: String) -> JSONValue {
@@ -122,9 +209,11 @@ enum OpenAPIDocument {
                  ("content", .object([(MediaTypes.geoJSON, .object([("schema", schemaRef(schema))]))]))])
     }
 
-    private static func errorResponse(_ description: String) -> JSONValue {
-        .object([("description", .string(description)),
-                 ("content", .object([(MediaTypes.json, .object([("schema", schemaRef("Error"))]))]))])
+    private static func errorResponse(_ description: String, headers: [(String, JSONValue)] = []) -> JSONValue {
+        var members: [(String, JSONValue)] = [("description", .string(description))]
+        if !headers.isEmpty { members.append(("headers", .object(headers))) }
+        members.append(("content", .object([(MediaTypes.json, .object([("schema", schemaRef("Error"))]))])))
+        return .object(members)
     }
 
     private static func query(_ name: String, _ description: String, _ schema: JSONValue, required: Bool = false,
@@ -158,21 +247,21 @@ enum OpenAPIDocument {
     private static var nearestParameters: [JSONValue] {
         let k = NearestAPI.kRange
         return [
-            query(N.lon, "Longitude (or easting for a projected EPSG crs)", type("number"), required: true),
-            query(N.lat, "Latitude (or northing for a projected EPSG crs)", type("number"), required: true),
-            query(N.crs, "CRS of lon/lat: wgs84 (default), gcj02 (Amap, Tencent, WeChat), bd09 (Baidu) or EPSG:n (e.g. EPSG:4490, EPSG:4548)",
+            query(N.lon, "Longitude, -180…180 (or easting for a projected EPSG crs); 422 out_of_range outside", type("number"), required: true),
+            query(N.lat, "Latitude, -90…90 (or northing for a projected EPSG crs); 422 out_of_range outside", type("number"), required: true),
+            query(N.crs, "CRS of lon/lat: wgs84 (default), gcj02 (Amap, Tencent, WeChat), bd09 (Baidu) or EPSG:n (e.g. EPSG:4490, EPSG:4548); 400 for others and EPSG codes PROJ does not know",
                   type("string", [("default", "wgs84")])),
             query(N.k, "How many stations", type("integer", [("minimum", .number(Double(k.lowerBound))),
                                                              ("maximum", .number(Double(k.upperBound))),
                                                              ("default", .number(Double(NearestAPI.defaultK)))])),
-            query(N.kind, "Station kinds, any of them (center 党群服务中心, station 党群服务站, post 驿站, or Chinese names); repeat or comma-separate",
-                  array(type("string"), [("maxItems", .number(Double(NearestAPI.maxFilterValues)))]), explode: true),
-            query(N.service, "Services the station must all offer (rest, water, charging, meal, medical, legal, elderly, children, meeting, or Chinese names); repeat or comma-separate",
-                  array(type("string"), [("maxItems", .number(Double(NearestAPI.maxFilterValues)))]), explode: true),
+            query(N.kind, "Station kinds, any of them (center 党群服务中心, station 党群服务站, post 驿站, or Chinese names); repeat or comma-separate; \(filterBounds)",
+                  filterList, explode: true),
+            query(N.service, "Services the station must all offer (rest, water, charging, meal, medical, legal, elderly, children, meeting, or Chinese names); repeat or comma-separate; \(filterBounds)",
+                  filterList, explode: true),
             query(N.openNow, "Only stations open now (in tz)", type("boolean", [("default", false)])),
-            query(N.openAt, "Only stations open at this local time: 2026-11-23T09:30, \"2026-11-23 09:30\" or \"Mo 09:30\"; not with open_now",
+            query(N.openAt, "Only stations open at this local time: 2026-11-23T09:30, \"2026-11-23 09:30\" or \"Mo 09:30\" (400 otherwise); not with open_now=true (400)",
                   type("string")),
-            query(N.tz, "IANA time zone of open_now and of the open field", type("string", [("default", .string(NearestAPI.defaultTimeZone))])),
+            query(N.tz, "IANA time zone of open_now and of the open field; 400 for a name that is not one", type("string", [("default", .string(NearestAPI.defaultTimeZone))])),
             query(N.walk, "Rank by walking distance along the network (adds walking_m and walking_min); 501 when the database has no walkable ways, 422 when the point is beyond the snap limit",
                   type("boolean", [("default", false)])),
             query(N.speed, "Walking speed for walking_min, m/s", type("number", [("minimum", .number(NearestAPI.speedRange.lowerBound)),
@@ -183,24 +272,37 @@ enum OpenAPIDocument {
         ]
     }
 
+    /// `kind` and `service` (here and on the planners' routes). Their bounds are counted as the server reads the lists
+    /// (split at commas, trimmed, empty pieces dropped, characters as people see them), which maxItems and maxLength
+    /// cannot say, so they are in the descriptions (`filterBounds`).
+    static var filterList: JSONValue { array(type("string")) }
+
+    static var filterBounds: String {
+        "at most \(NearestAPI.maxFilterValues) values of at most \(NearestAPI.maxFilterLength) characters, counted after splitting at commas and dropping empty ones (422 out_of_range beyond)"
+    }
+
     private static func parameters(collections: [String]) -> [(String, JSONValue)] {
-        let maxLimit = Double(FeaturesAPI.maxLimit)
+        let formats: [JSONValue] = ["json", "geojson", "application/json", "application/geo+json"]
         return [
             ("collectionId", .object([("name", "collectionId"), ("in", "path"), ("required", true),
                                       ("description", "A collection id"),
                                       ("schema", type("string", [("enum", .array(collections.map(JSONValue.string)))]))])),
             ("featureId", .object([("name", "featureId"), ("in", "path"), ("required", true),
                                    ("description", "A feature id (the layer's id), percent-encoded"), ("schema", type("string"))])),
-            ("bbox", query(F.bbox, "west,south,east,north in CRS84 degrees (or 6 numbers with heights, ignored); not crossing the antimeridian",
+            ("bbox", query(F.bbox, "west,south,east,north in CRS84 degrees (or 6 numbers with heights, ignored); not crossing the antimeridian: 422 out_of_range for a longitude outside -180…180, a latitude outside -90…90, south above north or west east of east; 400 for 5 numbers",
                            array(type("number"), [("minItems", 4), ("maxItems", 6)]), explode: false)),
-            ("limit", query(F.limit, "Page size; larger values are clamped to \(Int(maxLimit))",
-                            type("integer", [("minimum", 1), ("maximum", .number(maxLimit)),
-                                             ("default", .number(Double(FeaturesAPI.defaultLimit)))]))),
+            ("limit", query(F.limit, "Page size; values above \(FeaturesAPI.maxLimit) are clamped to \(FeaturesAPI.maxLimit) (the page says numberReturned and its links the limit used), not refused",
+                            type("integer", [("minimum", 1), ("default", .number(Double(FeaturesAPI.defaultLimit)))]))),
             ("offset", query(F.offset, "Features to skip (follow the next/prev links)",
                              type("integer", [("minimum", 0), ("maximum", .number(Double(FeaturesAPI.maxOffset))),
                                               ("default", 0)]))),
             ("f", query(F.f, "Output format; only JSON (GeoJSON for features) is served",
-                        type("string", [("enum", .array(["json", "geojson", "application/json", "application/geo+json"]))]))),
+                        type("string", [("enum", .array(formats))]))),
+            ("fLanding", query(F.f, "Output format: JSON, or html for the residents' web page",
+                               type("string", [("enum", .array(formats + ["html"]))]))),
+            ("If-None-Match", .object([("name", "If-None-Match"), ("in", "header"), ("required", false),
+                                       ("description", "The ETag of an answer held; 304 Not Modified while the data generation is the same"),
+                                       ("schema", type("string"))])),
         ]
     }
 
@@ -210,7 +312,11 @@ enum OpenAPIDocument {
         let position = array(type("number"), [("minItems", 2), ("maxItems", 2)])
         let links = array(schemaRef("Link"))
         return [
-            ("Error", object([("code", type("string")), ("description", type("string"))], required: ["code", "description"])),
+            ("Error", .object([
+                ("type", "object"), ("required", .array(["code", "description"])),
+                ("description", "Every error: a stable machine-readable code (see each response) and a sentence for people"),
+                ("properties", .object([("code", type("string")), ("description", type("string"))])),
+            ])),
             ("Link", object([("href", type("string")), ("rel", type("string")), ("type", type("string")), ("title", type("string"))],
                             required: ["href", "rel"])),
             ("LandingPage", object([("title", type("string")), ("description", type("string")), ("links", links)], required: ["links"])),
@@ -270,6 +376,8 @@ enum OpenAPIDocument {
                 ("stations", type("integer")), ("compounds", type("integer")), ("entrances", type("integer")),
                 ("grids", type("integer")), ("ways", type("integer")), ("walking", type("boolean")),
             ], required: ["status", "generation", "stations"])),
+            ("HealthUnavailable", object([("status", type("string")), ("reason", type("string"))], required: ["status", "reason"])),
+            ("Liveness", object([("status", type("string", [("enum", .array(["ok"]))]))], required: ["status"])),
         ]
     }
 }

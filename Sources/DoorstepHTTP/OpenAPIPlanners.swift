@@ -1,7 +1,8 @@
 import DoorstepGeo
 
 /// The planners' part of the OpenAPI document: `/v1/coverage`, `/v1/gaps`, `/v1/areas`, `/v1/plan`, with the bounds the
-/// handlers use (`PlannersAPI`). `OpenAPIDocument.build` appends `plannerPaths` and `plannerSchemas`.
+/// handlers use (`PlannersAPI`) and the work budgets (`analysisBudgets`). `OpenAPIDocument.build` appends
+/// `plannerPaths` and `plannerSchemas`.
 extension OpenAPIDocument {
     private typealias P = PlannersAPI.Name
 
@@ -13,38 +14,41 @@ extension OpenAPIDocument {
                                      grid, community, street or district. A compound is covered when one of its reference points (its \
                                      entrances, else its point on surface) is within a qualifying station's reach, straight (geodesic) \
                                      or along the walkable network (walk=true). Results are cached per data generation and options. \
-                                     format=geojson gives features with compound (by=compound) or grid (by=grid) geometry, null otherwise.
+                                     format=geojson gives features with compound (by=compound) or grid (by=grid) geometry, null otherwise. \
+                                     radius and preset exclude each other (400 invalid_parameter when both are given).
                                      """,
                                  params: coverageParameters + [
                                     q(P.by, "Level of the rows", str(["enum": .array(CoverageLevel.allCases.map { .string($0.rawValue) }), "default": "compound"])),
                                     format,
-                                 ], schema: "CoverageResponse", errors: ["400", "422", "501"])),
+                                 ], json: "CoverageResponse")),
             ("/v1/gaps", get("gaps", "Compounds outside reach",
-                             description: "Uncovered compounds, most households first, with the nearest station, as `doorstep gaps`.",
+                             description: "Uncovered compounds, most households first, with the nearest station, as `doorstep gaps`. radius and preset exclude each other (400 invalid_parameter when both are given).",
                              params: coverageParameters + [
                                 q(P.limit, "At most this many (0 = all)", int(0, PlannersAPI.maxGapsLimit, 0)), format,
-                             ], schema: "GapsResponse", errors: ["400", "422", "501"])),
+                             ], json: "GapsResponse")),
             ("/v1/areas", get("areas", "Service areas of stations (GeoJSON)",
                               description: """
                                   Geodesic circles (72-gons), or with walk=true walking areas: the ground within lateral metres of every \
                                   part of the network reachable within the band, plus the straight leg to the network, as `doorstep areas`. \
                                   At most \(PlannersAPI.maxAreaStations) stations per request (422 too_many_stations): narrow with \
                                   kind/service or name them with station=. The answer is a GeoJSON FeatureCollection with an extra \
-                                  off_network member (stations beyond the snap limit, no walking area).
+                                  off_network member (stations beyond the snap limit, no walking area). radius, preset and bands \
+                                  exclude each other: give at most one (400 invalid_parameter when more are given).
                                   """,
                               params: [
-                                q(P.radius, "One radius in metres; not with preset or bands", num(0, PlannersAPI.maxAreaRadius, nil, exclusiveMinimum: true)),
+                                q(P.radius, "One radius in metres; not with preset or bands (400)", num(0, PlannersAPI.maxAreaRadius, nil, exclusiveMinimum: true)),
                                 presetParameter,
-                                q(P.bands, "Several distances in metres, comma-separated (e.g. 300,500,1000); at most \(PlannersAPI.maxBands)",
-                                  .object([("type", "array"), ("items", .object([("type", "number")])), ("maxItems", .number(Double(PlannersAPI.maxBands)))]), explode: false),
+                                q(P.bands, "Several distances in metres, comma-separated (e.g. 300,500,1000); at most \(PlannersAPI.maxBands), each above 0 and at most \(Int(PlannersAPI.maxAreaRadius)) (422 beyond); not with radius or preset (400)",
+                                  .object([("type", "array"), ("items", num(0, PlannersAPI.maxAreaRadius, nil, exclusiveMinimum: true)),
+                                           ("minItems", 1), ("maxItems", .number(Double(PlannersAPI.maxBands)))]), explode: false),
                                 q(P.walk, "Walking areas along the network instead of circles; 501 without walkable ways", bool),
-                                q(P.station, "Only these station ids (repeat or comma-separate; at most \(PlannersAPI.maxAreaStations)); 422 unknown_station for an id that does not qualify",
-                                  .object([("type", "array"), ("items", .object([("type", "string")])), ("maxItems", .number(Double(PlannersAPI.maxAreaStations)))]), explode: true),
+                                q(P.station, "Only these station ids (repeat or comma-separate; at most \(PlannersAPI.maxAreaStations), counted after splitting at commas and dropping empty ones, 422 out_of_range beyond); 422 unknown_station for an id that does not qualify",
+                                  .object([("type", "array"), ("items", .object([("type", "string")]))]), explode: true),
                                 kindParameter, serviceParameter,
                                 q(P.lateral, "Walking areas: metres either side of the reachable network",
                                   num(PlannersAPI.lateralRange.lowerBound, PlannersAPI.lateralRange.upperBound, ServiceAreas.defaultLateral)),
                                 q(P.format, "Only geojson", str(["enum": .array(["geojson"])])),
-                              ], schema: "AreasResponse", geo: true, errors: ["400", "422", "501"])),
+                              ], json: nil, geo: "AreasResponse")),
             ("/v1/plan", get("plan", "Where the next stations should go",
                              description: """
                                  As `doorstep plan` with generated candidates (compounds' reference points and network nodes thinned \
@@ -52,47 +56,50 @@ extension OpenAPIDocument {
                                  target (set cover). Lazy greedy, swap local search and a budgeted branch and bound; upper_bound and \
                                  gap_to_bound_pct say how close the proposal is to the best possible. Bounded: add ≤ \(PlannersAPI.kRange.upperBound), \
                                  spacing ≥ \(Int(PlannersAPI.spacingRange.lowerBound)) m (422 beyond). Results are cached per data generation \
-                                 and options. format=geojson gives the sites (points) and the compounds each newly covers.
+                                 and options. format=geojson gives the sites (points) and the compounds each newly covers. \
+                                 Give exactly one of add and target, and at most one of radius and preset (400 invalid_parameter otherwise).
                                  """,
                              params: coverageParameters + [
-                                q(P.add, "Propose this many new sites; give add or target", int(PlannersAPI.kRange.lowerBound, PlannersAPI.kRange.upperBound, nil)),
-                                q(P.target, "The fewest sites bringing coverage to this share: 95%, 0.95 or 95; give add or target", str([:])),
+                                q(P.add, "Propose this many new sites; give add or target, not both (400)", int(PlannersAPI.kRange.lowerBound, PlannersAPI.kRange.upperBound, nil)),
+                                q(P.target, "The fewest sites bringing coverage to this share: 95%, 0.95 or 95 (400 when unreadable, 422 outside above 0…100%); give add or target, not both (400)", str([:])),
                                 q(P.weight, "What a newly covered compound is worth", str(["enum": .array(PlanWeight.allCases.map { .string($0.rawValue) }), "default": "households"])),
                                 q(P.spacing, "Least spacing of generated candidates, metres",
                                   num(PlannersAPI.spacingRange.lowerBound, PlannersAPI.spacingRange.upperBound, PlannersAPI.defaultSpacing)),
                                 format,
-                             ], schema: "PlanResponse", errors: ["400", "422", "501"])),
+                             ], json: "PlanResponse")),
         ]
     }
 
+    /// One schema per media type: the JSON answers, and the GeoJSON FeatureCollection `format=geojson` gives.
     static var plannerSchemas: [(String, JSONValue)] {
         let anyObject: JSONValue = .object([("type", "object"), ("additionalProperties", true)])
         let rows: JSONValue = .object([("type", "array"), ("items", anyObject)])
+        let integer: JSONValue = .object([("type", "integer")])
         let query: JSONValue = .object([("type", "object"), ("additionalProperties", true),
                                         ("description", "The request as understood: reach, walk, kind, service, speed …")])
-        func obj(_ props: [(String, JSONValue)]) -> JSONValue { .object([("type", "object"), ("properties", .object(props))]) }
-        let geoJSON: JSONValue = .object([("type", "object"), ("required", .array(["type", "features"])), ("properties", .object([
-            ("type", .object([("type", "string")])), ("features", rows),
-        ]))])
+        func obj(_ props: [(String, JSONValue)], required: [String]) -> JSONValue {
+            .object([("type", "object"), ("required", .array(required.map(JSONValue.string))), ("properties", .object(props))])
+        }
+        let feature = obj([("type", .object([("type", "string"), ("enum", .array(["Feature"]))])),
+                           ("geometry", ref("Geometry")), ("properties", anyObject)], required: ["type", "geometry", "properties"])
+        let features: [(String, JSONValue)] = [("type", .object([("type", "string"), ("enum", .array(["FeatureCollection"]))])),
+                                               ("features", .object([("type", "array"), ("items", feature)]))]
         return [
-            ("CoverageSummary", obj([("compounds", .object([("type", "integer")])), ("households_covered_pct", .object([("type", "number"), ("nullable", true)])),
-                                     ("mode", .object([("type", "string")])), ("qualifying_stations", .object([("type", "integer")]))])),
-            ("CoverageResponse", .object([("oneOf", .array([
-                obj([("query", query), ("generation", .object([("type", "integer")])), ("summary", ref("CoverageSummary")),
-                     ("count", .object([("type", "integer")])), ("rows", rows)]),
-                geoJSON,
-            ]))])),
-            ("GapsResponse", .object([("oneOf", .array([
-                obj([("query", query), ("generation", .object([("type", "integer")])), ("summary", ref("CoverageSummary")),
-                     ("count", .object([("type", "integer")])), ("gaps", rows)]),
-                geoJSON,
-            ]))])),
-            ("AreasResponse", geoJSON),
-            ("PlanResponse", .object([("oneOf", .array([
-                obj([("query", query), ("generation", .object([("type", "integer")])), ("objective", anyObject), ("baseline", anyObject),
-                     ("upper_bound", .object([("type", "number"), ("nullable", true)])), ("sites", rows)]),
-                geoJSON,
-            ]))])),
+            ("CoverageSummary", obj([("compounds", integer), ("households_covered_pct", .object([("type", "number"), ("nullable", true)])),
+                                     ("mode", .object([("type", "string"), ("enum", .array(["straight", "walking"]))])),
+                                     ("reach", .object([("type", "string")])), ("qualifying_stations", integer)],
+                                    required: ["mode", "reach", "qualifying_stations"])),
+            ("CoverageResponse", obj([("query", query), ("generation", integer), ("summary", ref("CoverageSummary")),
+                                      ("count", integer), ("rows", rows)], required: ["query", "generation", "summary", "count", "rows"])),
+            ("GapsResponse", obj([("query", query), ("generation", integer), ("summary", ref("CoverageSummary")),
+                                  ("count", integer), ("gaps", rows)], required: ["query", "generation", "summary", "count", "gaps"])),
+            ("PlanResponse", obj([("query", query), ("generation", integer), ("objective", anyObject), ("baseline", anyObject),
+                                  ("upper_bound", .object([("type", "number"), ("nullable", true)])), ("sites", rows)],
+                                 required: ["query", "generation", "objective", "baseline", "sites"])),
+            ("AnalysisFeatureCollection", obj(features, required: ["type", "features"])),
+            ("AreasResponse", obj(features + [("off_network", .object([("type", "array"), ("items", .object([("type", "string")])),
+                                                                       ("description", "Stations beyond the snap limit (no walking area)")]))],
+                                  required: ["type", "features", "off_network"])),
         ]
     }
 
@@ -100,7 +107,7 @@ extension OpenAPIDocument {
 
     private static var coverageParameters: [JSONValue] {
         [
-            q(P.radius, "One reach in metres for every station; not with preset. Neither: each station's radius_m, else \(Int(PlannersAPI.fallbackRadius)) m",
+            q(P.radius, "One reach in metres for every station; not with preset (400). Neither: each station's radius_m, else \(Int(PlannersAPI.fallbackRadius)) m",
               num(0, PlannersAPI.maxRadius, nil, exclusiveMinimum: true)),
             presetParameter,
             q(P.walk, "Measure along the walkable network; 501 without walkable ways", bool),
@@ -110,18 +117,16 @@ extension OpenAPIDocument {
     }
 
     private static var presetParameter: JSONValue {
-        q(P.preset, "Life-circle preset: 100m, 5min (300 m), 10min (500 m), 15min (1000 m); not with radius",
+        q(P.preset, "Life-circle preset: 100m, 5min (300 m), 10min (500 m), 15min (1000 m); not with radius (or bands on /v1/areas) (400)",
           str(["enum": .array(Reach.presets.keys.sorted().map(JSONValue.string))]))
     }
 
     private static var kindParameter: JSONValue {
-        q(P.kind, "Station kinds that count, any of them; repeat or comma-separate",
-          .object([("type", "array"), ("items", .object([("type", "string")])), ("maxItems", .number(Double(NearestAPI.maxFilterValues)))]), explode: true)
+        q(P.kind, "Station kinds that count, any of them; repeat or comma-separate; \(filterBounds)", filterList, explode: true)
     }
 
     private static var serviceParameter: JSONValue {
-        q(P.service, "Services a station must all offer to count; repeat or comma-separate",
-          .object([("type", "array"), ("items", .object([("type", "string")])), ("maxItems", .number(Double(NearestAPI.maxFilterValues)))]), explode: true)
+        q(P.service, "Services a station must all offer to count; repeat or comma-separate; \(filterBounds)", filterList, explode: true)
     }
 
     private static var format: JSONValue { q(P.format, "json (default) or geojson", str(["enum": .array(["json", "geojson"]), "default": "json"])) }
@@ -154,16 +159,19 @@ extension OpenAPIDocument {
 
     private static func ref(_ schema: String) -> JSONValue { .object([("$ref", .string("#/components/schemas/\(schema)"))]) }
 
-    private static func get(_ id: String, _ summary: String, description: String, params: [JSONValue], schema: String,
-                            geo: Bool = false, errors: [String]) -> JSONValue {
+    /// An analysis GET: 200 JSON and/or GeoJSON, 304, 422, 501 (walk=true without ways), 503 with Retry-After (busy,
+    /// budget_exceeded, unavailable) and the errors every path has.
+    private static func get(_ id: String, _ summary: String, description: String, params: [JSONValue], json: String?,
+                            geo: String = "AnalysisFeatureCollection") -> JSONValue {
         var content: [(String, JSONValue)] = []
-        if !geo { content.append((MediaTypes.json, .object([("schema", ref(schema))]))) }
-        content.append((MediaTypes.geoJSON, .object([("schema", ref(schema))])))
-        var responses: [(String, JSONValue)] = [("200", .object([("description", .string(summary)), ("content", .object(content))]))]
-        for code in errors + ["503"] { responses.append((code, .object([("$ref", .string("#/components/responses/\(code)"))]))) }
+        if let json { content.append((MediaTypes.json, .object([("schema", ref(json))]))) }
+        content.append((MediaTypes.geoJSON, .object([("schema", ref(geo))])))
+        let ok = JSONValue.object([("description", .string(summary)), ("content", .object(content))])
+        let ifNoneMatch = JSONValue.object([("$ref", "#/components/parameters/If-None-Match")])
         return .object([("get", .object([
             ("operationId", .string(id)), ("tags", .array(["Planners"])), ("summary", .string(summary)),
-            ("description", .string(description)), ("parameters", .array(params)), ("responses", .object(responses)),
+            ("description", .string(description)), ("parameters", .array(params + [ifNoneMatch])),
+            ("responses", responses(ok, errors: ["422", "501", "503-analysis"])),
         ]))])
     }
 }
