@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CSpatiaLite
 import Foundation
 
 /// How long one piece of analysis may run, and a way to stop it from outside: the HTTP service gives each analysis
@@ -54,6 +55,7 @@ public final class WorkBudget: @unchecked Sendable {
 
     /// Runs `body` with this budget as the current thread's budget.
     public func run<T>(_ body: () throws -> T) throws -> T {
+        _ = Self.geosInterrupts
         let previous = pthread_getspecific(Self.key)
         pthread_setspecific(Self.key, Unmanaged.passUnretained(self).toOpaque())
         defer { pthread_setspecific(Self.key, previous) }
@@ -76,6 +78,16 @@ public final class WorkBudget: @unchecked Sendable {
         guard let budget = current, let reason = budget.stopReason else { return }
         throw WorkStopped(reason: reason, limit: budget.limit)
     }
+
+    /// GEOS calls this now and then from inside an operation, on the thread running it: a buffer of a whole city's
+    /// network takes seconds, so the budget must reach inside it. When this thread's budget is spent the operation
+    /// is interrupted (SpatiaLite then returns NULL, and the next checkpoint throws). GEOS's request flag is
+    /// process-wide but the callback runs just before GEOS looks at it on the same thread, so it is this operation
+    /// that stops; another thread's GEOS call checking in that instant could be stopped too (it then fails as
+    /// "no result", never with a wrong one).
+    private static let geosInterrupts: Void = {
+        _ = GEOS_interruptRegisterCallback { if WorkBudget.shouldStop { GEOS_interruptRequest() } }
+    }()
 
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
