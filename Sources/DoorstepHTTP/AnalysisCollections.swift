@@ -9,6 +9,7 @@ import Foundation
 public struct CoverageCollection: FeatureCollectionSource {
     public static let preset = "10min"
     public var id: String { "coverage" }
+    public var layers: [Layer] { [.compounds, .entrances, .stations] }
     public var title: String { "Coverage 覆盖 (10 min, straight)" }
     public var description: String {
         "Residential compounds with their coverage at the 10min life-circle preset (500 m), as the crow flies, every station counting: status, covered, nearest_station, straight_m (as /v1/coverage?preset=10min)"
@@ -56,6 +57,7 @@ public struct CoverageCollection: FeatureCollectionSource {
 public struct ServiceAreaCollection: FeatureCollectionSource {
     public static let radius = 500.0
     public var id: String { "service-areas" }
+    public var layers: [Layer] { [.stations] }
     public var title: String { "Service areas 服务范围 (500 m circles)" }
     public var description: String {
         "A 500 m geodesic circle (the 10min preset) around every station, one feature per station with its id (as /v1/areas?preset=10min); walking areas: /v1/areas?walk=true"

@@ -157,6 +157,8 @@ struct ServiceController<Context: RequestContext>: Sendable {
     @Sendable func api(request: Request, context: Context) async throws -> Response {
         _ = try QueryParameters(request, allowed: [])
         let base = LinkBuilder(request: request, fallback: fallbackBase).base
-        return jsonResponse(OpenAPIDocument.build(serverURL: base, collections: collections.map(\.id)), contentType: MediaTypes.openAPI)
+        let credits = try await data.snapshot().creditLine()
+        return jsonResponse(OpenAPIDocument.build(serverURL: base, collections: collections.map(\.id), credits: credits),
+                            contentType: MediaTypes.openAPI)
     }
 }

@@ -18,6 +18,8 @@ public protocol FeatureCollectionSource: Sendable {
     func items(bbox: BoundingBox?, limit: Int, offset: Int, data: any DoorstepData) async throws -> FeaturePage
     /// One feature by its id, or nil.
     func item(id: String, data: any DoorstepData) async throws -> StoredFeature?
+    /// The layers its features are made of, whose credits it carries.
+    var layers: [Layer] { get }
 }
 
 /// A stored layer as a collection; feature ids are the layer's `id` column.
@@ -27,6 +29,7 @@ public struct LayerCollection: FeatureCollectionSource {
     public let description: String
 
     public var id: String { layer.rawValue }
+    public var layers: [Layer] { [layer] }
 
     public func extent(in snapshot: DataSnapshot) -> BoundingBox? { snapshot.summary(of: layer).bbox }
 

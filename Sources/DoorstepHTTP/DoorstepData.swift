@@ -20,9 +20,11 @@ public struct DataSnapshot: Sendable {
     public let pages: PageCache
     /// Each station's own JSON members, written once per generation for `/v1/nearest`.
     public let stationMembers: StationMembers
+    /// Each layer's credits (`Store.credits`): what the data says it is from.
+    public let credits: [Layer: [String]]
 
     public init(generation: Int, index: NearestIndex, layers: [LayerExtent], walking: WalkingData? = nil, loadedAt: Date = Date(),
-                analysis: AnalysisCache = AnalysisCache(), pages: PageCache = PageCache()) {
+                analysis: AnalysisCache = AnalysisCache(), pages: PageCache = PageCache(), credits: [Layer: [String]] = [:]) {
         self.generation = generation
         self.index = index
         self.layers = layers
@@ -30,7 +32,15 @@ public struct DataSnapshot: Sendable {
         self.loadedAt = loadedAt
         self.analysis = analysis
         self.pages = pages
+        self.credits = credits
         stationMembers = StationMembers(index.stations)
+    }
+
+    /// The distinct credits of `layers` on one line, or nil when none is recorded.
+    public func creditLine(_ layers: [Layer] = Layer.allCases) -> String? {
+        var all = [String]()
+        for layer in layers { for c in credits[layer] ?? [] where !all.contains(c) { all.append(c) } }
+        return Credits.line(all)
     }
 
     public func summary(of layer: Layer) -> LayerExtent {
@@ -250,6 +260,8 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
                 let before = try store.generation()
                 let stations = try store.stations()
                 let layers = try store.layerSummaries()
+                var credits = [Layer: [String]]()
+                for layer in Layer.allCases { credits[layer] = try store.credits(of: [layer]) }
                 let index = NearestIndex(stations: stations)
                 var walking: WalkingData?
                 do {
@@ -260,7 +272,7 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
                 }
                 if try store.generation() == before {
                     return DataSnapshot(generation: before, index: index, layers: layers, walking: walking,
-                                        pages: PageCache(capacity: pageCacheBytes))
+                                        pages: PageCache(capacity: pageCacheBytes), credits: credits)
                 }
             }
             throw DatabaseError(code: 0, message: "\(pool.path) changed during every one of 20 attempts to read it")

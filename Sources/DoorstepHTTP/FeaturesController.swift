@@ -47,6 +47,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
     @Sendable func landing(request: Request, context: Context) async throws -> Response {
         _ = try QueryParameters(request, allowed: [FeaturesAPI.Name.f]).format()
         let links = LinkBuilder(request: request, fallback: fallbackBase)
+        let credit = try await data.snapshot().creditLine()
         return jsonResponse(.object([
             ("title", .string("Doorstep 家门口")),
             ("description", .string("Community service stations, residential compounds, governance grids, entrances and walkable ways of one city, as OGC API – Features (GeoJSON, WGS84)")),
@@ -56,7 +57,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
                 LinkBuilder.link(links.url("/conformance"), rel: "conformance", type: MediaTypes.json, title: "Conformance classes"),
                 LinkBuilder.link(links.url("/collections"), rel: "data", type: MediaTypes.json, title: "The collections"),
             ])),
-        ]))
+        ] + (credit.map { [("attribution", JSONValue.string($0))] } ?? [])))
     }
 
     @Sendable func conformancePage(request: Request, context: Context) async throws -> Response {
@@ -188,6 +189,7 @@ struct FeaturesController<Context: RequestContext>: Sendable {
                 ("crs", .string(FeaturesAPI.crs84)),
             ]))])))
         }
+        if let credit = snapshot.creditLine(source.layers) { members.append(("attribution", .string(credit))) }
         members.append(("links", .array([
             LinkBuilder.link(links.url(path), rel: "self", type: MediaTypes.json, title: source.title),
             LinkBuilder.link(links.url(path + "/items"), rel: "items", type: MediaTypes.geoJSON, title: source.title),

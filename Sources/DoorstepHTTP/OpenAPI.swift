@@ -11,7 +11,19 @@ enum OpenAPIDocument {
     typealias N = NearestAPI.Name
     typealias F = FeaturesAPI.Name
 
-    static func build(serverURL: String, collections: [String]) -> JSONValue {
+    /// `info.license` from the data's credits; none when no credit is recorded.
+    static func license(_ credits: String?) -> [(String, JSONValue)] {
+        guard let credits else { return [] }
+        var members: [(String, JSONValue)] = [("name", .string("Data: \(credits)"))]
+        if credits.contains(Credits.openStreetMap) || credits.contains("OpenStreetMap") {
+            members.append(("url", "https://www.openstreetmap.org/copyright"))
+        }
+        return [("license", .object(members))]
+    }
+
+    /// The document; `credits` (the data's, `DataSnapshot.creditLine`) become its licence, with OpenStreetMap's
+    /// copyright page when OpenStreetMap is among them.
+    static func build(serverURL: String, collections: [String], credits: String? = nil) -> JSONValue {
         .object([
             ("openapi", "3.0.3"),
             ("info", .object([
@@ -25,14 +37,12 @@ enum OpenAPIDocument {
                     405 method_not_allowed with an Allow header (GET, HEAD, OPTIONS) for every other method, on any path. \
                     A request is a 400 invalid_parameter or unknown_parameter when it has a query parameter the route \
                     does not define, a parameter given twice or empty, %00 in a parameter or in the path, or a body on \
-                    GET; 414 uri_too_long beyond 8192 bytes of request target, 413 payload_too_large beyond 64 KiB of \
+                    GET (400 body_not_allowed); 414 uri_too_long beyond 8192 bytes of request target, 413 payload_too_large beyond 64 KiB of \
                     declared body. API answers carry an ETag per data generation; a GET with If-None-Match holding it \
                     is answered 304 Not Modified. Errors are JSON {code, description} (schema Error) with a status \
                     that says whose fault it was.
                     """)),
-                ("license", .object([("name", "Data © OpenStreetMap contributors, ODbL 1.0"),
-                                     ("url", "https://www.openstreetmap.org/copyright")])),
-            ])),
+            ] + license(credits))),
             ("servers", .array([.object([("url", .string(serverURL))])])),
             ("tags", .array([
                 .object([("name", "Residents"), ("description", "Nearest stations, open now, offering what I need")]),

@@ -308,17 +308,23 @@ function initMap() {
   if (!window.L) { $("map").className = "nomap"; $("map").textContent = t("noMap"); return; }
   // Leaflet's attribution control parses its text as HTML: this one shows the operator's text as text.
   map = L.map("map", { zoomControl: true, attributionControl: false, tap: true });
-  if (config.tiles) {
-    L.tileLayer(config.tiles, { maxZoom: 19 }).addTo(map);
-    var Attribution = L.Control.extend({ options: { position: "bottomright" }, onAdd: function () {
-      var box = L.DomUtil.create("div", "leaflet-control-attribution");
-      box.appendChild(link("https://leafletjs.com", "Leaflet"));
-      if (config.attribution) { box.appendChild(document.createTextNode(" | ")); linkify(box, String(config.attribution)); }
-      L.DomEvent.disableClickPropagation(box);
-      return box;
-    } });
-    map.addControl(new Attribution());
-  }
+  if (config.tiles) L.tileLayer(config.tiles, { maxZoom: 19 }).addTo(map);
+  // The basemap's credit (with --tiles) and the data's own (the landing page's attribution: OpenStreetMap's only for
+  // layers that came from it), as text.
+  var Attribution = L.Control.extend({ options: { position: "bottomright" }, onAdd: function () {
+    var box = L.DomUtil.create("div", "leaflet-control-attribution");
+    box.appendChild(link("https://leafletjs.com", "Leaflet"));
+    if (config.tiles && config.attribution) { box.appendChild(document.createTextNode(" | ")); linkify(box, String(config.attribution)); }
+    var data = document.createElement("span");
+    data.id = "data-credit";
+    box.appendChild(data);
+    api("/?f=json").then(function (landing) {
+      if (typeof landing.attribution === "string" && landing.attribution) data.textContent = " | " + landing.attribution;
+    }).catch(function () {});
+    L.DomEvent.disableClickPropagation(box);
+    return box;
+  } });
+  map.addControl(new Attribution());
   var style = function (c, w, f) { return { color: c, weight: w, fillOpacity: f, fillColor: c }; };
   var opts = function (s) { return { style: s, coordsToLatLng: function (c) { return ll(c); }, interactive: false }; };
   layers.grids = L.geoJSON(null, opts(style("#7b57a8", 1.5, 0.04))).addTo(map);

@@ -227,8 +227,12 @@ extension WebPageTests {
             }
             // The attribution: the operator's text as text, its URL a link.
             let credit = try XCTUnwrap(Self.matches(#"<div class="leaflet-control-attribution[^"]*">(.*?)</div>"#, in: dom).first)
-            XCTAssertEqual(Self.unescape(credit.replacingOccurrences(of: #"<a [^>]*>|</a>"#, with: "", options: .regularExpression)),
-                           "Leaflet | \(attribution)")
+            // Then the data's own credits (the landing page's attribution), as text too.
+            let landing = try await client.request("/?f=json").body()
+            let dataCredit = try XCTUnwrap(landing["attribution"]?.string)
+            XCTAssertTrue(dataCredit.contains("source: hostile.geojson"), dataCredit)
+            XCTAssertEqual(Self.unescape(credit.replacingOccurrences(of: #"<a [^>]*>|</a>|<span [^>]*>|</span>"#, with: "", options: .regularExpression)),
+                           "Leaflet | \(attribution) | \(dataCredit)")
             XCTAssertTrue(credit.contains("href=\"https://example.org/copyright\""), credit)
 
             // Hostile URL parameters: the page ignores what it does not know and runs nothing.
