@@ -5,7 +5,7 @@ RUN_DB    ?= out/nanjing.sqlite
 DOORSTEP  := .build/debug/doorstep
 # Debian packages the build, the tests and the benchmarks need (SPATIALITE-NOTES.md).
 APT_PACKAGES := libspatialite-dev libsqlite3-dev libproj-dev libgeos-dev libsqlite3-mod-spatialite proj-data \
-                gdal-bin pkg-config librsvg2-bin fonts-noto-cjk osmium-tool libjs-leaflet chromium wrk
+                gdal-bin libgdal-dev pkg-config librsvg2-bin fonts-noto-cjk osmium-tool libjs-leaflet chromium wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build run test bench sample clean
