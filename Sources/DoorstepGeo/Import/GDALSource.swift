@@ -30,6 +30,11 @@ struct GDALSource {
 
     private func read(state: ReadingState, messages: GDALMessages, emit: (FeatureRecord) -> Bool) throws {
         let flags = UInt32(GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR)
+        // A sheet of points has a header row: without this GDAL guesses none when every cell of the first data rows
+        // is text (one text cell in 经度 is enough) and the fields become Field1, Field2 …. (GDAL 3.6 ignores the
+        // HEADERS open option; the configuration option works. Thread-local: other imports are unaffected.)
+        for option in ["OGR_XLSX_HEADERS", "OGR_ODS_HEADERS"] { CPLSetThreadLocalConfigOption(option, "FORCE") }
+        defer { for option in ["OGR_XLSX_HEADERS", "OGR_ODS_HEADERS"] { CPLSetThreadLocalConfigOption(option, nil) } }
         guard let dataset = GDALOpenEx(path, flags, nil, nil, nil) else {
             let what = driver == "zip" ? "a zip holding no vector data GDAL reads (a zipped Shapefile needs its .shp, .shx and .dbf)" : "\(driver) data"
             throw fail("cannot be opened as \(what)\(gdalSays(messages.takeFailures()))")

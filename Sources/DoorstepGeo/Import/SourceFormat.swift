@@ -27,14 +27,31 @@ enum SourceFormat: Equatable, Sendable {
 
         let ext = url.pathExtension.lowercased()
         let driver = GDAL.identify(url.path)
+        let isZip = head.starts(with: [0x50, 0x4B, 0x03, 0x04])
+        if let driver, driver == "LIBKML" || driver == "KML", isZip, let kml = mainKML(url.path) {
+            // A KMZ read as a whole loses the <Schema> its ExtendedData refers to (LIBKML 1.3): read its KML inside.
+            return .gdal(driver: driver, path: kml)
+        }
         if let driver, !ownReaders.contains(driver) { return .gdal(driver: driver, path: url.path) }
         if driver == "GeoJSON" || driver == "ESRIJSON" || driver == "TopoJSON" { return .geoJSON }
-        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+        if isZip {
             // A zip GDAL does not take as a format of its own: look inside (a zipped Shapefile, usually).
             return .gdal(driver: "zip", path: "/vsizip/" + url.path)
         }
         if ext == "json" || ext == "geojson" { return .geoJSON } // an empty or broken GeoJSON: its reader says what is wrong
         return .csv
+    }
+
+    /// The KML document of a KMZ: `doc.kml` by convention, else the first `.kml` at its top level.
+    private static func mainKML(_ path: String) -> String? {
+        let root = "/vsizip/" + path
+        guard let list = VSIReadDir(root) else { return nil }
+        defer { CSLDestroy(list) }
+        var names = [String]()
+        var i = 0
+        while let p = list[i] { names.append(String(cString: p)); i += 1 }
+        let kml = names.first { $0.lowercased() == "doc.kml" } ?? names.first { $0.lowercased().hasSuffix(".kml") }
+        return kml.map { root + "/" + $0 }
     }
 
     var name: String {
