@@ -27,10 +27,16 @@ let package = Package(
             pkgConfig: "spatialite",
             providers: [.apt(["libspatialite-dev", "libsqlite3-dev", "libproj-dev", "libgeos-dev"])]
         ),
+        .systemLibrary(
+            name: "CGDAL",
+            pkgConfig: "gdal",
+            providers: [.apt(["libgdal-dev"])]
+        ),
         .target(
             name: "DoorstepGeo",
             dependencies: [
                 "CSpatiaLite",
+                "CGDAL",
                 .product(name: "Collections", package: "swift-collections"),
             ],
             swiftSettings: upcoming

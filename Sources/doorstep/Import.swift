@@ -5,10 +5,13 @@ import Foundation
 extension Doorstep {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Load a layer from a GeoJSON or CSV file (all features or none).",
+            abstract: "Load a layer from a GeoJSON, CSV, Shapefile, GeoPackage, KML/KMZ, spreadsheet … file (all features or none).",
             discussion: """
-            Layers: stations, compounds, entrances, grids, ways. CSV is for point layers (stations, compounds,
-            entrances) with lon/lat (经度/纬度) columns; UTF-8 or GBK/GB18030 is detected.
+            Layers: stations, compounds, entrances, grids, ways. The format is read from the content: GeoJSON and
+            CSV by Doorstep's own readers, everything else through GDAL (Shapefile, also zipped; GeoPackage; KML/KMZ;
+            XLSX/XLS/ODS; FlatGeobuf; GML; DXF). CSV and spreadsheets hold points in lon/lat (经度/纬度) columns;
+            UTF-8 or GBK/GB18030 is detected (a Shapefile's .cpg is honoured). Field names map by their usual
+            English or Chinese names (名称, 类型, 户数 …); --field TARGET=SOURCE names others.
             Re-importing a layer updates features by id; --replace replaces the whole layer.
             Example: doorstep import stations geodata/nanjing-xinjiekou/stations.geojson --db city.sqlite
             """
@@ -17,8 +20,14 @@ extension Doorstep {
         @Argument(help: "stations | compounds | entrances | grids | ways")
         var layer: String
 
-        @Argument(help: "A GeoJSON (.geojson, .json) or CSV (.csv) file.")
+        @Argument(help: "A GeoJSON, CSV, Shapefile (.shp, or a .zip of one), GeoPackage, KML/KMZ, XLSX/XLS/ODS, FlatGeobuf, GML or DXF file.")
         var file: String
+
+        @Option(name: .customLong("layer"), help: "The layer or sheet to read from a file that holds several.")
+        var sourceLayer: String?
+
+        @Option(name: .customLong("field"), help: ArgumentHelp("Which source field gives a field of the layer, e.g. --field name=站名 (repeatable).", valueName: "TARGET=SOURCE"))
+        var fields: [String] = []
 
         @OptionGroup var database: DatabaseOptions
 
@@ -52,6 +61,7 @@ extension Doorstep {
             if let encoding, TextEncodingChoice(name: encoding) == nil {
                 throw ValidationError("unknown encoding \"\(encoding)\"; use utf-8 or gbk")
             }
+            if case .failure(let error) = FieldMapping.parse(fields) { throw ValidationError(error.message) }
         }
 
         func run() async throws {
@@ -62,7 +72,8 @@ extension Doorstep {
             var options = ImportOptions(
                 layer: Layer(rawValue: layer)!, file: URL(fileURLWithPath: file), crs: crs,
                 encoding: encoding.flatMap { TextEncodingChoice(name: $0) }, replace: replace, makeValid: makeValid,
-                limits: ImportLimits(maxFileBytes: maxFileMB << 20))
+                limits: ImportLimits(maxFileBytes: maxFileMB << 20),
+                sourceLayer: sourceLayer, fields: (try? FieldMapping.parse(fields).get()) ?? [:])
             options.attribution = attribution
             let summary = try Importer.run(options, into: store)
             for repair in summary.repairs { note("\(summary.file): \(repair)") }

@@ -292,6 +292,10 @@ struct CSVColumns {
         "population": ["population", "人口", "人数", "常住人口"],
         "grid_id": ["grid_id", "grid", "网格编号", "网格"],
         "compound_id": ["compound_id", "compound", "所属小区", "小区编号"],
+        "community": ["community", "社区", "所属社区", "社区名称"],
+        "street": ["street", "街道", "所属街道", "街道名称"],
+        "district": ["district", "区", "区县", "所属区", "行政区"],
+        "highway": ["highway", "道路等级"],
     ]
     static let lonAliases = ["lon", "lng", "long", "longitude", "x", "经度"]
     static let latAliases = ["lat", "latitude", "y", "纬度"]

@@ -8,6 +8,9 @@ public enum InputLocation: Hashable, Sendable, CustomStringConvertible {
     case feature(index: Int, id: String?)
     /// A CSV line, counted from 1 with the header as line 1, with the row's id when it has one.
     case line(Int, id: String?)
+    /// A feature of a GDAL layer: its place in the layer counted from 1, its FID (the source's own number, often
+    /// from 0) and its id when it has one.
+    case record(index: Int, fid: Int64, id: String?)
 
     public var description: String {
         switch self {
@@ -15,6 +18,7 @@ public enum InputLocation: Hashable, Sendable, CustomStringConvertible {
         case .position(let line, let column): return "line \(line), column \(column)"
         case .feature(let index, let id): return id.map { "feature \(index) (id \($0))" } ?? "feature \(index)"
         case .line(let n, let id): return id.map { "line \(n) (id \($0))" } ?? "line \(n)"
+        case .record(let index, let fid, let id): return "feature \(index) (FID \(fid)\(id.map { ", id \($0)" } ?? ""))"
         }
     }
 }

@@ -19,9 +19,14 @@ public struct ImportOptions: Sendable {
     public var limits: ImportLimits
     /// The data's credit, recorded for the layer and shown wherever it is (`Credits`); nil credits the file by name.
     public var attribution: String?
+    /// The layer (or sheet) to read from a source GDAL reads that holds several; nil means its only one.
+    public var sourceLayer: String?
+    /// Source field names for contract fields (`--field TARGET=SOURCE`), over the usual aliases; GDAL sources only.
+    public var fields: [String: String]
 
     public init(layer: Layer, file: URL, crs: InputCRS? = nil, encoding: TextEncodingChoice? = nil,
-                replace: Bool = false, makeValid: Bool = false, sourceName: String? = nil, limits: ImportLimits = ImportLimits()) {
+                replace: Bool = false, makeValid: Bool = false, sourceName: String? = nil, limits: ImportLimits = ImportLimits(),
+                sourceLayer: String? = nil, fields: [String: String] = [:]) {
         self.limits = limits
         self.layer = layer
         self.file = file
@@ -30,6 +35,8 @@ public struct ImportOptions: Sendable {
         self.replace = replace
         self.makeValid = makeValid
         self.sourceName = sourceName
+        self.sourceLayer = sourceLayer
+        self.fields = fields
     }
 }
 
@@ -72,7 +79,8 @@ public enum Importer {
                 (raise the limit with --max-file-mb, or split the layer into several files: imports without --replace add to it)
                 """))
         }
-        let isCSV = url.pathExtension.lowercased() == "csv" || url.pathExtension.lowercased() == "txt"
+        let format = SourceFormat.detect(url) // from the content: GeoJSON, CSV, or anything GDAL reads
+        let isCSV = format == .csv
         if isCSV && !options.layer.acceptsCSV {
             throw ImportError(file: fileName, ImportProblem(.file, "CSV holds points; the \(options.layer.rawValue) layer needs GeoJSON"))
         }
@@ -83,7 +91,7 @@ public enum Importer {
         let channel = RecordChannel()
         let reader = Thread {
             do {
-                try readFeatures(options, fileName: fileName, stem: stem, csv: isCSV, state: reading) { channel.push($0) }
+                try readFeatures(options, fileName: fileName, stem: stem, format: format, state: reading) { channel.push($0) }
                 channel.close(nil)
             } catch {
                 channel.close(error)
@@ -137,10 +145,14 @@ public enum Importer {
 
     /// Reads, checks and converts every feature of the file, handing each good record to `emit` (which returns false
     /// when the writer has given up). Runs on the reading thread; everything it learns goes into `state`.
-    private static func readFeatures(_ options: ImportOptions, fileName: String, stem: String, csv: Bool,
+    private static func readFeatures(_ options: ImportOptions, fileName: String, stem: String, format: SourceFormat,
                                      state: ReadingState, emit: (FeatureRecord) -> Bool) throws {
         let url = options.file
-        if csv {
+        if case .gdal(let driver, let path) = format {
+            try GDALSource(options: options, fileName: fileName, stem: stem, driver: driver, path: path).read(state: state, emit: emit)
+            return
+        }
+        if format == .csv {
             state.format = "CSV"
             let table = try CSVTable(url: url, encoding: options.encoding, limits: options.limits)
             defer { state.encoding = table.encoding } // settled by the first record that is not ASCII

@@ -92,6 +92,7 @@ extension InputLocation {
         case .position(let line, _): return line
         case .feature(let index, _): return index
         case .line(let n, _): return n
+        case .record(let index, _, _): return index
         }
     }
 }

@@ -1,0 +1,112 @@
+import CGDAL
+import Foundation
+
+/// Which reader serves an input file, judged from its content, not its name (README, "Import").
+///
+/// GeoJSON and CSV keep Doorstep's own readers (they are benchmarked and give line-exact messages); every other
+/// format GDAL identifies goes through `GDALSource`.
+enum SourceFormat: Equatable, Sendable {
+    case geoJSON
+    case csv
+    /// `driver` is GDAL's short name ("ESRI Shapefile", "GPKG", "LIBKML", "XLSX" …); `path` is what GDAL opens
+    /// (`/vsizip/…` for a zip that is not itself a format, such as a zipped Shapefile).
+    case gdal(driver: String, path: String)
+
+    /// GDAL drivers whose formats Doorstep's own readers serve.
+    private static let ownReaders: Set<String> = ["GeoJSON", "GeoJSONSeq", "ESRIJSON", "TopoJSON", "CSV"]
+
+    static func detect(_ url: URL) -> SourceFormat {
+        let head = (try? FileHandle(forReadingFrom: url)).flatMap { handle -> Data? in
+            defer { try? handle.close() }
+            return try? handle.read(upToCount: 4096)
+        } ?? Data()
+        var bytes = head[...]
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+        let first = bytes.first(where: { !(" \t\r\n".utf8.contains($0)) })
+        if first == UInt8(ascii: "{") { return .geoJSON }
+
+        let ext = url.pathExtension.lowercased()
+        let driver = GDAL.identify(url.path)
+        let isZip = head.starts(with: [0x50, 0x4B, 0x03, 0x04])
+        if let driver, driver == "LIBKML" || driver == "KML", isZip, let kml = mainKML(url.path) {
+            // A KMZ read as a whole loses the <Schema> its ExtendedData refers to (LIBKML 1.3): read its KML inside.
+            return .gdal(driver: driver, path: kml)
+        }
+        if let driver, !ownReaders.contains(driver) { return .gdal(driver: driver, path: url.path) }
+        if driver == "GeoJSON" || driver == "ESRIJSON" || driver == "TopoJSON" { return .geoJSON }
+        if isZip {
+            // A zip GDAL does not take as a format of its own: look inside (a zipped Shapefile, usually).
+            return .gdal(driver: "zip", path: "/vsizip/" + url.path)
+        }
+        if ext == "json" || ext == "geojson" { return .geoJSON } // an empty or broken GeoJSON: its reader says what is wrong
+        return .csv
+    }
+
+    /// The KML document of a KMZ: `doc.kml` by convention, else the first `.kml` at its top level.
+    private static func mainKML(_ path: String) -> String? {
+        let root = "/vsizip/" + path
+        guard let list = VSIReadDir(root) else { return nil }
+        defer { CSLDestroy(list) }
+        var names = [String]()
+        var i = 0
+        while let p = list[i] { names.append(String(cString: p)); i += 1 }
+        let kml = names.first { $0.lowercased() == "doc.kml" } ?? names.first { $0.lowercased().hasSuffix(".kml") }
+        return kml.map { root + "/" + $0 }
+    }
+
+    var name: String {
+        switch self {
+        case .geoJSON: return "GeoJSON"
+        case .csv: return "CSV"
+        case .gdal(let driver, _): return driver
+        }
+    }
+}
+
+/// Process-wide GDAL set-up and the per-thread collection of its messages.
+enum GDAL {
+    private static let registered: Bool = {
+        GDALAllRegister()
+        return true
+    }()
+
+    static func setUp() { _ = registered }
+
+    /// GDAL's short name of the vector driver that recognises the file, or nil.
+    static func identify(_ path: String) -> String? {
+        setUp()
+        let collector = GDALMessages()
+        return collector.collecting {
+            guard let driver = GDALIdentifyDriverEx(path, UInt32(GDAL_OF_VECTOR), nil, nil),
+                  let name = GDALGetDriverShortName(driver) else { return nil }
+            return String(cString: name)
+        }
+    }
+}
+
+/// GDAL's error and warning messages on the current thread, kept for Doorstep's own messages instead of going to
+/// stderr. Uses GDAL's per-thread handler stack, so imports on other threads (and the HTTP server) are unaffected.
+final class GDALMessages {
+    private(set) var failures: [String] = []
+    private(set) var warnings: [String] = []
+
+    func add(_ level: CPLErr, _ message: String) {
+        if level == CE_Failure || level == CE_Fatal { failures.append(message) } else if level == CE_Warning { warnings.append(message) }
+    }
+
+    /// Failures since `mark`, and forgets them.
+    func takeFailures() -> [String] {
+        defer { failures.removeAll() }
+        return failures
+    }
+
+    func collecting<T>(_ body: () throws -> T) rethrows -> T {
+        CPLPushErrorHandlerEx({ level, _, message in
+            guard let data = CPLGetErrorHandlerUserData() else { return }
+            let me = Unmanaged<GDALMessages>.fromOpaque(data).takeUnretainedValue()
+            me.add(level, message.map { String(cString: $0) } ?? "")
+        }, Unmanaged.passUnretained(self).toOpaque())
+        defer { CPLPopErrorHandler() }
+        return try withExtendedLifetime(self) { try body() }
+    }
+}
