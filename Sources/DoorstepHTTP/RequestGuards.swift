@@ -120,11 +120,17 @@ struct GenerationETagMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Makes `pool` the analysis pool of the requests of one router (`AnalysisPool.current`).
+/// Makes `pool` the analysis pool of the requests of one router (`AnalysisPool.current`) — only on the paths that
+/// analyse (`/v1/…` but nearest, `/collections/coverage…`), so `/v1/nearest` and pages pay nothing for it.
 struct AnalysisPoolMiddleware<Context: RequestContext>: RouterMiddleware {
     let pool: AnalysisPool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        try await AnalysisPool.$current.withValue(pool) { try await next(request, context) }
+        let path = request.uri.path
+        let analyses = (path.hasPrefix("/v1/") && path != "/v1/nearest") || path.hasPrefix("/collections/coverage")
+        guard analyses, pool !== AnalysisPool.shared || AnalysisPool.current !== AnalysisPool.shared else {
+            return try await next(request, context)
+        }
+        return try await AnalysisPool.$current.withValue(pool) { try await next(request, context) }
     }
 }
