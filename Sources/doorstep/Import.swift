@@ -84,6 +84,7 @@ extension Doorstep {
             if !summary.repairs.isEmpty { line += ", \(summary.repairs.count) repaired" }
             line += "; the layer now holds \(summary.layerCount)"
             print(line)
+            for warning in summary.warnings { note("warning: \(summary.layer.rawValue): \(warning)") }
             if summary.layer == .ways {
                 // The walking graph follows its ways: rebuilt and stored with them.
                 let network = try WalkingNetwork.load(from: store, persist: true)

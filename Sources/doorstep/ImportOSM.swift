@@ -89,6 +89,7 @@ extension Doorstep {
             }
             for stored in summary.imported {
                 for repair in stored.repairs { note("\(stored.file): \(repair)") }
+                for warning in stored.warnings { note("warning: \(stored.layer.rawValue): \(warning)") }
             }
             if summary.imported.contains(where: { $0.layer == .ways }) {
                 // The walking graph follows its ways: rebuilt and stored with them, as after `doorstep import ways`.

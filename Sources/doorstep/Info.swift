@@ -30,6 +30,10 @@ extension Doorstep {
                     ("file_size", .number(Double(info.fileSize))), ("layers", .object(layers)),
                     ("metric_zone", info.metricZone.map { .string($0.description) } ?? .null),
                     ("compounds_without_households", .number(Double(info.compoundsWithoutHouseholds))),
+                    ("orphan_entrances", .object([
+                        ("count", .number(Double(info.orphanEntranceCount))),
+                        ("sample", .array(info.orphanEntrances.map { .object([("id", .string($0.id)), ("compound_id", .string($0.compoundID))]) })),
+                    ])),
                 ])
                 print(doc.jsonText)
             case .table, .csv:
@@ -56,6 +60,12 @@ extension Doorstep {
                 }
                 if info.compoundsWithoutHouseholds > 0 {
                     print("\n\(info.compoundsWithoutHouseholds) compounds have no household count (flagged as unknown in coverage).")
+                }
+                if info.orphanEntranceCount > 0 {
+                    let n = info.orphanEntranceCount
+                    print("\n\(n) entrance\(n == 1 ? " points" : "s point") at compounds that do not exist (ignored by walking reach): "
+                          + info.orphanEntrances.map { "\($0.id) → \($0.compoundID)" }.joined(separator: ", ")
+                          + (n > info.orphanEntrances.count ? ", … \(n - info.orphanEntrances.count) more" : ""))
                 }
                 if !info.recentImports.isEmpty {
                     print("\nrecent imports")

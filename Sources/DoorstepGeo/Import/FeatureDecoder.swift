@@ -20,12 +20,15 @@ struct FeatureDecoder {
     let closeRings: Bool
     /// Used to make ids for layers where `id` is optional: "<stem>#<feature number>", stable across re-imports.
     let fileStem: String
+    /// The extent of the data already in the database, for the Gauss-Kruger hint (`GaussKrugerHint`).
+    let reference: BoundingBox?
     /// The layer's contract, computed once rather than per feature.
     private let fields: [Layer.Field]
     private let contractNames: Set<String>
     private let geometryTypes: Set<String>
 
-    init(layer: Layer, transformer: CoordinateTransformer, closeRings: Bool, fileStem: String) {
+    init(layer: Layer, transformer: CoordinateTransformer, closeRings: Bool, fileStem: String, reference: BoundingBox? = nil) {
+        self.reference = reference
         self.layer = layer
         self.transformer = transformer
         self.closeRings = closeRings
@@ -40,6 +43,12 @@ struct FeatureDecoder {
 
     final class HoursMemo {
         var normalized: [String: String] = [:]
+    }
+    /// Gauss-Kruger hints already worked out, by the millions of the position (a hint may try 32 zones with PROJ).
+    let hints = HintMemo()
+
+    final class HintMemo {
+        var byBlock: [Int: GaussKrugerHint?] = [:]
     }
 
     /// Decodes a feature or records why not. `location` makes the feature's location once its id is known.
@@ -232,7 +241,18 @@ struct FeatureDecoder {
     }
 
     private func bigHint(_ c: Coordinate) -> String {
-        abs(c.lon) > 1000 || abs(c.lat) > 1000 ? " (metres? give the CRS with --crs, e.g. --crs EPSG:4548)" : ""
+        guard abs(c.lon) > 1000 || abs(c.lat) > 1000 else { return "" }
+        let block = Int((c.lon / 1_000_000).rounded(.down).clamped(-1000, 1000)) * 10_000
+            + Int((c.lat / 1_000_000).rounded(.down).clamped(-1000, 1000))
+        let hint: GaussKrugerHint?
+        if let known = hints.byBlock[block] {
+            hint = known
+        } else {
+            hint = GaussKrugerHint.suggest(c, reference: reference)
+            hints.byBlock[block] = hint
+        }
+        guard let hint else { return " (metres? give their CRS with --crs EPSG:n)" }
+        return " (metres without a CRS? \(hint.text))"
     }
 
     private func g(_ c: Coordinate) -> String { "[\(c.lon), \(c.lat)]" }
@@ -342,6 +362,10 @@ public enum Services {
         "会议": "meeting", "议事": "meeting", "如厕": "toilet", "厕所": "toilet", "阅读": "reading",
     ]
 
+    /// The services Doorstep knows (README, data contract): every other value is kept as given and reported by the import.
+    public static let known: Set<String> = ["rest", "water", "charging", "meal", "medical", "legal", "elderly", "children",
+                                            "meeting", "toilet", "reading"]
+
     /// Trimmed, lowercased, Chinese names mapped, duplicates removed, order kept.
     public static func normalize(_ items: [String]) -> [String] {
         var seen = Set<String>()
@@ -354,4 +378,8 @@ public enum Services {
         }
         return out
     }
+}
+
+private extension Double {
+    func clamped(_ lo: Double, _ hi: Double) -> Double { isFinite ? Swift.min(hi, Swift.max(lo, self)) : 0 }
 }

@@ -98,7 +98,8 @@ struct GDALSource {
             state.crs = try identify(srs, layerName)
         }
         let decoder = FeatureDecoder(layer: options.layer, transformer: try transformer(state.crs),
-                                     closeRings: options.makeValid, fileStem: stem)
+                                     closeRings: options.makeValid, fileStem: stem,
+                                     reference: state.reference)
         state.format = driverName == "ESRI Shapefile" ? "Shapefile" : driverName
         if driverName != layerName && !(driverName == "ESRI Shapefile" && layers.count == 1) {
             state.format += ", layer \(layerName)"

@@ -55,6 +55,49 @@ public struct ImportSummary: Sendable {
     public let repairs: [ImportProblem]
     /// Layer size after the import.
     public let layerCount: Int
+    /// Stations: service values outside `Services.known` (stored as given), each with the number of stations
+    /// that have it, most first; and how many stations have at least one.
+    public internal(set) var unknownServices: [ValueCount] = []
+    public internal(set) var stationsWithUnknownServices = 0
+    /// Compounds: entrances whose compound no longer exists after this import (ids, sorted), and how many in all.
+    public internal(set) var orphanEntrances: [OrphanEntrance] = []
+    public internal(set) var orphanEntranceCount = 0
+    /// Compounds: compounds that had a household count before the import and have none now (gone, or
+    /// stored without one), and the first 20 of their ids.
+    public internal(set) var householdsLost = 0
+    public internal(set) var householdsLostIDs: [String] = []
+
+    /// What the import stored but a planner should look at, one sentence each (the CLI prints them to stderr).
+    public var warnings: [String] {
+        var out = [String]()
+        if stationsWithUnknownServices > 0 {
+            let values = unknownServices.prefix(20).map { "\"\(TextRules.printable($0.value))\" (\($0.count))" }.joined(separator: ", ")
+                + (unknownServices.count > 20 ? ", … \(unknownServices.count - 20) more" : "")
+            out.append("\(stationsWithUnknownServices) station\(stationsWithUnknownServices == 1 ? " has" : "s have") services Doorstep does not know: \(values); kept as given (known: \(Services.known.sorted().joined(separator: ", ")))")
+        }
+        if orphanEntranceCount > 0 {
+            let listed = orphanEntrances.map { "\($0.id) → \($0.compoundID)" }.joined(separator: ", ")
+                + (orphanEntranceCount > orphanEntrances.count ? ", … \(orphanEntranceCount - orphanEntrances.count) more" : "")
+            out.append("\(orphanEntranceCount) entrance\(orphanEntranceCount == 1 ? "" : "s") now point at compounds that no longer exist (kept; walking reach ignores them until those compounds come back or the entrances are re-imported): \(listed)")
+        }
+        if householdsLost > 0 {
+            out.append("\(householdsLost) compound\(householdsLost == 1 ? "" : "s") had a household count and now have none (coverage counts them as unknown): "
+                       + householdsLostIDs.joined(separator: ", ") + (householdsLost > householdsLostIDs.count ? ", …" : ""))
+        }
+        return out
+    }
+}
+
+/// A value and how often it occurs.
+public struct ValueCount: Sendable, Equatable {
+    public let value: String
+    public let count: Int
+}
+
+/// An entrance whose `compound_id` names no compound.
+public struct OrphanEntrance: Sendable, Equatable {
+    public let id: String
+    public let compoundID: String
 }
 
 /// Loads one file into one layer, all or nothing (DESIGN.md, "Data contract").
@@ -88,6 +131,7 @@ public enum Importer {
         let before = try store.count(options.layer)
         // Reading and checking run on a thread of their own while this one writes: the two halves cost about the same.
         let reading = ReadingState(crs: options.crs ?? .wgs84)
+        reading.reference = try store.sampleExtent()
         let channel = RecordChannel()
         let reader = Thread {
             do {
@@ -105,6 +149,10 @@ public enum Importer {
         var repairs = [ImportProblem]()
         var ids = [String: InputLocation]()
         var features = 0
+        let servicesIndex = options.layer == .stations ? options.layer.fields.firstIndex { $0.name == "services" } : nil
+        var unknownServices = [String: Int]()
+        var stationsWithUnknown = 0
+        var compoundChanges: Store.CompoundChanges?
         do {
             try store.importing(options.layer, replace: options.replace, makeValid: options.makeValid) { writer in
                 while let batch = try channel.next() {
@@ -115,6 +163,13 @@ public enum Importer {
                         }
                         ids[record.id] = record.location
                         guard problems.isEmpty else { continue } // keep checking, but stop writing once the import is lost
+                        if let servicesIndex, case .text(let list) = record.values[servicesIndex] {
+                            let unknown = Store.decodeList(list).filter { !Services.known.contains($0) }
+                            if !unknown.isEmpty {
+                                stationsWithUnknown += 1
+                                for value in unknown { unknownServices[value, default: 0] += 1 }
+                            }
+                        }
                         switch try writer.write(record) {
                         case .success(let note?): repairs.append(ImportProblem(record.location, field: "geometry", note))
                         case .success(nil): break
@@ -132,6 +187,7 @@ public enum Importer {
                 }
                 try store.logImport(layer: options.layer, file: options.sourceName ?? url.path, features: features, crs: reading.crs,
                                     replaced: options.replace, repaired: repairs.count)
+                if options.layer == .compounds { compoundChanges = try store.compoundChanges() }
                 // The credit: as given, else as the file states it, else the file itself.
                 try store.recordCredit(options.attribution ?? reading.attribution ?? Credits.file(fileName), for: options.layer,
                                        replacing: options.replace)
@@ -139,8 +195,18 @@ public enum Importer {
         }
         let after = try store.count(options.layer)
         let updated = options.replace ? 0 : features - (after - before)
-        return ImportSummary(layer: options.layer, file: options.sourceName ?? url.path, format: reading.format, crs: reading.crs, encoding: reading.encoding,
-                             features: features, updated: updated, repairs: repairs, layerCount: after)
+        var summary = ImportSummary(layer: options.layer, file: options.sourceName ?? url.path, format: reading.format, crs: reading.crs, encoding: reading.encoding,
+                                    features: features, updated: updated, repairs: repairs, layerCount: after)
+        summary.unknownServices = unknownServices.map { ValueCount(value: $0.key, count: $0.value) }
+            .sorted { ($1.count, $0.value) < ($0.count, $1.value) }
+        summary.stationsWithUnknownServices = stationsWithUnknown
+        if let compoundChanges {
+            summary.orphanEntrances = compoundChanges.orphans
+            summary.orphanEntranceCount = compoundChanges.orphanCount
+            summary.householdsLost = compoundChanges.householdsLost
+            summary.householdsLostIDs = compoundChanges.householdsLostIDs
+        }
+        return summary
     }
 
     /// Reads, checks and converts every feature of the file, handing each good record to `emit` (which returns false
@@ -157,7 +223,8 @@ public enum Importer {
             let table = try CSVTable(url: url, encoding: options.encoding, limits: options.limits)
             defer { state.encoding = table.encoding } // settled by the first record that is not ASCII
             let decoder = FeatureDecoder(layer: options.layer, transformer: try transformer(state.crs, fileName),
-                                         closeRings: false, fileStem: stem)
+                                         closeRings: false, fileStem: stem,
+                                         reference: state.reference)
             let mapping = try CSVColumns(header: table.header, layer: options.layer, fileName: fileName)
             try table.forEachRow { line, fields in
                 state.features += 1
@@ -186,7 +253,8 @@ public enum Importer {
                 }
             }
             decoder = FeatureDecoder(layer: options.layer, transformer: try transformer(state.crs, fileName),
-                                     closeRings: options.makeValid, fileStem: stem)
+                                     closeRings: options.makeValid, fileStem: stem,
+                                     reference: state.reference)
         }, feature: { index, value in
             state.features += 1
             guard case .object = value, value["type"] == .string("Feature") else {

@@ -14,6 +14,8 @@ final class ReadingState: @unchecked Sendable {
     var format = ""
     /// The credit the file states for itself (GeoJSON `attribution` or `metadata.attribution`).
     var attribution: String?
+    /// The extent of the database's layers before the import (for the Gauss-Kruger hint), set before reading starts.
+    var reference: BoundingBox?
 
     init(crs: InputCRS) { self.crs = crs }
 }

@@ -43,10 +43,38 @@ enum Schema {
             way_id TEXT NOT NULL, component INTEGER NOT NULL);
         SELECT AddGeometryColumn('network_edges', 'geom', 4326, 'LINESTRING', 'XY', 1);
         """,
+        // 3: typed copies of the compounds for GIS clients. `compounds.geom` is GEOMETRY (the contract allows Polygon,
+        // MultiPolygon and Point), which QGIS and GDAL show as an untyped layer; SpatiaLite views inherit that type
+        // from the table they read (measured with ogrinfo), so typed tables it is: rebuilt from `compounds` by every
+        // compounds import (Store.refreshCompoundCopies), read-only by convention.
+        """
+        CREATE TABLE compounds_polygons(
+            fid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, households INTEGER,
+            population INTEGER, kind TEXT, grid_id TEXT);
+        SELECT AddGeometryColumn('compounds_polygons', 'geom', 4326, 'MULTIPOLYGON', 'XY', 1);
+        SELECT CreateSpatialIndex('compounds_polygons', 'geom');
+        CREATE TABLE compounds_points(
+            fid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, households INTEGER,
+            population INTEGER, kind TEXT, grid_id TEXT);
+        SELECT AddGeometryColumn('compounds_points', 'geom', 4326, 'POINT', 'XY', 1);
+        SELECT CreateSpatialIndex('compounds_points', 'geom');
+        """ + compoundCopiesSQL,
     ]
 
+    /// Fills the typed copies of the compounds (migration 3) from `compounds`.
+    static let compoundCopiesSQL = """
+        DELETE FROM compounds_polygons;
+        DELETE FROM compounds_points;
+        INSERT INTO compounds_polygons(fid, id, name, households, population, kind, grid_id, geom)
+            SELECT fid, id, name, households, population, kind, grid_id, CastToMultiPolygon(geom) FROM compounds
+            WHERE GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON') ORDER BY fid;
+        INSERT INTO compounds_points(fid, id, name, households, population, kind, grid_id, geom)
+            SELECT fid, id, name, households, population, kind, grid_id, geom FROM compounds
+            WHERE GeometryType(geom) = 'POINT' ORDER BY fid;
+        """
+
     /// Tables each migration gives a geometry column.
-    static let geometryTables: [[String]] = [Layer.allCases.map(\.rawValue), ["network_edges"]]
+    static let geometryTables: [[String]] = [Layer.allCases.map(\.rawValue), ["network_edges"], ["compounds_polygons", "compounds_points"]]
 
     /// The version a database has once every migration has run.
     static var currentVersion: Int { migrations.count }

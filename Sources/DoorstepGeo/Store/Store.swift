@@ -127,6 +127,14 @@ public final class Store {
         try database.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
             .forEach([.text(table)]) { triggers.append(($0.text(0), $0.text(1))) }
         for trigger in triggers { try database.execute("DROP TRIGGER \"\(trigger.name)\"") }
+        if layer == .compounds {
+            // Which compounds had a household count, to say afterwards which lost it (`compoundChanges`).
+            try database.execute("""
+                DROP TABLE IF EXISTS temp.doorstep_households_before;
+                CREATE TEMP TABLE doorstep_households_before(id TEXT PRIMARY KEY);
+                INSERT INTO temp.doorstep_households_before SELECT id FROM main.compounds WHERE households IS NOT NULL;
+                """)
+        }
         if replace {
             try database.execute("DELETE FROM \(table); DELETE FROM idx_\(table)_geom")
         }
@@ -145,6 +153,7 @@ public final class Store {
                 FROM (SELECT fid, ST_PointOnSurface(geom) AS p FROM compounds WHERE ref_lon IS NULL) AS s
                 WHERE compounds.fid = s.fid
                 """)
+            try refreshCompoundCopies()
         }
         try bumpGeneration(layer)
         return result
@@ -209,6 +218,86 @@ public final class Store {
         return items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
     }
 
+    /// Rebuilds the typed copies of the compounds (`compounds_polygons`, `compounds_points`, schema migration 3) that
+    /// GIS clients open: with SpatiaLite's index triggers set aside, the R*Trees packed afterwards as for the layers.
+    func refreshCompoundCopies() throws {
+        for table in ["compounds_polygons", "compounds_points"] {
+            var triggers = [(name: String, sql: String)]()
+            try database.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
+                .forEach([.text(table)]) { triggers.append(($0.text(0), $0.text(1))) }
+            for trigger in triggers { try database.execute("DROP TRIGGER \"\(trigger.name)\"") }
+            defer { for trigger in triggers { try? database.execute(trigger.sql) } }
+            let (filter, geometry) = table == "compounds_points"
+                ? ("GeometryType(geom) = 'POINT'", "geom")
+                : ("GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON')", "CastToMultiPolygon(geom)")
+            try database.execute("""
+                DELETE FROM \(table);
+                INSERT INTO \(table)(fid, id, name, households, population, kind, grid_id, geom)
+                    SELECT fid, id, name, households, population, kind, grid_id, \(geometry) FROM compounds WHERE \(filter) ORDER BY fid;
+                UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE f_table_name = '\(table)';
+                """)
+            var boxes = [RTreeBulkLoad.Entry]()
+            try database.prepare("SELECT fid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom) FROM \(table)")
+                .forEach([]) { boxes.append(RTreeBulkLoad.Entry(id: $0.int(0), minX: $0.double(1), maxX: $0.double(2), minY: $0.double(3), maxY: $0.double(4))) }
+            try RTreeBulkLoad.replace("idx_\(table)_geom", in: database, with: LayerWriter.mortonOrder(boxes))
+        }
+    }
+
+    /// What an import of compounds changed for the layers that refer to them: entrances left without their compound,
+    /// and compounds that lost their household count. Inside the import's transaction, after its writes.
+    struct CompoundChanges {
+        var orphans: [OrphanEntrance]
+        var orphanCount: Int
+        var householdsLost: Int
+        var householdsLostIDs: [String]
+    }
+
+    func compoundChanges() throws -> CompoundChanges {
+        let orphans = try orphanEntrances(limit: 20)
+        var lostIDs = [String]()
+        try database.prepare("""
+            SELECT b.id FROM temp.doorstep_households_before AS b LEFT JOIN main.compounds AS c ON c.id = b.id
+            WHERE c.households IS NULL ORDER BY b.id
+            """).forEach([]) { lostIDs.append($0.text(0)) }
+        try database.execute("DROP TABLE IF EXISTS temp.doorstep_households_before")
+        return CompoundChanges(orphans: orphans.sample, orphanCount: orphans.count,
+                               householdsLost: lostIDs.count, householdsLostIDs: Array(lostIDs.prefix(20)))
+    }
+
+    /// Entrances whose `compound_id` names no compound (the first `limit` by id), and how many there are.
+    public func orphanEntrances(limit: Int = 20) throws -> (sample: [OrphanEntrance], count: Int) {
+        try database.read {
+            let sql = "FROM entrances AS e WHERE NOT EXISTS (SELECT 1 FROM compounds AS c WHERE c.id = e.compound_id)"
+            let count = Int(try database.scalarInt("SELECT count(*) \(sql)") ?? 0)
+            var sample = [OrphanEntrance]()
+            if count > 0 {
+                try database.prepare("SELECT e.id, e.compound_id \(sql) ORDER BY e.id LIMIT \(max(0, limit))")
+                    .forEach([]) { sample.append(OrphanEntrance(id: $0.text(0), compoundID: $0.text(1))) }
+            }
+            return (sample, count)
+        }
+    }
+
+    /// Where the database's data lies, from up to 1000 features of each layer (constant time, whatever the size):
+    /// the Gauss-Kruger hint of an import compares projected coordinates with it. Nil when every layer is empty.
+    public func sampleExtent() throws -> BoundingBox? {
+        try database.read {
+            var box: BoundingBox?
+            for layer in Layer.allCases {
+                let s = try database.cached("""
+                    SELECT count(*), min(MbrMinX(geom)), min(MbrMinY(geom)), max(MbrMaxX(geom)), max(MbrMaxY(geom))
+                    FROM (SELECT geom FROM \(layer.rawValue) WHERE geom IS NOT NULL LIMIT 1000)
+                    """)
+                try s.bind([])
+                defer { s.reset() }
+                guard try s.step(), s.int(0) > 0 else { continue }
+                let b = BoundingBox(west: s.double(1), south: s.double(2), east: s.double(3), north: s.double(4))
+                box = box.map { $0.union(b) } ?? b
+            }
+            return box
+        }
+    }
+
     /// Layers with counts and extents, the metric zone, schema version and file size.
     public func info() throws -> StoreInfo {
         try database.read {
@@ -236,9 +325,11 @@ public final class Store {
                 }
             let size = (try? FileManager.default.attributesOfItem(atPath: database.path)[.size] as? Int) ?? nil
             let unknownHouseholds = Int(try database.scalarInt("SELECT count(*) FROM compounds WHERE households IS NULL") ?? 0)
+            let orphans = try orphanEntrances(limit: 20)
             return StoreInfo(path: database.path, schemaVersion: Schema.currentVersion, fileSize: size ?? 0,
                              layers: layers, metricZone: zone, recentImports: imports,
-                             compoundsWithoutHouseholds: unknownHouseholds)
+                             compoundsWithoutHouseholds: unknownHouseholds,
+                             orphanEntrances: orphans.sample, orphanEntranceCount: orphans.count)
         }
     }
 }
@@ -287,4 +378,7 @@ public struct StoreInfo: Sendable {
     public let metricZone: MetricZone?
     public let recentImports: [ImportEntry]
     public let compoundsWithoutHouseholds: Int
+    /// Entrances whose compound does not exist (the first 20 by id), and how many.
+    public let orphanEntrances: [OrphanEntrance]
+    public let orphanEntranceCount: Int
 }
