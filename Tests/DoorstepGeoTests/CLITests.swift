@@ -46,6 +46,31 @@ final class CLITests: XCTestCase {
         return db
     }
 
+    /// Warnings of an import go to stderr and the import succeeds; `info` reports entrances left without a compound.
+    func testImportWarningsAndOrphanEntrancesInInfo() throws {
+        let db = try sampleDatabase()
+        let stations = work.appendingPathComponent("s.csv")
+        try Data("id,name,lon,lat,services\nX1,站,118.78,32.04,\"rest;(7:rest\"\n".utf8).write(to: stations)
+        let s = try doorstep(["import", "stations", stations.path, "--db", db])
+        XCTAssertEqual(s.status, 0, s.err)
+        XCTAssertTrue(s.err.contains(#"warning: stations: 1 station has services Doorstep does not know: "(7:rest" (1)"#), s.err)
+
+        // Compounds replaced by one that has no entrances: every sample entrance is left without its compound.
+        let one = work.appendingPathComponent("one.geojson")
+        try Data(#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "NEW1", "name": "新小区"}, "geometry": {"type": "Point", "coordinates": [118.78, 32.04]}}]}"#.utf8).write(to: one)
+        let entrances = try store(db) { Int(try $0.database.scalarInt("SELECT count(*) FROM entrances") ?? 0) }
+        let r = try doorstep(["import", "compounds", one.path, "--replace", "--db", db])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("warning: compounds: \(entrances) entrances now point at compounds that no longer exist"), r.err)
+        XCTAssertTrue(r.err.contains("compounds had a household count and now have none"), r.err)
+        let info = try doorstep(["info", "--db", db])
+        XCTAssertTrue(info.out.contains("\(entrances) entrances point at compounds that do not exist"), info.out)
+        let json = try doorstep(["info", "--db", db, "--format", "json"])
+        XCTAssertTrue(json.out.contains(#""orphan_entrances":{"count":\#(entrances)"#), json.out)
+    }
+
+    private func store<T>(_ path: String, _ body: (Store) throws -> T) throws -> T { try body(try Store(path: path, readOnly: true)) }
+
     /// Columns of a table line up in a terminal although names are Chinese (two columns a character): every row's
     /// cells start at the same terminal column as the header's.
     func testTablesLineUpWithChineseText() throws {

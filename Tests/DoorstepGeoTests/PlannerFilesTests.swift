@@ -121,17 +121,18 @@ final class PlannerFilesTests: XCTestCase {
     }
 
     func testSixDegreeZoneAndSwappedAxesInACSV() throws {
-        // 6-degree zone 20 (central meridian 117°E) with the zone number: EPSG:4497; northing first in the file.
-        let gk = try project(nanjing, to: 4497)
+        // 6-degree zone 20 (central meridian 117°E) with the zone number: EPSG:4498 (PROJ: +lon_0=117 +x_0=20500000);
+        // northing first in the file.
+        let gk = try project(nanjing, to: 4498)
         XCTAssertEqual((gk.x / 1_000_000).rounded(.down), 20)
         let url = try write("zone20.csv", "id,name,x,y\nS1,新街口,\(gk.y),\(gk.x)\n")
         let message = try importError(.stations, url)
-        XCTAssertTrue(message.contains("--crs EPSG:4497"), message)
+        XCTAssertTrue(message.contains("--crs EPSG:4498"), message)
         XCTAssertTrue(message.contains("swapped"), message)
         let hint = try XCTUnwrap(GaussKrugerHint.suggest(Coordinate(lon: gk.y, lat: gk.x), reference: nil))
-        XCTAssertEqual(hint.codes, [4497, 4508])
-        try assertLands(gk.x, gk.y, in: 4497, at: nanjing)
-        try assertLands(gk.x - 20_000_000, gk.y, in: 4508, at: nanjing)
+        XCTAssertEqual(hint.codes, [4498, 4509])
+        try assertLands(gk.x, gk.y, in: 4498, at: nanjing)
+        try assertLands(gk.x - 20_000_000, gk.y, in: 4509, at: nanjing)
     }
 
     func testEastingsWithoutPrefixUseTheDatabasesOtherLayers() throws {
@@ -215,12 +216,12 @@ final class PlannerFilesTests: XCTestCase {
         try importFile(.entrances, Self.sample.appendingPathComponent("entrances.geojson"))
         XCTAssertEqual(try store.info().orphanEntranceCount, 0)
 
-        // A new survey that lacks the first 25 compounds that have entrances.
+        // A new survey that lacks the first 10 compounds that have entrances.
         let compounds = try sampleFeatures("compounds")
         let entrances = try sampleFeatures("entrances")
         let withEntrances = entrances.compactMap { props($0)["compound_id"] as? String }
         var dropped = Set<String>()
-        for id in withEntrances where dropped.count < 25 { dropped.insert(id) }
+        for id in withEntrances where dropped.count < 10 { dropped.insert(id) }
         let kept = compounds.filter { !dropped.contains(props($0)["id"] as? String ?? "") }
         let survey = try JSONSerialization.data(withJSONObject: ["type": "FeatureCollection", "features": kept])
         let url = directory.appendingPathComponent("survey.geojson")
@@ -232,7 +233,7 @@ final class PlannerFilesTests: XCTestCase {
             guard let cid = p["compound_id"] as? String, dropped.contains(cid), let id = p["id"] as? String else { return nil }
             return OrphanEntrance(id: id, compoundID: cid)
         }.sorted { $0.id < $1.id }
-        XCTAssertGreaterThan(expectedOrphans.count, 20)
+        XCTAssertGreaterThan(expectedOrphans.count, 9)
         XCTAssertEqual(summary.orphanEntranceCount, expectedOrphans.count)
         XCTAssertEqual(summary.orphanEntrances, Array(expectedOrphans.prefix(20)))
         let expectedLost = compounds.filter { dropped.contains(props($0)["id"] as? String ?? "") && props($0)["households"] is NSNumber }
@@ -321,7 +322,8 @@ final class PlannerFilesTests: XCTestCase {
             let numbers = extentLine.split(whereSeparator: { "(), -:".contains($0) }).compactMap { Double($0) }
             XCTAssertEqual(numbers.count, 4, String(extentLine))
             for (got, exp) in zip(numbers, [want.box.west, want.box.south, want.box.east, want.box.north]) {
-                XCTAssertEqual(got, exp, accuracy: 1e-6, String(extentLine))
+                // GDAL reads the extent off the R*Tree, whose boxes are float32 rounded outwards (≈ 1e-5°).
+                XCTAssertEqual(got, exp, accuracy: 3e-5, String(extentLine))
             }
         }
     }
@@ -351,18 +353,19 @@ final class PlannerFilesTests: XCTestCase {
         for line in out.split(separator: "\n") {
             let f = line.split(separator: " ").map(String.init)
             guard f.count == 10 else { continue }
-            let want = try XCTUnwrap(expected[f[1] == "compounds_points" ? "Point" : "Polygon"])
+            let want = expected[f[1] == "compounds_points" ? "Point" : "Polygon"]
             XCTAssertEqual(f[2], "True", String(line))
             XCTAssertEqual(f[3], f[1] == "compounds_points" ? "Point" : "MultiPolygon", String(line))
             XCTAssertEqual(f[4], "EPSG:4326", String(line))
-            XCTAssertEqual(Int(f[5]), want.count, String(line))
+            XCTAssertEqual(Int(f[5]), want?.count ?? 0, String(line))
+            guard let want else { continue } // no such compounds in the sample: an empty layer, still typed
             let box = f[6...9].compactMap(Double.init)
             for (got, exp) in zip(box, [want.box.west, want.box.south, want.box.east, want.box.north]) {
-                XCTAssertEqual(got, exp, accuracy: 1e-6, String(line))
+                XCTAssertEqual(got, exp, accuracy: 3e-5, String(line))
             }
         }
         XCTAssertEqual(out.split(separator: "\n").filter { $0.split(separator: " ").count == 10 }.count,
-                       2 * expected.count, out)
+                       4, out)
     }
 
     /// A database of schema version 2 (before the typed copies) migrates and gets them filled.

@@ -78,9 +78,9 @@ public struct GaussKrugerHint: Sendable, Equatable {
         }
         fits.sort { ($0.degrees, $0.distance) < ($1.degrees, $1.distance) } // 3-degree zones are what city surveys use
         let listed = fits.map { "EPSG:\($0.code) (\($0.degrees)-degree zone, central meridian \($0.cm)°E)" }
-        return GaussKrugerHint(codes: fits.map(\.code), text: String(format: """
-            the easting %@ has no zone number in front; with the data already in the database (near %.2f°E, %.2f°N) it fits \
-            """, fmt(x), reference.center.lon, reference.center.lat) + "--crs " + listed.joined(separator: " or "))
+        let near2 = String(format: "near %.2f°E, %.2f°N", reference.center.lon, reference.center.lat)
+        return GaussKrugerHint(codes: fits.map(\.code), text: "the easting \(fmt(x)) has no zone number in front; with the data "
+            + "already in the database (\(near2)) it fits --crs " + listed.joined(separator: " or "))
     }
 
     private static func fmt(_ v: Double) -> String { String(format: "%.0f", v) }
