@@ -252,7 +252,7 @@ struct FeatureDecoder {
             hints.byBlock[block] = hint
         }
         guard let hint else { return " (metres? give their CRS with --crs EPSG:n)" }
-        return " (metres without a CRS? \(hint.text))"
+        return " (metres? give their CRS with --crs: \(hint.text))"
     }
 
     private func g(_ c: Coordinate) -> String { "[\(c.lon), \(c.lat)]" }
