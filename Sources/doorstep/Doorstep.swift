@@ -22,6 +22,7 @@ struct DatabaseOptions: ParsableArguments {
         if !FileManager.default.fileExists(atPath: db) {
             throw CLIError("\(db): no such database; create it with `doorstep import LAYER FILE --db \(db)`")
         }
+        if readOnly { try Store.upgradeIfOlder(path: db) }
         return try Store(path: db, readOnly: readOnly)
     }
 

@@ -390,4 +390,32 @@ final class PlannerFilesTests: XCTestCase {
         XCTAssertEqual(try old.database.scalarText("SELECT group_concat(id || ':' || GeometryType(geom)) FROM compounds_points"), "C2:POINT")
         old.database.clearStatementCache()
     }
+
+    /// After an upgrade of Doorstep, commands that only read still open an older database: it is brought up to date
+    /// first when the file may be written, and left alone (with the message) when it may not.
+    func testReadersUpgradeAnOlderWritableDatabase() throws {
+        let path = directory.appendingPathComponent("old-read.sqlite").path
+        do {
+            let db = try Database(path: path)
+            _ = try db.scalarInt("SELECT InitSpatialMetaData(1)")
+            try db.execute(Schema.migrations[0])
+            try db.execute(Schema.migrations[1])
+            try db.execute("PRAGMA user_version = 2")
+            db.close()
+        }
+        chmod(path, 0o444)
+        XCTAssertNoThrow(try Store.upgradeIfOlder(path: path))
+        if getuid() != 0 { // root writes whatever the mode says
+            XCTAssertThrowsError(try Store(path: path, readOnly: true)) { XCTAssertTrue("\($0)".contains("schema version 2"), "\($0)") }
+        }
+        chmod(path, 0o644)
+        try Store.upgradeIfOlder(path: path)
+        let store = try Store(path: path, readOnly: true)
+        XCTAssertEqual(try store.database.scalarInt("PRAGMA user_version"), Int64(Schema.currentVersion))
+        // A file that is not a Doorstep database is not touched.
+        let foreign = directory.appendingPathComponent("foreign.txt").path
+        try "not a database".write(toFile: foreign, atomically: true, encoding: .utf8)
+        try Store.upgradeIfOlder(path: foreign)
+        XCTAssertEqual(try String(contentsOfFile: foreign, encoding: .utf8), "not a database")
+    }
 }

@@ -51,6 +51,16 @@ public final class Store {
         }
     }
 
+    /// Brings a Doorstep database of an older schema up to date when the file may be written, so commands that
+    /// only read keep working after Doorstep is upgraded (a file that may not be written is left to `init`'s message).
+    /// Anything but an older Doorstep database is left untouched.
+    public static func upgradeIfOlder(path: String) throws {
+        guard (try? DatabaseFile.inspect(path)) == .doorstep, access(path, W_OK) == 0 else { return }
+        let version = try Int(Database(path: path, readOnly: true).scalarInt("PRAGMA user_version") ?? 0)
+        guard version >= 1 && version < Schema.currentVersion else { return }
+        _ = try Store(path: path)
+    }
+
     /// Opens `path` for writing and runs `body` (an import, a network build). When `body` throws and the database was
     /// created by this call, the file is removed again (a zero-length file is left empty), with its `-wal`, `-shm` and
     /// `-journal`: a failed import into a new path leaves nothing behind. A full disk is reported alone, first.
