@@ -107,11 +107,6 @@ struct DoorstepHTTPChannel: ServerChildChannel {
 
 /// The header-read timeout: from the first byte of a request until its head is parsed. Event-loop confined (both
 /// handlers that touch it sit in one channel's pipeline).
-///
-/// One timer per connection at a time, not one per request: the first byte of a head notes the time, and the timer,
-/// when it fires, either answers 408 (that head has been arriving for `timeout`), re-arms itself for the head still
-/// arriving, or lapses (no head is arriving; the next first byte arms it again). Keep-alive traffic costs a clock read
-/// per request.
 final class RequestHeadDeadline: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -119,8 +114,6 @@ final class RequestHeadDeadline: ChannelInboundHandler, RemovableChannelHandler 
 
     private let timeout: TimeAmount
     private var waitingForHead = true
-    /// When the first byte of the head now arriving came; nil while no head is arriving.
-    private var headStarted: NIODeadline?
     private var timer: Scheduled<Void>?
     private var context: ChannelHandlerContext?
 
@@ -135,9 +128,8 @@ final class RequestHeadDeadline: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if waitingForHead && headStarted == nil {
-            headStarted = .now()
-            if timer == nil { arm(context, in: timeout) }
+        if waitingForHead && timer == nil {
+            timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in expired() }
         }
         context.fireChannelRead(data)
     }
@@ -151,24 +143,16 @@ final class RequestHeadDeadline: ChannelInboundHandler, RemovableChannelHandler 
     /// The head of a request was parsed.
     func headReceived() {
         waitingForHead = false
-        headStarted = nil
+        timer?.cancel()
+        timer = nil
     }
 
     /// The request ended; the next bytes start the next request's head.
     func requestEnded() { waitingForHead = true }
 
-    private func arm(_ context: ChannelHandlerContext, in delay: TimeAmount) {
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in fired() }
-    }
-
-    private func fired() {
+    private func expired() {
         timer = nil
-        guard let context, waitingForHead, let started = headStarted else { return }
-        let left = started + timeout - .now()
-        if left > .zero {
-            arm(context, in: left)
-            return
-        }
+        guard let context, waitingForHead else { return }
         let seconds = Double(timeout.nanoseconds) / 1e9
         let body = JSONValue.object([
             ("code", .string("request_timeout")),
