@@ -308,11 +308,11 @@ enum OGRFile {
             let d = OGR_Fld_Create(name, c.type)!
             defer { OGR_Fld_Destroy(d) }
             if c.subtype != OFSTNone { OGR_Fld_SetSubType(d, c.subtype) }
-            guard OGR_L_CreateField(layer, d, 0) == OGRERR_NONE else {
+            guard OGR_L_CreateField(layer, d, 1) == OGRERR_NONE else {
                 throw ExportError("cannot create field \(name) in \(path)\(gdalSays(messages))")
             }
         }
-        for (k, v) in table.metadata { OGR_L_SetMetadataItem(layer, k, v, nil) }
+        for (k, v) in table.metadata { GDALSetMetadataItem(layer, k, v, nil) }
         var index = [String: Int32]()
         for (i, c) in columns.enumerated() { index[c.key] = Int32(i) }
         let definition = OGR_L_GetLayerDefn(layer)
