@@ -197,6 +197,50 @@ final class FormatExportTests: XCTestCase {
         XCTAssertTrue(try ogrinfo(["-so", path("stations.gpkg"), "stations"]).contains("Geometry: Point"))
     }
 
+    /// QGIS itself (python3-qgis, headless) opens the GeoPackage with the stored style and draws covered compounds
+    /// green and uncovered ones red. Skipped where QGIS is not installed.
+    func testQGISOpensTheGeoPackageColoured() throws {
+        guard FileManager.default.fileExists(atPath: "/usr/lib/python3/dist-packages/qgis/__init__.py") else {
+            throw XCTSkip("python3-qgis is not installed")
+        }
+        let store = try store()
+        let report = try report(store)
+        _ = try GeoJSONExport.coverage(report, store: store, to: path("coverage.gpkg"))
+        let script = """
+        import sys, os
+        from qgis.core import QgsApplication, QgsVectorLayer, QgsMapSettings, QgsMapRendererSequentialJob
+        from qgis.PyQt.QtCore import QSize
+        from qgis.PyQt.QtGui import QColor
+        app = QgsApplication([], False); app.initQgis()
+        layer = QgsVectorLayer(sys.argv[1] + "|layername=coverage", "coverage", "ogr")
+        assert layer.isValid()
+        msg, ok = layer.loadDefaultStyle()
+        r = layer.renderer()
+        print("renderer", r.type(), r.classAttribute())
+        for c in r.categories(): print("category", c.value(), c.symbol().color().name())
+        s = QgsMapSettings(); s.setLayers([layer]); s.setOutputSize(QSize(600, 400)); s.setExtent(layer.extent())
+        s.setBackgroundColor(QColor("white"))
+        job = QgsMapRendererSequentialJob(s); job.start(); job.waitForFinished()
+        img = job.renderedImage(); red = green = 0
+        for x in range(600):
+            for y in range(400):
+                c = QColor(img.pixel(x, y))
+                if c.red() > 180 and c.green() < 140 and c.blue() < 140: red += 1
+                if c.green() > c.red() + 40 and c.green() > c.blue() + 20: green += 1
+        print("pixels red", red, "green", green)
+        sys.stdout.flush(); os._exit(0)  # QGIS 3.22's exitQgis() crashes headless; nothing is left to clean up
+        """
+        try script.write(toFile: path("render.py"), atomically: true, encoding: .utf8)
+        let out = try run("/usr/bin/python3", [path("render.py"), path("coverage.gpkg")], environment: ["QT_QPA_PLATFORM": "offscreen"])
+        XCTAssertTrue(out.contains("renderer categorizedSymbol status"), out)
+        for (value, colour) in [("covered", "#1a9850"), ("uncovered", "#d73027"), ("no_path", "#f46d43"), ("unreachable", "#8c8c8c")] {
+            XCTAssertTrue(out.contains("category \(value) \(colour)"), "\(value): \(out)")
+        }
+        let counts = out.split(separator: "\n").first { $0.hasPrefix("pixels") }?.split(separator: " ").compactMap { Int($0) } ?? []
+        XCTAssertEqual(counts.count, 2, out)
+        XCTAssertTrue(counts.allSatisfy { $0 > 0 }, "red and green drawn: \(out)")
+    }
+
     // MARK: Workbook
 
     func testCoverageWorkbookHasASheetPerLevelWithChineseHeaders() throws {
