@@ -171,18 +171,11 @@ func emit(_ rows: [[(String, JSONValue)]], format: OutputFormat, geometries: [St
         }
         print(JSONValue.featureCollection(features).jsonText)
     case .csv:
-        // UTF-8 with a byte-order mark, so Excel on Chinese Windows does not read it as GBK; numbers in full (lon/lat
-        // with their 7 decimals, as in JSON), never the table's one decimal.
+        // The library's CSV conventions (CSVText): BOM, numbers in full, the same as `export … --out x.csv`.
         guard let first = rows.first else { return }
         let names = first.map(\.0)
-        print("\u{FEFF}" + names.joined(separator: ","))
-        for row in rows {
-            print(row.map { v -> String in
-                var s = cell(v.1)
-                if case .number(let n) = v.1 { s = JSONValue.number(n).jsonText }
-                return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-            }.joined(separator: ","))
-        }
+        print(CSVText.byteOrderMark + CSVText.line(names.map { .string($0) }))
+        for row in rows { print(CSVText.line(row.map(\.1))) }
     case .table:
         guard let first = rows.first else { print("(nothing)"); return }
         let names = columns ?? first.map(\.0).filter { !["households_unknown", "grid_id", "street", "district", "nearest_station_name", "reference", "unreachable", "covered", "level"].contains($0) }

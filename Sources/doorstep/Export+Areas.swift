@@ -25,7 +25,7 @@ func exportServiceAreas(store: Store, coverage: CoverageArguments, to path: Stri
     if let credit = Credits.line(try store.credits(of: [.stations] + (options0.walk ? [.ways] : []))) {
         members.append(("attribution", .string(credit)))
     }
-    let writer = try GeoJSONWriter(path: path, crs: options.crs, members: members)
+    let writer = try ExportFormat.sink(path: path, options: options, members: members)
     for (radius, group) in Dictionary(grouping: stations, by: { options0.reach.radius(of: $0) }).sorted(by: { $0.key < $1.key }) {
         let result = try ServiceAreas.make(stations: group, bands: [radius], network: network, store: store, zone: zone)
         for area in result.areas {
@@ -41,5 +41,6 @@ func exportServiceAreas(store: Store, coverage: CoverageArguments, to path: Stri
             note("note: \(result.offNetwork.count) stations are off the network and have no walking area: \(result.offNetwork.prefix(10).joined(separator: ", "))")
         }
     }
-    return ExportSummary(path: path, features: writer.featureCount, bbox: try writer.finish())
+    let box = try writer.finish()
+    return ExportSummary(path: path, features: writer.featureCount, bbox: box, notes: writer.notes)
 }

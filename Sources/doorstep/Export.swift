@@ -7,7 +7,7 @@ extension OutputCRS: ExpressibleByArgument {}
 extension Doorstep {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a layer or a result as GeoJSON (RFC 7946) for QGIS, geojson.io or a web map.",
+            abstract: "Write a layer or a result as GeoJSON, GeoPackage, Excel, Shapefile or CSV (by the file's extension).",
             discussion: """
             WHAT is a layer (stations, compounds, entrances, grids, ways), the walking network (network), or a result:
             coverage (every compound with its coverage; --by grid for grids with their share of households covered),
@@ -15,15 +15,21 @@ extension Doorstep {
             Examples:
               doorstep export coverage --preset 10min --walk --style --out coverage.geojson --db city.sqlite
               doorstep export stations --crs gcj02 --out stations-gcj02.geojson   (for Amap/Tencent basemaps)
-            Output is streamed: memory does not grow with the file. --crs gcj02|bd09 writes shifted coordinates,
-            marked in the file ("doorstep:crs"); such a file is outside RFC 7946 and only for Chinese basemaps.
+            The extension picks the format: .geojson/.json (RFC 7946, streamed; - for standard output), .gpkg (GeoPackage
+            with QGIS styles in layer_styles), .xlsx (coverage: a sheet per level; --lang en for English headers), .shp or
+            .zip (a zipped Shapefile set; --encoding gbk for old ArcGIS), .csv (UTF-8 with BOM, lon/lat).
+              doorstep export coverage --preset 10min --out coverage.gpkg --db city.sqlite   (opens coloured in QGIS)
+              doorstep export coverage --preset 10min --out 覆盖.xlsx --db city.sqlite
+              doorstep export compounds --encoding gbk --out compounds.zip --db city.sqlite
+            --crs gcj02|bd09 (GeoJSON only) writes shifted coordinates, marked in the file ("doorstep:crs"); such a
+            file is outside RFC 7946 and only for Chinese basemaps.
             """
         )
 
         @Argument(help: "stations, compounds, entrances, grids, ways, network, coverage, gaps, areas or plan")
         var what: String
 
-        @Option(help: "The GeoJSON file to write (- for standard output).")
+        @Option(help: "The file to write; its extension picks the format: .geojson .json .gpkg .xlsx .shp .zip .csv (- for GeoJSON on standard output).")
         var out: String
 
         @OptionGroup var database: DatabaseOptions
@@ -38,7 +44,15 @@ extension Doorstep {
         @Option(help: "wgs84 (RFC 7946, default), or gcj02 / bd09 for overlay on Chinese basemaps (outside RFC 7946).")
         var crs: OutputCRS = .wgs84
 
+        @Option(help: "Shapefile text encoding: utf-8 (default) or gbk (CP936, for old ArcGIS).")
+        var encoding: String = "utf-8"
+
+        @Option(help: "Workbook and CSV headers: zh (default) or en.")
+        var lang: String = "zh"
+
         static let results = ["network", "coverage", "gaps", "areas", "plan"]
+
+        var format: ExportFormat { ExportFormat(path: out) ?? .geojson }
 
         func validate() throws {
             guard Layer(rawValue: what) != nil || Export.results.contains(what) else {
@@ -46,10 +60,24 @@ extension Doorstep {
             }
             guard by == "compound" || by == "grid" else { throw ValidationError("--by takes compound or grid") }
             if by == "grid" && what != "coverage" { throw ValidationError("--by grid goes with `export coverage`") }
+            guard ExportFormat(path: out) != nil else {
+                throw ValidationError("cannot tell the format of \(out) from its extension; give one of \(ExportFormat.extensions)")
+            }
+            guard ["utf-8", "utf8", "gbk", "cp936", "936"].contains(encoding.lowercased()) else { throw ValidationError("--encoding takes utf-8 or gbk") }
+            if encoding.lowercased() != "utf-8" && encoding.lowercased() != "utf8" && format != .shp && format != .shpZip {
+                throw ValidationError("--encoding gbk is for Shapefiles (.shp, .zip); the other formats are UTF-8")
+            }
+            guard ExportLanguage(rawValue: lang) != nil else { throw ValidationError("--lang takes zh or en") }
+            if crs != .wgs84 && format != .geojson { throw ValidationError("--crs \(crs.rawValue) is for GeoJSON overlays on Chinese basemaps; \(format.rawValue) files are written in WGS84") }
         }
 
         func run() async throws {
-            let options = ExportOptions(style: style, crs: crs)
+            let gbk = !["utf-8", "utf8"].contains(encoding.lowercased())
+            if style && format != .geojson {
+                note("note: --style adds simplestyle properties to GeoJSON only; \(format == .gpkg ? "the GeoPackage carries QGIS styles instead" : "ignored for \(format.rawValue)")")
+            }
+            let options = ExportOptions(style: style && format == .geojson, crs: crs, encoding: gbk ? "gbk" : nil,
+                                        language: ExportLanguage(rawValue: lang) ?? .zh)
             let summary: ExportSummary
             if let layer = Layer(rawValue: what) {
                 let store = try database.open(readOnly: true)
@@ -68,6 +96,8 @@ extension Doorstep {
                         summary = try GeoJSONExport.gaps(report, store: store, to: out, options: options)
                     } else if by == "grid" {
                         summary = try GeoJSONExport.gridCoverage(report, store: store, to: out, options: options)
+                    } else if format == .xlsx {
+                        summary = try GeoJSONExport.coverageWorkbook(report, store: store, to: out, options: options)
                     } else {
                         summary = try GeoJSONExport.coverage(report, store: store, to: out, options: options)
                     }
@@ -82,6 +112,7 @@ extension Doorstep {
             }
             if out != "-" {
                 let box = summary.bbox.map { String(format: " bbox [%.5f, %.5f, %.5f, %.5f]", $0.west, $0.south, $0.east, $0.north) } ?? ""
+                for line in summary.notes { note("note: \(line)") }
                 note("wrote \(summary.features) features to \(out)\(box)\(crs == .wgs84 ? "" : " in \(crs.rawValue) (outside RFC 7946)")")
             }
         }

@@ -37,7 +37,7 @@ func runMeasured(_ executable: String, _ arguments: [String]) -> (Int32, Double,
 }
 
 func exportBench(work: URL) throws {
-    print("== export (GeoJSON, streamed; release `doorstep export` in a child process each)")
+    print("== export (GeoJSON streamed, then .gpkg .xlsx .zip .csv; release `doorstep export` in a child process each)")
     let doorstep = URL(fileURLWithPath: CommandLine.arguments[0]).absoluteURL.deletingLastPathComponent().appendingPathComponent("doorstep").path
     guard FileManager.default.isExecutableFile(atPath: doorstep) else {
         print("skipped: \(doorstep) not built (make bench builds it)")
@@ -62,6 +62,21 @@ func exportBench(work: URL) throws {
             let (status, seconds, rss) = runMeasured(doorstep, arguments + ["--db", db.path, "--out", out.path])
             guard status == 0 else { print("\(label): doorstep exited with \(status)"); continue }
             print(pad("\(label), \(n / 1000)k compounds", 52) + String(format: " %10d %9.2f %7.0f MB %7.0f MB", n, seconds, fileMB(out), rss))
+        }
+        // The other formats, each beside ogr2ogr converting the GeoJSON coverage export to it (ratio = doorstep / ogr2ogr;
+        // doorstep's time includes the analysis, ogr2ogr's only the conversion).
+        let geojson = work.appendingPathComponent("export-\(count)-coverage.geojson")
+        for (ext, driver) in [("gpkg", "GPKG"), ("xlsx", "XLSX"), ("zip", "ESRI Shapefile"), ("csv", "CSV")] {
+            let out = work.appendingPathComponent("export-\(count)-coverage.\(ext)")
+            let (status, seconds, rss) = runMeasured(doorstep, ["export", "coverage", "--preset", "10min", "--db", db.path, "--out", out.path])
+            guard status == 0 else { print("coverage .\(ext): doorstep exited with \(status)"); continue }
+            let other = work.appendingPathComponent("ogr-\(count).\(ext == "zip" ? "shp.zip" : ext)")
+            try? FileManager.default.removeItem(at: other)
+            var ogrArguments = ["-f", driver, other.path, geojson.path]
+            if ext == "csv" { ogrArguments += ["-lco", "GEOMETRY=AS_XY", "-lco", "WRITE_BOM=YES"] }
+            let (ogrStatus, ogrSeconds, _) = runMeasured("/usr/bin/ogr2ogr", ogrArguments)
+            let ratio = ogrStatus == 0 ? String(format: "  ogr2ogr %.2f s, ratio %.2f", ogrSeconds, seconds / ogrSeconds) : "  ogr2ogr failed (\(ogrStatus))"
+            print(pad("coverage .\(ext), \(n / 1000)k compounds", 52) + String(format: " %10d %9.2f %7.0f MB %7.0f MB", n, seconds, fileMB(out), rss) + ratio)
         }
     }
     print("targets: 100k compounds with coverage ≤ 3 s; the layer export's peak RSS does not grow with the file")

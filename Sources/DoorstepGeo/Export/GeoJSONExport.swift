@@ -7,10 +7,16 @@ public struct ExportOptions: Sendable {
     public var style: Bool
     /// Coordinates written: WGS84 (RFC 7946) unless a Chinese basemap's system is asked for.
     public var crs: OutputCRS
+    /// Shapefiles: nil for UTF-8, `gbk` for old ArcGIS (CP936 bytes in the DBF, `936` in the .cpg).
+    public var encoding: String?
+    /// Workbooks: the language of sheet names and headers.
+    public var language: ExportLanguage
 
-    public init(style: Bool = false, crs: OutputCRS = .wgs84) {
+    public init(style: Bool = false, crs: OutputCRS = .wgs84, encoding: String? = nil, language: ExportLanguage = .zh) {
         self.style = style
         self.crs = crs
+        self.encoding = encoding
+        self.language = language
     }
 }
 
@@ -20,11 +26,19 @@ public struct ExportSummary: Sendable {
     public let features: Int
     /// The extent of the positions written, nil when none was.
     public let bbox: BoundingBox?
+    /// What the reader should know about the file (fields renamed to fit a Shapefile …).
+    public var notes: [String]
 
-    public init(path: String, features: Int, bbox: BoundingBox?) {
+    public init(path: String, features: Int, bbox: BoundingBox?, notes: [String] = []) {
         self.path = path
         self.features = features
         self.bbox = bbox
+        self.notes = notes
+    }
+
+    init(path: String, sink: any FeatureSink) throws {
+        let box = try sink.finish()
+        self.init(path: path, features: sink.featureCount, bbox: box, notes: sink.notes)
     }
 }
 
@@ -33,19 +47,19 @@ public struct ExportSummary: Sendable {
 public enum GeoJSONExport {
     /// A stored layer, every column and kept property as a property.
     public static func layer(_ layer: Layer, store: Store, to path: String, options: ExportOptions = .init()) throws -> ExportSummary {
-        let writer = try GeoJSONWriter(path: path, crs: options.crs, members: try header("doorstep \(layer.rawValue)", layer.rawValue, credits: store.credits(of: [layer])))
+        let writer = try ExportFormat.sink(path: path, options: options, members: try header("doorstep \(layer.rawValue)", layer.rawValue, credits: store.credits(of: [layer])))
         try store.forEachFeature(of: .layer(layer)) { id, properties, geometry in
             var p = properties
             if options.style { p += Simplestyle.feature(of: layer, properties: properties) }
             try writer.write(geometry: geometry, properties: p, id: id)
         }
-        return ExportSummary(path: path, features: writer.featureCount, bbox: try writer.finish())
+        return try ExportSummary(path: path, sink: writer)
     }
 
     /// The stored walking network (`network_edges`): one LineString per edge with its length, way and connected
     /// piece. The caller makes sure it is stored and current (`WalkingNetwork.load(…, persist: true)`).
     public static func network(store: Store, to path: String, options: ExportOptions = .init()) throws -> ExportSummary {
-        let writer = try GeoJSONWriter(path: path, crs: options.crs, members: try header("doorstep walking network", "network", credits: store.credits(of: [.ways])))
+        let writer = try ExportFormat.sink(path: path, options: options, members: try header("doorstep walking network", "network", credits: store.credits(of: [.ways])))
         try store.forEachFeature(of: .network) { id, properties, geometry in
             var p = properties
             if options.style {
@@ -55,7 +69,7 @@ public enum GeoJSONExport {
             }
             try writer.write(geometry: geometry, properties: p, id: id)
         }
-        return ExportSummary(path: path, features: writer.featureCount, bbox: try writer.finish())
+        return try ExportSummary(path: path, sink: writer)
     }
 
     /// Every compound with its coverage: nearest station, straight and walking distance, covered, unreachable,
@@ -63,7 +77,7 @@ public enum GeoJSONExport {
     public static func coverage(_ report: CoverageReport, store: Store, to path: String, options: ExportOptions = .init()) throws -> ExportSummary {
         var index = [String: Int](minimumCapacity: report.compounds.count)
         for (i, c) in report.compounds.enumerated() { index[c.site.id] = i }
-        let writer = try GeoJSONWriter(path: path, crs: options.crs,
+        let writer = try ExportFormat.sink(path: path, options: options,
                                        members: try header("doorstep coverage", "coverage", credits: store.credits(of: creditedLayers(report)))
                                            + reportMembers(report))
         try store.forEachGeometry(of: .compounds) { id, geometry in
@@ -73,12 +87,12 @@ public enum GeoJSONExport {
             if options.style { p += Simplestyle.compound(c, isPoint: geometry.isPoint) }
             try writer.write(geometry: geometry, properties: p, id: id)
         }
-        return ExportSummary(path: path, features: writer.featureCount, bbox: try writer.finish())
+        return try ExportSummary(path: path, sink: writer)
     }
 
     /// Compounds not covered, ranked as `doorstep gaps` ranks them (most households first), with `rank`.
     public static func gaps(_ report: CoverageReport, store: Store, to path: String, options: ExportOptions = .init()) throws -> ExportSummary {
-        let writer = try GeoJSONWriter(path: path, crs: options.crs,
+        let writer = try ExportFormat.sink(path: path, options: options,
                                        members: try header("doorstep gaps", "gaps", credits: store.credits(of: creditedLayers(report)))
                                            + reportMembers(report))
         for (rank, c) in report.gaps.enumerated() {
@@ -87,7 +101,7 @@ public enum GeoJSONExport {
             if options.style { p += Simplestyle.compound(c, isPoint: geometry?.isPoint ?? true) }
             try writer.write(geometry: geometry, properties: p, id: c.site.id)
         }
-        return ExportSummary(path: path, features: writer.featureCount, bbox: try writer.finish())
+        return try ExportSummary(path: path, sink: writer)
     }
 
     /// Every grid with the coverage of its compounds (households covered and their share …); grids holding no
@@ -95,7 +109,7 @@ public enum GeoJSONExport {
     public static func gridCoverage(_ report: CoverageReport, store: Store, to path: String, options: ExportOptions = .init()) throws -> ExportSummary {
         var groups = [String: CoverageGroup]()
         for g in report.groups(by: .grid) { groups[g.key] = g }
-        let writer = try GeoJSONWriter(path: path, crs: options.crs,
+        let writer = try ExportFormat.sink(path: path, options: options,
                                        members: try header("doorstep coverage by grid", "coverage-grid",
                                                            credits: store.credits(of: [.grids] + creditedLayers(report)))
                                            + reportMembers(report))
@@ -111,7 +125,7 @@ public enum GeoJSONExport {
             }
             try writer.write(geometry: geometry, properties: p, id: id)
         }
-        return ExportSummary(path: path, features: writer.featureCount, bbox: try writer.finish())
+        return try ExportSummary(path: path, sink: writer)
     }
 
     /// The members before the features: name, content and the credits of the data in the file (none when the
