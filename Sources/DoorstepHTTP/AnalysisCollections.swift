@@ -78,13 +78,13 @@ public struct ServiceAreaCollection: FeatureCollectionSource {
         var stations = snapshot.index.stations
         if let bbox { stations = stations.filter { Self.reaches($0.location, bbox) } }
         let page = offset < stations.count ? Array(stations[offset..<min(stations.count, offset + limit)]) : []
-        return FeaturePage(numberMatched: stations.count, features: try features(page, snapshot, data))
+        return FeaturePage(numberMatched: stations.count, features: try await features(page, snapshot, data))
     }
 
     public func item(id: String, data: any DoorstepData) async throws -> StoredFeature? {
         let snapshot = try await data.snapshot()
         guard let station = snapshot.index.stations.first(where: { $0.id == id }) else { return nil }
-        return try features([station], snapshot, data).first
+        return try await features([station], snapshot, data).first
     }
 
     /// Whether the circle around `p` reaches into `box`: the box's nearest point is within the radius.
@@ -93,12 +93,15 @@ public struct ServiceAreaCollection: FeatureCollectionSource {
         return Geodesic.distance(p, nearest) <= radius
     }
 
-    private func features(_ stations: [Station], _ snapshot: DataSnapshot, _ data: any DoorstepData) throws -> [StoredFeature] {
+    /// Circles of up to a page of stations (10,000): CPU work, so it runs in the analysis pool.
+    private func features(_ stations: [Station], _ snapshot: DataSnapshot, _ data: any DoorstepData) async throws -> [StoredFeature] {
         guard !stations.isEmpty else { return [] }
-        let inputs = try snapshot.analysis.inputs(snapshot, data: data)
-        let result = try data.withStore { store in
-            try ServiceAreas.make(stations: stations, bands: [Self.radius], network: nil, store: store, zone: inputs.zone)
+        return try await AnalysisPool.current.run {
+            let inputs = try snapshot.analysis.inputs(snapshot, data: data)
+            let result = try data.withStore { store in
+                try ServiceAreas.make(stations: stations, bands: [Self.radius], network: nil, store: store, zone: inputs.zone)
+            }
+            return result.areas.map { StoredFeature(id: $0.stationID, geometry: $0.geometry, properties: $0.properties) }
         }
-        return result.areas.map { StoredFeature(id: $0.stationID, geometry: $0.geometry, properties: $0.properties) }
     }
 }

@@ -22,24 +22,30 @@ public struct ConnectionOptions: Sendable {
     /// Connections open at once; beyond this the server stops accepting until one closes (the kernel's backlog holds
     /// the rest).
     public var maxConnections: Int
+    /// Connections open at once from one client address; beyond this a new one is closed at once, so one client
+    /// cannot hold every slot. Behind a reverse proxy every client has the proxy's address: raise it there.
+    public var maxConnectionsPerAddress: Int
 
     public static let defaultIdleTimeout: Duration = .seconds(60)
     public static let defaultHeaderTimeout: Duration = .seconds(10)
     public static let defaultMaxConnections = 10_000
+    public static let defaultMaxConnectionsPerAddress = 256
 
     public init(idleTimeout: Duration = defaultIdleTimeout, headerTimeout: Duration = defaultHeaderTimeout,
-                maxConnections: Int = defaultMaxConnections) {
+                maxConnections: Int = defaultMaxConnections, maxConnectionsPerAddress: Int = defaultMaxConnectionsPerAddress) {
         self.idleTimeout = idleTimeout
         self.headerTimeout = headerTimeout
         self.maxConnections = max(1, maxConnections)
+        self.maxConnectionsPerAddress = max(1, maxConnectionsPerAddress)
     }
 
     /// The Hummingbird server of these options: HTTP/1.1 with the idle timeout, wrapped by `DoorstepHTTPChannel`.
     var server: HTTPServerBuilder {
         let options = self
+        let perAddress = ConnectionsPerAddress(limit: options.maxConnectionsPerAddress)
         return HTTPServerBuilder { responder in
             DoorstepHTTPChannel(inner: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: .init(options.idleTimeout))),
-                                options: options)
+                                options: options, perAddress: perAddress)
         }
     }
 }
@@ -73,8 +79,8 @@ public func raiseOpenFileLimit() -> (soft: UInt64, hard: UInt64) {
 ///
 /// - `RequestHeadDeadline` (first, on raw bytes): the header-read timeout, answered 408 in JSON.
 /// - `HTTP1RequestGuard` (on NIO's parsed HTTP/1 parts, before the conversion to HTTP types, where the HTTP version
-///   is still known): `Connection: close` for HTTP/1.0 without keep-alive, for CONNECT, and for a GET or HEAD that
-///   carries a body (refused by `RequestGuardMiddleware`; its body is never read), so Hummingbird closes the
+///   is still known): `Connection: close` for HTTP/1.0 without keep-alive, for CONNECT, and for any request that
+///   declares a body (refused by `RequestGuardMiddleware`; its body is never read), so Hummingbird closes the
 ///   connection after the answer.
 /// - `ParseErrorBody`: Hummingbird answers an unparsable request with a bare 400; this gives it the JSON error body
 ///   every other refusal has.
@@ -84,9 +90,16 @@ struct DoorstepHTTPChannel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
     let inner: HTTP1Channel
     let options: ConnectionOptions
+    let perAddress: ConnectionsPerAddress
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+        let address = channel.remoteAddress?.ipAddress ?? ""
+        if !perAddress.open(address) {
+            logger.notice("refused a connection from \(address): \(perAddress.limit) already open from it")
+            channel.close(promise: nil)
+        }
+        channel.closeFuture.whenComplete { _ in perAddress.closed(address) }
+        return inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
             let deadline = RequestHeadDeadline(timeout: TimeAmount(options.headerTimeout))
             try pipeline.addHandler(deadline, position: .first)
@@ -119,7 +132,22 @@ final class RequestHeadDeadline: ChannelInboundHandler, RemovableChannelHandler 
 
     init(timeout: TimeAmount) { self.timeout = timeout }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { armForFirstRequest(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armForFirstRequest(context)
+        context.fireChannelActive()
+    }
+
+    /// A connection that says nothing at all gets the header timeout too, not the (longer) idle timeout: holding
+    /// sockets open costs an attacker nothing.
+    private func armForFirstRequest(_ context: ChannelHandlerContext) {
+        guard timer == nil, waitingForHead else { return }
+        timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in expired() }
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
@@ -195,10 +223,11 @@ final class HTTP1RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head(var head):
             deadline.headReceived()
-            let bodyless = head.method == .GET || head.method == .HEAD
+            // No route reads a body: a request that declares one is answered (400, 405 or 413) and its connection
+            // closed, so the body is never read — neither a terabyte streamed nor a byte trickled every 20 s.
             let hasBody = head.headers["transfer-encoding"].contains { !$0.isEmpty }
-                || head.headers["content-length"].contains { $0.trimmingCharacters(in: .whitespaces) != "0" }
-            if !head.isKeepAlive || head.method == .CONNECT || (bodyless && hasBody) {
+                || head.headers["content-length"].contains { Int($0.trimmingCharacters(in: .whitespaces)) != 0 }
+            if !head.isKeepAlive || head.method == .CONNECT || hasBody {
                 head.headers.replaceOrAdd(name: "connection", value: "close")
                 context.fireChannelRead(wrapInboundOut(.head(head)))
                 return
@@ -288,5 +317,32 @@ final class ClientWatch: @unchecked Sendable {
             return Array(actions.values)
         }
         for action in run { action() }
+    }
+}
+
+/// Connections open per client address (`ConnectionOptions.maxConnectionsPerAddress`).
+///
+/// `@unchecked Sendable` is safe because `counts` is only touched with `lock` held.
+final class ConnectionsPerAddress: @unchecked Sendable {
+    let limit: Int
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Counts a new connection from `address`; false when it is one too many (it is counted all the same, and
+    /// `closed` uncounts it when it goes).
+    func open(_ address: String) -> Bool {
+        lock.withLock {
+            counts[address, default: 0] += 1
+            return counts[address]! <= limit
+        }
+    }
+
+    func closed(_ address: String) {
+        lock.withLock {
+            let n = (counts[address] ?? 1) - 1
+            counts[address] = n > 0 ? n : nil
+        }
     }
 }

@@ -22,9 +22,13 @@ public struct DataSnapshot: Sendable {
     public let stationMembers: StationMembers
     /// Each layer's credits (`Store.credits`): what the data says it is from.
     public let credits: [Layer: [String]]
+    /// Which file this generation was read from (device and inode), so a database replaced by another one with
+    /// the same generation number is told apart (ETags).
+    public let source: String
 
     public init(generation: Int, index: NearestIndex, layers: [LayerExtent], walking: WalkingData? = nil, loadedAt: Date = Date(),
-                analysis: AnalysisCache = AnalysisCache(), pages: PageCache = PageCache(), credits: [Layer: [String]] = [:]) {
+                analysis: AnalysisCache = AnalysisCache(), pages: PageCache = PageCache(), credits: [Layer: [String]] = [:],
+                source: String = "") {
         self.generation = generation
         self.index = index
         self.layers = layers
@@ -33,6 +37,7 @@ public struct DataSnapshot: Sendable {
         self.analysis = analysis
         self.pages = pages
         self.credits = credits
+        self.source = source
         stationMembers = StationMembers(index.stations)
     }
 
@@ -248,6 +253,8 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
         } catch {
             failure = String(describing: error)
         }
+        // The public answer names no server path.
+        failure = failure?.replacingOccurrences(of: pool.path, with: "the database file")
         lock.withLock { lastReadiness = (now, failure) }
         if let failure { throw DatabaseError(code: 0, message: failure) }
     }
@@ -271,8 +278,10 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
                     Logger(label: "doorstep.data").warning("no walking network: \(error)")
                 }
                 if try store.generation() == before {
+                    var st = stat()
+                    let source = stat(pool.path, &st) == 0 ? "\(String(UInt64(st.st_dev), radix: 36)).\(String(UInt64(st.st_ino), radix: 36))" : ""
                     return DataSnapshot(generation: before, index: index, layers: layers, walking: walking,
-                                        pages: PageCache(capacity: pageCacheBytes), credits: credits)
+                                        pages: PageCache(capacity: pageCacheBytes), credits: credits, source: source)
                 }
             }
             throw DatabaseError(code: 0, message: "\(pool.path) changed during every one of 20 attempts to read it")

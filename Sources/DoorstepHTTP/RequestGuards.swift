@@ -68,12 +68,12 @@ struct GenerationETagMiddleware<Context: RequestContext>: RouterMiddleware {
         guard request.method == .get || request.method == .head, Self.taggable(request) else {
             return try await next(request, context)
         }
-        let before = try await data.snapshot().generation
+        let before = try await data.snapshot()
         var response = try await next(request, context)
         guard response.status == .ok, response.headers[.eTag] == nil else { return response }
-        let after = try await data.snapshot().generation
-        guard before == after else { return response }
-        let tag = Self.tag(generation: after, response: response)
+        let after = try await data.snapshot()
+        guard before.generation == after.generation, before.source == after.source else { return response }
+        let tag = Self.tag(generation: after.generation, source: after.source, response: response)
         response.headers[.eTag] = tag
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-cache" }
         if let wanted = request.headers[.ifNoneMatch], Self.matches(wanted, tag) {
@@ -95,15 +95,19 @@ struct GenerationETagMiddleware<Context: RequestContext>: RouterMiddleware {
         return true
     }
 
-    /// The tag of a response of `generation`: the representation (type and encoding) is part of it, so the HTML and
-    /// JSON forms of `/` never share a tag.
-    static func tag(generation: Int, response: Response) -> String {
+    /// The tag of a response of `generation` read from the file `source`, made by this process: the representation
+    /// (type and encoding) is part of it, so the HTML and JSON forms of `/` never share a tag; the file, so a database
+    /// replaced by another of the same generation does not either; and the process, so a restart with other options
+    /// or a new Doorstep (the page, its script, `/api`) does not answer 304 for what it no longer serves.
+    static func tag(generation: Int, source: String, response: Response) -> String {
         var hash: UInt32 = 2_166_136_261 // FNV-1a
-        for b in (response.headers[.contentType] ?? "").utf8 + [0] + (response.headers[.contentEncoding] ?? "").utf8 {
+        for b in (response.headers[.contentType] ?? "").utf8 + [0] + (response.headers[.contentEncoding] ?? "").utf8 + [0]
+            + source.utf8 + [0] + serverProcessToken.utf8 {
             hash = (hash ^ UInt32(b)) &* 16_777_619
         }
         return "W/\"g\(generation)-\(String(hash, radix: 16))\""
     }
+
 
     /// `If-None-Match`: `*`, or a list of tags compared weakly (RFC 9110 §13.1.2).
     static func matches(_ header: String, _ tag: String) -> Bool {
@@ -121,16 +125,20 @@ struct GenerationETagMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// Makes `pool` the analysis pool of the requests of one router (`AnalysisPool.current`) — only on the paths that
-/// analyse (`/v1/…` but nearest, `/collections/coverage…`), so `/v1/nearest` and pages pay nothing for it.
+/// analyse (`/v1/…` but nearest, `/collections/coverage…`, `/collections/service-areas…`), so `/v1/nearest` and pages pay nothing for it.
 struct AnalysisPoolMiddleware<Context: RequestContext>: RouterMiddleware {
     let pool: AnalysisPool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         let analyses = (path.hasPrefix("/v1/") && path != "/v1/nearest") || path.hasPrefix("/collections/coverage")
+            || path.hasPrefix("/collections/service-areas")
         guard analyses, pool !== AnalysisPool.shared || AnalysisPool.current !== AnalysisPool.shared else {
             return try await next(request, context)
         }
         return try await AnalysisPool.$current.withValue(pool) { try await next(request, context) }
     }
 }
+
+/// Differs between runs of the server (ETags).
+let serverProcessToken = String(UInt64.random(in: 0...UInt64.max), radix: 36)

@@ -53,6 +53,9 @@ extension Doorstep {
         @Option(help: "Connections open at once; beyond it new ones wait in the kernel's backlog.")
         var maxConnections: Int = ConnectionOptions.defaultMaxConnections
 
+        @Option(help: "Connections open at once from one client address; beyond it a new one is closed at once (raise it behind a reverse proxy, where every client has the proxy's address).")
+        var maxConnectionsPerAddress: Int = ConnectionOptions.defaultMaxConnectionsPerAddress
+
         @Option(help: "Analysis requests (/v1/coverage, gaps, areas, plan) running at once (default: the number of cores).")
         var analysisWorkers: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -66,6 +69,7 @@ extension Doorstep {
             guard idleTimeout > 0 && idleTimeout <= 3600 else { throw ValidationError("--idle-timeout must be above 0 and at most 3600 seconds") }
             guard headerTimeout > 0 && headerTimeout <= 600 else { throw ValidationError("--header-timeout must be above 0 and at most 600 seconds") }
             guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be between 1 and 1000000") }
+            guard (1...1_000_000).contains(maxConnectionsPerAddress) else { throw ValidationError("--max-connections-per-address must be between 1 and 1000000") }
             guard (1...256).contains(analysisWorkers) else { throw ValidationError("--analysis-workers must be between 1 and 256") }
             if let analysisQueue, !(0...10_000).contains(analysisQueue) { throw ValidationError("--analysis-queue must be between 0 and 10000") }
             guard analysisBudget > 0 && analysisBudget <= 3600 else { throw ValidationError("--analysis-budget must be above 0 and at most 3600 seconds") }
@@ -93,7 +97,7 @@ extension Doorstep {
             let options = ServeOptions(
                 databasePath: database.db, host: host, port: port, logLevel: level, web: web, pageCacheBytes: pageCacheMB << 20,
                 connections: ConnectionOptions(idleTimeout: .seconds(idleTimeout), headerTimeout: .seconds(headerTimeout),
-                                               maxConnections: maxConnections),
+                                               maxConnections: maxConnections, maxConnectionsPerAddress: maxConnectionsPerAddress),
                 analysis: AnalysisPool.Options(workers: analysisWorkers, queue: analysisQueue, budget: .seconds(analysisBudget)))
             let app = try buildApplication(options)
             let stopping = Self.onStopSignal {

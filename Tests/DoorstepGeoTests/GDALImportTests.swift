@@ -163,6 +163,26 @@ final class GDALImportTests: XCTestCase {
         XCTAssertEqual(try texts(bare, stationColumns), try texts(reference, stationColumns))
     }
 
+    /// A VRT handed over as "data" could pull another file of the server, or a URL, into a public database: GDAL
+    /// formats that refer elsewhere are refused, naming the format, and nothing is stored.
+    func testFormatsThatReferElsewhereAreRefused() throws {
+        let secret = file("private.geojson")
+        try """
+        {"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[118.78,32.04]},
+        "properties":{"id":"SECRET","name":"SECRET-FROM-OTHER-FILE"}}]}
+        """.write(to: secret, atomically: true, encoding: .utf8)
+        let vrt = file("stations.vrt")
+        try """
+        <OGRVRTDataSource><OGRVRTLayer name="stations"><SrcDataSource>\(secret.path)</SrcDataSource><SrcLayer>private</SrcLayer></OGRVRTLayer></OGRVRTDataSource>
+        """.write(to: vrt, atomically: true, encoding: .utf8)
+        let store = try newStore("vrt")
+        XCTAssertThrowsError(try Importer.run(ImportOptions(layer: .stations, file: vrt), into: store)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("OGR_VRT") && text.contains("does not import"), text)
+        }
+        XCTAssertEqual(try store.count(.stations), 0)
+    }
+
     func testZippedShapefileIsReadAsItIs() throws {
         let reference = try reference(.stations)
         _ = try gbkShapefile()

@@ -133,6 +133,13 @@ final class AbuseTests: XCTestCase {
             XCTAssertTrue(r.closed)
             r = try await RawSocket.exchange(port, "GET /livez HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", waitForClose: 3)
             XCTAssertEqual(try r.json()["code"]?.string, "body_not_allowed")
+            // Any method's body: answered, closed, never read (a trickled body kept the connection open before).
+            for method in ["POST", "OPTIONS", "PUT"] {
+                r = try await RawSocket.exchange(port, "\(method) /v1/nearest HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\nabc",
+                                                 waitForClose: 3)
+                XCTAssertTrue(r.closed, "\(method) with a body left the connection open")
+                XCTAssertTrue(r.text.hasPrefix("HTTP/1.1 4"), "\(method): \(r.text.prefix(100))")
+            }
 
             // Slow headers: 408 in JSON after the header timeout, then closed.
             let slow = try RawSocket(port: port)
@@ -144,11 +151,21 @@ final class AbuseTests: XCTestCase {
             XCTAssertTrue(answer.text.hasPrefix("HTTP/1.1 408"), answer.text)
             XCTAssertEqual(try answer.json()["code"]?.string, "request_timeout")
 
-            // Idle: a client that says nothing is closed after the idle timeout.
+            // A client that connects and says nothing gets the header timeout too (holding sockets costs it nothing).
             let idle = try RawSocket(port: port)
+            let connected = Date()
             let quiet = try await idle.readUntilClosed(timeout: 10)
             XCTAssertTrue(quiet.closed)
-            XCTAssertEqual(quiet.text, "")
+            XCTAssertTrue(quiet.text.hasPrefix("HTTP/1.1 408"), quiet.text)
+            XCTAssertLessThan(Date().timeIntervalSince(connected), 5)
+
+            // A keep-alive connection idle after its answer is closed after the idle timeout, without a word.
+            let keep = try RawSocket(port: port)
+            try keep.send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+            let afterOne = try await keep.readUntilClosed(timeout: 10)
+            XCTAssertTrue(afterOne.closed)
+            XCTAssertTrue(afterOne.text.hasPrefix("HTTP/1.1 200"), afterOne.text)
+            XCTAssertFalse(afterOne.text.contains("408"), afterOne.text)
         }
     }
 
@@ -165,6 +182,27 @@ final class AbuseTests: XCTestCase {
             XCTAssertEqual(reply.status, .ok, "\(count) idle sockets: \(reply.text)")
         }
         XCTAssertGreaterThan(count, 1_024 - 200, "open-file limit not raised: \(limits)")
+    }
+
+    func testOneAddressCannotHoldEverySlot() async throws {
+        let path = try sampleDatabase(self)
+        let connections = ConnectionOptions(headerTimeout: .seconds(30), maxConnectionsPerAddress: 6)
+        try await app(path, pool: AnalysisPool(), connections: connections).test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            var held = [RawSocket]()
+            for _ in 0..<6 { held.append(try RawSocket(port: port)) }
+            try await Task.sleep(for: .milliseconds(300))
+            // The seventh from the same address is closed at once, unanswered.
+            let refused = try await RawSocket.exchange(port, "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n", waitForClose: 5)
+            XCTAssertTrue(refused.closed)
+            XCTAssertEqual(refused.text, "")
+            // One goes, and another may come.
+            held.removeLast().close()
+            try await Task.sleep(for: .milliseconds(300))
+            let admitted = try await RawSocket.exchange(port, "GET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            XCTAssertTrue(admitted.text.hasPrefix("HTTP/1.1 200"), admitted.text)
+            held.forEach { $0.close() }
+        }
     }
 
     // MARK: What no route should see
@@ -192,6 +230,7 @@ final class AbuseTests: XCTestCase {
         let path = try sampleDatabase(self)
         let file = try temporaryDirectory(self).appendingPathComponent("more.geojson")
         try writeStations(3, prefix: "E", to: file)
+        let otherPath = try temporaryDirectory(self).appendingPathComponent("other.sqlite").path
         let (app, _) = try makeApp(path)
         try await app.test(.router) { client in
             let first = try await client.request("/collections/stations/items?limit=3")
@@ -214,6 +253,19 @@ final class AbuseTests: XCTestCase {
             }
             let fixed = try await client.request("/v1/nearest?lon=118.779&lat=32.044&open_at=2026-11-23T09:30")
             XCTAssertNotNil(fixed.headers[.eTag])
+
+            // Another database of the same generation put in its place: its tags differ.
+            let twin = otherPath
+            try importSampleCity(into: twin)
+            XCTAssertEqual(try Store(path: twin, readOnly: true).generation(), try Store(path: path, readOnly: true).generation())
+            let before = try await client.request("/collections/grids/items?limit=2")
+            try FileManager.default.removeItem(atPath: path)
+            try FileManager.default.moveItem(atPath: twin, toPath: path)
+            try? FileManager.default.removeItem(atPath: twin + "-wal")
+            try? FileManager.default.removeItem(atPath: twin + "-shm")
+            _ = try await client.request("/livez") // the next request notices the new file
+            let replaced = try await client.request("/collections/grids/items?limit=2", headers: [.ifNoneMatch: try XCTUnwrap(before.headers[.eTag])])
+            XCTAssertEqual(replaced.status, .ok, "a replaced database answered 304 with the old one's tag")
 
             // A new import is a new generation: the old tag no longer matches.
             _ = try Importer.run(ImportOptions(layer: .stations, file: file), into: Store(path: path))

@@ -108,7 +108,13 @@ public enum ServiceAreas {
             for band in bands {
                 try WorkBudget.checkpoint()
                 let reach = reachableLines(from: s.location, snap: snap, band: band, network: network, search: &search!)
-                guard let buffered = try store.buffer(planeLines: reach.lines.map(toPlane), width: lateral) else { continue }
+                guard let buffered = try store.buffer(planeLines: reach.lines.map(toPlane), width: lateral) else {
+                    // Under a budget GEOS may have been interrupted — this work's (the checkpoint throws) or, as GEOS's
+                    // flag is process-wide, another's: never a silent gap in an answer.
+                    try WorkBudget.checkpoint()
+                    if WorkBudget.current != nil { throw WorkStopped(reason: .cancelled, limit: .zero) }
+                    continue
+                }
                 areas.append(ServiceArea(stationID: s.id, stationName: s.name, kind: s.kind, band: band, mode: "walk",
                                          geometry: toWGS84(buffered), area: planeArea(buffered), reachableNetwork: reach.length))
             }

@@ -35,7 +35,12 @@ struct GDALSource {
         // HEADERS open option; the configuration option works. Thread-local: other imports are unaffected.)
         for option in ["OGR_XLSX_HEADERS", "OGR_ODS_HEADERS"] { CPLSetThreadLocalConfigOption(option, "FORCE") }
         defer { for option in ["OGR_XLSX_HEADERS", "OGR_ODS_HEADERS"] { CPLSetThreadLocalConfigOption(option, nil) } }
-        guard let dataset = GDALOpenEx(path, flags, nil, nil, nil) else {
+        // Only the drivers an import accepts, also for what a zip holds.
+        let allowed = SourceFormat.allowedDrivers.map { strdup($0) } + [nil]
+        defer { for p in allowed { free(p) } }
+        let list: [UnsafePointer<CChar>?] = allowed.map { $0.map { UnsafePointer($0) } }
+        let opened = list.withUnsafeBufferPointer { GDALOpenEx(path, flags, $0.baseAddress, nil, nil) }
+        guard let dataset = opened else {
             let what = driver == "zip" ? "a zip holding no vector data GDAL reads (a zipped Shapefile needs its .shp, .shx and .dbf)" : "\(driver) data"
             throw fail("cannot be opened as \(what)\(gdalSays(messages.takeFailures()))")
         }

@@ -123,6 +123,11 @@ public enum Importer {
                 """))
         }
         let format = SourceFormat.detect(url) // from the content: GeoJSON, CSV, or anything GDAL reads
+        if case .refused(let driver) = format {
+            throw ImportError(file: fileName, ImportProblem(.file, """
+                is \(driver) data, which Doorstep does not import (it can refer to other files or URLs);                 formats read: GeoJSON, CSV, \(SourceFormat.allowedDrivers.joined(separator: ", "))
+                """))
+        }
         let isCSV = format == .csv
         if isCSV && !options.layer.acceptsCSV {
             throw ImportError(file: fileName, ImportProblem(.file, "CSV holds points; the \(options.layer.rawValue) layer needs GeoJSON"))

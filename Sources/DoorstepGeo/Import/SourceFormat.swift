@@ -11,9 +11,17 @@ enum SourceFormat: Equatable, Sendable {
     /// `driver` is GDAL's short name ("ESRI Shapefile", "GPKG", "LIBKML", "XLSX" …); `path` is what GDAL opens
     /// (`/vsizip/…` for a zip that is not itself a format, such as a zipped Shapefile).
     case gdal(driver: String, path: String)
+    /// A format GDAL reads that an import does not accept (`allowedDrivers`).
+    case refused(driver: String)
 
     /// GDAL drivers whose formats Doorstep's own readers serve.
     private static let ownReaders: Set<String> = ["GeoJSON", "GeoJSONSeq", "ESRIJSON", "TopoJSON", "CSV"]
+
+    /// The GDAL drivers an import may use: formats that hold their own data. Left out on purpose: VRT (it reads other
+    /// files and URLs, so a file handed over could pull a server's private files or an internal URL into a public
+    /// database), GML (xlink references it may fetch), and every network or database driver.
+    static let allowedDrivers: [String] = ["ESRI Shapefile", "GPKG", "LIBKML", "KML", "XLSX", "XLS", "ODS", "DXF",
+                                           "FlatGeobuf", "MapInfo File", "OpenFileGDB"]
 
     static func detect(_ url: URL) -> SourceFormat {
         let head = (try? FileHandle(forReadingFrom: url)).flatMap { handle -> Data? in
@@ -32,7 +40,10 @@ enum SourceFormat: Equatable, Sendable {
             // A KMZ read as a whole loses the <Schema> its ExtendedData refers to (LIBKML 1.3): read its KML inside.
             return .gdal(driver: driver, path: kml)
         }
-        if let driver, !ownReaders.contains(driver) { return .gdal(driver: driver, path: url.path) }
+        if let driver, !ownReaders.contains(driver) {
+            guard allowedDrivers.contains(driver) else { return .refused(driver: driver) }
+            return .gdal(driver: driver, path: url.path)
+        }
         if driver == "GeoJSON" || driver == "ESRIJSON" || driver == "TopoJSON" { return .geoJSON }
         if isZip {
             // A zip GDAL does not take as a format of its own: look inside (a zipped Shapefile, usually).
@@ -58,7 +69,7 @@ enum SourceFormat: Equatable, Sendable {
         switch self {
         case .geoJSON: return "GeoJSON"
         case .csv: return "CSV"
-        case .gdal(let driver, _): return driver
+        case .gdal(let driver, _), .refused(let driver): return driver
         }
     }
 }
