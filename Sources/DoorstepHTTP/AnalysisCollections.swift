@@ -37,7 +37,12 @@ public struct CoverageCollection: FeatureCollectionSource {
     }
 
     private func rows(_ snapshot: DataSnapshot, _ data: any DoorstepData) async throws -> [String: [(String, JSONValue)]] {
-        let report = try await Planners.report(Self.arguments, snapshot: snapshot, data: data)
+        let report: CoverageReport
+        if let cached = snapshot.analysis.cachedCoverage(CoverageKey(Self.arguments.options)) {
+            report = cached
+        } else {
+            report = try await AnalysisPool.current.run { try Planners.report(Self.arguments, snapshot: snapshot, data: data) }
+        }
         var out = [String: [(String, JSONValue)]](minimumCapacity: report.compounds.count)
         for c in report.compounds { out[c.site.id] = c.properties(speed: NearestAPI.defaultSpeed) }
         return out

@@ -59,20 +59,24 @@ struct PlannersController<Context: RequestContext>: Sendable {
         }
         let format = try Self.format(q)
         let snapshot = try await data.snapshot()
-        let report = try await Self.report(args, snapshot: snapshot, data: data)
-        let rows = level == .compound ? report.compounds.map { $0.properties(speed: args.speed) } : report.groups(by: level).map(\.properties)
-        if format == .geojson {
-            let layer: Layer? = level == .compound ? .compounds : level == .grid ? .grids : nil
-            let geometries = try layer.map { try snapshot.analysis.geometries(of: $0, snapshot, data: data) } ?? [:]
-            return jsonResponse(Self.featureCollection(rows, geometries: geometries), contentType: MediaTypes.geoJSON)
+        // The result may be cached, but its answer (megabytes of JSON) is written in the pool too.
+        let answer = try await AnalysisPool.current.run { () throws -> (JSONBytes, String) in
+            let report = try Self.report(args, snapshot: snapshot, data: data)
+            let rows = level == .compound ? report.compounds.map { $0.properties(speed: args.speed) } : report.groups(by: level).map(\.properties)
+            if format == .geojson {
+                let layer: Layer? = level == .compound ? .compounds : level == .grid ? .grids : nil
+                let geometries = try layer.map { try snapshot.analysis.geometries(of: $0, snapshot, data: data) } ?? [:]
+                return (Self.bytes(Self.featureCollection(rows, geometries: geometries)), MediaTypes.geoJSON)
+            }
+            return (Self.bytes(.object([
+                ("query", Self.describe(args) + [("by", .string(level.rawValue))]),
+                ("generation", .number(Double(snapshot.generation))),
+                ("summary", Self.summary(report)),
+                ("count", .number(Double(rows.count))),
+                ("rows", .array(rows.map { .object($0) })),
+            ])), MediaTypes.json)
         }
-        return jsonResponse(.object([
-            ("query", Self.describe(args) + [("by", .string(level.rawValue))]),
-            ("generation", .number(Double(snapshot.generation))),
-            ("summary", Self.summary(report)),
-            ("count", .number(Double(rows.count))),
-            ("rows", .array(rows.map { .object($0) })),
-        ]))
+        return jsonResponse(answer.0, contentType: answer.1)
     }
 
     @Sendable func gaps(request: Request, context: Context) async throws -> Response {
@@ -84,19 +88,22 @@ struct PlannersController<Context: RequestContext>: Sendable {
         }
         let format = try Self.format(q)
         let snapshot = try await data.snapshot()
-        let report = try await Self.report(args, snapshot: snapshot, data: data)
-        let rows = Self.gapRows(report, limit: limit, speed: args.speed)
-        if format == .geojson {
-            let geometries = try snapshot.analysis.geometries(of: .compounds, snapshot, data: data)
-            return jsonResponse(Self.featureCollection(rows, geometries: geometries), contentType: MediaTypes.geoJSON)
+        let answer = try await AnalysisPool.current.run { () throws -> (JSONBytes, String) in
+            let report = try Self.report(args, snapshot: snapshot, data: data)
+            let rows = Self.gapRows(report, limit: limit, speed: args.speed)
+            if format == .geojson {
+                let geometries = try snapshot.analysis.geometries(of: .compounds, snapshot, data: data)
+                return (Self.bytes(Self.featureCollection(rows, geometries: geometries)), MediaTypes.geoJSON)
+            }
+            return (Self.bytes(.object([
+                ("query", Self.describe(args) + [("limit", .number(Double(limit)))]),
+                ("generation", .number(Double(snapshot.generation))),
+                ("summary", Self.summary(report)),
+                ("count", .number(Double(rows.count))),
+                ("gaps", .array(rows.map { .object($0) })),
+            ])), MediaTypes.json)
         }
-        return jsonResponse(.object([
-            ("query", Self.describe(args) + [("limit", .number(Double(limit)))]),
-            ("generation", .number(Double(snapshot.generation))),
-            ("summary", Self.summary(report)),
-            ("count", .number(Double(rows.count))),
-            ("gaps", .array(rows.map { .object($0) })),
-        ]))
+        return jsonResponse(answer.0, contentType: answer.1)
     }
 
     @Sendable func areas(request: Request, context: Context) async throws -> Response {
@@ -155,19 +162,20 @@ struct PlannersController<Context: RequestContext>: Sendable {
             network = walking.network
         }
         let areaStations = stations, areaBands = bands, areaNetwork = network
-        let result = try await AnalysisPool.current.run {
+        let answer = try await AnalysisPool.current.run {
             let inputs = try snapshot.analysis.inputs(snapshot, data: data)
-            return try AnalysisCache.sameGeneration(snapshot, data) { store in
+            let result = try AnalysisCache.sameGeneration(snapshot, data) { store in
                 try ServiceAreas.make(stations: areaStations, bands: areaBands, network: areaNetwork, store: store, zone: inputs.zone,
                                       lateral: lateral)
             }
+            var out = JSONValue.featureCollection(Self.areaFeatures(result.areas))
+            if case .object(var members) = out {
+                members.append(("off_network", .array(result.offNetwork.map(JSONValue.string))))
+                out = .object(members)
+            }
+            return Self.bytes(out)
         }
-        var out = JSONValue.featureCollection(Self.areaFeatures(result.areas))
-        if case .object(var members) = out {
-            members.append(("off_network", .array(result.offNetwork.map(JSONValue.string))))
-            out = .object(members)
-        }
-        return jsonResponse(out, contentType: MediaTypes.geoJSON)
+        return jsonResponse(answer, contentType: MediaTypes.geoJSON)
     }
 
     @Sendable func plan(request: Request, context: Context) async throws -> Response {
@@ -197,21 +205,24 @@ struct PlannersController<Context: RequestContext>: Sendable {
         }
         let format = try Self.format(q)
         let snapshot = try await data.snapshot()
-        let report = try await Self.plan(args, objective: objective, weight: weight, spacing: spacing, snapshot: snapshot, data: data)
-        if format == .geojson {
-            let geometries = try snapshot.analysis.geometries(of: .compounds, snapshot, data: data)
-            return jsonResponse(JSONValue.featureCollection(report.features(compoundGeometries: geometries)), contentType: MediaTypes.geoJSON)
+        let answer = try await AnalysisPool.current.run { () throws -> (JSONBytes, String) in
+            let report = try Self.plan(args, objective: objective, weight: weight, spacing: spacing, snapshot: snapshot, data: data)
+            if format == .geojson {
+                let geometries = try snapshot.analysis.geometries(of: .compounds, snapshot, data: data)
+                return (Self.bytes(JSONValue.featureCollection(report.features(compoundGeometries: geometries))), MediaTypes.geoJSON)
+            }
+            guard case .object(let members) = report.json else { return (Self.bytes(report.json), MediaTypes.json) }
+            return (Self.bytes(.object([("query", Self.describe(args) + [("spacing", .number(spacing))]),
+                                        ("generation", .number(Double(snapshot.generation)))] + members)), MediaTypes.json)
         }
-        guard case .object(let members) = report.json else { return jsonResponse(report.json) }
-        return jsonResponse(.object([("query", Self.describe(args) + [("spacing", .number(spacing))]),
-                                     ("generation", .number(Double(snapshot.generation)))] + members))
+        return jsonResponse(answer.0, contentType: answer.1)
     }
 
     // MARK: The library calls (the CLI makes the same ones)
 
-    /// Coverage as `doorstep coverage` computes it, cached per generation and options; computed in the analysis pool
-    /// (`AnalysisPool.current`) when not cached.
-    static func report(_ args: CoverageArguments, snapshot: DataSnapshot, data: any DoorstepData) async throws -> CoverageReport {
+    /// Coverage as `doorstep coverage` computes it, cached per generation and options. CPU work: call it inside
+    /// `AnalysisPool.run` (never from a request's own thread).
+    static func report(_ args: CoverageArguments, snapshot: DataSnapshot, data: any DoorstepData) throws -> CoverageReport {
         let network: WalkingNetwork?
         if args.walk {
             guard let walking = snapshot.walking else { throw noWalking }
@@ -220,39 +231,39 @@ struct PlannersController<Context: RequestContext>: Sendable {
             network = nil
         }
         let options = args.options
-        let key = CoverageKey(options)
-        if let hit = snapshot.analysis.cachedCoverage(key) { return hit }
-        return try await AnalysisPool.current.run {
-            let inputs = try snapshot.analysis.inputs(snapshot, data: data)
-            return try analysisErrors {
-                try snapshot.analysis.coverage(key) {
-                    try CoverageAnalysis.run(stations: inputs.stations, compounds: inputs.compounds, network: network, options: options)
-                }
+        let inputs = try snapshot.analysis.inputs(snapshot, data: data)
+        return try analysisErrors {
+            try snapshot.analysis.coverage(CoverageKey(options)) {
+                try CoverageAnalysis.run(stations: inputs.stations, compounds: inputs.compounds, network: network, options: options)
             }
         }
     }
 
-    /// A plan as `doorstep plan` (generated candidates) makes it, cached per generation and options; computed in the
-    /// analysis pool when not cached.
+    /// A plan as `doorstep plan` (generated candidates) makes it, cached per generation and options. CPU work: call
+    /// it inside `AnalysisPool.run`.
     static func plan(_ args: CoverageArguments, objective: PlanObjective, weight: PlanWeight, spacing: Double,
-                     snapshot: DataSnapshot, data: any DoorstepData) async throws -> PlanReport {
+                     snapshot: DataSnapshot, data: any DoorstepData) throws -> PlanReport {
         if args.walk && snapshot.walking == nil { throw noWalking }
         // As the CLI: straight plans still take network nodes as generated candidates when there is a network.
         let network = snapshot.walking?.network
+        let inputs = try snapshot.analysis.inputs(snapshot, data: data)
         let options = PlanOptions(coverage: args.options, objective: objective, weight: weight)
         let key = PlanKey(coverage: CoverageKey(options.coverage), objective: objective, weight: weight, spacing: spacing)
-        if let hit = snapshot.analysis.cachedPlan(key) { return hit }
-        return try await AnalysisPool.current.run {
-            let inputs = try snapshot.analysis.inputs(snapshot, data: data)
-            return try analysisErrors {
-                try snapshot.analysis.plan(key) {
-                    var report = try CoveragePlanner.run(stations: inputs.stations, compounds: inputs.compounds,
-                                                         candidates: .generated(spacing: spacing), network: network, options: options)
-                    try AnalysisCache.sameGeneration(snapshot, data) { store in try report.assignGrids(store.grids(containing:)) }
-                    return report
-                }
+        return try analysisErrors {
+            try snapshot.analysis.plan(key) {
+                var report = try CoveragePlanner.run(stations: inputs.stations, compounds: inputs.compounds,
+                                                     candidates: .generated(spacing: spacing), network: network, options: options)
+                try AnalysisCache.sameGeneration(snapshot, data) { store in try report.assignGrids(store.grids(containing:)) }
+                return report
             }
         }
+    }
+
+    /// `value` written as JSON.
+    static func bytes(_ value: JSONValue) -> JSONBytes {
+        var out = JSONBytes(capacity: 4096)
+        out.value(value)
+        return out
     }
 
     /// Gaps as `doorstep gaps` lists them: ranked, at most `limit` (0 = all).
