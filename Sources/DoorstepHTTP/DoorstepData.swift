@@ -278,8 +278,7 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
                     Logger(label: "doorstep.data").warning("no walking network: \(error)")
                 }
                 if try store.generation() == before {
-                    var st = stat()
-                    let source = stat(pool.path, &st) == 0 ? "\(String(UInt64(st.st_dev), radix: 36)).\(String(UInt64(st.st_ino), radix: 36))" : ""
+                    let source = pool.fileIdentity
                     return DataSnapshot(generation: before, index: index, layers: layers, walking: walking,
                                         pages: PageCache(capacity: pageCacheBytes), credits: credits, source: source)
                 }

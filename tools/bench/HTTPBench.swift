@@ -179,7 +179,7 @@ private func withServer(_ doorstep: String, database: URL, port: Int, extra: [St
     process.executableURL = URL(fileURLWithPath: doorstep)
     process.arguments = ["serve", "--db", database.path, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warning"] + extra
     process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
+    process.standardError = FileHandle.standardError // a server that will not start says why
     try process.run()
     let server = Server(process: process, port: port)
     defer {

@@ -35,6 +35,12 @@ public final class StorePool: @unchecked Sendable {
         idle = [first]
     }
 
+    /// The file at the path now, as device and inode ("" when there is none): another file put in its place has
+    /// another identity, whatever its content.
+    public var fileIdentity: String {
+        FileIdentity(path: path).map { "\(String($0.device, radix: 36)).\(String($0.inode, radix: 36))" } ?? ""
+    }
+
     /// Runs `body` with a connection of its own. A connection whose work threw is closed rather than reused.
     public func withStore<T>(_ body: (Store) throws -> T) throws -> T {
         let (store, lentEpoch) = try checkOut()
