@@ -23,6 +23,16 @@ public final class AnalysisCache: @unchecked Sendable {
     private var geometries: [Layer: [String: JSONValue]] = [:]
     private var coverage = LRU<CoverageKey, CoverageReport>(capacity: 16)
     private var plans = LRU<PlanKey, PlanReport>(capacity: 8)
+    /// Answers of the planners' routes as written, by request target: a repeated request costs a copy, not megabytes
+    /// of JSON written again in the pool (where a flood of them would queue behind real work).
+    private var answers = LRU<String, Answer>(capacity: 64)
+    private var answerBytes = 0
+    static let maxAnswerBytes = 64 << 20
+
+    struct Answer: Sendable {
+        let body: JSONBytes
+        let contentType: String
+    }
 
     public init() {}
 
@@ -49,6 +59,24 @@ public final class AnalysisCache: @unchecked Sendable {
 
     /// The cached coverage result for `key`, if any.
     func cachedCoverage(_ key: CoverageKey) -> CoverageReport? { lock.withLock { coverage[key] } }
+
+    /// The answer written for the request target `key`, if kept.
+    func cachedAnswer(_ key: String) -> Answer? { lock.withLock { answers[key] } }
+
+    /// Keeps an answer while the answers kept stay under `maxAnswerBytes` (one larger than a quarter of that is not
+    /// kept); the least recently used go first.
+    func keep(_ answer: Answer, for key: String) {
+        let size = answer.body.count + key.utf8.count
+        guard size <= Self.maxAnswerBytes / 4 else { return }
+        lock.withLock {
+            if let old = answers[key] { answerBytes -= old.body.count + key.utf8.count }
+            answers[key] = answer
+            answerBytes += size
+            while answerBytes > Self.maxAnswerBytes || answers.count > 63, let (k, v) = answers.removeOldest() {
+                answerBytes -= v.body.count + k.utf8.count
+            }
+        }
+    }
 
     /// The cached plan for `key`, if any.
     func cachedPlan(_ key: PlanKey) -> PlanReport? { lock.withLock { plans[key] } }
@@ -132,6 +160,14 @@ struct LRU<Key: Hashable, Value> {
             touch(key)
             while order.count > capacity { values[order.removeFirst()] = nil }
         }
+    }
+
+    /// Removes and returns the least recently used entry.
+    mutating func removeOldest() -> (Key, Value)? {
+        guard let key = order.first, let value = values[key] else { return nil }
+        order.removeFirst()
+        values[key] = nil
+        return (key, value)
     }
 
     private mutating func touch(_ key: Key) {

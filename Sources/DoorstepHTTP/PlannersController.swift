@@ -60,7 +60,7 @@ struct PlannersController<Context: RequestContext>: Sendable {
         let format = try Self.format(q)
         let snapshot = try await data.snapshot()
         // The result may be cached, but its answer (megabytes of JSON) is written in the pool too.
-        let answer = try await AnalysisPool.current.run { () throws -> (JSONBytes, String) in
+        return try await Self.answer(request, snapshot) { () throws -> (JSONBytes, String) in
             let report = try Self.report(args, snapshot: snapshot, data: data)
             let rows = level == .compound ? report.compounds.map { $0.properties(speed: args.speed) } : report.groups(by: level).map(\.properties)
             if format == .geojson {
@@ -76,7 +76,6 @@ struct PlannersController<Context: RequestContext>: Sendable {
                 ("rows", .array(rows.map { .object($0) })),
             ])), MediaTypes.json)
         }
-        return jsonResponse(answer.0, contentType: answer.1)
     }
 
     @Sendable func gaps(request: Request, context: Context) async throws -> Response {
@@ -88,7 +87,7 @@ struct PlannersController<Context: RequestContext>: Sendable {
         }
         let format = try Self.format(q)
         let snapshot = try await data.snapshot()
-        let answer = try await AnalysisPool.current.run { () throws -> (JSONBytes, String) in
+        return try await Self.answer(request, snapshot) { () throws -> (JSONBytes, String) in
             let report = try Self.report(args, snapshot: snapshot, data: data)
             let rows = Self.gapRows(report, limit: limit, speed: args.speed)
             if format == .geojson {
@@ -103,7 +102,6 @@ struct PlannersController<Context: RequestContext>: Sendable {
                 ("gaps", .array(rows.map { .object($0) })),
             ])), MediaTypes.json)
         }
-        return jsonResponse(answer.0, contentType: answer.1)
     }
 
     @Sendable func areas(request: Request, context: Context) async throws -> Response {
@@ -162,7 +160,7 @@ struct PlannersController<Context: RequestContext>: Sendable {
             network = walking.network
         }
         let areaStations = stations, areaBands = bands, areaNetwork = network
-        let answer = try await AnalysisPool.current.run {
+        return try await Self.answer(request, snapshot) { () throws -> (JSONBytes, String) in
             let inputs = try snapshot.analysis.inputs(snapshot, data: data)
             let result = try AnalysisCache.sameGeneration(snapshot, data) { store in
                 try ServiceAreas.make(stations: areaStations, bands: areaBands, network: areaNetwork, store: store, zone: inputs.zone,
@@ -173,9 +171,8 @@ struct PlannersController<Context: RequestContext>: Sendable {
                 members.append(("off_network", .array(result.offNetwork.map(JSONValue.string))))
                 out = .object(members)
             }
-            return Self.bytes(out)
+            return (Self.bytes(out), MediaTypes.geoJSON)
         }
-        return jsonResponse(answer, contentType: MediaTypes.geoJSON)
     }
 
     @Sendable func plan(request: Request, context: Context) async throws -> Response {
@@ -205,7 +202,7 @@ struct PlannersController<Context: RequestContext>: Sendable {
         }
         let format = try Self.format(q)
         let snapshot = try await data.snapshot()
-        let answer = try await AnalysisPool.current.run { () throws -> (JSONBytes, String) in
+        return try await Self.answer(request, snapshot) { () throws -> (JSONBytes, String) in
             let report = try Self.plan(args, objective: objective, weight: weight, spacing: spacing, snapshot: snapshot, data: data)
             if format == .geojson {
                 let geometries = try snapshot.analysis.geometries(of: .compounds, snapshot, data: data)
@@ -215,7 +212,6 @@ struct PlannersController<Context: RequestContext>: Sendable {
             return (Self.bytes(.object([("query", Self.describe(args) + [("spacing", .number(spacing))]),
                                         ("generation", .number(Double(snapshot.generation)))] + members)), MediaTypes.json)
         }
-        return jsonResponse(answer.0, contentType: answer.1)
     }
 
     // MARK: The library calls (the CLI makes the same ones)
@@ -257,6 +253,17 @@ struct PlannersController<Context: RequestContext>: Sendable {
                 return report
             }
         }
+    }
+
+    /// The answer to `request`: as written before for the same request target in this generation, else made in the
+    /// analysis pool by `make` (the computation and the writing of its JSON) and kept.
+    static func answer(_ request: Request, _ snapshot: DataSnapshot,
+                       make: @escaping @Sendable () throws -> (JSONBytes, String)) async throws -> Response {
+        let key = request.uri.string
+        if let hit = snapshot.analysis.cachedAnswer(key) { return jsonResponse(hit.body, contentType: hit.contentType) }
+        let made = try await AnalysisPool.current.run(make)
+        snapshot.analysis.keep(AnalysisCache.Answer(body: made.0, contentType: made.1), for: key)
+        return jsonResponse(made.0, contentType: made.1)
     }
 
     /// `value` written as JSON.

@@ -69,6 +69,25 @@ final class AbuseTests: XCTestCase {
         }
     }
 
+    /// An answer given once is given again from memory while the pool is busy; a new question waits its turn.
+    func testRepeatedAnswersComeFromMemoryWhileThePoolIsBusy() async throws {
+        let path = try sampleDatabase(self)
+        let pool = AnalysisPool(.init(workers: 1, queue: 0, budget: .seconds(3)))
+        try await app(path, pool: pool).test(.router) { client in
+            let first = try await client.request("/v1/coverage?preset=10min&format=geojson")
+            XCTAssertEqual(first.status, .ok)
+            async let heavy = client.request(Self.heavyAreas)
+            try await waitUntil(seconds: 5) { pool.load.running == 1 }
+            let again = try await client.request("/v1/coverage?preset=10min&format=geojson")
+            XCTAssertEqual(again.status, .ok, "a kept answer waited for the pool")
+            XCTAssertEqual(again.text, first.text)
+            let other = try await client.request("/v1/coverage?preset=5min&format=geojson")
+            XCTAssertEqual(other.status, .serviceUnavailable)
+            XCTAssertEqual(try other.body()["code"]?.string, "busy")
+            _ = try await heavy
+        }
+    }
+
     func testAClientThatLeavesCancelsItsAnalysis() async throws {
         let path = try sampleDatabase(self)
         let pool = AnalysisPool(.init(workers: 1, queue: 0, budget: .seconds(120)))
