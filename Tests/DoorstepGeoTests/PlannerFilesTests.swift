@@ -368,22 +368,25 @@ final class PlannerFilesTests: XCTestCase {
                        4, out)
     }
 
+    /// A database as Doorstep's schema version 2 left it, with `sql` run in it.
+    private func makeVersion2Database(_ path: String, sql: String = "") throws {
+        let db = try Database(path: path)
+        _ = try db.scalarInt("SELECT InitSpatialMetaData(1)")
+        try db.execute(Schema.migrations[0])
+        try db.execute(Schema.migrations[1])
+        if !sql.isEmpty { try db.execute(sql) }
+        try db.execute("PRAGMA user_version = 2")
+        db.close()
+    }
+
     /// A database of schema version 2 (before the typed copies) migrates and gets them filled.
     func testVersion2FileMigratesToTypedCopies() throws {
         let path = directory.appendingPathComponent("old.sqlite").path
-        do {
-            let db = try Database(path: path)
-            _ = try db.scalarInt("SELECT InitSpatialMetaData(1)")
-            try db.execute(Schema.migrations[0])
-            try db.execute(Schema.migrations[1])
-            try db.execute("""
-                INSERT INTO compounds(id, name, households, geom) VALUES
-                  ('C1', 'a', 10, GeomFromText('POLYGON((118.78 32.04, 118.79 32.04, 118.79 32.05, 118.78 32.04))', 4326)),
-                  ('C2', 'b', NULL, GeomFromText('POINT(118.77 32.03)', 4326));
-                PRAGMA user_version = 2;
-                """)
-            db.close()
-        }
+        try makeVersion2Database(path, sql: """
+            INSERT INTO compounds(id, name, households, geom) VALUES
+              ('C1', 'a', 10, GeomFromText('POLYGON((118.78 32.04, 118.79 32.04, 118.79 32.05, 118.78 32.04))', 4326)),
+              ('C2', 'b', NULL, GeomFromText('POINT(118.77 32.03)', 4326));
+            """)
         let old = try Store(path: path)
         XCTAssertEqual(try old.database.scalarInt("PRAGMA user_version"), Int64(Schema.currentVersion))
         XCTAssertEqual(try old.database.scalarText("SELECT group_concat(id || ':' || GeometryType(geom)) FROM compounds_polygons"), "C1:MULTIPOLYGON")
@@ -395,14 +398,7 @@ final class PlannerFilesTests: XCTestCase {
     /// first when the file may be written, and left alone (with the message) when it may not.
     func testReadersUpgradeAnOlderWritableDatabase() throws {
         let path = directory.appendingPathComponent("old-read.sqlite").path
-        do {
-            let db = try Database(path: path)
-            _ = try db.scalarInt("SELECT InitSpatialMetaData(1)")
-            try db.execute(Schema.migrations[0])
-            try db.execute(Schema.migrations[1])
-            try db.execute("PRAGMA user_version = 2")
-            db.close()
-        }
+        try makeVersion2Database(path)
         chmod(path, 0o444)
         XCTAssertNoThrow(try Store.upgradeIfOlder(path: path))
         if getuid() != 0 { // root writes whatever the mode says
