@@ -60,6 +60,22 @@ public final class AnalysisCache: @unchecked Sendable {
     /// The cached coverage result for `key`, if any.
     func cachedCoverage(_ key: CoverageKey) -> CoverageReport? { lock.withLock { coverage[key] } }
 
+    /// Work in flight by key, so requests for the same thing that arrive together share one computation (a burst of
+    /// one URL before its first answer is kept would otherwise fill the pool's queue with copies of itself).
+    private var inFlight: [String: Task<Answer, any Error>] = [:]
+
+    /// The answer for `key` made by `make`, or, when a request for the same key is already making it, that one.
+    func shared(_ key: String, _ make: @escaping @Sendable () async throws -> Answer) async throws -> Answer {
+        let task: Task<Answer, any Error> = lock.withLock {
+            if let running = inFlight[key] { return running }
+            let task = Task { try await make() }
+            inFlight[key] = task
+            return task
+        }
+        defer { lock.withLock { if inFlight[key] == task { inFlight[key] = nil } } }
+        return try await task.value
+    }
+
     /// The answer written for the request target `key`, if kept.
     func cachedAnswer(_ key: String) -> Answer? { lock.withLock { answers[key] } }
 

@@ -261,9 +261,14 @@ struct PlannersController<Context: RequestContext>: Sendable {
                        make: @escaping @Sendable () throws -> (JSONBytes, String)) async throws -> Response {
         let key = request.uri.string
         if let hit = snapshot.analysis.cachedAnswer(key) { return jsonResponse(hit.body, contentType: hit.contentType) }
-        let made = try await AnalysisPool.current.run(make)
-        snapshot.analysis.keep(AnalysisCache.Answer(body: made.0, contentType: made.1), for: key)
-        return jsonResponse(made.0, contentType: made.1)
+        let cache = snapshot.analysis
+        let made = try await cache.shared(key) {
+            let (body, type) = try await AnalysisPool.current.run(make)
+            let answer = AnalysisCache.Answer(body: body, contentType: type)
+            cache.keep(answer, for: key)
+            return answer
+        }
+        return jsonResponse(made.body, contentType: made.contentType)
     }
 
     /// `value` written as JSON.

@@ -55,7 +55,10 @@ final class AbuseTests: XCTestCase {
         let pool = AnalysisPool(.init(workers: 1, queue: 1, budget: .seconds(2)))
         try await app(path, pool: pool).test(.router) { client in
             let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
-                for _ in 0..<4 { group.addTask { try await client.request(Self.heavyAreas) } }
+                // Four different questions (the same one four times would share one computation).
+                for i in 0..<4 {
+                    group.addTask { try await client.request(Self.heavyAreas.replacingOccurrences(of: "lateral=200", with: "lateral=\(197 + i)")) }
+                }
                 return try await group.reduce(into: [Reply]()) { $0.append($1) }
             }
             let codes = replies.map { $0.json?["code"]?.string ?? "\($0.status.code)" }.sorted()
@@ -87,6 +90,21 @@ final class AbuseTests: XCTestCase {
             XCTAssertEqual(other.status, .serviceUnavailable)
             XCTAssertEqual(try other.body()["code"]?.string, "busy")
             _ = try await heavy
+        }
+    }
+
+    /// A burst of the same question before its first answer is kept shares one computation: with one worker and no
+    /// queue, every copy is answered, none refused as busy.
+    func testABurstOfOneQuestionSharesOneComputation() async throws {
+        let path = try sampleDatabase(self)
+        let pool = AnalysisPool(.init(workers: 1, queue: 0, budget: .seconds(20)))
+        try await app(path, pool: pool).test(.router) { client in
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                for _ in 0..<6 { group.addTask { try await client.request("/v1/gaps?preset=15min&walk=true&limit=7") } }
+                return try await group.reduce(into: [Reply]()) { $0.append($1) }
+            }
+            XCTAssertEqual(replies.map(\.status), Array(repeating: .ok, count: 6), replies.map { $0.text.prefix(120) }.description)
+            XCTAssertEqual(Set(replies.map(\.text)).count, 1)
         }
     }
 
@@ -194,7 +212,8 @@ final class AbuseTests: XCTestCase {
         let path = try sampleDatabase(self)
         let limits = raiseOpenFileLimit()
         let count = min(1_100, Int(limits.soft) - 200)
-        try await app(path, pool: AnalysisPool()).test(.live) { client in
+        // (Every socket here comes from 127.0.0.1: the per-address cap is not what this test is about.)
+        try await app(path, pool: AnalysisPool(), connections: ConnectionOptions(maxConnectionsPerAddress: 10_000)).test(.live) { client in
             let port = try XCTUnwrap(client.port)
             var sockets = [RawSocket]()
             for _ in 0..<count { sockets.append(try RawSocket(port: port)) }
