@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOCore
 
 /// Options of `doorstep serve`.
 public struct ServeOptions: Sendable {
@@ -44,18 +45,22 @@ public struct ServeOptions: Sendable {
 }
 
 /// The Doorstep service on the database of `options`: opens a pool of read-only connections and loads the first
-/// snapshot (so a missing or foreign file fails here, before listening).
-public func buildApplication(_ options: ServeOptions) throws -> some ApplicationProtocol {
+/// snapshot (so a missing or foreign file fails here, before listening). `onListening` is called with the port once
+/// the socket listens (the one the system chose for port 0); a port that cannot be bound makes `runService()` throw
+/// before it is called (`ListenFailure`).
+public func buildApplication(_ options: ServeOptions, onListening: @escaping @Sendable (_ port: Int) -> Void = { _ in })
+    throws -> some ApplicationProtocol {
     var logger = Logger(label: "doorstep.http")
     logger.logLevel = options.logLevel
     let data = try SpatiaLiteData(path: options.databasePath, refreshInterval: options.refreshInterval,
                                   pageCacheBytes: options.pageCacheBytes, logger: logger)
-    return buildApplication(data: data, options: options, logger: logger)
+    return buildApplication(data: data, options: options, logger: logger, onListening: onListening)
 }
 
 /// The Doorstep service over any `DoorstepData` (tests pass their own). The analysis routes run in `analysis`
 /// (default: the process's pool, configured with `options.analysis`).
-public func buildApplication(data: any DoorstepData, options: ServeOptions, logger: Logger? = nil, analysis: AnalysisPool? = nil)
+public func buildApplication(data: any DoorstepData, options: ServeOptions, logger: Logger? = nil, analysis: AnalysisPool? = nil,
+                             onListening: @escaping @Sendable (_ port: Int) -> Void = { _ in })
     -> Application<RouterResponder<BasicRequestContext>> {
     var logger = logger ?? Logger(label: "doorstep.http")
     if logger.logLevel > options.logLevel { logger.logLevel = options.logLevel }
@@ -70,6 +75,7 @@ public func buildApplication(data: any DoorstepData, options: ServeOptions, logg
         server: options.connections.server,
         configuration: .init(address: .hostname(options.host, port: options.port), serverName: "doorstep",
                              availableConnectionsDelegate: MaximumAvailableConnections(options.connections.maxConnections)),
+        onServerRunning: { channel in onListening(channel.localAddress?.port ?? options.port) },
         logger: logger
     )
 }
@@ -138,6 +144,7 @@ struct ServiceController<Context: RequestContext>: Sendable {
         ]
         for summary in snapshot.layers { members.append((summary.layer.rawValue, .number(Double(summary.count)))) }
         members.append(("walking", .bool(snapshot.walking != nil)))
+        members.append(("version", .string(DoorstepVersion.string)))
         return noStore(jsonResponse(.object(members)))
     }
 

@@ -28,7 +28,7 @@ enum OpenAPIDocument {
             ("openapi", "3.0.3"),
             ("info", .object([
                 ("title", "Doorstep 家门口"),
-                ("version", "1.0.0"),
+                ("version", .string(DoorstepVersion.string)),
                 ("description", .string("""
                     Community service stations within walking reach of every home. Residents' lookup (/v1/nearest), \
                     OGC API – Features – Part 1 (Core, GeoJSON, OpenAPI 3.0) for map tools, the planners' analyses \
@@ -385,7 +385,8 @@ enum OpenAPIDocument {
                 ("loaded_at", type("string", [("format", "date-time")])),
                 ("stations", type("integer")), ("compounds", type("integer")), ("entrances", type("integer")),
                 ("grids", type("integer")), ("ways", type("integer")), ("walking", type("boolean")),
-            ], required: ["status", "generation", "stations"])),
+                ("version", type("string")),
+            ], required: ["status", "generation", "stations", "version"])),
             ("HealthUnavailable", object([("status", type("string")), ("reason", type("string"))], required: ["status", "reason"])),
             ("Liveness", object([("status", type("string", [("enum", .array(["ok"]))]))], required: ["status"])),
         ]

@@ -99,7 +99,15 @@ extension Doorstep {
                 connections: ConnectionOptions(idleTimeout: .seconds(idleTimeout), headerTimeout: .seconds(headerTimeout),
                                                maxConnections: maxConnections, maxConnectionsPerAddress: maxConnectionsPerAddress),
                 analysis: AnalysisPool.Options(workers: analysisWorkers, queue: analysisQueue, budget: .seconds(analysisBudget)))
-            let app = try buildApplication(options)
+            // "Serving" is said only once the socket listens, with the port it got (`--port 0`: one the system
+            // chose); a port that cannot be bound is an error naming host:port before anything else is printed.
+            let listening = OnceFlag()
+            let app = try buildApplication(options) { port in
+                _ = listening.claim()
+                var bound = options
+                bound.port = port
+                note("doorstep: serving \(database.db) on \(bound.baseURL) (try \(bound.baseURL)/v1/nearest?lon=118.7790&lat=32.0440)")
+            }
             let stopping = Self.onStopSignal {
                 // Hummingbird drains the other requests; analyses would keep it waiting, so they stop now, and
                 // nothing keeps the process past 10 s.
@@ -110,8 +118,11 @@ extension Doorstep {
                 }
             }
             defer { stopping.forEach { $0.cancel() } }
-            note("doorstep: serving \(database.db) on \(options.baseURL) (try \(options.baseURL)/v1/nearest?lon=118.7790&lat=32.0440)")
-            try await app.runService()
+            do {
+                try await app.runService()
+            } catch where listening.claim() {
+                throw ListenFailure(error, host: host, port: port)
+            }
         }
 
         /// Runs `action` once on the first SIGINT or SIGTERM (beside swift-service-lifecycle's own handling of them,
