@@ -83,9 +83,15 @@ let package = Package(
             path: "tools/bench",
             swiftSettings: upcoming
         ),
+        // Shared by the test targets: the package root, `doorstep` of this build (built when missing or stale), processes.
+        .target(
+            name: "DoorstepTestSupport",
+            path: "Tests/DoorstepTestSupport",
+            swiftSettings: upcoming
+        ),
         .testTarget(
             name: "DoorstepGeoTests",
-            dependencies: ["DoorstepGeo", "CityGen"],
+            dependencies: ["DoorstepGeo", "CityGen", "DoorstepTestSupport"],
             resources: [],
             swiftSettings: upcoming
         ),
@@ -93,6 +99,7 @@ let package = Package(
             name: "DoorstepHTTPTests",
             dependencies: [
                 "DoorstepHTTP",
+                "DoorstepTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: upcoming

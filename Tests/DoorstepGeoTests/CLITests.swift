@@ -1,10 +1,12 @@
+import DoorstepTestSupport
 import Foundation
 import XCTest
 @testable import DoorstepGeo
 
-/// The `doorstep` executable itself (built with the tests by `swift build --build-tests`), run as a user would.
+/// The `doorstep` executable itself (this build's, built first when missing or stale: `TestProducts.doorstep()`),
+/// run as a user would.
 final class CLITests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = TestProducts.packageRoot
 
     var work: URL!
 
@@ -17,23 +19,8 @@ final class CLITests: XCTestCase {
 
     /// Runs `doorstep` with `arguments`; returns the exit status, standard output and standard error.
     func doorstep(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let binary = CLITests.root.appendingPathComponent(".build/debug/doorstep")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw XCTSkip("no .build/debug/doorstep (build with `swift build --build-tests`)")
-        }
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = work.appendingPathComponent("out-\(UUID()).txt"), err = work.appendingPathComponent("err-\(UUID()).txt")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
-        // Decoded as is: Foundation's String(contentsOf:encoding:) would drop a byte-order mark.
-        return (process.terminationStatus, String(decoding: try Data(contentsOf: out), as: UTF8.self),
-                String(decoding: try Data(contentsOf: err), as: UTF8.self))
+        let r = try runProcess(try TestProducts.doorstep(), arguments)
+        return (r.status, r.out, r.err)
     }
 
     func sampleDatabase() throws -> String {

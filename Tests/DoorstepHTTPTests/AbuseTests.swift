@@ -3,6 +3,7 @@ import Glibc
 #endif
 import DoorstepGeo
 @testable import DoorstepHTTP
+import DoorstepTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -351,10 +352,7 @@ final class AbuseTests: XCTestCase {
     // MARK: Shutdown
 
     func testSIGTERMEndsTheServerWithinTenSecondsWhateverRuns() async throws {
-        let doorstep = packageRoot.appendingPathComponent(".build/debug/doorstep").path
-        guard FileManager.default.isExecutableFile(atPath: doorstep) else {
-            throw XCTSkip("no built doorstep at \(doorstep) (make test builds it)")
-        }
+        let doorstep = try TestProducts.doorstep().path
         let path = try sampleDatabase(self)
         let port = 20_000 + Int(getpid() % 10_000)
         let process = Process()

@@ -27,6 +27,9 @@ final class ServiceRouteTests: XCTestCase {
             XCTAssertEqual(body["grids"]?.int, 28)
             XCTAssertEqual(body["ways"]?.int, 383)
             XCTAssertEqual(body["walking"]?.bool, true)
+            XCTAssertEqual(body["version"]?.string, DoorstepVersion.string)
+            let api = try await client.request("/api").body()
+            XCTAssertEqual(api["info"]?["version"]?.string, DoorstepVersion.string)
         }
     }
 
