@@ -3,7 +3,7 @@ SWIFT     ?= swift
 SAMPLE    := geodata/nanjing-xinjiekou
 RUN_DB    ?= out/nanjing.sqlite
 DOORSTEP  := .build/debug/doorstep
-# Debian packages the build, the tests and the benchmarks need (SPATIALITE-NOTES.md).
+# Debian packages the build, the tests and the benchmarks need (docs/DESIGN.md, "Layout today": the system libraries).
 APT_PACKAGES := libspatialite-dev libsqlite3-dev libproj-dev libgeos-dev libsqlite3-mod-spatialite proj-data \
                 gdal-bin libgdal-dev pkg-config librsvg2-bin fonts-noto-cjk osmium-tool libjs-leaflet chromium wrk python3-venv
 # schemathesis fuzzes /api against a live server in `make test` (SchemathesisTests), from its own virtual environment.
@@ -11,7 +11,7 @@ SCHEMATHESIS_VERSION := 4.32.5
 SCHEMATHESIS_VENV    := .venv-schemathesis
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test bench sample clean
+.PHONY: deps build run test bench sample install clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -46,18 +46,51 @@ run: build
 	@echo 'Ctrl-C stops the server.'
 	$(DOORSTEP) serve --db $(RUN_DB)
 
+# InstallTests checks an install made here by the Makefile's own recipe, in debug to reuse this build (see there).
+TEST_INSTALL := $(CURDIR)/.build/test-install
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	rm -rf $(TEST_INSTALL) && $(MAKE) install PREFIX=$(TEST_INSTALL) INSTALL_CONFIG=debug
+	DOORSTEP_TEST_INSTALL_PREFIX=$(TEST_INSTALL) $(SWIFT) test
 
 bench: deps
 	$(SWIFT) build -c release --product doorstep-bench
 	$(SWIFT) build -c release --product doorstep
 	stdbuf -oL .build/release/doorstep-bench  # line-buffered: its lines stay in order with its child processes' output
 
+# `make install PREFIX=DIR` (default /usr/local; DESTDIR=… stages a package), after `make deps`: doorstep built in
+# release and linked with the Swift standard library and Foundation statically (--static-swift-stdlib: it runs
+# without a Swift toolchain; it still needs the Debian libraries of `make deps`: SpatiaLite, PROJ, GEOS, GDAL), its
+# man page from swift-argument-parser's generate-manual plugin (which builds the package's executables in the same
+# configuration first) and its bash, zsh and fish completions (`doorstep --generate-completion-script`).
+# INSTALL_CONFIG=debug and INSTALL_SCRATCH=DIR (the build directory) are for the test (InstallTests).
+PREFIX          ?= /usr/local
+INSTALL_CONFIG  ?= release
+INSTALL_SCRATCH ?= .build
+INSTALL_BUILD    = $(SWIFT) build -c $(INSTALL_CONFIG) --scratch-path $(INSTALL_SCRATCH)
+# SwiftPM leaves Foundation's ICU out of a --static-swift-stdlib link (undefined swift_unumf_… symbols;
+# swiftlang/swift-package-manager#10564): name it. A link flag only, so nothing is recompiled for it.
+STATIC_FOUNDATION := -Xlinker -l_FoundationICU
+install:
+	$(SWIFT) package --scratch-path $(INSTALL_SCRATCH) plugin generate-manual --configuration $(INSTALL_CONFIG)
+	$(INSTALL_BUILD) --product doorstep --static-swift-stdlib $(STATIC_FOUNDATION)
+	@set -e; bin="$$($(INSTALL_BUILD) --show-bin-path)"; dest="$(DESTDIR)$(PREFIX)"; gen="$(INSTALL_SCRATCH)/completions"; \
+	mkdir -p "$$gen"; \
+	"$$bin/doorstep" --generate-completion-script bash > "$$gen/doorstep"; \
+	"$$bin/doorstep" --generate-completion-script zsh  > "$$gen/_doorstep"; \
+	"$$bin/doorstep" --generate-completion-script fish > "$$gen/doorstep.fish"; \
+	set -x; \
+	install -d "$$dest/bin" "$$dest/share/man/man1" "$$dest/share/bash-completion/completions" \
+	           "$$dest/share/zsh/site-functions" "$$dest/share/fish/vendor_completions.d"; \
+	install -m 755 "$$bin/doorstep" "$$dest/bin/doorstep"; \
+	install -m 644 "$(INSTALL_SCRATCH)/plugins/GenerateManual/outputs/doorstep/doorstep.1" "$$dest/share/man/man1/doorstep.1"; \
+	install -m 644 "$$gen/doorstep" "$$dest/share/bash-completion/completions/doorstep"; \
+	install -m 644 "$$gen/_doorstep" "$$dest/share/zsh/site-functions/_doorstep"; \
+	install -m 644 "$$gen/doorstep.fish" "$$dest/share/fish/vendor_completions.d/doorstep.fish"
+
 # Regenerate the sample city from the OpenStreetMap extracts in $(SAMPLE)/osm (deterministic).
 sample:
 	$(SWIFT) run doorstep-citygen sample --osm-dir $(SAMPLE)/osm --out $(SAMPLE)
 
 clean:
-	rm -rf .build out
+	rm -rf .build .build-test-products out

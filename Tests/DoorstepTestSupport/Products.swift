@@ -82,7 +82,7 @@ public enum TestProducts {
     }
 
     /// The command line of the `swift test` this process runs under (its nearest such ancestor), or nil. Linux: /proc.
-    static func enclosingSwiftTest() -> [String]? {
+    public static func enclosingSwiftTest() -> [String]? {
         var pid = getppid()
         while pid > 1 {
             let arguments = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")))
@@ -139,8 +139,8 @@ public func runProcess(_ executable: URL, _ arguments: [String], in directory: U
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
     let out = scratch.appendingPathComponent("out"), err = scratch.appendingPathComponent("err")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments

@@ -18,7 +18,7 @@ public final class ServedDoorstep {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         errorLog = scratch.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
         process.executableURL = try TestProducts.doorstep()
         process.arguments = ["serve"] + arguments + ["--port", String(port)]
         if let directory { process.currentDirectoryURL = directory }
