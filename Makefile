@@ -61,30 +61,36 @@ bench: deps
 # `make install PREFIX=DIR` (default /usr/local; DESTDIR=… stages a package), after `make deps`: doorstep built in
 # release and linked with the Swift standard library and Foundation statically (--static-swift-stdlib: it runs
 # without a Swift toolchain; it still needs the Debian libraries of `make deps`: SpatiaLite, PROJ, GEOS, GDAL), its
-# man page from swift-argument-parser's generate-manual plugin (which builds the package's executables in the same
-# configuration first) and its bash, zsh and fish completions (`doorstep --generate-completion-script`).
+# man page and its bash, zsh and fish completions (`doorstep --generate-completion-script`).
+# The man page is made by swift-argument-parser's generate-manual, the tool its `generate-manual` plugin runs. The
+# plugin works offline (`swift package plugin generate-manual`), but it first builds every product of the package
+# without --static-swift-stdlib, a flag that changes every module's compile command: in release that is a second
+# full build (an install took 24 minutes instead of 12). So the tool is built on its own (debug, a small build) and
+# run on the installed binary.
 # INSTALL_CONFIG=debug and INSTALL_SCRATCH=DIR (the build directory) are for the test (InstallTests).
 PREFIX          ?= /usr/local
 INSTALL_CONFIG  ?= release
 INSTALL_SCRATCH ?= .build
-INSTALL_BUILD    = $(SWIFT) build -c $(INSTALL_CONFIG) --scratch-path $(INSTALL_SCRATCH)
 # SwiftPM leaves Foundation's ICU out of a --static-swift-stdlib link (undefined swift_unumf_… symbols;
-# swiftlang/swift-package-manager#10564): name it. A link flag only, so nothing is recompiled for it.
-STATIC_FOUNDATION := -Xlinker -l_FoundationICU
+# swiftlang/swift-package-manager#10564): name it. A link flag only.
+INSTALL_BUILD    = $(SWIFT) build -c $(INSTALL_CONFIG) --scratch-path $(INSTALL_SCRATCH) --static-swift-stdlib -Xlinker -l_FoundationICU
+TOOL_BUILD       = $(SWIFT) build -c debug --scratch-path $(INSTALL_SCRATCH)
 install:
-	$(SWIFT) package --scratch-path $(INSTALL_SCRATCH) plugin generate-manual --configuration $(INSTALL_CONFIG)
-	$(INSTALL_BUILD) --product doorstep --static-swift-stdlib $(STATIC_FOUNDATION)
-	@set -e; bin="$$($(INSTALL_BUILD) --show-bin-path)"; dest="$(DESTDIR)$(PREFIX)"; gen="$(INSTALL_SCRATCH)/completions"; \
-	mkdir -p "$$gen"; \
-	"$$bin/doorstep" --generate-completion-script bash > "$$gen/doorstep"; \
+	$(TOOL_BUILD) --product generate-manual
+	$(INSTALL_BUILD) --product doorstep
+	@set -e; bin="$$($(INSTALL_BUILD) --show-bin-path)"; tools="$$($(TOOL_BUILD) --show-bin-path)"; \
+	dest="$(DESTDIR)$(PREFIX)"; gen="$(INSTALL_SCRATCH)/install-files"; \
+	rm -rf "$$gen"; mkdir -p "$$gen"; \
+	"$$tools/generate-manual" "$$bin/doorstep" --output-directory "$$gen"; \
+	"$$bin/doorstep" --generate-completion-script bash > "$$gen/doorstep.bash"; \
 	"$$bin/doorstep" --generate-completion-script zsh  > "$$gen/_doorstep"; \
 	"$$bin/doorstep" --generate-completion-script fish > "$$gen/doorstep.fish"; \
 	set -x; \
 	install -d "$$dest/bin" "$$dest/share/man/man1" "$$dest/share/bash-completion/completions" \
 	           "$$dest/share/zsh/site-functions" "$$dest/share/fish/vendor_completions.d"; \
 	install -m 755 "$$bin/doorstep" "$$dest/bin/doorstep"; \
-	install -m 644 "$(INSTALL_SCRATCH)/plugins/GenerateManual/outputs/doorstep/doorstep.1" "$$dest/share/man/man1/doorstep.1"; \
-	install -m 644 "$$gen/doorstep" "$$dest/share/bash-completion/completions/doorstep"; \
+	install -m 644 "$$gen/doorstep.1" "$$dest/share/man/man1/doorstep.1"; \
+	install -m 644 "$$gen/doorstep.bash" "$$dest/share/bash-completion/completions/doorstep"; \
 	install -m 644 "$$gen/_doorstep" "$$dest/share/zsh/site-functions/_doorstep"; \
 	install -m 644 "$$gen/doorstep.fish" "$$dest/share/fish/vendor_completions.d/doorstep.fish"
 
