@@ -5,7 +5,7 @@ RUN_DB    ?= out/nanjing.sqlite
 DOORSTEP  := .build/debug/doorstep
 # Debian packages the build, the tests and the benchmarks need (docs/DESIGN.md, "Layout today": the system libraries).
 APT_PACKAGES := libspatialite-dev libsqlite3-dev libproj-dev libgeos-dev libsqlite3-mod-spatialite proj-data \
-                gdal-bin libgdal-dev pkg-config librsvg2-bin fonts-noto-cjk osmium-tool libjs-leaflet chromium wrk python3-venv
+                gdal-bin libgdal-dev pkg-config librsvg2-bin fonts-noto-cjk osmium-tool libjs-leaflet chromium wrk python3-venv curl
 # schemathesis fuzzes /api against a live server in `make test` (SchemathesisTests), from its own virtual environment.
 SCHEMATHESIS_VERSION := 4.32.5
 SCHEMATHESIS_VENV    := .venv-schemathesis
@@ -67,14 +67,18 @@ bench: deps
 # without --static-swift-stdlib, a flag that changes every module's compile command: in release that is a second
 # full build (an install took 24 minutes instead of 12). So the tool is built on its own (debug, a small build) and
 # run on the installed binary.
-# INSTALL_CONFIG=debug and INSTALL_SCRATCH=DIR (the build directory) are for the test (InstallTests).
+# The static build has a build directory of its own, .build-static: objects compiled for a static link carry other
+# autolink entries (-lCoreFoundation …), and SwiftPM does not recompile all of them when the flag changes, so sharing
+# .build with the ordinary build breaks the next one's link. INSTALL_CONFIG=debug and INSTALL_SCRATCH, TOOL_SCRATCH
+# (build directories) are for the test (InstallTests).
 PREFIX          ?= /usr/local
 INSTALL_CONFIG  ?= release
-INSTALL_SCRATCH ?= .build
+INSTALL_SCRATCH ?= .build-static
+TOOL_SCRATCH    ?= .build
 # SwiftPM leaves Foundation's ICU out of a --static-swift-stdlib link (undefined swift_unumf_… symbols;
 # swiftlang/swift-package-manager#10564): name it. A link flag only.
 INSTALL_BUILD    = $(SWIFT) build -c $(INSTALL_CONFIG) --scratch-path $(INSTALL_SCRATCH) --static-swift-stdlib -Xlinker -l_FoundationICU
-TOOL_BUILD       = $(SWIFT) build -c debug --scratch-path $(INSTALL_SCRATCH)
+TOOL_BUILD       = $(SWIFT) build -c debug --scratch-path $(TOOL_SCRATCH)
 install:
 	$(TOOL_BUILD) --product generate-manual
 	$(INSTALL_BUILD) --product doorstep
@@ -99,4 +103,4 @@ sample:
 	$(SWIFT) run doorstep-citygen sample --osm-dir $(SAMPLE)/osm --out $(SAMPLE)
 
 clean:
-	rm -rf .build .build-test-products out
+	rm -rf .build .build-static .build-test-products out

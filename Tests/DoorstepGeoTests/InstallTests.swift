@@ -7,11 +7,12 @@ import XCTest
 /// with the Swift toolchain out of reach (the Swift standard library and Foundation linked in statically).
 ///
 /// Which install it checks: `make test` installs into `.build/test-install` with `INSTALL_CONFIG=debug` before
-/// `swift test` (reusing the debug build it has just made: a release build would add ~7 minutes and a rebuild of
-/// everything on every change) and names it in `DOORSTEP_TEST_INSTALL_PREFIX`. Run on its own, the test runs
-/// `make install INSTALL_CONFIG=debug` itself into a temporary prefix; under `swift test`, which holds `.build`'s
-/// lock, with a build directory of its own, `.build-test-products` (a cold build the first time, minutes).
-/// `DOORSTEP_TEST_INSTALL_CONFIG=release` makes it install the release build, as users get it.
+/// `swift test` and names it in `DOORSTEP_TEST_INSTALL_PREFIX`. The static build has its own build directory,
+/// `.build-static` (a cold debug build the first time, minutes; then incremental), and debug keeps it cheap: a release
+/// build would add ~7 minutes cold and a slow whole-module rebuild on every change. Run on its own, the test runs
+/// `make install INSTALL_CONFIG=debug` itself into a temporary prefix (under `swift test`, which holds `.build`'s lock,
+/// building the man-page tool in `.build-test-products`). `DOORSTEP_TEST_INSTALL_CONFIG=release` makes it install
+/// the release build, as users get it.
 final class InstallTests: XCTestCase {
     func testInstalledDoorstepRunsWithoutTheSwiftToolchain() throws {
         let prefix = try installedPrefix()
@@ -86,11 +87,11 @@ final class InstallTests: XCTestCase {
         if let given = environment["DOORSTEP_TEST_INSTALL_PREFIX"] { return URL(fileURLWithPath: given) }
         let prefix = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-install-\(UUID())")
         addTeardownBlock { try? FileManager.default.removeItem(at: prefix) }
-        let scratch = TestProducts.enclosingSwiftTest() == nil ? ".build" : ".build-test-products"
+        let toolScratch = TestProducts.enclosingSwiftTest() == nil ? ".build" : ".build-test-products"
         let configuration = environment["DOORSTEP_TEST_INSTALL_CONFIG"] ?? "debug"
         let make = try runProcess(URL(fileURLWithPath: "/usr/bin/env"),
                                   ["make", "-C", TestProducts.packageRoot.path, "install", "PREFIX=\(prefix.path)",
-                                   "INSTALL_CONFIG=\(configuration)", "INSTALL_SCRATCH=\(scratch)"])
+                                   "INSTALL_CONFIG=\(configuration)", "TOOL_SCRATCH=\(toolScratch)"])
         guard make.status == 0 else {
             throw TestSupportError("make install failed (\(make.status)):\n\(make.out.suffix(3000))\n\(make.err.suffix(3000))")
         }

@@ -14,14 +14,23 @@ public final class ServedDoorstep {
 
     /// Starts `doorstep serve` with `arguments` (which must not name a port) and `--port port`, and waits up to
     /// `seconds` for it to say it serves; throws with its output when it does not.
-    public init(_ arguments: [String], port: Int = 0, in directory: URL? = nil, seconds: Double = 30) throws {
+    public convenience init(_ arguments: [String], port: Int = 0, in directory: URL? = nil, seconds: Double = 30) throws {
+        try self.init(executable: try TestProducts.doorstep(), ["serve"] + arguments + ["--port", String(port)],
+                      in: directory, seconds: seconds)
+    }
+
+    /// Starts a process that becomes `doorstep serve` (say `/bin/sh -c "exec doorstep serve …"`, so that SIGTERM
+    /// reaches the server) and waits as above.
+    public init(executable: URL, _ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil,
+                seconds: Double = 30) throws {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         errorLog = scratch.appendingPathComponent("stderr")
         _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
-        process.executableURL = try TestProducts.doorstep()
-        process.arguments = ["serve"] + arguments + ["--port", String(port)]
+        process.executableURL = executable
+        process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if let environment { process.environment = environment }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: errorLog)
@@ -32,7 +41,7 @@ public final class ServedDoorstep {
             if let port = Self.servingPort(in: log) { self.port = port; return }
             if !process.isRunning || Date() > deadline {
                 if process.isRunning { process.terminate() }
-                throw TestSupportError("doorstep serve \(arguments.joined(separator: " ")) did not start:\n\(log)")
+                throw TestSupportError("\(([executable.path] + arguments).joined(separator: " ")) did not start serving:\n\(log)")
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -75,13 +84,10 @@ public final class ServedDoorstep {
     }
 }
 
-/// A plain HTTP/1.1 GET on 127.0.0.1:`port` with `Connection: close`; status and body (chunked bodies unchunked).
-public func httpGet(port: Int, _ path: String, timeout: Double = 60) throws -> (status: Int, body: String) {
+/// A TCP socket connected to 127.0.0.1:`port`, as its descriptor; a failure throws the POSIXError of its errno.
+public func connectLoopback(port: Int) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestSupportError("socket: errno \(errno)") }
-    defer { close(fd) }
-    var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EMFILE) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -89,7 +95,20 @@ public func httpGet(port: Int, _ path: String, timeout: Double = 60) throws -> (
     let rc = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    guard rc == 0 else { throw TestSupportError("connect to 127.0.0.1:\(port): errno \(errno)") }
+    guard rc == 0 else {
+        let code = errno
+        close(fd)
+        throw POSIXError(POSIXErrorCode(rawValue: code) ?? .ECONNREFUSED)
+    }
+    return fd
+}
+
+/// A plain HTTP/1.1 GET on 127.0.0.1:`port` with `Connection: close`; status and body (chunked bodies unchunked).
+public func httpGet(port: Int, _ path: String, timeout: Double = 60) throws -> (status: Int, body: String) {
+    let fd = try connectLoopback(port: port)
+    defer { close(fd) }
+    var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
     guard send(fd, request, request.count, 0) == request.count else { throw TestSupportError("send: errno \(errno)") }
     var response = [UInt8](), buffer = [UInt8](repeating: 0, count: 65_536)
