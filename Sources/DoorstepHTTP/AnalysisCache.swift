@@ -115,7 +115,7 @@ public final class AnalysisCache: @unchecked Sendable {
     var cachedCoverageCount: Int { lock.withLock { coverage.count } }
 
     /// Runs `body` on a read connection and checks the database is still at `snapshot`'s generation before and after.
-    static func sameGeneration<T>(_ snapshot: DataSnapshot, _ data: any DoorstepData, _ body: (Store) throws -> T) throws -> T {
+    static func sameGeneration<T>(_ snapshot: DataSnapshot, _ data: any DoorstepData, _ body: (any StoreReader) throws -> T) throws -> T {
         try data.withStore { store in
             let before = try store.generation()
             let value = try body(store)

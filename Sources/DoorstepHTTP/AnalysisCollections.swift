@@ -104,7 +104,7 @@ public struct ServiceAreaCollection: FeatureCollectionSource {
         return try await AnalysisPool.current.run {
             let inputs = try snapshot.analysis.inputs(snapshot, data: data)
             let result = try data.withStore { store in
-                try ServiceAreas.make(stations: stations, bands: [Self.radius], network: nil, store: store, zone: inputs.zone)
+                try ServiceAreas.make(stations: stations, bands: [Self.radius], network: nil, zone: inputs.zone)
             }
             return result.areas.map { StoredFeature(id: $0.stationID, geometry: $0.geometry, properties: $0.properties) }
         }

@@ -163,7 +163,7 @@ struct PlannersController<Context: RequestContext>: Sendable {
         return try await Self.answer(request, snapshot) { () throws -> (JSONBytes, String) in
             let inputs = try snapshot.analysis.inputs(snapshot, data: data)
             let result = try AnalysisCache.sameGeneration(snapshot, data) { store in
-                try ServiceAreas.make(stations: areaStations, bands: areaBands, network: areaNetwork, store: store, zone: inputs.zone,
+                try ServiceAreas.make(stations: areaStations, bands: areaBands, network: areaNetwork, zone: inputs.zone,
                                       lateral: lateral)
             }
             var out = JSONValue.featureCollection(Self.areaFeatures(result.areas))

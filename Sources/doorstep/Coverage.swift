@@ -41,7 +41,7 @@ struct CoverageArguments: ParsableArguments {
     }
 
     /// Loads what the analysis needs and runs it.
-    func report(_ store: Store) throws -> CoverageReport {
+    func report(_ store: any StoreWriter) throws -> CoverageReport {
         let network = walk ? try WalkingNetwork.load(from: store, snapLimit: snapLimit, persist: true) : nil
         if walk, let network, network.graph.edgeCount == 0 {
             throw CLIError("walking coverage needs the ways layer: import ways first")

@@ -18,18 +18,17 @@ struct DatabaseOptions: ParsableArguments {
 
     /// An existing database, read-only or for writing (analyses that store the walking network they build); only
     /// the import commands create one (`write`).
-    func open(readOnly: Bool = false) throws -> Store {
-        if !FileManager.default.fileExists(atPath: db) {
+    func open(readOnly: Bool = false) throws -> any StoreWriter {
+        if !StoreBackends.exists(db) {
             throw CLIError("\(db): no such database; create it with `doorstep import LAYER FILE --db \(db)`")
         }
-        if readOnly { try Store.upgradeIfOlder(path: db) }
-        return try Store(path: db, readOnly: readOnly)
+        return try StoreBackends.open(db, readOnly: readOnly)
     }
 
     /// Runs `body` on the database opened for writing, creating it when there is none; when `body` fails, a database
-    /// this call created is removed again (`Store.writing`).
-    func write<T>(_ body: (Store) throws -> T) throws -> T {
-        try Store.writing(path: db, body)
+    /// this call created is removed again (`StoreBackends.writing`).
+    func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+        try StoreBackends.writing(db, body)
     }
 }
 

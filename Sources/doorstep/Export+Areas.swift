@@ -4,19 +4,19 @@ import Foundation
 // The parts of `export` and `render` that use the service areas (Analysis/ServiceAreas.swift).
 
 /// Walking service areas of the qualifying stations, each at its own radius, for the map.
-func walkingAreaGeometries(store: Store, report: CoverageReport, snapLimit: Double) throws -> [Geometry] {
+func walkingAreaGeometries(store: any StoreWriter, report: CoverageReport, snapLimit: Double) throws -> [Geometry] {
     let network = try WalkingNetwork.load(from: store, snapLimit: snapLimit, persist: true)
     let stations = try store.stations().filter { report.options.filter.accepts($0) }
     var geometries = [Geometry]()
     for (radius, group) in Dictionary(grouping: stations, by: { report.options.reach.radius(of: $0) }).sorted(by: { $0.key < $1.key }) {
-        let result = try ServiceAreas.make(stations: group, bands: [radius], network: network, store: store, zone: network.zone)
+        let result = try ServiceAreas.make(stations: group, bands: [radius], network: network, zone: network.zone)
         geometries += result.areas.map(\.geometry)
     }
     return geometries
 }
 
 /// `export areas`: service areas of the qualifying stations (walking areas with --walk, else circles), streamed.
-func exportServiceAreas(store: Store, coverage: CoverageArguments, to path: String, options: ExportOptions) throws -> ExportSummary {
+func exportServiceAreas(store: any StoreWriter, coverage: CoverageArguments, to path: String, options: ExportOptions) throws -> ExportSummary {
     let options0 = coverage.options
     let stations = try store.stations().filter { options0.filter.accepts($0) }
     let network = options0.walk ? try WalkingNetwork.load(from: store, snapLimit: coverage.snapLimit, persist: true) : nil
@@ -27,7 +27,7 @@ func exportServiceAreas(store: Store, coverage: CoverageArguments, to path: Stri
     }
     let writer = try ExportFormat.sink(path: path, options: options, members: members)
     for (radius, group) in Dictionary(grouping: stations, by: { options0.reach.radius(of: $0) }).sorted(by: { $0.key < $1.key }) {
-        let result = try ServiceAreas.make(stations: group, bands: [radius], network: network, store: store, zone: zone)
+        let result = try ServiceAreas.make(stations: group, bands: [radius], network: network, zone: zone)
         for area in result.areas {
             var p = area.properties
             if options.style {

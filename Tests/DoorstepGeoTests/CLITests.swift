@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// The `doorstep` executable itself (built with the tests by `swift build --build-tests`), run as a user would.
 final class CLITests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// Credits come from the data: OpenStreetMap's ODbL notice only for layers that came from OpenStreetMap, a street
 /// office's own credit for its own files, and every output carries the credits of the layers in it.

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// GeoJSON export (golden files for winding, precision and properties; GDAL's ogrinfo as the independent reader)
 /// and the rendered coverage map (SVG parsed as XML; PNG through rsvg-convert when it is installed).

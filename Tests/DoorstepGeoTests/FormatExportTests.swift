@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// `export … --out FILE` in the format of FILE's extension: the sample city written as GeoPackage (with QGIS styles),
 /// workbook, (zipped, GBK) Shapefile and CSV, every file read back by GDAL's own tools (ogrinfo, ogr2ogr) and
@@ -337,7 +338,7 @@ final class FormatExportTests: XCTestCase {
         try p.run(); p.waitUntilExit()
         let dbf = try Data(contentsOf: URL(fileURLWithPath: dbfPath))
         let name = try XCTUnwrap(got.compactMap { text($0, "name") }.first { $0.unicodeScalars.contains { $0.value > 0x4E00 } })
-        XCTAssertNotNil(dbf.range(of: try XCTUnwrap(name.data(using: CSVTable.gb18030))), "GBK bytes of \(name)")
+        XCTAssertNotNil(dbf.range(of: try XCTUnwrap(name.data(using: String.Encoding.gb18030))), "GBK bytes of \(name)")
         XCTAssertNil(dbf.range(of: Data(name.utf8)), "no UTF-8 bytes of \(name)")
     }
 

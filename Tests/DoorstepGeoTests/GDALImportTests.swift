@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// `doorstep import` of planners' own formats through GDAL: the inputs are made here, with `ogr2ogr` (gdal-bin),
 /// from the sample city's GeoJSON, and every import is compared with the GeoJSON import of the same layer (read by

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// `doorstep import-osm` on the real Nanjing extract (Tests/Fixtures/osm/nanjing-xinjiekou.osm, a copy of
 /// ../shared/geodata/nanjing-xinjiekou.osm): counts checked against an independent reading of the XML with

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// `doorstep import` end to end: files on disk → `Importer` → a real SpatiaLite file, checked by SQL.
 ///

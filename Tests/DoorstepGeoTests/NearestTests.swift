@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// Andoyer–Lambert distance: a different method from the product's Vincenty, accurate to about 1e-5 relative,
 /// so agreement within 0.01 % says the product's distances and ranking are right.

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// Walking network, snapping, shortest paths and coverage on hand-built networks with known answers, and on the
 /// sample city against an independent shortest-path computation written here.

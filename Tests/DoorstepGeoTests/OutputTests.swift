@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// Outputs that must not mislead: CSV coordinates in full, a byte-order mark for Excel, places on every CSV row that
 /// has one, shares never rounded to 100 % while anything is left out.

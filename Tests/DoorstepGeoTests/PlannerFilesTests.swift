@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// "A planner's own files in and out": numbers and references that do not mislead, and GIS clients opening the
 /// database right. Expected values come from PROJ's command-line tools, GDAL's ogrinfo, QGIS (when installed) and

@@ -2,6 +2,7 @@ import CityGen
 import Foundation
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// The coverage planner on small instances whose optimum is found here by exhaustive search. What a set of sites
 /// covers is computed independently of the planner: `CoverageAnalysis` (the `coverage` command's rules) run with each

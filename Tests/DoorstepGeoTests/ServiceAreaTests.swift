@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// Service areas: circles against πr², walking areas against a hand-computed shape, rivers, and the station itself.
 final class ServiceAreaTests: XCTestCase {
@@ -42,7 +43,7 @@ final class ServiceAreaTests: XCTestCase {
     func testCircleAreaIsPiRSquared() throws {
         let s = station("S", at(0, 0))
         let zone = MetricZone(center: s.location)
-        let result = try ServiceAreas.make(stations: [s], bands: [300, 1000], network: nil, store: store, zone: zone)
+        let result = try ServiceAreas.make(stations: [s], bands: [300, 1000], network: nil, zone: zone)
         XCTAssertEqual(result.areas.count, 2)
         for a in result.areas {
             // A 72-gon holds 99.87 % of its circle.
@@ -57,7 +58,7 @@ final class ServiceAreaTests: XCTestCase {
     func testWalkingAreaOnALatticeIsACross() throws {
         let net = try network(lattice())
         let s = station("S", at(200, 200))
-        let result = try ServiceAreas.make(stations: [s], bands: [90], network: net, store: store, zone: net.zone, lateral: 35)
+        let result = try ServiceAreas.make(stations: [s], bands: [90], network: net, zone: net.zone, lateral: 35)
         let a = try XCTUnwrap(result.areas.first)
         XCTAssertEqual(a.reachableNetwork!, 360, accuracy: 1, "four arms of 90 m: the next crossings are 100 m away")
         // Two 180 × 70 m bars crossing, with round caps (half 16-gons of radius 35 m) at the four ends: two 16-gons.
@@ -67,7 +68,7 @@ final class ServiceAreaTests: XCTestCase {
         XCTAssertTrue(contains(a.geometry, at(200, 280)), "along an arm, within reach")
         XCTAssertFalse(contains(a.geometry, at(250, 250)), "the middle of a block")
         // At 150 m the walker turns the next corners: 4 × 100 m + 4 × 3 × 50 m of network.
-        let wider = try XCTUnwrap(try ServiceAreas.make(stations: [s], bands: [150], network: net, store: store, zone: net.zone).areas.first)
+        let wider = try XCTUnwrap(try ServiceAreas.make(stations: [s], bands: [150], network: net, zone: net.zone).areas.first)
         XCTAssertEqual(wider.reachableNetwork!, 1000, accuracy: 1)
         XCTAssertTrue(contains(wider.geometry, at(300, 240)))
         XCTAssertFalse(contains(wider.geometry, at(300, 300)), "a block corner 200 m away on foot")
@@ -77,7 +78,7 @@ final class ServiceAreaTests: XCTestCase {
         let west = [at(0, 0), at(0, 300), at(0, 600)], east = [at(200, 0), at(200, 300), at(200, 600)]
         let net = try network([west, east, [at(0, 600), at(200, 600)]])
         let s = station("S", at(-30, 0))
-        let a = try XCTUnwrap(try ServiceAreas.make(stations: [s], bands: [500], network: net, store: store, zone: net.zone).areas.first)
+        let a = try XCTUnwrap(try ServiceAreas.make(stations: [s], bands: [500], network: net, zone: net.zone).areas.first)
         XCTAssertTrue(contains(a.geometry, s.location), "no hole at the station itself")
         XCTAssertTrue(contains(a.geometry, at(0, 400)))
         XCTAssertFalse(contains(a.geometry, at(200, 0)), "the east bank is 1.3 km away by the bridge")

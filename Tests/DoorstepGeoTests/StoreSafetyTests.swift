@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import DoorstepGeo
+import DoorstepSpatiaLite
 
 /// The store itself: text never cut at a NUL, only Doorstep databases written, nothing left by a failed creation.
 final class StoreSafetyTests: XCTestCase {

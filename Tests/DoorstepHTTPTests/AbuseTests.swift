@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import DoorstepGeo
+import DoorstepSpatiaLite
 @testable import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -19,7 +20,7 @@ final class AbuseTests: XCTestCase {
 
     private func app(_ path: String, pool: AnalysisPool, connections: ConnectionOptions = ConnectionOptions())
         throws -> Application<RouterResponder<BasicRequestContext>> {
-        let data = try SpatiaLiteData(path: path, refreshInterval: .zero)
+        let data = try StoreData(address: path, refreshInterval: .zero)
         var logger = Logger(label: "doorstep.http.test")
         logger.logLevel = .critical
         return buildApplication(data: data, options: ServeOptions(databasePath: path, port: 0, logLevel: .critical, connections: connections),

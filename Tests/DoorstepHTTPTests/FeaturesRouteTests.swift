@@ -1,4 +1,5 @@
 import DoorstepGeo
+import DoorstepSpatiaLite
 @testable import DoorstepHTTP
 import Foundation
 import HTTPTypes

@@ -1,4 +1,5 @@
 import DoorstepGeo
+import DoorstepSpatiaLite
 import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -122,7 +123,7 @@ final class FreshDataTests: XCTestCase {
             let r7 = try await client.request("/collections/stations/items/R1")
             XCTAssertEqual(r7.status, .ok)
         }
-        XCTAssertGreaterThan(data.pool.idleCount, 0)
+        XCTAssertGreaterThan(try XCTUnwrap(data.pool as? StorePool).idleCount, 0)
     }
 }
 

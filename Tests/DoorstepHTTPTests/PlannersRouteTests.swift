@@ -1,4 +1,5 @@
 import DoorstepGeo
+import DoorstepSpatiaLite
 import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -57,8 +58,8 @@ final class PlannersRouteTests: XCTestCase {
         let picked = Array(stations.prefix(2))
         let network = try WalkingNetwork.load(from: store)
         let zone = network.zone
-        let walking = try ServiceAreas.make(stations: picked, bands: [300, 500], network: network, store: store, zone: zone)
-        let circles = try ServiceAreas.make(stations: stations, bands: [500], network: nil, store: store,
+        let walking = try ServiceAreas.make(stations: picked, bands: [300, 500], network: network, zone: zone)
+        let circles = try ServiceAreas.make(stations: stations, bands: [500], network: nil,
                                             zone: try store.info().metricZone ?? zone)
         @Sendable func features(_ areas: [ServiceArea]) throws -> JSONValue {
             try JSONValue.parse(JSONValue.array(areas.map { .object([("type", "Feature"), ("geometry", $0.geometry.geoJSON), ("properties", .object($0.properties))]) }).jsonText)

@@ -25,7 +25,7 @@ final class SchemathesisTests: XCTestCase {
         // An analysis budget well under schemathesis' 10 s response-time check: heavy generated requests (20 km
         // walking areas with 200 m either side) end in 503 budget_exceeded, which the document states.
         let path = try sampleDatabase(self)
-        let data = try SpatiaLiteData(path: path, refreshInterval: .zero)
+        let data = try StoreData(address: path, refreshInterval: .zero)
         let pool = AnalysisPool(.init(budget: .seconds(4)))
         let app = buildApplication(data: data, options: ServeOptions(databasePath: path, port: 0, logLevel: .critical), analysis: pool)
         let dir = try temporaryDirectory(self)

@@ -1,4 +1,5 @@
 import DoorstepGeo
+import DoorstepSpatiaLite
 import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -137,6 +138,7 @@ final class ServiceRouteTests: XCTestCase {
                 for try await (i, status) in group { XCTAssertEqual(status, 200, "request \(i)") }
             }
         }
-        XCTAssertLessThanOrEqual(data.pool.idleCount, data.pool.maxIdle)
+        let pool = try XCTUnwrap(data.pool as? StorePool)
+        XCTAssertLessThanOrEqual(pool.idleCount, pool.maxIdle)
     }
 }

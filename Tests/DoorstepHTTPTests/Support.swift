@@ -1,4 +1,5 @@
 import DoorstepGeo
+import DoorstepSpatiaLite
 import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -37,8 +38,8 @@ func sampleDatabase(_ test: XCTestCase) throws -> String {
 
 /// The service on `path`, checking for new imports on every request unless told otherwise.
 func makeApp(_ path: String, refresh: Duration = .zero, port: Int = 0)
-    throws -> (app: Application<RouterResponder<BasicRequestContext>>, data: SpatiaLiteData) {
-    let data = try SpatiaLiteData(path: path, refreshInterval: refresh)
+    throws -> (app: Application<RouterResponder<BasicRequestContext>>, data: StoreData) {
+    let data = try StoreData(address: path, refreshInterval: refresh)
     var logger = Logger(label: "doorstep.http.test")
     logger.logLevel = .warning
     let app = buildApplication(data: data, options: ServeOptions(databasePath: path, port: port, logLevel: .warning), logger: logger)

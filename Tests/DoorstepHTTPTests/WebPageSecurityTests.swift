@@ -1,4 +1,5 @@
 import DoorstepGeo
+import DoorstepSpatiaLite
 @testable import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -94,7 +95,7 @@ extension WebPageTests {
     /// `SecurityHeadersMiddleware` as registered in front of the routes: nosniff and Referrer-Policy on JSON answers
     /// and errors, the page's own policy kept.
     func testSecurityHeadersMiddleware() async throws {
-        let data = try SpatiaLiteData(path: try sampleDatabase(self), refreshInterval: .zero)
+        let data = try StoreData(address: try sampleDatabase(self), refreshInterval: .zero)
         let app = Application(responder: Watched(inner: buildRouter(data: data).buildResponder(), log: RequestLog()),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: Self.quietLogger)
         try await app.test(.router) { client in
@@ -165,7 +166,7 @@ extension WebPageTests {
 
         let attribution = "\(attack) © 测试 https://example.org/copyright & <b>bold</b>"
         let web = WebOptions(tiles: "/tiles/{z}/{x}/{y}.png", tilesAttribution: attribution)
-        let data = try SpatiaLiteData(path: path, refreshInterval: .zero)
+        let data = try StoreData(address: path, refreshInterval: .zero)
         let log = RequestLog()
         let app = Application(responder: Watched(inner: buildRouter(data: data, web: web).buildResponder(), log: log),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: Self.quietLogger)

@@ -101,7 +101,7 @@ final class WebPageTests: XCTestCase {
 
     func testTileOptionsAreWrittenSafely() async throws {
         let path = try sampleDatabase(self)
-        let data = try SpatiaLiteData(path: path, refreshInterval: .zero)
+        let data = try StoreData(address: path, refreshInterval: .zero)
         let web = WebOptions(tiles: "https://tile.example/{z}/{x}/{y}.png?</script><b>", tilesCRS: .gcj02, tilesAttribution: "© 测试")
         let app = buildApplication(data: data, options: ServeOptions(databasePath: path, port: 0, logLevel: .warning, web: web))
         try await app.test(.router) { client in
