@@ -146,9 +146,13 @@ public enum CoveragePlanner {
             let uncovered = Set(baseline.compounds.filter { !$0.isCovered && $0.status != .unreachable }.map(\.site.id))
             var box: BoundingBox?
             for c in compounds { for p in c.referencePoints { box = (box ?? BoundingBox(west: p.lon, south: p.lat, east: p.lon, north: p.lat)).union(BoundingBox(west: p.lon, south: p.lat, east: p.lon, north: p.lat)) } }
-            let projection = try network?.makeProjection() ?? MetricProjection(zone: MetricZone(center: box?.center ?? Coordinate(lon: 118.78, lat: 32.04)))
-            candidates = PlanCandidates.generate(compounds: compounds, uncoveredFirst: uncovered, network: network,
-                                                 spacing: spacing, projection: projection)
+            if let box {
+                let projection = try network?.makeProjection() ?? MetricProjection(zone: MetricZone(center: box.center))
+                candidates = PlanCandidates.generate(compounds: compounds, uncoveredFirst: uncovered, network: network,
+                                                     spacing: spacing, projection: projection)
+            } else {
+                candidates = [] // no compound: nothing to cover, so no site to propose
+            }
         }
         let total = baseline.total
         var targets = [CompoundSite]()

@@ -56,7 +56,7 @@ public enum MapRenderer {
         guard let extent = [box(.compounds), box(.stations), box(.grids)].compactMap({ $0 }).reduce(nil as BoundingBox?, { $0?.union($1) ?? $1 }) else {
             throw ExportError("nothing to draw: import compounds, stations or grids first")
         }
-        let zone = try store.info().metricZone ?? MetricZone(center: extent.center)
+        let zone = try store.metricZone()
         let projection = try MetricProjection(zone: zone)
 
         // The frame: the extent's corners in the plane, with a margin.

@@ -97,6 +97,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError {
             return APIError(error.status, code: error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_"),
                             error.status.reasonPhrase).response
+        } catch let error as EmptyStore {
+            return APIError(.notFound, code: "empty", error.description).response
         } catch let error as any StoreFailure {
             context.logger.error("database error on \(request.method) \(request.uri): \(error)")
             return APIError(.serviceUnavailable, code: "unavailable", "the database could not be read; try again").response

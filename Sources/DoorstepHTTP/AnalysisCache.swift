@@ -42,7 +42,7 @@ public final class AnalysisCache: @unchecked Sendable {
         let loaded = try Self.sameGeneration(snapshot, data) { store in
             let compounds = try store.compoundSites()
             let stations = snapshot.index.stations
-            let zone = try store.info().metricZone ?? MetricZone(center: stations.first?.location ?? Coordinate(lon: 118.78, lat: 32.04))
+            let zone = try store.metricZone()
             return AnalysisInputs(stations: stations, compounds: compounds, zone: zone)
         }
         lock.withLock { inputs = loaded }

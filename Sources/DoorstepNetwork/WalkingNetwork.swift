@@ -46,11 +46,7 @@ public final class WalkingNetwork: Sendable {
                               tolerance: Double) throws -> (network: WalkingNetwork, graph: WalkGraph) {
         let generation = try store.generation(of: .ways)
         let graph = WalkGraph(ways: try store.walkableWays(), tolerance: tolerance)
-        let info = try store.info()
-        let waysExtent = info.layers.first { $0.layer == .ways }?.bbox
-        guard let zone = info.metricZone ?? waysExtent.map({ MetricZone(center: $0.center) }) else {
-            throw StoreUnavailable("the store is empty: import its ways, stations and compounds first (doorstep import LAYER FILE)")
-        }
+        let zone = try store.metricZone()
         return (try WalkingNetwork(graph: graph, zone: zone, snapLimit: snapLimit, waysGeneration: generation), graph)
     }
 

@@ -74,6 +74,16 @@ extension StoreReader {
         return points.map { locator.grid(containing: $0) }
     }
 
+    /// The metric plane of the data — the one rule for it: the CGCS2000 Gauss-Kruger zone (UTM outside China) of the
+    /// centre of the stations' and compounds' extent, else of the ways'. Throws `EmptyStore` when the store holds
+    /// none of them: no city is assumed.
+    public func metricZone() throws -> MetricZone {
+        let info = try info()
+        if let zone = info.metricZone { return zone }
+        if let ways = info.layers.first(where: { $0.layer == .ways })?.bbox { return MetricZone(center: ways.center) }
+        throw EmptyStore()
+    }
+
     /// A page of a layer's features in storage order (see the requirement).
     public func features(of layer: Layer, bbox: BoundingBox?, limit: Int, offset: Int) throws -> FeaturePage {
         try features(of: layer, bbox: bbox, limit: limit, offset: offset, known: nil)
@@ -170,4 +180,12 @@ public struct StoreUnavailable: StoreFailure, Sendable {
     public var isTransient: Bool { false }
     public init(_ message: String) { self.message = message }
     public var description: String { "store unavailable: \(message)" }
+}
+
+/// The store holds no stations, compounds or ways: there is nothing to measure, and no city to assume.
+public struct EmptyStore: Error, CustomStringConvertible, Sendable {
+    public init() {}
+    public var description: String {
+        "the database is empty: import its ways, stations and compounds first (doorstep import LAYER FILE)"
+    }
 }

@@ -62,7 +62,7 @@ extension Doorstep {
                 bandList = [500]
             }
             let network = walk ? try WalkingNetwork.load(from: store, snapLimit: coverage.snapLimit, persist: true) : nil
-            let zone = try network?.zone ?? store.info().metricZone ?? MetricZone(center: stations.first?.location ?? Coordinate(lon: 118.78, lat: 32.04))
+            let zone = try network?.zone ?? store.metricZone()
             let result = try ServiceAreas.make(stations: stations, bands: bandList, network: network, zone: zone, lateral: lateral)
             let features = result.areas.map { a in
                 JSONValue.object([("type", .string("Feature")), ("geometry", a.geometry.geoJSON), ("properties", .object(a.properties))])

@@ -20,7 +20,7 @@ func exportServiceAreas(store: any StoreWriter, coverage: CoverageArguments, to 
     let options0 = coverage.options
     let stations = try store.stations().filter { options0.filter.accepts($0) }
     let network = options0.walk ? try WalkingNetwork.load(from: store, snapLimit: coverage.snapLimit, persist: true) : nil
-    let zone = try network?.zone ?? store.info().metricZone ?? MetricZone(center: stations.first?.location ?? Coordinate(lon: 118.78, lat: 32.04))
+    let zone = try network?.zone ?? store.metricZone()
     var members: [(String, JSONValue)] = [("name", .string("doorstep service areas")), ("doorstep:content", .string("areas"))]
     if let credit = Credits.line(try store.credits(of: [.stations] + (options0.walk ? [.ways] : []))) {
         members.append(("attribution", .string(credit)))
