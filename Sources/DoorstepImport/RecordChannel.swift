@@ -26,7 +26,8 @@ package final class ReadingState: @unchecked Sendable {
 
 /// A bounded hand-over of checked records from the reading thread to the writing one, in batches.
 ///
-/// `@unchecked Sendable`: every field is touched only while holding `condition`.
+/// `@unchecked Sendable`: `filling` belongs to the reading thread alone (it is handed over, under `condition`, when
+/// a batch is flushed); every other field is touched only while holding `condition`.
 package final class RecordChannel: @unchecked Sendable {
     private let condition = NSCondition()
     private var batches: [[FeatureRecord]] = []

@@ -32,7 +32,7 @@ package final class LayerWriter: LayerSink {
         }
         var updates = (columns.dropFirst() + ["geom"]).map { "\($0) = excluded.\($0)" }
         if layer == .compounds {
-            // Reference points are recomputed for changed rows after the writes (Store.finishImport).
+            // Reference points are recomputed for changed rows after the writes (`Store.importingLayer`, ST_PointOnSurface).
             updates += ["ref_lon = NULL", "ref_lat = NULL"]
         }
         let sql = """
