@@ -68,17 +68,7 @@ extension Doorstep {
             try cli {
                 let options = try options()
                 let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit)
-                let result = try CoverageUseCase.run(options, on: source)
-                noteOffNetwork(result.report.stationsOffNetwork, snapLimit: options.analysis.snapLimit)
-                switch format {
-                case .json: print(result.json.jsonText)
-                case .geojson: print(try result.featureCollection(on: source).jsonText)
-                case .csv: emit(result.rows(places: true), csv: true)
-                case .table:
-                    emit(result.rows(), csv: false)
-                    print("")
-                    print(summaryLine(result.report))
-                }
+                try show(try CoverageUseCase.run(options, on: source), source: source, format: format)
             }
         }
     }
@@ -109,20 +99,25 @@ extension Doorstep {
             try cli {
                 let options = try options()
                 let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit)
-                let result = try GapsUseCase.run(options, on: source)
-                noteOffNetwork(result.report.stationsOffNetwork, snapLimit: options.analysis.snapLimit)
-                switch format {
-                case .json: print(result.json.jsonText)
-                case .geojson: print(try result.featureCollection(on: source).jsonText)
-                case .csv: emit(result.rows(places: true), csv: true)
-                case .table:
-                    emit(result.rows(), csv: false, columns: ["rank", "id", "name", "households", "status", "nearest_station", "straight_m",
-                                                             "walking_m", "grid", "community"])
-                    print("")
-                    print(summaryLine(result.report))
-                }
+                try show(try GapsUseCase.run(options, on: source), source: source, format: format,
+                         columns: ["rank", "id", "name", "households", "status", "nearest_station", "straight_m", "walking_m", "grid", "community"])
             }
         }
+    }
+}
+
+/// Coverage or gaps in `format`: the use case's JSON answer or FeatureCollection, or its rows as CSV or a table with
+/// the summary line.
+func show(_ result: some CoverageRows, source: StoreSource, format: OutputFormat, columns: [String]? = nil) throws {
+    noteOffNetwork(result.report.stationsOffNetwork, snapLimit: source.snapLimit)
+    switch format {
+    case .json: print(result.json.jsonText)
+    case .geojson: print(try result.featureCollection(on: source).jsonText)
+    case .csv: emit(result.rows(places: true), csv: true)
+    case .table:
+        emit(result.rows(places: false), csv: false, columns: columns)
+        print("")
+        print(summaryLine(result.report))
     }
 }
 

@@ -77,6 +77,5 @@ func destination(_ path: String) -> String { path == "-" ? "standard output" : p
 
 /// The stations a walking answer could not use.
 func noteOffNetwork(_ ids: [String], snapLimit: Double) {
-    guard !ids.isEmpty else { return }
-    note("note: \(ids.count) stations are farther than \(Int(snapLimit)) m from the network and take no part in walking answers: \(ids.prefix(10).joined(separator: ", "))")
+    if let text = Records.offNetworkNote(ids, snapLimit: snapLimit) { note("note: \(text)") }
 }

@@ -117,6 +117,12 @@ public enum Records {
         return [("lon", .number((p.lon * 1e7).rounded() / 1e7)), ("lat", .number((p.lat * 1e7).rounded() / 1e7))]
     }
 
+    /// What to tell about stations a walking answer could not use (beyond the snap limit), nil when there are none.
+    public static func offNetworkNote(_ ids: [String], snapLimit: Double) -> String? {
+        guard !ids.isEmpty else { return nil }
+        return "\(ids.count) stations are farther than \(Int(snapLimit)) m from the network and take no part in walking answers: \(ids.prefix(10).joined(separator: ", "))"
+    }
+
     /// `value` written as JSON bytes (the one JSON formatter, `JSONBytes`).
     public static func bytes(_ value: JSONValue) -> JSONBytes {
         var out = JSONBytes(capacity: 4096)

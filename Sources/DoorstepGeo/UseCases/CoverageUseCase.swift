@@ -13,20 +13,13 @@ public enum CoverageUseCase {
 
         public init(_ analysis: AnalysisOptions, by level: String? = nil) throws {
             self.analysis = analysis
-            if let level {
-                guard let parsed = CoverageLevel(rawValue: level) else {
-                    throw UseCaseError.notOneOf("by", level, Self.levels.map(\.rawValue))
-                }
-                self.level = parsed
-            } else {
-                self.level = Self.defaultLevel
-            }
+            self.level = try Limits.choice(level, "by", default: Self.defaultLevel)
         }
 
         public var query: [(String, JSONValue)] { analysis.query + [("by", .string(level.rawValue))] }
     }
 
-    public struct Result: Sendable {
+    public struct Result: CoverageRows {
         public let options: Options
         public let generation: Int
         public let report: CoverageReport
@@ -37,22 +30,11 @@ public enum CoverageUseCase {
             return report.compounds.map { $0.properties(speed: options.analysis.speed) + (places ? Records.place($0.site) : []) }
         }
 
-        /// The totals: households and people covered, mode, reach, qualifying stations, stations off the network.
-        public var summary: JSONValue { CoverageUseCase.summary(report) }
-
-        /// `{query, generation, summary, count, rows}`: the JSON answer of the CLI and the API.
-        public var json: JSONValue {
-            let rows = rows()
-            return Records.envelope(query: options.query, generation: generation, [
-                ("summary", summary), ("count", .number(Double(rows.count))), ("rows", .array(rows.map { .object($0) })),
-            ])
-        }
-
-        /// The rows as GeoJSON features: compounds (by=compound) or grids (by=grid) with their geometry, null otherwise.
-        public func featureCollection(on source: some AnalysisSource) throws -> JSONValue {
-            let layer: Layer? = options.level == .compound ? .compounds : options.level == .grid ? .grids : nil
-            return Records.featureCollection(rows(), geometries: try layer.map { try source.geometries(of: $0) } ?? [:])
-        }
+        public var query: [(String, JSONValue)] { options.query }
+        /// `{query, generation, summary, count, rows}`.
+        public var rowsName: String { "rows" }
+        /// Compounds (by=compound) or grids (by=grid) with their geometry, null otherwise.
+        public var geometryLayer: Layer? { options.level == .compound ? .compounds : options.level == .grid ? .grids : nil }
     }
 
     public static func run(_ options: Options, on source: some AnalysisSource) throws -> Result {
@@ -75,15 +57,6 @@ public enum CoverageUseCase {
         }
     }
 
-    /// The `summary` of coverage and gaps answers.
-    static func summary(_ report: CoverageReport) -> JSONValue {
-        .object(report.total.properties + [
-            ("mode", .string(report.options.walk ? "walking" : "straight")),
-            ("reach", .string(report.options.reach.description)),
-            ("qualifying_stations", .number(Double(report.qualifyingStations))),
-            ("stations_off_network", .array(report.stationsOffNetwork.map(JSONValue.string))),
-        ])
-    }
 }
 
 /// Compounds not covered, most households first: `doorstep gaps` and `GET /v1/gaps`.
@@ -105,7 +78,7 @@ public enum GapsUseCase {
         public var query: [(String, JSONValue)] { analysis.query + [("limit", .number(Double(limit)))] }
     }
 
-    public struct Result: Sendable {
+    public struct Result: CoverageRows {
         public let options: Options
         public let generation: Int
         public let report: CoverageReport
@@ -120,20 +93,11 @@ public enum GapsUseCase {
             }
         }
 
-        public var summary: JSONValue { CoverageUseCase.summary(report) }
-
+        public var query: [(String, JSONValue)] { options.query }
         /// `{query, generation, summary, count, gaps}`.
-        public var json: JSONValue {
-            let rows = rows()
-            return Records.envelope(query: options.query, generation: generation, [
-                ("summary", summary), ("count", .number(Double(rows.count))), ("gaps", .array(rows.map { .object($0) })),
-            ])
-        }
-
-        /// The gaps as GeoJSON features with their compound geometry.
-        public func featureCollection(on source: some AnalysisSource) throws -> JSONValue {
-            Records.featureCollection(rows(), geometries: try source.geometries(of: .compounds))
-        }
+        public var rowsName: String { "gaps" }
+        /// The gaps with their compound geometry.
+        public var geometryLayer: Layer? { .compounds }
     }
 
     public static func run(_ options: Options, on source: some AnalysisSource) throws -> Result {
@@ -141,5 +105,45 @@ public enum GapsUseCase {
         let ranked = report.gaps
         return Result(options: options, generation: try source.generation(), report: report,
                       gaps: options.limit > 0 ? Array(ranked.prefix(options.limit)) : ranked)
+    }
+}
+
+/// A coverage-shaped result — coverage rows or ranked gaps — and the answers made of it: the JSON envelope with the
+/// coverage summary, and the rows as GeoJSON features.
+public protocol CoverageRows: Sendable {
+    var generation: Int { get }
+    var report: CoverageReport { get }
+    /// The request as understood, echoed as `query`.
+    var query: [(String, JSONValue)] { get }
+    /// The name of the rows in the JSON answer.
+    var rowsName: String { get }
+    /// The layer whose geometry the rows' features carry (by `id` or `key`), nil for none.
+    var geometryLayer: Layer? { get }
+    /// The rows, with each compound's place as lon/lat when `places` (CSV).
+    func rows(places: Bool) -> [[(String, JSONValue)]]
+}
+
+extension CoverageRows {
+    /// The totals: households and people covered, mode, reach, qualifying stations, stations off the network.
+    public var summary: JSONValue {
+        .object(report.total.properties + [
+            ("mode", .string(report.options.walk ? "walking" : "straight")),
+            ("reach", .string(report.options.reach.description)),
+            ("qualifying_stations", .number(Double(report.qualifyingStations))),
+            ("stations_off_network", .array(report.stationsOffNetwork.map(JSONValue.string))),
+        ])
+    }
+
+    /// `{query, generation, summary, count, <rowsName>}`: the JSON answer of the CLI and the API.
+    public var json: JSONValue {
+        let rows = rows(places: false)
+        return Records.envelope(query: query, generation: generation, [
+            ("summary", summary), ("count", .number(Double(rows.count))), (rowsName, .array(rows.map { .object($0) })),
+        ])
+    }
+
+    /// The rows as GeoJSON features with the geometry of `geometryLayer`.
+    public func featureCollection(on source: some AnalysisSource) throws -> JSONValue {
+        Records.featureCollection(rows(places: false), geometries: try geometryLayer.map { try source.geometries(of: $0) } ?? [:])
     }
 }

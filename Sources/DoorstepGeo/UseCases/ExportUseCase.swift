@@ -72,9 +72,7 @@ public enum ExportUseCase {
             if gbk && format != .shp && format != .shpZip {
                 throw UseCaseError.conflict(["encoding"], "\(name: "encoding") gbk is for Shapefiles (.shp, .zip); the other formats are UTF-8")
             }
-            guard let lang = ExportLanguage(rawValue: language ?? ExportLanguage.zh.rawValue) else {
-                throw UseCaseError.notOneOf("lang", language ?? "", Self.languages.map(\.rawValue))
-            }
+            let lang = try Limits.choice(language, "lang", default: ExportLanguage.zh)
             if crs != .wgs84 && format != .geojson {
                 throw UseCaseError.conflict(["crs"], """
                     \(name: "crs") \(crs.rawValue) is for GeoJSON overlays on Chinese basemaps; \(format.rawValue) files are written in WGS84
@@ -120,9 +118,7 @@ public enum ExportUseCase {
             summary = try GeoJSONExport.network(store: store, to: out, options: file)
         case .coverage, .gaps:
             let report = try CoverageUseCase.report(options.analysis, on: source)
-            if !report.stationsOffNetwork.isEmpty {
-                notes.append("\(report.stationsOffNetwork.count) stations are farther than \(Int(options.analysis.snapLimit)) m from the network and take no part in walking answers: \(report.stationsOffNetwork.prefix(10).joined(separator: ", "))")
-            }
+            if let note = Records.offNetworkNote(report.stationsOffNetwork, snapLimit: options.analysis.snapLimit) { notes.append(note) }
             if options.target == .gaps {
                 summary = try GeoJSONExport.gaps(report, store: store, to: out, options: file)
             } else if options.byGrid {

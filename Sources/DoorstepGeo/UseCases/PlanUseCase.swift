@@ -50,14 +50,7 @@ public enum PlanUseCase {
             } else {
                 objective = .target(try Self.targetShare(target!))
             }
-            if let weight {
-                guard let parsed = PlanWeight(rawValue: weight) else {
-                    throw UseCaseError.notOneOf("weight", weight, Self.weights.map(\.rawValue))
-                }
-                self.weight = parsed
-            } else {
-                self.weight = Self.defaultWeight
-            }
+            self.weight = try Limits.choice(weight, "weight", default: Self.defaultWeight)
             if let candidatesFile {
                 if spacing != nil { throw UseCaseError.conflict(["candidates", "spacing"], "give \(name: "candidates") or \(name: "spacing"), not both") }
                 candidates = .file(candidatesFile, crs: crs)

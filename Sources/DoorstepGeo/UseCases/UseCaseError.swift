@@ -129,6 +129,14 @@ public enum Limits {
         return value
     }
 
+    /// One of an enumeration's values by name; `value` when not given.
+    static func choice<T: RawRepresentable & CaseIterable>(_ text: String?, _ name: String, default value: T) throws -> T
+    where T.RawValue == String {
+        guard let text else { return value }
+        guard let parsed = T(rawValue: text) else { throw UseCaseError.notOneOf(name, text, T.allCases.map(\.rawValue)) }
+        return parsed
+    }
+
     /// Station filter lists (`kind`, `service`): at most `count` values of at most `length` characters each.
     static func checkList(_ values: [String], _ name: String, count: Int, length: Int) throws {
         if values.count > count {
