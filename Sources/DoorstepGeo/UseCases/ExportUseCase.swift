@@ -55,7 +55,7 @@ public enum ExportUseCase {
             let level = by ?? Self.levels[0]
             guard Self.levels.contains(level) else { throw UseCaseError.notOneOf("by", level, Self.levels) }
             if level == "grid" && target != .coverage {
-                throw UseCaseError.conflict(["by"], "\(name: "by") grid goes with `export coverage`")
+                throw UseCaseError.conflict(["by"], "grid goes with `export coverage`")
             }
             byGrid = level == "grid"
             guard let format = ExportFormat(path: out) else {
@@ -70,12 +70,12 @@ public enum ExportUseCase {
             }
             let gbk = Self.gbkNames.contains(encodingName)
             if gbk && format != .shp && format != .shpZip {
-                throw UseCaseError.conflict(["encoding"], "\(name: "encoding") gbk is for Shapefiles (.shp, .zip); the other formats are UTF-8")
+                throw UseCaseError.conflict(["encoding"], "gbk is for Shapefiles (.shp, .zip); the other formats are UTF-8")
             }
             let lang = try Limits.choice(language, "lang", default: ExportLanguage.zh)
             if crs != .wgs84 && format != .geojson {
                 throw UseCaseError.conflict(["crs"], """
-                    \(name: "crs") \(crs.rawValue) is for GeoJSON overlays on Chinese basemaps; \(format.rawValue) files are written in WGS84
+                    \(crs.rawValue) is for GeoJSON overlays on Chinese basemaps; \(format.rawValue) files are written in WGS84
                     """)
             }
             file = ExportOptions(style: style && format == .geojson, crs: crs, encoding: gbk ? "gbk" : nil, language: lang)

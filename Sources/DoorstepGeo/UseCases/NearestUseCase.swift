@@ -79,7 +79,7 @@ public enum NearestUseCase {
             self.speed = try speed.map { try Limits.check(Limits.finite($0, "speed"), Self.walkingSpeed, "speed", unit: "m/s") }
                 ?? Self.defaultWalkingSpeed
             if route && !walk {
-                throw UseCaseError.conflict(["route"], "\(name: "route") needs \(name: "walk") (routes follow the walkable network)")
+                throw UseCaseError.conflict(["route"], "needs \(name: "walk") (routes follow the walkable network)")
             }
             self.route = route
         }
