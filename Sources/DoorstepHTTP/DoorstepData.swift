@@ -79,36 +79,6 @@ public struct StationMembers: Sendable {
     }
 }
 
-/// The walking network of one generation (`Network/`, `Analysis/WalkingNearest.swift`), the stations snapped to it,
-/// and metric projections to lend to requests.
-///
-/// `@unchecked Sendable` is safe because `network` and `stationSnaps` are immutable and `Sendable`, and the
-/// projections (`MetricProjection` owns a PROJ context, not `Sendable`) are only touched with `lock` held, each lent
-/// to one request at a time between `take` and `give` — PROJ contexts may move between threads, not be shared.
-public final class WalkingData: @unchecked Sendable {
-    public let network: WalkingNetwork
-    /// Parallel to the index's stations; nil for a station beyond the snap limit.
-    public let stationSnaps: [Snap?]
-    private let lock = NSLock()
-    private var projections: [MetricProjection]
-
-    init(network: WalkingNetwork, index: NearestIndex) throws {
-        self.network = network
-        let projection = try network.makeProjection()
-        stationSnaps = WalkingNearest.snapStations(index, network: network, projection: projection)
-        projections = [projection]
-    }
-
-    /// The `k` nearest stations by walking distance; nil when the point is beyond the snap limit (unreachable).
-    public func nearest(to point: Coordinate, index: NearestIndex, k: Int, filter: StationFilter,
-                        routes: Bool = false) throws -> [WalkingAnswer]? {
-        let projection = try lock.withLock { projections.popLast() } ?? network.makeProjection()
-        defer { lock.withLock { if projections.count < 16 { projections.append(projection) } } }
-        return WalkingNearest.find(from: point, index: index, stationSnaps: stationSnaps, network: network,
-                                   projection: projection, k: k, filter: filter, routes: routes)
-    }
-}
-
 /// Where the HTTP service gets its data: the seam between routes and storage (DESIGN.md: nothing above `Store/`
 /// assumes SQLite). The routes see only this protocol, so tests and other backends can stand in.
 ///

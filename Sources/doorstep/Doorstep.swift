@@ -51,3 +51,30 @@ extension InputCRS: ExpressibleByArgument {
 func note(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// Runs a use case's part of a command: a refusal (`UseCaseError`) is shown with the CLI's names (`--snap-limit`).
+func cli<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as UseCaseError { throw CLIError(error.cliMessage) }
+}
+
+/// `validate()` of a command: a use case's refusal of its options is a usage error, shown with the usage.
+func validating(_ body: () throws -> Void) throws {
+    do { try body() } catch let error as UseCaseError { throw ValidationError(error.cliMessage) }
+}
+
+/// Writes `text` to the file at `path`; `-` is standard output (as for every `--out`).
+func writeOut(_ text: String, to path: String) throws {
+    if path == "-" {
+        print(text)
+    } else {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+/// Where `--out` went, for notes.
+func destination(_ path: String) -> String { path == "-" ? "standard output" : path }
+
+/// The stations a walking answer could not use.
+func noteOffNetwork(_ ids: [String], snapLimit: Double) {
+    if let text = Records.offNetworkNote(ids, snapLimit: snapLimit) { note("note: \(text)") }
+}

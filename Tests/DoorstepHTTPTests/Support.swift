@@ -108,21 +108,32 @@ func andoyerLambert(_ p: Coordinate, _ q: Coordinate) -> Double {
 /// Runs a program to completion without blocking a Swift concurrency thread (the server under test needs them),
 /// output to a file so a large one cannot fill a pipe. Returns exit status and combined output.
 func runProgram(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-run-\(UUID().uuidString).txt")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: out) }
-    let handle = try FileHandle(forWritingTo: out)
+    let run = try await runProgram(executable, arguments, combined: true)
+    return (run.status, run.output)
+}
+
+/// As above, in `directory`; standard error apart from standard output unless `combined`.
+func runProgram(_ executable: String, _ arguments: [String], in directory: URL? = nil, combined: Bool)
+    async throws -> (status: Int32, output: String, errors: String) {
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-run-\(UUID().uuidString)")
+    let out = base.appendingPathExtension("out"), err = base.appendingPathExtension("err")
+    for file in [out, err] { FileManager.default.createFile(atPath: file.path, contents: nil) }
+    defer { for file in [out, err] { try? FileManager.default.removeItem(at: file) } }
+    let outHandle = try FileHandle(forWritingTo: out), errHandle = combined ? outHandle : try FileHandle(forWritingTo: err)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    process.standardOutput = handle
-    process.standardError = handle
+    if let directory { process.currentDirectoryURL = directory }
+    process.standardOutput = outHandle
+    process.standardError = errHandle
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
         do { try process.run() } catch { continuation.resume(throwing: error) }
     }
-    try handle.close()
-    return (status, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+    try outHandle.close()
+    if !combined { try errHandle.close() }
+    func text(_ url: URL) -> String { String(decoding: (try? Data(contentsOf: url)) ?? Data(), as: UTF8.self) }
+    return (status, text(out), text(err))
 }
 
 /// The full path of a program on PATH, or nil.
