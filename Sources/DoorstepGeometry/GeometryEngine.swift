@@ -35,12 +35,78 @@ public enum GeometryEngine {
         }
     }
 
-    /// Runs `body` with a GEOS context of its own (contexts are not shared between threads).
+    /// What GEOS says of a polygon's validity: valid or not, its reason ("Self-intersection[x y]"), and its plane
+    /// area in the coordinates' own units. Nil when GEOS cannot read it.
+    public static func validity(of g: Geometry) throws -> (valid: Bool, reason: String, area: Double)? {
+        try withContext { ctx in
+            guard let geom = read(g.wkb, ctx) else { return nil }
+            defer { GEOSGeom_destroy_r(ctx, geom) }
+            let valid = GEOSisValid_r(ctx, geom) == 1
+            var reason = "invalid"
+            if let text = GEOSisValidReason_r(ctx, geom) {
+                reason = String(cString: text)
+                GEOSFree_r(ctx, text)
+            }
+            var area = 0.0
+            guard GEOSArea_r(ctx, geom, &area) == 1 else { return nil }
+            return (valid, reason, area)
+        }
+    }
+
+    /// The polygons of GEOS's repair of `g` (MakeValid, then only the polygonal parts, as one MultiPolygon), or nil
+    /// when nothing polygonal is left.
+    public static func validPolygons(_ g: Geometry) throws -> Geometry? {
+        try withContext { ctx in
+            guard let geom = read(g.wkb, ctx) else { return nil }
+            defer { GEOSGeom_destroy_r(ctx, geom) }
+            guard let valid = GEOSMakeValid_r(ctx, geom) else { return nil }
+            defer { GEOSGeom_destroy_r(ctx, valid) }
+            var polygons = [[[Coordinate]]]()
+            func collect(_ part: OpaquePointer) {
+                switch write(part, ctx) {
+                case .polygon(let rings)?: polygons.append(rings)
+                case .multiPolygon(let ps)?: polygons += ps
+                case nil:
+                    // A collection (WKB that Geometry does not take): its members one by one.
+                    let n = GEOSGetNumGeometries_r(ctx, part)
+                    guard n > 1 || GEOSGeomTypeId_r(ctx, part) == Int32(GEOS_GEOMETRYCOLLECTION.rawValue) else { return }
+                    for i in 0..<n { if let member = GEOSGetGeometryN_r(ctx, part, i) { collect(member) } }
+                default: break
+                }
+            }
+            collect(valid)
+            return polygons.isEmpty ? nil : .multiPolygon(polygons)
+        }
+    }
+
+    /// Runs `body` with this thread's GEOS context (contexts are not shared between threads; each thread keeps one,
+    /// finished when the thread ends).
     private static func withContext<T>(_ body: (GEOSContextHandle_t) throws -> T) throws -> T {
         _ = interrupts
+        if let ctx = pthread_getspecific(contextKey) { return try body(OpaquePointer(ctx)) }
         guard let ctx = GEOS_init_r() else { throw GeometryEngineError(message: "GEOS could not start") }
-        defer { GEOS_finish_r(ctx) }
+        pthread_setspecific(contextKey, UnsafeRawPointer(ctx))
         return try body(ctx)
+    }
+
+    private static let contextKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { GEOS_finish_r(OpaquePointer($0)) }
+        return key
+    }()
+
+    /// A point inside `g` (GEOS PointOnSurface: a polygon's interior point, a point itself), or nil.
+    public static func pointOnSurface(_ g: Geometry) throws -> Coordinate? {
+        if case .point(let c) = g { return c }
+        return try withContext { ctx in
+            guard let geom = read(g.wkb, ctx) else { return nil }
+            defer { GEOSGeom_destroy_r(ctx, geom) }
+            guard let point = GEOSPointOnSurface_r(ctx, geom) else { return nil }
+            defer { GEOSGeom_destroy_r(ctx, point) }
+            var x = 0.0, y = 0.0
+            guard GEOSGeomGetX_r(ctx, point, &x) == 1, GEOSGeomGetY_r(ctx, point, &y) == 1 else { return nil }
+            return Coordinate(lon: x, lat: y)
+        }
     }
 
     private static func read(_ wkb: [UInt8], _ ctx: GEOSContextHandle_t) -> OpaquePointer? {

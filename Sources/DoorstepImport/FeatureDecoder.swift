@@ -20,7 +20,12 @@ package struct FeatureDecoder {
     private let contractNames: Set<String>
     private let geometryTypes: Set<String>
 
-    package init(layer: Layer, transformer: CoordinateTransformer, closeRings: Bool, fileStem: String, reference: BoundingBox? = nil) {
+    /// Repair invalid polygons with GEOS's MakeValid instead of refusing them (`--make-valid`).
+    package let makeValid: Bool
+
+    package init(layer: Layer, transformer: CoordinateTransformer, closeRings: Bool, fileStem: String, reference: BoundingBox? = nil,
+                 makeValid: Bool = false) {
+        self.makeValid = makeValid
         self.reference = reference
         self.layer = layer
         self.transformer = transformer
@@ -127,16 +132,54 @@ package struct FeatureDecoder {
             problem("geometry", "\(decoded.typeName) is not allowed in \(layer.rawValue) (takes \(geometryTypes.sorted().joined(separator: ", ")))", id: theID)
             return nil
         }
-        let wgs84: Geometry
+        var wgs84: Geometry
         do {
             wgs84 = try toWGS84(decoded)
         } catch {
             problem("geometry", error.message, id: theID)
             return nil
         }
+        if case .failure(let message) = checkPolygon(&wgs84, notes: &repairedNotes) {
+            problem("geometry", message.message, id: theID)
+            return nil
+        }
+        var reference: Coordinate?
+        if layer == .compounds {
+            reference = try? GeometryEngine.pointOnSurface(wgs84)
+            if reference == nil { problem("geometry", "GEOS finds no point inside it", id: theID) }
+        }
         for note in repairedNotes { repairs.append(ImportProblem(location(theID), field: "geometry", note)) }
         guard ok else { return nil }
-        return FeatureRecord(id: theID, geometry: wgs84, values: values, extraProperties: extraText, location: location(theID))
+        return FeatureRecord(id: theID, geometry: wgs84, values: values, extraProperties: extraText, location: location(theID),
+                             referencePoint: reference)
+    }
+
+    /// Polygons with less area than this (square degrees, about 0.01 m²) are degenerate: a ring whose positions are
+    /// collinear has a rounding-error area of about 1e-16 and passes GEOS's validity test.
+    package static let minimumArea = 1e-12
+
+    /// A polygon must be valid and have area (GEOS, `GeometryEngine`); with `makeValid` an invalid one is replaced by
+    /// the polygons of its repair, and the repair is noted. Other geometries pass as they are.
+    private func checkPolygon(_ g: inout Geometry, notes: inout [String]) -> Result<Void, ProblemText> {
+        switch g {
+        case .polygon, .multiPolygon: break
+        default: return .success(())
+        }
+        do {
+            guard let check = try GeometryEngine.validity(of: g) else { return .failure(ProblemText("GEOS cannot read the polygon")) }
+            guard !check.valid || check.area < Self.minimumArea else { return .success(()) }
+            let what = check.valid ? "degenerate polygon (zero area)" : check.reason
+            guard makeValid else { return .failure(ProblemText("invalid polygon: \(what) (use --make-valid to repair)")) }
+            guard let repaired = try GeometryEngine.validPolygons(g),
+                  let area = try GeometryEngine.validity(of: repaired)?.area, area >= Self.minimumArea else {
+                return .failure(ProblemText("invalid polygon: \(what); ST_MakeValid leaves no area to keep"))
+            }
+            g = repaired
+            notes.append("invalid polygon (\(what)) repaired with ST_MakeValid")
+            return .success(())
+        } catch {
+            return .failure(ProblemText("GEOS cannot check the polygon: \(error)"))
+        }
     }
 
     /// Properties that hold ids, checked under the rules of ids.
@@ -333,4 +376,10 @@ extension FeatureDecoder {
 
 private extension Double {
     package func clamped(_ lo: Double, _ hi: Double) -> Double { isFinite ? Swift.min(hi, Swift.max(lo, self)) : 0 }
+}
+
+/// A problem's message, as an error (for `Result`).
+package struct ProblemText: Error {
+    package let message: String
+    package init(_ message: String) { self.message = message }
 }

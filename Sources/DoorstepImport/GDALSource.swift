@@ -108,7 +108,7 @@ package struct GDALSource {
         }
         let decoder = FeatureDecoder(layer: options.layer, transformer: try transformer(state.crs),
                                      closeRings: options.makeValid, fileStem: stem,
-                                     reference: state.reference)
+                                     reference: state.reference, makeValid: options.makeValid)
         state.format = driverName == "ESRI Shapefile" ? "Shapefile" : driverName
         if driverName != layerName && !(driverName == "ESRI Shapefile" && layers.count == 1) {
             state.format += ", layer \(layerName)"

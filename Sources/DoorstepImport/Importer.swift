@@ -136,7 +136,7 @@ public enum Importer {
         var stationsWithUnknown = 0
         var compoundChanges: CompoundChanges?
         do {
-            try store.importing(options.layer, replace: options.replace, makeValid: options.makeValid) { writer in
+            try store.importing(options.layer, replace: options.replace) { writer in
                 while let batch = try channel.next() {
                     for record in batch {
                         if let first = ids[record.id] {
@@ -289,7 +289,7 @@ public enum Importer {
             }
             decoder = FeatureDecoder(layer: options.layer, transformer: try transformer(state.crs, fileName),
                                      closeRings: options.makeValid, fileStem: stem,
-                                     reference: state.reference)
+                                     reference: state.reference, makeValid: options.makeValid)
         }, feature: { index, value in
             state.features += 1
             guard case .object = value, value["type"] == .string("Feature") else {

@@ -1,29 +1,21 @@
 import DoorstepModel
 import DoorstepGeometry
 import DoorstepStore
-/// Writes checked features of one layer inside the caller's transaction: upsert by `id`, polygon validity checked
-/// (and repaired on request) by SpatiaLite/GEOS, so what is stored is what `ST_IsValid` accepts.
+/// Writes checked features of one layer inside the caller's transaction: upsert by `id`. Polygons arrive valid: the
+/// import checks (and on request repairs) them with GEOS before they reach the store (`FeatureDecoder`).
 package final class LayerWriter: LayerSink {
     package let db: Database
     package let layer: Layer
-    package let makeValid: Bool
     private let insert: Statement
     private let indexRow: Statement
-    private let validity: Statement
-    private let repair: Statement
     private let compoundExists: Statement?
     /// Index entries of the rows written, added to the R*Tree in spatial order by `finish()`.
     private var boxes: [RTreeBulkLoad.Entry] = []
 
-    /// Polygons with less area than this (square degrees, about 0.01 m²) are degenerate: a ring whose positions are
-    /// collinear has a rounding-error area of about 1e-16 and passes GEOS's ST_IsValid.
-    package static let minimumArea = 1e-12
-
-    package init(db: Database, layer: Layer, makeValid: Bool) throws {
+    package init(db: Database, layer: Layer) throws {
         self.db = db
         self.layer = layer
-        self.makeValid = makeValid
-        let columns = ["id"] + layer.fields.map(\.name) + ["properties"]
+        let columns = ["id"] + layer.fields.map(\.name) + ["properties"] + (layer == .compounds ? ["ref_lon", "ref_lat"] : [])
         let geometry: String
         switch layer {
         case .grids: geometry = "CastToMultiPolygon(GeomFromWKB(?, 4326))"
@@ -31,10 +23,6 @@ package final class LayerWriter: LayerSink {
         default: geometry = "GeomFromWKB(?, 4326)"
         }
         var updates = (columns.dropFirst() + ["geom"]).map { "\($0) = excluded.\($0)" }
-        if layer == .compounds {
-            // Reference points are recomputed for changed rows after the writes (`Store.importingLayer`, ST_PointOnSurface).
-            updates += ["ref_lon = NULL", "ref_lat = NULL"]
-        }
         let sql = """
             INSERT INTO \(layer.rawValue)(\(columns.joined(separator: ", ")), geom)
             VALUES(\(Array(repeating: "?", count: columns.count).joined(separator: ", ")), \(geometry))
@@ -45,42 +33,12 @@ package final class LayerWriter: LayerSink {
         // SpatiaLite's own index trigger prepares SQL for every row (RTreeAlign); Store.importing suspends the
         // triggers and the writer keeps the R*Tree itself.
         indexRow = try db.prepare("INSERT OR REPLACE INTO idx_\(layer.rawValue)_geom(pkid, xmin, xmax, ymin, ymax) VALUES(?, ?, ?, ?, ?)")
-        validity = try db.prepare("SELECT ST_IsValid(g), ST_IsValidReason(g), ST_Area(g) FROM (SELECT GeomFromWKB(?, 4326) AS g)")
-        repair = try db.prepare("""
-            SELECT AsBinary(m), ST_Area(m) FROM (SELECT CastToMultiPolygon(ST_CollectionExtract(ST_MakeValid(GeomFromWKB(?, 4326)), 3)) AS m)
-            """)
         compoundExists = layer == .entrances ? try db.prepare("SELECT 1 FROM compounds WHERE id = ?") : nil
     }
 
-    /// Stores a record, or says what is wrong with it. A repair made is returned as a note.
+    /// Stores a record, or says what is wrong with it (an entrance whose compound does not exist).
     public func write(_ record: FeatureRecord) throws -> Result<String?, ImportProblem> {
-        var wkb = record.geometry.wkb
-        var note: String?
-        switch record.geometry {
-        case .polygon, .multiPolygon:
-            try validity.bind([.blob(wkb)])
-            guard try validity.step() else { return .failure(problem(record, "SpatiaLite cannot read the polygon")) }
-            let valid = validity.int(0) == 1
-            let reason = validity.optionalText(1) ?? "invalid"
-            let area = validity.double(2)
-            validity.reset()
-            if !valid || area < LayerWriter.minimumArea {
-                let what = valid ? "degenerate polygon (zero area)" : reason
-                guard makeValid else {
-                    return .failure(problem(record, "invalid polygon: \(what) (use --make-valid to repair)"))
-                }
-                try repair.bind([.blob(wkb)])
-                guard try repair.step(), !repair.isNull(0), repair.double(1) >= LayerWriter.minimumArea else {
-                    repair.reset()
-                    return .failure(problem(record, "invalid polygon: \(what); ST_MakeValid leaves no area to keep"))
-                }
-                wkb = repair.blob(0)
-                repair.reset()
-                note = "invalid polygon (\(what)) repaired with ST_MakeValid"
-            }
-        default:
-            break
-        }
+        let wkb = record.geometry.wkb
         if let compoundExists, case .text(let compoundID) = record.values[0] {
             try compoundExists.bind([.text(compoundID)])
             let exists = try compoundExists.step()
@@ -92,13 +50,17 @@ package final class LayerWriter: LayerSink {
         var values: [SQLValue] = [.text(record.id)]
         values += record.values
         values.append(record.extraProperties.map(SQLValue.text) ?? .null)
+        if layer == .compounds {
+            guard let p = record.referencePoint else { return .failure(ImportProblem(record.location, field: "geometry", "no reference point")) }
+            values += [.double(p.lon), .double(p.lat)]
+        }
         values.append(.blob(wkb))
         try insert.bind(values)
         guard try insert.step() else { throw DatabaseError(code: 0, message: "insert returned no row", sql: insert.sql) }
         boxes.append(RTreeBulkLoad.Entry(id: insert.int(0), minX: insert.double(1), maxX: insert.double(2),
                                          minY: insert.double(3), maxY: insert.double(4)))
         insert.reset()
-        return .success(note)
+        return .success(nil)
     }
 
     /// Brings the spatial index up to date with the rows written. When they are all of the layer, or a quarter of it

@@ -124,14 +124,14 @@ public final class Store {
 
     /// Runs `body` with a writer for `layer` in a write transaction of its own, or in the one `importTogether`
     /// opened; nothing is stored if it throws.
-    public func importing<T>(_ layer: Layer, replace: Bool, makeValid: Bool, _ body: (any LayerSink) throws -> T) throws -> T {
+    public func importing<T>(_ layer: Layer, replace: Bool, _ body: (any LayerSink) throws -> T) throws -> T {
         if importTransactionOpen {
-            return try importingLayer(layer, replace: replace, makeValid: makeValid, body)
+            return try importingLayer(layer, replace: replace, body)
         }
-        return try importTogether { try importingLayer(layer, replace: replace, makeValid: makeValid, body) }
+        return try importTogether { try importingLayer(layer, replace: replace, body) }
     }
 
-    private func importingLayer<T>(_ layer: Layer, replace: Bool, makeValid: Bool, _ body: (any LayerSink) throws -> T) throws -> T {
+    private func importingLayer<T>(_ layer: Layer, replace: Bool, _ body: (any LayerSink) throws -> T) throws -> T {
         let table = layer.rawValue
         // SpatiaLite's triggers prepare SQL again for every row (RTreeAlign) and scan the metadata; the writer keeps
         // the R*Tree itself. They are dropped and recreated inside the transaction, so a failed import restores
@@ -151,7 +151,7 @@ public final class Store {
         if replace {
             try database.execute("DELETE FROM \(table); DELETE FROM idx_\(table)_geom")
         }
-        let writer = try LayerWriter(db: database, layer: layer, makeValid: makeValid)
+        let writer = try LayerWriter(db: database, layer: layer)
         let result = try body(writer)
         try writer.finish()
         for trigger in triggers { try database.execute(trigger.sql) }
@@ -160,12 +160,6 @@ public final class Store {
             WHERE f_table_name = '\(table)'
             """)
         if layer == .compounds {
-            // ST_PointOnSurface once per row (GEOS), both coordinates from it.
-            try database.execute("""
-                UPDATE compounds SET ref_lon = ST_X(s.p), ref_lat = ST_Y(s.p)
-                FROM (SELECT fid, ST_PointOnSurface(geom) AS p FROM compounds WHERE ref_lon IS NULL) AS s
-                WHERE compounds.fid = s.fid
-                """)
             try refreshCompoundCopies()
         }
         try bumpGeneration(layer)

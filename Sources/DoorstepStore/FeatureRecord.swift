@@ -12,7 +12,13 @@ public struct FeatureRecord: Sendable {
     public var extraProperties: String?
     /// Where it came from, for messages about it.
     public var location: InputLocation
-    public init(id: String, geometry: Geometry, values: [FieldValue], extraProperties: String?, location: InputLocation) {
+    /// Compounds: the point inside the geometry the analyses measure from when the compound has no entrances
+    /// (GEOS PointOnSurface, worked out by the import).
+    public var referencePoint: Coordinate?
+
+    public init(id: String, geometry: Geometry, values: [FieldValue], extraProperties: String?, location: InputLocation,
+                referencePoint: Coordinate? = nil) {
+        self.referencePoint = referencePoint
         self.id = id
         self.geometry = geometry
         self.values = values

@@ -102,8 +102,8 @@ public protocol StoreWriter: StoreReader {
     /// Runs several imports in one transaction: all are stored, or none.
     func importTogether<T>(_ body: () throws -> T) throws -> T
     /// Runs one layer's import in a transaction: `body` writes through the sink; when it throws, nothing is stored.
-    /// `replace` empties the layer first; `makeValid` repairs invalid polygons instead of refusing them.
-    func importing<T>(_ layer: Layer, replace: Bool, makeValid: Bool, _ body: (any LayerSink) throws -> T) throws -> T
+    /// `replace` empties the layer first. Records arrive checked (polygons valid: `FeatureDecoder`).
+    func importing<T>(_ layer: Layer, replace: Bool, _ body: (any LayerSink) throws -> T) throws -> T
     /// Records an import in the store's log (inside `importing`).
     func logImport(layer: Layer, file: String, features: Int, crs: InputCRS, replaced: Bool, repaired: Int) throws
     /// Records the layer's credit (inside `importing`); `replacing` forgets the earlier ones.

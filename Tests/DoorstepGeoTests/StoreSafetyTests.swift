@@ -41,7 +41,7 @@ final class StoreSafetyTests: XCTestCase {
                           values: [.text("站\u{0}\(i)")] + Array(repeating: SQLValue.null, count: Layer.stations.fields.count - 1),
                           extraProperties: nil, location: .feature(index: i + 1, id: nil))
         }
-        try store.importing(.stations, replace: false, makeValid: false) { writer in
+        try store.importing(.stations, replace: false) { writer in
             for record in records { _ = try writer.write(record) }
         }
         XCTAssertEqual(try store.count(.stations), 2)
