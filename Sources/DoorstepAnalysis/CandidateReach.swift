@@ -18,12 +18,12 @@ package enum CandidateReach {
             + maxRadius / 110_000 + 1e-9)
         let cellLat = max(maxRadius / 110_000, 1e-7)
         let cellLon = max(maxRadius / (110_000 * cos(maxLat * .pi / 180)), 1e-7)
-        struct Key: Hashable { let x: Int64, y: Int64 }
-        var buckets = [Key: [(point: Coordinate, target: Int32)]]()
+        var points = [(point: Coordinate, target: Int32)]()
+        var cells = CellIndex(cellWidth: cellLon, cellHeight: cellLat)
         for (t, site) in targets.enumerated() {
             for p in site.referencePoints {
-                buckets[Key(x: Int64((p.lon / cellLon).rounded(.down)), y: Int64((p.lat / cellLat).rounded(.down))), default: []]
-                    .append((p, Int32(t)))
+                cells.insert(Int32(points.count), x: p.lon, y: p.lat)
+                points.append((p, Int32(t)))
             }
         }
         var seen = [Int32](repeating: -1, count: targets.count)
@@ -32,12 +32,13 @@ package enum CandidateReach {
             if c & 63 == 0 && WorkBudget.shouldStop { return [] }
             var out = [Int32]()
             let r = radius[c]
-            let kx = Int64((q.lon / cellLon).rounded(.down)), ky = Int64((q.lat / cellLat).rounded(.down))
+            let (kx, ky) = cells.cell(x: q.lon, y: q.lat)
             // A cheap planar estimate first (over by well under 1 % within a city), the geodesic decides.
             let mLat = 110_574.0, mLon = 111_320.0 * cos(q.lat * .pi / 180)
             for gx in (kx - 1)...(kx + 1) {
                 for gy in (ky - 1)...(ky + 1) {
-                    for (p, t) in buckets[Key(x: gx, y: gy)] ?? [] where seen[Int(t)] != Int32(c) {
+                    for i in cells.items(inCell: gx, gy) ?? [] where seen[Int(points[Int(i)].target)] != Int32(c) {
+                        let (p, t) = points[Int(i)]
                         let dx = (p.lon - q.lon) * mLon, dy = (p.lat - q.lat) * mLat
                         if dx * dx + dy * dy > r * r * 1.03 { continue }
                         if Geodesic.distance(q, p) <= r {

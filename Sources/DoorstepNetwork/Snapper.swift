@@ -22,14 +22,14 @@ public struct Snap: Sendable, Hashable {
 /// thread).
 public struct Snapper: Sendable {
     public static let defaultLimit = 250.0
-    private let cellSize = 100.0
+    private static let cellSize = 100.0
     /// Projected vertices, parallel to `graph.vertices`.
     private let xs: [Double]
     private let ys: [Double]
     /// For each vertex index: the edge it starts a segment of, or -1 for an edge's last vertex.
     private let segmentEdge: [Int32]
-    /// Segment (start vertex) indices per grid cell.
-    private let cells: [Int64: [Int32]]
+    /// Segment (start vertex) indices per 100 m cell.
+    private let cells: CellIndex
 
     public init(graph: WalkGraph, projection: MetricProjection) {
         var xs = [Double](), ys = [Double]()
@@ -40,18 +40,13 @@ public struct Snapper: Sendable {
             xs.append(p.x); ys.append(p.y)
         }
         var segmentEdge = [Int32](repeating: -1, count: graph.vertices.count)
-        var cells = [Int64: [Int32]]()
+        var cells = CellIndex(cellWidth: Snapper.cellSize)
         for e in 0..<graph.edgeCount {
             let start = Int(graph.vertexStart[e]), end = Int(graph.vertexStart[e + 1])
             for v in start..<(end - 1) {
                 segmentEdge[v] = Int32(e)
-                let x0 = Int64((min(xs[v], xs[v + 1]) / cellSize).rounded(.down))
-                let x1 = Int64((max(xs[v], xs[v + 1]) / cellSize).rounded(.down))
-                let y0 = Int64((min(ys[v], ys[v + 1]) / cellSize).rounded(.down))
-                let y1 = Int64((max(ys[v], ys[v + 1]) / cellSize).rounded(.down))
-                for cx in x0...x1 {
-                    for cy in y0...y1 { cells[Snapper.key(cx, cy), default: []].append(Int32(v)) }
-                }
+                cells.insert(Int32(v), west: min(xs[v], xs[v + 1]), south: min(ys[v], ys[v + 1]),
+                             east: max(xs[v], xs[v + 1]), north: max(ys[v], ys[v + 1]))
             }
         }
         self.xs = xs
@@ -60,19 +55,18 @@ public struct Snapper: Sendable {
         self.cells = cells
     }
 
-    private static func key(_ cx: Int64, _ cy: Int64) -> Int64 { (cx << 32) ^ (cy & 0xFFFF_FFFF) }
-
     /// The nearest position on the network within `limit` plane metres of `point`, or nil (unreachable).
     public func snap(_ point: Coordinate, graph: WalkGraph, projection: MetricProjection, limit: Double = Snapper.defaultLimit) -> Snap? {
         let p = projection.project(point)
-        let cx = Int64((p.x / cellSize).rounded(.down)), cy = Int64((p.y / cellSize).rounded(.down))
+        let cellSize = Snapper.cellSize
+        let (cx, cy) = cells.cell(x: p.x, y: p.y)
         var best: (d2: Double, v: Int, t: Double)?
         let maxRing = Int64((limit / cellSize).rounded(.up)) + 1
         var ring: Int64 = 0
         while ring <= maxRing {
             for gx in (cx - ring)...(cx + ring) {
                 for gy in (cy - ring)...(cy + ring) where abs(gx - cx) == ring || abs(gy - cy) == ring {
-                    guard let segments = cells[Snapper.key(gx, gy)] else { continue }
+                    guard let segments = cells.items(inCell: gx, gy) else { continue }
                     for s in segments {
                         let v = Int(s)
                         let ax = xs[v], ay = ys[v], bx = xs[v + 1], by = ys[v + 1]

@@ -327,24 +327,14 @@ package struct LayerSorter {
             return
         }
         // A grid of cells about 1 km wide over the areas' boxes keeps this linear in the number of buildings.
-        let cell = 0.01
-        func key(_ x: Double, _ y: Double) -> Int64 { Int64((x / cell).rounded(.down)) << 32 | (Int64((y / cell).rounded(.down)) & 0xFFFF_FFFF) }
-        var grid = [Int64: [Int]]()
+        var grid = CellIndex(cellWidth: 0.01)
         for (i, area) in areas.enumerated() {
-            var x = (area.box.west / cell).rounded(.down)
-            while x <= (area.box.east / cell).rounded(.down) {
-                var y = (area.box.south / cell).rounded(.down)
-                while y <= (area.box.north / cell).rounded(.down) {
-                    grid[key(x * cell + cell / 2, y * cell + cell / 2), default: []].append(i)
-                    y += 1
-                }
-                x += 1
-            }
+            grid.insert(Int32(i), west: area.box.west, south: area.box.south, east: area.box.east, north: area.box.north)
         }
         compounds = compounds.filter { compound in
             guard compound.source == .building else { return true }
             let p = Planar.interiorPoint(Planar.largest(compound.polygons))
-            let inArea = grid[key(p.lon, p.lat)]?.contains { i in areas[i].polygons.contains { Planar.contains($0, p) } } ?? false
+            let inArea = grid.candidates(x: p.lon, y: p.lat).contains { i in areas[Int(i)].polygons.contains { Planar.contains($0, p) } }
             if inArea { compoundSelection.skip("building inside a residential area (part of its compound)") }
             return !inArea
         }
