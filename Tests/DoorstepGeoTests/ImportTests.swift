@@ -529,7 +529,7 @@ final class ImportTests: XCTestCase {
     /// SpatiaLite's geometry blobs read in Swift give what SpatiaLite's own `AsBinary` gives, for every feature of
     /// the sample city and for Z/M/ZM forms; compressed blobs and collections are left to SQL (nil).
     func testGeometryBlobsReadAsSpatiaLiteReadsThem() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = packageRoot
         for layer in Layer.allCases {
             _ = try Importer.run(ImportOptions(layer: layer, file: root.appendingPathComponent("geodata/nanjing-xinjiekou/\(layer.rawValue).geojson")),
                                  into: store)
@@ -588,7 +588,7 @@ final class ImportTests: XCTestCase {
     /// selects, for every layer of the sample city, over random boxes from 20 m to 2 km wide and boxes that only graze
     /// a feature's corner.
     func testBBoxFilterAgreesWithGEOS() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = packageRoot
         for layer in Layer.allCases {
             _ = try Importer.run(ImportOptions(layer: layer, file: root.appendingPathComponent("geodata/nanjing-xinjiekou/\(layer.rawValue).geojson")),
                                  into: store)
