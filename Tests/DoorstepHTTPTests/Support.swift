@@ -88,8 +88,8 @@ func pathAndQuery(_ href: String) -> String {
     return url.percentEncodedPath + (url.percentEncodedQuery.map { "?" + $0 } ?? "")
 }
 
-/// Andoyer–Lambert distance, copied from Tests/DoorstepGeoTests/NearestTests.swift: a different method from the
-/// product's Vincenty (about 1e-5 relative), so agreement says the served distances and ranking are right.
+/// Andoyer–Lambert distance, copied from Tests/DoorstepGeoTests/Analysis/NearestTests.swift: a different method from
+/// the product's Vincenty (about 1e-5 relative), so agreement says the served distances and ranking are right.
 func andoyerLambert(_ p: Coordinate, _ q: Coordinate) -> Double {
     let a = 6_378_137.0, f = 1 / 298.257223563
     let r = Double.pi / 180

@@ -11,7 +11,7 @@ import DoorstepSpatiaLite
 /// Foundation's XMLParser and against the sample's derived files, PBF input, walking coverage on the result, and bad
 /// input that must leave the database exactly as it was.
 final class ImportOSMTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = packageRoot
     static let extract = root.appendingPathComponent("Tests/Fixtures/osm/nanjing-xinjiekou.osm")
     /// The box the sample city (geodata/nanjing-xinjiekou) was clipped to.
     static let sampleBox = BoundingBox(west: 118.763, south: 32.0355, east: 118.7962, north: 32.052)

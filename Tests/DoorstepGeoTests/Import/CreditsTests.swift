@@ -6,7 +6,7 @@ import DoorstepSpatiaLite
 /// Credits come from the data: OpenStreetMap's ODbL notice only for layers that came from OpenStreetMap, a street
 /// office's own credit for its own files, and every output carries the credits of the layers in it.
 final class CreditsTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = packageRoot
     var dir: URL!
 
     override func setUpWithError() throws {

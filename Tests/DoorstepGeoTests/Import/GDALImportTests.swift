@@ -8,8 +8,7 @@ import DoorstepSpatiaLite
 /// Doorstep's own reader): same features, same fields, positions within 1 mm.
 final class GDALImportTests: XCTestCase {
     private var directory: URL!
-    private static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("geodata/nanjing-xinjiekou")
+    private static let sample = packageRoot.appendingPathComponent("geodata/nanjing-xinjiekou")
 
     override func setUpWithError() throws {
         try super.setUpWithError()

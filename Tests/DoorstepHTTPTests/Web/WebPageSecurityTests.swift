@@ -131,7 +131,7 @@ extension WebPageTests {
             "<img src=/pwned/img0 onerror=\"\(pwn("img"))\">",
             "<script>\(pwn("script"))</script>站",
             "\"><svg onload=\"\(pwn("svg"))\"><b>粗</b>",
-            // (Control characters other than tab and line breaks are refused at import: ImportTests.)
+            // (Control characters other than tab and line breaks are refused at import: HostileInputTests.)
             "'单引号' \"双引号\" \\反\\斜杠\\ \t制表\n换行 控制",
             "javascript:alert(1)",
             "</span></li><li data-station-id=\"fake\">{n} $& $' ${x}",

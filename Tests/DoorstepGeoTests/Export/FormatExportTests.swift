@@ -10,8 +10,7 @@ import DoorstepSpatiaLite
 /// workbook, (zipped, GBK) Shapefile and CSV, every file read back by GDAL's own tools (ogrinfo, ogr2ogr) and
 /// compared with the GeoJSON export of the same thing.
 final class FormatExportTests: XCTestCase {
-    static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("geodata/nanjing-xinjiekou")
+    static let sample = packageRoot.appendingPathComponent("geodata/nanjing-xinjiekou")
 
     var work: URL!
 

@@ -7,7 +7,7 @@ import DoorstepSpatiaLite
 /// database right. Expected values come from PROJ's command-line tools, GDAL's ogrinfo, QGIS (when installed) and
 /// the sample city's files read here with JSONSerialization — not from Doorstep's code.
 final class PlannerFilesTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = packageRoot
     static let sample = root.appendingPathComponent("geodata/nanjing-xinjiekou")
     let nanjing = Coordinate(lon: 118.78, lat: 32.04)
 

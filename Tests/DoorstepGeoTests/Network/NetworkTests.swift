@@ -104,8 +104,7 @@ final class NetworkTests: XCTestCase {
     /// The sample city: walking distances from stations placed on way vertices to compounds placed on way vertices
     /// agree with a plain Dijkstra over every vertex of every way, written here with the independent geodesic.
     func testSampleCityAgainstIndependentDijkstra() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("geodata/nanjing-xinjiekou/ways.geojson")
+        let url = packageRoot.appendingPathComponent("geodata/nanjing-xinjiekou/ways.geojson")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-net-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }

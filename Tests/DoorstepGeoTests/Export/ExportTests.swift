@@ -12,7 +12,7 @@ import DoorstepSpatiaLite
 /// Golden files live in Tests/Fixtures/export/*.golden.geojson; run with DOORSTEP_UPDATE_GOLDEN=1 to rewrite them
 /// after a deliberate change, and read the diff.
 final class ExportTests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = packageRoot
     static let fixtures = root.appendingPathComponent("Tests/Fixtures/export")
     static let sample = root.appendingPathComponent("geodata/nanjing-xinjiekou")
 

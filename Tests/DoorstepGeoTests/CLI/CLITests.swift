@@ -5,7 +5,7 @@ import DoorstepSpatiaLite
 
 /// The `doorstep` executable itself (built with the tests by `swift build --build-tests`), run as a user would.
 final class CLITests: XCTestCase {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = packageRoot
 
     var work: URL!
 
