@@ -9,11 +9,10 @@ final class GeometryEngineTests: XCTestCase {
     /// Compounds' reference points, worked out by the import with GEOS PointOnSurface, are SpatiaLite's
     /// ST_PointOnSurface of the stored geometry, for every compound of the sample city.
     func testReferencePointsAreSpatiaLitesPointOnSurface() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("geos-\(UUID()).sqlite").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try Store(path: path)
-        _ = try Importer.run(ImportOptions(layer: .compounds, file: root.appendingPathComponent("geodata/nanjing-xinjiekou/compounds.geojson")),
+        _ = try Importer.run(ImportOptions(layer: .compounds, file: packageRoot.appendingPathComponent("geodata/nanjing-xinjiekou/compounds.geojson")),
                              into: store)
         var rows = 0
         try store.database.prepare("SELECT id, ref_lon, ref_lat, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM compounds")
