@@ -31,7 +31,7 @@ extension ProposedSite {
     public var feature: JSONValue {
         .object([
             ("type", .string("Feature")),
-            ("geometry", .object([("type", .string("Point")), ("coordinates", .array([.number(candidate.location.lon), .number(candidate.location.lat)]))])),
+            ("geometry", Geometry.point(candidate.location).geoJSON),
             ("properties", .object([("role", .string("site"))] + properties)),
         ])
     }

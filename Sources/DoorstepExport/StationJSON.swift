@@ -57,7 +57,7 @@ extension JSONValue {
     public static func pointFeature(_ c: Coordinate, properties: [(String, JSONValue)]) -> JSONValue {
         .object([
             ("type", .string("Feature")),
-            ("geometry", .object([("type", .string("Point")), ("coordinates", c.jsonPosition)])),
+            ("geometry", Geometry.point(c).geoJSON),
             ("properties", .object(properties)),
         ])
     }

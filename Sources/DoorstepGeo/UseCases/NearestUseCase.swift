@@ -173,13 +173,7 @@ public enum NearestUseCase {
                 if q.route {
                     out.key("route")
                     if let line = routes[i] {
-                        out.beginObject()
-                        out.member("type", "LineString")
-                        out.key("coordinates")
-                        out.beginArray()
-                        for c in line { out.position(c) }
-                        out.endArray()
-                        out.endObject()
+                        out.geometry(.lineString(line))
                     } else {
                         out.null()
                     }
@@ -227,7 +221,7 @@ public enum NearestUseCase {
                 NearbyStation.writeWalking(walking[i], speed: options.speed, to: &w)
                 features.append(.object([
                     ("type", .string("Feature")),
-                    ("geometry", .object([("type", .string("LineString")), ("coordinates", .array(line.map(\.jsonPosition)))])),
+                    ("geometry", Geometry.lineString(line).geoJSON),
                     ("properties", .object([("route_to", .string(n.station.id)), ("walking_m", w.members[0].1)])),
                 ]))
             }
