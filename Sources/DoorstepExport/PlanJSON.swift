@@ -6,8 +6,7 @@ import DoorstepStore
 import DoorstepNetwork
 import Foundation
 
-/// JSON forms of a plan, shared by the CLI and the HTTP service. (They sit beside the planner rather than in
-/// `Export/` only because that folder was being reworked when the planner landed.)
+/// JSON forms of a plan, shared by the CLI and the HTTP service (beside the coverage's, `CoverageJSON.swift`).
 extension ProposedSite {
     public var properties: [(String, JSONValue)] {
         func text(_ v: String?) -> JSONValue { v.map(JSONValue.string) ?? .null }

@@ -1,6 +1,6 @@
 import DoorstepModel
 /// Reading binary geometries: well-known binary (what SpatiaLite's `AsBinary` gives; the inverse of `Geometry.wkb`)
-/// and SpatiaLite's own BLOB format (`Store/GeometryBlob.swift`), through one cursor. Both keep X and Y of XYZ,
+/// and SpatiaLite's own BLOB format (`DoorstepSpatiaLite/GeometryBlob.swift`), through one cursor. Both keep X and Y of XYZ,
 /// XYM and XYZM forms; anything malformed or truncated is nil, never a crash.
 extension Geometry {
     public init?(wkb bytes: [UInt8]) {

@@ -79,7 +79,7 @@ public struct StationMembers: Sendable {
     }
 }
 
-/// Where the HTTP service gets its data: the seam between routes and storage (DESIGN.md: nothing above `Store/`
+/// Where the HTTP service gets its data: the seam between routes and storage (docs/DESIGN.md: nothing above `DoorstepStore`
 /// assumes SQLite). The routes see only this protocol, so tests and other backends can stand in.
 ///
 /// Walking coverage, gaps and service areas will add their methods here when `Analysis` exposes them.

@@ -4,7 +4,7 @@ import DoorstepStore
 import CSpatiaLite
 import Foundation
 
-/// The raw sqlite3 handle; only `Store/` sees it.
+/// The raw sqlite3 handle; only DoorstepSpatiaLite sees it.
 package typealias SQLiteConnection = OpaquePointer
 
 /// One SQLite connection with SpatiaLite loaded, owning its handle and SpatiaLite cache.

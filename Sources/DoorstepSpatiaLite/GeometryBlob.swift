@@ -8,7 +8,7 @@ import DoorstepStore
 /// Z and M), the geometry's data, `0xFE`. Points are X, Y (then Z/M when present); lines an int32 count and points;
 /// polygons an int32 ring count and rings; collections an int32 count of entities, each `0x69`, its class type and
 /// its data. Compressed classes (1000000 and up) and GeometryCollections are not read here (nil): callers fall back
-/// to SQL for those. The reading itself is `GeometryCursor` (Geodesy/WKB.swift), shared with WKB.
+/// to SQL for those. The reading itself is `GeometryCursor` (DoorstepGeometry/WKB.swift), shared with WKB.
 extension Geometry {
     public init?(spatiaLiteBlob blob: UnsafeRawBufferPointer) {
         guard blob.count >= 44, blob[0] == 0x00, blob[38] == 0x7C, blob[blob.count - 1] == 0xFE, blob[1] <= 1 else { return nil }

@@ -257,7 +257,7 @@ public enum NearestUseCase {
     }
 }
 
-/// The walking network of one generation (`Network/`, `Analysis/WalkingNearest.swift`), the stations snapped to it,
+/// The walking network of one generation (`DoorstepNetwork`, `DoorstepAnalysis/WalkingNearest.swift`), the stations snapped to it,
 /// and metric projections to lend to callers (the server keeps one per generation for every request).
 ///
 /// `@unchecked Sendable` is safe because `network` and `stationSnaps` are immutable and `Sendable`, and the
