@@ -3,7 +3,7 @@ SWIFT     ?= swift
 SAMPLE    := geodata/nanjing-xinjiekou
 RUN_DB    ?= out/nanjing.sqlite
 DOORSTEP  := .build/debug/doorstep
-# Debian packages the build, the tests and the benchmarks need (docs/DESIGN.md, "Layout today": the system libraries).
+# Debian packages the build, the tests and the benchmarks need (docs/DESIGN.md, "The house": the system libraries).
 APT_PACKAGES := libspatialite-dev libsqlite3-dev libproj-dev libgeos-dev libsqlite3-mod-spatialite proj-data \
                 gdal-bin libgdal-dev pkg-config librsvg2-bin fonts-noto-cjk osmium-tool libjs-leaflet chromium wrk python3-venv curl
 # schemathesis fuzzes /api against a live server in `make test` (SchemathesisTests), from its own virtual environment.

@@ -32,12 +32,54 @@ let package = Package(
             pkgConfig: "gdal",
             providers: [.apt(["libgdal-dev"])]
         ),
+        .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
+        .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
+        // The house, bottom up (docs/DESIGN.md): each target may import only those listed as its dependencies, so
+        // the direction of the flow is the compiler's rule. Only DoorstepSpatiaLite names SQLite.
+        .target(name: "DoorstepModel", swiftSettings: upcoming),
+        .target(name: "DoorstepGeometry", dependencies: ["DoorstepModel", "CPROJ", "CGEOS"], swiftSettings: upcoming),
+        .target(name: "DoorstepStore", dependencies: ["DoorstepModel", "DoorstepGeometry"], swiftSettings: upcoming),
+        .target(
+            name: "DoorstepSpatiaLite",
+            dependencies: ["DoorstepModel", "DoorstepGeometry", "DoorstepStore", "CSpatiaLite"],
+            swiftSettings: upcoming
+        ),
+        .target(name: "DoorstepGDAL", dependencies: ["DoorstepModel", "CGDAL"], swiftSettings: upcoming),
+        .target(
+            name: "DoorstepNetwork",
+            dependencies: ["DoorstepModel", "DoorstepGeometry", "DoorstepStore"],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "DoorstepImport",
+            dependencies: ["DoorstepModel", "DoorstepGeometry", "DoorstepStore", "DoorstepGDAL", "CGDAL"],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "DoorstepAnalysis",
+            dependencies: [
+                "DoorstepModel", "DoorstepGeometry", "DoorstepStore", "DoorstepNetwork",
+                .product(name: "Collections", package: "swift-collections"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "DoorstepExport",
+            dependencies: [
+                "DoorstepModel", "DoorstepGeometry", "DoorstepStore", "DoorstepNetwork", "DoorstepAnalysis",
+                "DoorstepGDAL", "CGDAL",
+            ],
+            swiftSettings: upcoming
+        ),
+        // Opens a store by its address: the one target that knows the backends.
+        .target(name: "DoorstepBackends", dependencies: ["DoorstepStore", "DoorstepSpatiaLite"], swiftSettings: upcoming),
+        // The engine in one import for the HTTP service, the CLI, the tools and the tests: every layer above except
+        // the backends' own targets, so none of them can name SQLite.
         .target(
             name: "DoorstepGeo",
             dependencies: [
-                "CSpatiaLite",
-                "CGDAL",
-                .product(name: "Collections", package: "swift-collections"),
+                "DoorstepModel", "DoorstepGeometry", "DoorstepStore", "DoorstepNetwork", "DoorstepImport",
+                "DoorstepAnalysis", "DoorstepExport", "DoorstepBackends",
             ],
             swiftSettings: upcoming
         ),
@@ -67,7 +109,7 @@ let package = Package(
         // Deterministic generator of the sample city and of synthetic cities of any size (tools/).
         .target(
             name: "CityGen",
-            dependencies: ["DoorstepGeo"],
+            dependencies: ["DoorstepGeo", "DoorstepSpatiaLite"],
             path: "tools/CityGen",
             swiftSettings: upcoming
         ),
@@ -79,7 +121,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "doorstep-bench",
-            dependencies: ["DoorstepGeo", "CityGen"],
+            dependencies: ["DoorstepGeo", "DoorstepSpatiaLite", "CityGen"],
             path: "tools/bench",
             swiftSettings: upcoming
         ),
@@ -91,7 +133,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DoorstepGeoTests",
-            dependencies: ["DoorstepGeo", "CityGen", "DoorstepTestSupport"],
+            dependencies: ["DoorstepGeo", "DoorstepSpatiaLite", "CityGen", "DoorstepTestSupport"],
             resources: [],
             swiftSettings: upcoming
         ),
@@ -99,6 +141,7 @@ let package = Package(
             name: "DoorstepHTTPTests",
             dependencies: [
                 "DoorstepHTTP",
+                "DoorstepSpatiaLite",
                 "DoorstepTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

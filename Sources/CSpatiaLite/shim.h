@@ -4,8 +4,6 @@
 #include <sqlite3.h>
 #include <spatialite/gaiageo.h>
 #include <spatialite.h>
-#include <proj.h>
-#include <geos_c.h>
 
 // SQLITE_TRANSIENT is a macro over a cast that Swift cannot import.
 static inline sqlite3_destructor_type doorstep_sqlite_transient(void) { return SQLITE_TRANSIENT; }

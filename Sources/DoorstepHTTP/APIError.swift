@@ -14,6 +14,7 @@ import Logging
 /// | no such route, collection or feature | 404 | `not_found` |
 /// | a method other than GET, HEAD, OPTIONS on a known route | 405 | `method_not_allowed` |
 /// | a readable value out of range (`lat=95`, `k=1000000`, `limit=0`) | 422 | `out_of_range` |
+/// | stations that do not qualify or are too many, a point off the network, an analysis that cannot be made | 422 | `unknown_station`, `too_many_stations`, `unreachable`, `not_computable` |
 /// | a request line or body over the limits | 414, 413 | `uri_too_long`, `payload_too_large` |
 /// | walking distances asked before the walking network exists | 501 | `not_implemented` |
 /// | the database cannot be read (being replaced, disk) | 503 | `unavailable` |
@@ -74,6 +75,20 @@ public struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
     }
 
     static let allowedMethods = "GET, HEAD, OPTIONS"
+
+    /// A use case's refusal (`UseCases/`), in the table above: parameters the API names as they are.
+    init(_ error: UseCaseError) {
+        let text = error.message(naming: { $0 })
+        switch error.kind {
+        case .outOfRange: self.init(.unprocessableContent, code: "out_of_range", text)
+        case .invalid, .conflict: self.init(.badRequest, code: "invalid_parameter", text)
+        case .unknownStation: self.init(.unprocessableContent, code: "unknown_station", text)
+        case .tooManyStations: self.init(.unprocessableContent, code: "too_many_stations", text)
+        case .noWalkingNetwork: self.init(.notImplemented, code: "not_implemented", text)
+        case .unreachable: self.init(.unprocessableContent, code: "unreachable", text)
+        case .notComputable: self.init(.unprocessableContent, code: "not_computable", text)
+        }
+    }
 }
 
 /// Media types the service writes.
@@ -91,13 +106,17 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return error.response
+        } catch let error as UseCaseError {
+            return APIError(error).response
         } catch let error as HTTPError where error.status == .notFound {
             // Hummingbird's answer for a path no route matches.
             return APIError.notFound("no route \(request.uri.path); the API is described at /api").response
         } catch let error as any HTTPResponseError {
             return APIError(error.status, code: error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_"),
                             error.status.reasonPhrase).response
-        } catch let error as DatabaseError {
+        } catch let error as EmptyStore {
+            return APIError(.notFound, code: "empty", error.description).response
+        } catch let error as any StoreFailure {
             context.logger.error("database error on \(request.method) \(request.uri): \(error)")
             return APIError(.serviceUnavailable, code: "unavailable", "the database could not be read; try again").response
         } catch {

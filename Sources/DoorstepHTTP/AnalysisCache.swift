@@ -10,6 +10,33 @@ public struct AnalysisInputs: Sendable {
     public let zone: MetricZone
 }
 
+/// One generation as the use cases read it (`AnalysisSource`): the snapshot's stations and walking network, the
+/// compounds and geometries it loads once, its caches of coverage and plan results, and reads that check the database
+/// is still at the snapshot's generation.
+struct SnapshotSource: AnalysisSource, Sendable {
+    let snapshot: DataSnapshot
+    let data: any DoorstepData
+
+    func generation() -> Int { snapshot.generation }
+    func stations() -> [Station] { snapshot.index.stations }
+    func compoundSites() throws -> [CompoundSite] { try snapshot.analysis.inputs(snapshot, data: data).compounds }
+    func metricZone() throws -> MetricZone { try snapshot.analysis.inputs(snapshot, data: data).zone }
+    /// The server's network uses the default snap limit (the CLI's `--snap-limit` has no HTTP equivalent).
+    func walkingNetwork() -> WalkingNetwork? { snapshot.walking?.network }
+    func geometries(of layer: Layer) throws -> [String: JSONValue] { try snapshot.analysis.geometries(of: layer, snapshot, data: data) }
+    func withStore<T>(_ body: (any StoreReader) throws -> T) throws -> T { try AnalysisCache.sameGeneration(snapshot, data, body) }
+
+    func coverage(_ options: CoverageOptions, compute: () throws -> CoverageReport) throws -> CoverageReport {
+        try snapshot.analysis.coverage(CoverageKey(options), compute: compute)
+    }
+
+    func plan(_ options: PlanOptions, spacing: Double?, compute: () throws -> PlanReport) throws -> PlanReport {
+        guard let spacing else { return try compute() }
+        return try snapshot.analysis.plan(PlanKey(coverage: CoverageKey(options.coverage), objective: options.objective,
+                                                  weight: options.weight, spacing: spacing), compute: compute)
+    }
+}
+
 /// Per-snapshot memory of the planners' routes: the inputs, loaded on first use, and small LRU caches of coverage and
 /// plan results keyed by their options. A snapshot belongs to one generation, so nothing here is ever stale: a new
 /// import makes a new snapshot with an empty cache, and the old one goes when the last request holding it ends.
@@ -42,7 +69,7 @@ public final class AnalysisCache: @unchecked Sendable {
         let loaded = try Self.sameGeneration(snapshot, data) { store in
             let compounds = try store.compoundSites()
             let stations = snapshot.index.stations
-            let zone = try store.info().metricZone ?? MetricZone(center: stations.first?.location ?? Coordinate(lon: 118.78, lat: 32.04))
+            let zone = try store.metricZone()
             return AnalysisInputs(stations: stations, compounds: compounds, zone: zone)
         }
         lock.withLock { inputs = loaded }
@@ -115,7 +142,7 @@ public final class AnalysisCache: @unchecked Sendable {
     var cachedCoverageCount: Int { lock.withLock { coverage.count } }
 
     /// Runs `body` on a read connection and checks the database is still at `snapshot`'s generation before and after.
-    static func sameGeneration<T>(_ snapshot: DataSnapshot, _ data: any DoorstepData, _ body: (Store) throws -> T) throws -> T {
+    static func sameGeneration<T>(_ snapshot: DataSnapshot, _ data: any DoorstepData, _ body: (any StoreReader) throws -> T) throws -> T {
         try data.withStore { store in
             let before = try store.generation()
             let value = try body(store)

@@ -17,9 +17,8 @@ public struct CoverageCollection: FeatureCollectionSource {
 
     public init() {}
 
-    static var arguments: Planners.CoverageArguments {
-        .init(reach: .uniform(Reach.presets[preset]!), walk: false, kinds: [], services: [], speed: NearestAPI.defaultSpeed)
-    }
+    /// `/v1/coverage?preset=10min`'s options: straight, every station, the default walking speed.
+    static let options = try! AnalysisOptions(preset: preset)
 
     public func extent(in snapshot: DataSnapshot) -> BoundingBox? { snapshot.summary(of: .compounds).bbox }
 
@@ -38,13 +37,14 @@ public struct CoverageCollection: FeatureCollectionSource {
 
     private func rows(_ snapshot: DataSnapshot, _ data: any DoorstepData) async throws -> [String: [(String, JSONValue)]] {
         let report: CoverageReport
-        if let cached = snapshot.analysis.cachedCoverage(CoverageKey(Self.arguments.options)) {
+        if let cached = snapshot.analysis.cachedCoverage(CoverageKey(Self.options.coverage)) {
             report = cached
         } else {
-            report = try await AnalysisPool.current.run { try Planners.report(Self.arguments, snapshot: snapshot, data: data) }
+            let source = SnapshotSource(snapshot: snapshot, data: data)
+            report = try await AnalysisPool.current.run { try CoverageUseCase.report(Self.options, on: source) }
         }
         var out = [String: [(String, JSONValue)]](minimumCapacity: report.compounds.count)
-        for c in report.compounds { out[c.site.id] = c.properties(speed: NearestAPI.defaultSpeed) }
+        for c in report.compounds { out[c.site.id] = c.properties(speed: Self.options.speed) }
         return out
     }
 
@@ -60,7 +60,7 @@ public struct CoverageCollection: FeatureCollectionSource {
 /// page by page with the same library call. `bbox` selects circles reaching into the box (the station within 500 m of
 /// the box). Walking areas are not a collection (they cost tens of milliseconds each); ask `/v1/areas?walk=true`.
 public struct ServiceAreaCollection: FeatureCollectionSource {
-    public static let radius = 500.0
+    public static let radius = AreasUseCase.Options.defaultBand
     public var id: String { "service-areas" }
     public var layers: [Layer] { [.stations] }
     public var title: String { "Service areas 服务范围 (500 m circles)" }
@@ -104,7 +104,7 @@ public struct ServiceAreaCollection: FeatureCollectionSource {
         return try await AnalysisPool.current.run {
             let inputs = try snapshot.analysis.inputs(snapshot, data: data)
             let result = try data.withStore { store in
-                try ServiceAreas.make(stations: stations, bands: [Self.radius], network: nil, store: store, zone: inputs.zone)
+                try ServiceAreas.make(stations: stations, bands: [Self.radius], network: nil, zone: inputs.zone)
             }
             return result.areas.map { StoredFeature(id: $0.stationID, geometry: $0.geometry, properties: $0.properties) }
         }

@@ -52,7 +52,7 @@ public func buildApplication(_ options: ServeOptions, onListening: @escaping @Se
     throws -> some ApplicationProtocol {
     var logger = Logger(label: "doorstep.http")
     logger.logLevel = options.logLevel
-    let data = try SpatiaLiteData(path: options.databasePath, refreshInterval: options.refreshInterval,
+    let data = try StoreData(address: options.databasePath, refreshInterval: options.refreshInterval,
                                   pageCacheBytes: options.pageCacheBytes, logger: logger)
     return buildApplication(data: data, options: options, logger: logger, onListening: onListening)
 }
@@ -130,7 +130,7 @@ struct ServiceController<Context: RequestContext>: Sendable {
             try await data.checkReady()
             snapshot = try await data.snapshot()
         } catch {
-            let reason = (error as? DatabaseError)?.message ?? (error as? APIError)?.description ?? String(describing: error)
+            let reason = (error as? any StoreFailure)?.message ?? (error as? APIError)?.description ?? String(describing: error)
             context.logger.warning("not ready: \(reason)")
             return noStore(jsonResponse(.object([
                 ("status", "unavailable"), ("reason", .string(reason)),

@@ -79,37 +79,7 @@ public struct StationMembers: Sendable {
     }
 }
 
-/// The walking network of one generation (`Network/`, `Analysis/WalkingNearest.swift`), the stations snapped to it,
-/// and metric projections to lend to requests.
-///
-/// `@unchecked Sendable` is safe because `network` and `stationSnaps` are immutable and `Sendable`, and the
-/// projections (`MetricProjection` owns a PROJ context, not `Sendable`) are only touched with `lock` held, each lent
-/// to one request at a time between `take` and `give` — PROJ contexts may move between threads, not be shared.
-public final class WalkingData: @unchecked Sendable {
-    public let network: WalkingNetwork
-    /// Parallel to the index's stations; nil for a station beyond the snap limit.
-    public let stationSnaps: [Snap?]
-    private let lock = NSLock()
-    private var projections: [MetricProjection]
-
-    init(network: WalkingNetwork, index: NearestIndex) throws {
-        self.network = network
-        let projection = try network.makeProjection()
-        stationSnaps = WalkingNearest.snapStations(index, network: network, projection: projection)
-        projections = [projection]
-    }
-
-    /// The `k` nearest stations by walking distance; nil when the point is beyond the snap limit (unreachable).
-    public func nearest(to point: Coordinate, index: NearestIndex, k: Int, filter: StationFilter,
-                        routes: Bool = false) throws -> [WalkingAnswer]? {
-        let projection = try lock.withLock { projections.popLast() } ?? network.makeProjection()
-        defer { lock.withLock { if projections.count < 16 { projections.append(projection) } } }
-        return WalkingNearest.find(from: point, index: index, stationSnaps: stationSnaps, network: network,
-                                   projection: projection, k: k, filter: filter, routes: routes)
-    }
-}
-
-/// Where the HTTP service gets its data: the seam between routes and storage (DESIGN.md: nothing above `Store/`
+/// Where the HTTP service gets its data: the seam between routes and storage (docs/DESIGN.md: nothing above `DoorstepStore`
 /// assumes SQLite). The routes see only this protocol, so tests and other backends can stand in.
 ///
 /// Walking coverage, gaps and service areas will add their methods here when `Analysis` exposes them.
@@ -121,8 +91,8 @@ public protocol DoorstepData: Sendable {
     func features(of layer: Layer, bbox: BoundingBox?, limit: Int, offset: Int) async throws -> FeaturePage
     /// One feature by `id`, or nil.
     func feature(of layer: Layer, id: String) async throws -> StoredFeature?
-    /// Runs `body` with a read connection (the planners' routes read compounds, geometries and grids through it).
-    func withStore<T>(_ body: (Store) throws -> T) throws -> T
+    /// Runs `body` with a reader (the planners' routes read compounds, geometries and grids through it).
+    func withStore<T>(_ body: (any StoreReader) throws -> T) throws -> T
     /// Throws unless the data can be read right now (`/health`).
     func checkReady() async throws
 }
@@ -132,7 +102,7 @@ extension DoorstepData {
     public func checkReady() async throws { _ = try await snapshot() }
 
     /// Backends without a store cannot serve the planners' routes.
-    public func withStore<T>(_ body: (Store) throws -> T) throws -> T {
+    public func withStore<T>(_ body: (any StoreReader) throws -> T) throws -> T {
         throw APIError(.notImplemented, code: "not_implemented", "this data source has no store for analysis")
     }
 }
@@ -148,8 +118,8 @@ extension DoorstepData {
 /// `@unchecked Sendable` is safe because the mutable members (`current`, `lastCheck`, `checking`, `replacedNotLoaded`) are read and written
 /// only with `lock` held, and the lock is never held across SQL or index building; `pool` is itself Sendable and
 /// `DataSnapshot` is an immutable value.
-public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
-    public let pool: StorePool
+public final class StoreData: DoorstepData, @unchecked Sendable {
+    public let pool: any StoreSource
     public let refreshInterval: Duration
     private let logger: Logger
 
@@ -166,14 +136,21 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
     /// Bytes of rendered features pages each generation keeps (`PageCache`; 0 turns the cache off).
     public let pageCacheBytes: Int
 
-    public init(path: String, refreshInterval: Duration = .milliseconds(500), pageCacheBytes: Int = PageCache.defaultCapacity,
-                logger: Logger = Logger(label: "doorstep.data")) throws {
-        pool = try StorePool(path: path)
+    public init(source: any StoreSource, refreshInterval: Duration = .milliseconds(500),
+                pageCacheBytes: Int = PageCache.defaultCapacity, logger: Logger = Logger(label: "doorstep.data")) throws {
+        pool = source
         self.refreshInterval = refreshInterval
         self.pageCacheBytes = pageCacheBytes
         self.logger = logger
-        current = try SpatiaLiteData.load(pool, pageCacheBytes: pageCacheBytes)
+        current = try StoreData.load(pool, pageCacheBytes: pageCacheBytes)
         lastCheck = .now
+    }
+
+    /// Opens the store at `address` (`StoreBackends`) and loads the first snapshot.
+    public convenience init(address: String, refreshInterval: Duration = .milliseconds(500),
+                            pageCacheBytes: Int = PageCache.defaultCapacity, logger: Logger = Logger(label: "doorstep.data")) throws {
+        try self.init(source: StoreBackends.source(address), refreshInterval: refreshInterval, pageCacheBytes: pageCacheBytes,
+                      logger: logger)
     }
 
     public func snapshot() async throws -> DataSnapshot {
@@ -186,9 +163,9 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
                 if reopened { replacedNotLoaded = true }
                 return replacedNotLoaded
             }
-            let generation = try pool.withStore { try $0.generation() }
+            let generation = try pool.withReader { try $0.generation() }
             guard replaced || generation != snapshot.generation else { return snapshot }
-            let fresh = try SpatiaLiteData.load(pool, pageCacheBytes: pageCacheBytes)
+            let fresh = try StoreData.load(pool, pageCacheBytes: pageCacheBytes)
             lock.withLock {
                 current = fresh
                 replacedNotLoaded = false
@@ -197,7 +174,7 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
             return fresh
         } catch {
             // Keep serving the last good snapshot (the file may be in the middle of being created again).
-            logger.warning("cannot refresh from \(pool.path): \(error)")
+            logger.warning("cannot refresh from \(pool.name): \(error)")
             return snapshot
         }
     }
@@ -216,18 +193,18 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
 
     public func features(of layer: Layer, bbox: BoundingBox?, limit: Int, offset: Int) async throws -> FeaturePage {
         let snapshot = lock.withLock { current }
-        return try pool.withStore {
+        return try pool.withReader {
             try $0.features(of: layer, bbox: bbox, limit: limit, offset: offset,
                             known: (snapshot.generation, snapshot.summary(of: layer).count))
         }
     }
 
     public func feature(of layer: Layer, id: String) async throws -> StoredFeature? {
-        try pool.withStore { try $0.feature(of: layer, id: id) }
+        try pool.withReader { try $0.feature(of: layer, id: id) }
     }
 
-    public func withStore<T>(_ body: (Store) throws -> T) throws -> T {
-        try pool.withStore(body)
+    public func withStore<T>(_ body: (any StoreReader) throws -> T) throws -> T {
+        try pool.withReader(body)
     }
 
     /// Ready when the file at the path is there, a fresh connection opens it (pooled ones keep pages cached, so a
@@ -238,31 +215,28 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
     public func checkReady() async throws {
         let now = ContinuousClock.now
         if let last = lock.withLock({ lastReadiness }), now - last.at < .milliseconds(500) {
-            if let failure = last.failure { throw DatabaseError(code: 0, message: failure) }
+            if let failure = last.failure { throw StoreUnavailable(failure) }
             return
         }
         var failure: String?
         do {
-            guard FileManager.default.fileExists(atPath: pool.path) else {
-                throw DatabaseError(code: 0, message: "the database file is missing")
-            }
             if try pool.reopenIfReplaced() { lock.withLock { replacedNotLoaded = true } }
-            try Store(path: pool.path, readOnly: true).checkReadiness()
-        } catch let error as DatabaseError {
+            try pool.checkReadiness()
+        } catch let error as any StoreFailure {
             failure = error.message
         } catch {
             failure = String(describing: error)
         }
         // The public answer names no server path.
-        failure = failure?.replacingOccurrences(of: pool.path, with: "the database file")
+        failure = failure?.replacingOccurrences(of: pool.name, with: "the database file")
         lock.withLock { lastReadiness = (now, failure) }
-        if let failure { throw DatabaseError(code: 0, message: failure) }
+        if let failure { throw StoreUnavailable(failure) }
     }
 
     /// Reads stations and layer summaries of one generation: the generation is read before and after, and a change in
     /// between (an import committed meanwhile) means reading again.
-    static func load(_ pool: StorePool, pageCacheBytes: Int) throws -> DataSnapshot {
-        try pool.withStore { store in
+    static func load(_ pool: any StoreSource, pageCacheBytes: Int) throws -> DataSnapshot {
+        try pool.withReader { store in
             for _ in 0..<20 {
                 let before = try store.generation()
                 let stations = try store.stations()
@@ -278,12 +252,12 @@ public final class SpatiaLiteData: DoorstepData, @unchecked Sendable {
                     Logger(label: "doorstep.data").warning("no walking network: \(error)")
                 }
                 if try store.generation() == before {
-                    let source = pool.fileIdentity
+                    let source = pool.identity
                     return DataSnapshot(generation: before, index: index, layers: layers, walking: walking,
                                         pages: PageCache(capacity: pageCacheBytes), credits: credits, source: source)
                 }
             }
-            throw DatabaseError(code: 0, message: "\(pool.path) changed during every one of 20 attempts to read it")
+            throw StoreUnavailable("\(pool.name) changed during every one of 20 attempts to read it")
         }
     }
 }

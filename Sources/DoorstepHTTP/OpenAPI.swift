@@ -150,9 +150,9 @@ enum OpenAPIDocument {
     /// The work budgets of the analysis routes (the operator's caps), stated in the Planners tag and their 503.
     static var analysisBudgets: String {
         """
-        Work budgets: bands ≤ \(PlannersAPI.maxBands), lateral \(Int(PlannersAPI.lateralRange.lowerBound))…\(Int(PlannersAPI.lateralRange.upperBound)) m, \
-        radius ≤ \(Int(PlannersAPI.maxRadius)) m (areas \(Int(PlannersAPI.maxAreaRadius)) m), areas ≤ \(PlannersAPI.maxAreaStations) \
-        stations, plan add ≤ \(PlannersAPI.kRange.upperBound), spacing ≥ \(Int(PlannersAPI.spacingRange.lowerBound)) m (422 beyond); \
+        Work budgets: bands ≤ \(AreasUseCase.Options.bandCount), lateral \(Int(AreasUseCase.Options.lateralMetres.lowerBound))…\(Int(AreasUseCase.Options.lateralMetres.upperBound)) m, \
+        radius ≤ \(Int(AnalysisOptions.radiusMetres.upperBound)) m (areas \(Int(AreasUseCase.Options.radiusMetres.upperBound)) m), areas ≤ \(AreasUseCase.Options.servedStations) \
+        stations, plan add ≤ \(PlanUseCase.Options.servedSites.upperBound), spacing ≥ \(Int(PlanUseCase.Options.spacingMetres.lowerBound)) m (422 beyond); \
         a per-request time budget (serve --analysis-budget, default 30 s; 503 budget_exceeded with Retry-After); and a \
         bounded pool: at most as many analysis requests at once as cores, a short queue, else 503 busy with Retry-After.
         """
@@ -255,7 +255,7 @@ enum OpenAPIDocument {
     // MARK: Parameters
 
     private static var nearestParameters: [JSONValue] {
-        let k = NearestAPI.kRange
+        let k = NearestUseCase.Options.k
         return [
             query(N.lon, "Longitude, -180…180 (or easting for a projected EPSG crs); 422 out_of_range outside", type("number"), required: true),
             query(N.lat, "Latitude, -90…90 (or northing for a projected EPSG crs); 422 out_of_range outside", type("number"), required: true),
@@ -263,7 +263,7 @@ enum OpenAPIDocument {
                   type("string", [("default", "wgs84")])),
             query(N.k, "How many stations", type("integer", [("minimum", .number(Double(k.lowerBound))),
                                                              ("maximum", .number(Double(k.upperBound))),
-                                                             ("default", .number(Double(NearestAPI.defaultK)))])),
+                                                             ("default", .number(Double(NearestUseCase.Options.defaultK)))])),
             query(N.kind, "Station kinds, any of them (center 党群服务中心, station 党群服务站, post 驿站, or Chinese names); repeat or comma-separate; \(filterBounds)",
                   filterList, explode: true),
             query(N.service, "Services the station must all offer (rest, water, charging, meal, medical, legal, elderly, children, meeting, or Chinese names); repeat or comma-separate; \(filterBounds)",
@@ -271,12 +271,12 @@ enum OpenAPIDocument {
             query(N.openNow, "Only stations open now (in tz)", type("boolean", [("default", false)])),
             query(N.openAt, "Only stations open at this local time: 2026-11-23T09:30, \"2026-11-23 09:30\" or \"Mo 09:30\" (400 otherwise); not with open_now=true (400)",
                   type("string")),
-            query(N.tz, "IANA time zone of open_now and of the open field; 400 for a name that is not one", type("string", [("default", .string(NearestAPI.defaultTimeZone))])),
+            query(N.tz, "IANA time zone of open_now and of the open field; 400 for a name that is not one", type("string", [("default", .string(NearestUseCase.Options.defaultTimeZone))])),
             query(N.walk, "Rank by walking distance along the network (adds walking_m and walking_min); 501 when the database has no walkable ways, 422 when the point is beyond the snap limit",
                   type("boolean", [("default", false)])),
-            query(N.speed, "Walking speed for walking_min, m/s", type("number", [("minimum", .number(NearestAPI.speedRange.lowerBound)),
-                                                                                ("maximum", .number(NearestAPI.speedRange.upperBound)),
-                                                                                ("default", .number(NearestAPI.defaultSpeed))])),
+            query(N.speed, "Walking speed for walking_min, m/s", type("number", [("minimum", .number(NearestUseCase.Options.walkingSpeed.lowerBound)),
+                                                                                ("maximum", .number(NearestUseCase.Options.walkingSpeed.upperBound)),
+                                                                                ("default", .number(NearestUseCase.Options.defaultWalkingSpeed))])),
             query(N.route, "With walk=true: each station carries its walking route from the point (route: GeoJSON LineString, WGS84; null when no path); 400 without walk=true",
                   type("boolean", [("default", false)])),
         ]
@@ -288,7 +288,7 @@ enum OpenAPIDocument {
     static var filterList: JSONValue { array(type("string")) }
 
     static var filterBounds: String {
-        "at most \(NearestAPI.maxFilterValues) values of at most \(NearestAPI.maxFilterLength) characters, counted after splitting at commas and dropping empty ones (422 out_of_range beyond)"
+        "at most \(AnalysisOptions.filterValues) values of at most \(AnalysisOptions.filterValueLength) characters, counted after splitting at commas and dropping empty ones (422 out_of_range beyond)"
     }
 
     private static func parameters(collections: [String]) -> [(String, JSONValue)] {

@@ -18,35 +18,35 @@ extension OpenAPIDocument {
                                      radius and preset exclude each other (400 invalid_parameter when both are given).
                                      """,
                                  params: coverageParameters + [
-                                    q(P.by, "Level of the rows", str(["enum": .array(CoverageLevel.allCases.map { .string($0.rawValue) }), "default": "compound"])),
+                                    q(P.by, "Level of the rows", str(["enum": .array(CoverageUseCase.Options.levels.map { .string($0.rawValue) }), "default": .string(CoverageUseCase.Options.defaultLevel.rawValue)])),
                                     format,
                                  ], json: "CoverageResponse")),
             ("/v1/gaps", get("gaps", "Compounds outside reach",
                              description: "Uncovered compounds, most households first, with the nearest station, as `doorstep gaps`. radius and preset exclude each other (400 invalid_parameter when both are given).",
                              params: coverageParameters + [
-                                q(P.limit, "At most this many (0 = all)", int(0, PlannersAPI.maxGapsLimit, 0)), format,
+                                q(P.limit, "At most this many (0 = all)", int(GapsUseCase.Options.limit.lowerBound, GapsUseCase.Options.limit.upperBound, GapsUseCase.Options.defaultLimit)), format,
                              ], json: "GapsResponse")),
             ("/v1/areas", get("areas", "Service areas of stations (GeoJSON)",
                               description: """
                                   Geodesic circles (72-gons), or with walk=true walking areas: the ground within lateral metres of every \
                                   part of the network reachable within the band, plus the straight leg to the network, as `doorstep areas`. \
-                                  At most \(PlannersAPI.maxAreaStations) stations per request (422 too_many_stations): narrow with \
+                                  At most \(AreasUseCase.Options.servedStations) stations per request (422 too_many_stations): narrow with \
                                   kind/service or name them with station=. The answer is a GeoJSON FeatureCollection with an extra \
                                   off_network member (stations beyond the snap limit, no walking area). radius, preset and bands \
                                   exclude each other: give at most one (400 invalid_parameter when more are given).
                                   """,
                               params: [
-                                q(P.radius, "One radius in metres; not with preset or bands (400)", num(0, PlannersAPI.maxAreaRadius, nil, exclusiveMinimum: true)),
+                                q(P.radius, "One radius in metres; not with preset or bands (400)", num(AreasUseCase.Options.radiusMetres.lowerBound, AreasUseCase.Options.radiusMetres.upperBound, nil, exclusiveMinimum: true)),
                                 presetParameter,
-                                q(P.bands, "Several distances in metres, comma-separated (e.g. 300,500,1000); at most \(PlannersAPI.maxBands), each above 0 and at most \(Int(PlannersAPI.maxAreaRadius)) (422 beyond); not with radius or preset (400)",
-                                  .object([("type", "array"), ("items", num(0, PlannersAPI.maxAreaRadius, nil, exclusiveMinimum: true)),
-                                           ("minItems", 1), ("maxItems", .number(Double(PlannersAPI.maxBands)))]), explode: false),
+                                q(P.bands, "Several distances in metres, comma-separated (e.g. 300,500,1000); at most \(AreasUseCase.Options.bandCount), each above 0 and at most \(Int(AreasUseCase.Options.radiusMetres.upperBound)) (422 beyond); not with radius or preset (400)",
+                                  .object([("type", "array"), ("items", num(AreasUseCase.Options.radiusMetres.lowerBound, AreasUseCase.Options.radiusMetres.upperBound, nil, exclusiveMinimum: true)),
+                                           ("minItems", 1), ("maxItems", .number(Double(AreasUseCase.Options.bandCount)))]), explode: false),
                                 q(P.walk, "Walking areas along the network instead of circles; 501 without walkable ways", bool),
-                                q(P.station, "Only these station ids (repeat or comma-separate; at most \(PlannersAPI.maxAreaStations), counted after splitting at commas and dropping empty ones, 422 out_of_range beyond); 422 unknown_station for an id that does not qualify",
+                                q(P.station, "Only these station ids (repeat or comma-separate; at most \(AreasUseCase.Options.servedStations), counted after splitting at commas and dropping empty ones, 422 out_of_range beyond); 422 unknown_station for an id that does not qualify",
                                   .object([("type", "array"), ("items", .object([("type", "string")]))]), explode: true),
                                 kindParameter, serviceParameter,
                                 q(P.lateral, "Walking areas: metres either side of the reachable network",
-                                  num(PlannersAPI.lateralRange.lowerBound, PlannersAPI.lateralRange.upperBound, ServiceAreas.defaultLateral)),
+                                  num(AreasUseCase.Options.lateralMetres.lowerBound, AreasUseCase.Options.lateralMetres.upperBound, AreasUseCase.Options.defaultLateral)),
                                 q(P.format, "Only geojson", str(["enum": .array(["geojson"])])),
                               ], json: nil, geo: "AreasResponse")),
             ("/v1/plan", get("plan", "Where the next stations should go",
@@ -54,17 +54,17 @@ extension OpenAPIDocument {
                                  As `doorstep plan` with generated candidates (compounds' reference points and network nodes thinned \
                                  to spacing): add=K sites that newly cover the most (maximal covering), or the fewest sites reaching \
                                  target (set cover). Lazy greedy, swap local search and a budgeted branch and bound; upper_bound and \
-                                 gap_to_bound_pct say how close the proposal is to the best possible. Bounded: add ≤ \(PlannersAPI.kRange.upperBound), \
-                                 spacing ≥ \(Int(PlannersAPI.spacingRange.lowerBound)) m (422 beyond). Results are cached per data generation \
+                                 gap_to_bound_pct say how close the proposal is to the best possible. Bounded: add ≤ \(PlanUseCase.Options.servedSites.upperBound), \
+                                 spacing ≥ \(Int(PlanUseCase.Options.spacingMetres.lowerBound)) m (422 beyond). Results are cached per data generation \
                                  and options. format=geojson gives the sites (points) and the compounds each newly covers. \
                                  Give exactly one of add and target, and at most one of radius and preset (400 invalid_parameter otherwise).
                                  """,
                              params: coverageParameters + [
-                                q(P.add, "Propose this many new sites; give add or target, not both (400)", int(PlannersAPI.kRange.lowerBound, PlannersAPI.kRange.upperBound, nil)),
+                                q(P.add, "Propose this many new sites; give add or target, not both (400)", int(PlanUseCase.Options.servedSites.lowerBound, PlanUseCase.Options.servedSites.upperBound, nil)),
                                 q(P.target, "The fewest sites bringing coverage to this share: 95%, 0.95 or 95 (400 when unreadable, 422 outside above 0…100%); give add or target, not both (400)", str([:])),
-                                q(P.weight, "What a newly covered compound is worth", str(["enum": .array(PlanWeight.allCases.map { .string($0.rawValue) }), "default": "households"])),
+                                q(P.weight, "What a newly covered compound is worth", str(["enum": .array(PlanUseCase.Options.weights.map { .string($0.rawValue) }), "default": .string(PlanUseCase.Options.defaultWeight.rawValue)])),
                                 q(P.spacing, "Least spacing of generated candidates, metres",
-                                  num(PlannersAPI.spacingRange.lowerBound, PlannersAPI.spacingRange.upperBound, PlannersAPI.defaultSpacing)),
+                                  num(PlanUseCase.Options.spacingMetres.lowerBound, PlanUseCase.Options.spacingMetres.upperBound, PlanUseCase.Options.defaultSpacing)),
                                 format,
                              ], json: "PlanResponse")),
         ]
@@ -107,18 +107,18 @@ extension OpenAPIDocument {
 
     private static var coverageParameters: [JSONValue] {
         [
-            q(P.radius, "One reach in metres for every station; not with preset (400). Neither: each station's radius_m, else \(Int(PlannersAPI.fallbackRadius)) m",
-              num(0, PlannersAPI.maxRadius, nil, exclusiveMinimum: true)),
+            q(P.radius, "One reach in metres for every station; not with preset (400). Neither: each station's radius_m, else \(Int(AnalysisOptions.fallbackRadius)) m",
+              num(AnalysisOptions.radiusMetres.lowerBound, AnalysisOptions.radiusMetres.upperBound, nil, exclusiveMinimum: true)),
             presetParameter,
             q(P.walk, "Measure along the walkable network; 501 without walkable ways", bool),
             kindParameter, serviceParameter,
-            q(P.speed, "Walking speed for minutes, m/s", num(PlannersAPI.speedRange.lowerBound, PlannersAPI.speedRange.upperBound, NearestAPI.defaultSpeed)),
+            q(P.speed, "Walking speed for minutes, m/s", num(AnalysisOptions.walkingSpeed.lowerBound, AnalysisOptions.walkingSpeed.upperBound, AnalysisOptions.defaultWalkingSpeed)),
         ]
     }
 
     private static var presetParameter: JSONValue {
         q(P.preset, "Life-circle preset: 100m, 5min (300 m), 10min (500 m), 15min (1000 m); not with radius (or bands on /v1/areas) (400)",
-          str(["enum": .array(Reach.presets.keys.sorted().map(JSONValue.string))]))
+          str(["enum": .array(AnalysisOptions.presets.keys.sorted().map(JSONValue.string))]))
     }
 
     private static var kindParameter: JSONValue {

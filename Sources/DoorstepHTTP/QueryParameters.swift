@@ -58,22 +58,9 @@ struct QueryParameters {
         }
     }
 
-    /// A finite decimal number (Swift's `Double(_:)` would also take `nan`, `inf` and hexadecimal).
-    static func number(_ text: String, _ name: String) throws -> Double {
-        let t = text.trimmed
-        let decimal = !t.isEmpty && t.utf8.allSatisfy {
-            switch $0 {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
-                 UInt8(ascii: "e"), UInt8(ascii: "E"): return true
-            default: return false
-            }
-        }
-        guard decimal, let value = Double(t), value.isFinite else {
-            throw APIError.invalid(name, "\"\(clip(text))\" is not a number")
-        }
-        return value
-    }
+    /// A finite decimal number (`Limits.number`, the use cases' reading of numbers in text).
+    static func number(_ text: String, _ name: String) throws -> Double { try Limits.number(text, name) }
 
     /// Echoes user text into an error message, short.
-    static func clip(_ text: String) -> String { text.count > 40 ? String(text.prefix(40)) + "…" : text }
+    static func clip(_ text: String) -> String { Limits.clip(text) }
 }

@@ -137,7 +137,7 @@ var T = {
     locating: "正在定位…", searching: "正在查找…", found: "离你最近的 {n} 个服务站", none: "附近没有符合条件的服务站",
     straightNote: "步行距离不可用，按直线距离排列。", walk: "步行", straight: "直线", min: "分钟", m: "米", km: "公里",
     open: "营业中", closed: "已关门", unknown: "时间未知", call: "电话", route: "路线", chosen: "✓ 已显示路线",
-    you: "你的位置", noGeo: "此浏览器不支持定位，请在地图上点选位置。", geoFail: "定位失败：{m}。请在地图上点选位置。",
+    you: "你的位置", noGeo: "此浏览器不支持定位，请在地图上点选位置。", noData: "还没有服务站数据。", geoFail: "定位失败：{m}。请在地图上点选位置。",
     noMap: "地图不可用（Leaflet 未安装：libjs-leaflet）。列表仍可使用。", pick: "请使用定位或在地图上点选位置。",
     hours: "时间", addr: "地址", noRoute: "没有可走的路线", server: "服务器错误",
     kind: { center: "服务中心", station: "服务站", post: "驿站" },
@@ -147,7 +147,7 @@ var T = {
     locating: "Finding your location…", searching: "Searching…", found: "The {n} stations nearest to you", none: "No matching station nearby",
     straightNote: "Walking distances unavailable: ranked by straight-line distance.", walk: "walk", straight: "straight", min: "min", m: "m", km: "km",
     open: "Open", closed: "Closed", unknown: "Hours unknown", call: "Call", route: "Route", chosen: "✓ Route shown",
-    you: "You are here", noGeo: "This browser cannot locate you: tap the map instead.", geoFail: "Could not locate you: {m}. Tap the map instead.",
+    you: "You are here", noGeo: "This browser cannot locate you: tap the map instead.", noData: "No stations have been loaded yet.", geoFail: "Could not locate you: {m}. Tap the map instead.",
     noMap: "Map unavailable (Leaflet not installed: libjs-leaflet). The list still works.", pick: "Use your location or tap the map.",
     hours: "Hours", addr: "Address", noRoute: "No walkable route", server: "Server error",
     kind: { center: "Service centre", station: "Service station", post: "Rest post" },
@@ -441,8 +441,9 @@ if (isFinite(lon) && isFinite(lat)) {
   document.body.dataset.state = "idle";
   if (map) api("/collections/stations").then(function (c) {
     var b = c.extent && c.extent.spatial && c.extent.spatial.bbox && c.extent.spatial.bbox[0];
-    if (b) map.fitBounds(L.latLngBounds([ll([b[0], b[1]]), ll([b[2], b[3]])]), { padding: [12, 12] }); else map.setView([32.04, 118.78], 14);
-  }).catch(function (e) { map.setView([32.04, 118.78], 14); showError(e.message); });
+    // No stations: the whole world, and the page says so (no city is assumed).
+    if (b) map.fitBounds(L.latLngBounds([ll([b[0], b[1]]), ll([b[2], b[3]])]), { padding: [12, 12] }); else { map.setView([0, 0], 1); showError(t("noData")); }
+  }).catch(function (e) { map.setView([0, 0], 1); showError(e.message); });
 }
 })();
 """#

@@ -10,67 +10,43 @@ extension Doorstep {
             Example: doorstep areas --walk --bands 300,500,1000 --out areas.geojson --db city.sqlite
             A walking area is the ground within --lateral metres (default 35) of every part of the network reachable
             within the band, plus the straight leg from the station to the network, dissolved per station and band.
+            The file is the answer of GET /v1/areas: a FeatureCollection with an off_network list; --out - writes it to
+            standard output.
             """
         )
 
         @OptionGroup var database: DatabaseOptions
-        @OptionGroup var coverage: CoverageArguments
+        @OptionGroup var analysis: AnalysisArguments
 
-        @Option(help: "Several bands in metres, comma-separated (e.g. 300,500,1000); instead of --radius/--preset.")
+        @Option(help: "Several bands in metres, comma-separated (e.g. 300,500,1000; at most \(AreasUseCase.Options.bandCount), each at most \(Int(AreasUseCase.Options.radiusMetres.upperBound))); instead of --radius/--preset.")
         var bands: String?
 
         @Option(help: "Only this station (repeat for several).")
         var station: [String] = []
 
-        @Option(help: "Lateral distance in metres either side of the reachable network (walking areas).")
-        var lateral: Double = ServiceAreas.defaultLateral
+        @Option(help: "Lateral distance in metres either side of the reachable network (walking areas; \(Limits.text(AreasUseCase.Options.lateralMetres)), default \(Int(AreasUseCase.Options.defaultLateral))).")
+        var lateral: Double?
 
-        @Option(help: "The GeoJSON file to write.")
+        @Option(help: "The GeoJSON file to write (- for standard output).")
         var out: String
 
-        func validate() throws {
-            if bands != nil && (coverage.radius != nil || coverage.preset != nil) {
-                throw ValidationError("give --bands or one of --radius, --preset")
-            }
-            if let bands, parsedBands(bands) == nil { throw ValidationError("--bands takes metres separated by commas, e.g. 300,500,1000") }
-            if !(lateral > 0 && lateral <= 200) { throw ValidationError("--lateral must be between 0 and 200 metres") }
+        func options() throws -> AreasUseCase.Options {
+            try AreasUseCase.Options(radius: analysis.radius, preset: analysis.preset, bands: bands, walk: analysis.walk, kinds: analysis.kind,
+                                     services: analysis.service, stations: station, lateral: lateral, snapLimit: analysis.snapLimit)
         }
 
-        func parsedBands(_ text: String) -> [Double]? {
-            let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! > 0 && $0! <= 20_000 }) else { return nil }
-            return values.map { $0! }.sorted()
-        }
+        func validate() throws { try validating { _ = try options() } }
 
         func run() async throws {
-            let walk = coverage.walk
-            let store = try database.open(readOnly: !walk)
-            let options = coverage.options
-            var stations = try store.stations().filter { options.filter.accepts($0) }
-            if !station.isEmpty {
-                let wanted = Set(station)
-                let unknown = wanted.subtracting(stations.map(\.id))
-                if !unknown.isEmpty { throw CLIError("no qualifying station with id \(unknown.sorted().joined(separator: ", "))") }
-                stations = stations.filter { wanted.contains($0.id) }
-            }
-            let bandList: [Double]
-            if let bands {
-                bandList = parsedBands(bands)!
-            } else if case .uniform(let r) = options.reach {
-                bandList = [r]
-            } else {
-                bandList = [500]
-            }
-            let network = walk ? try WalkingNetwork.load(from: store, snapLimit: coverage.snapLimit, persist: true) : nil
-            let zone = try network?.zone ?? store.info().metricZone ?? MetricZone(center: stations.first?.location ?? Coordinate(lon: 118.78, lat: 32.04))
-            let result = try ServiceAreas.make(stations: stations, bands: bandList, network: network, store: store, zone: zone, lateral: lateral)
-            let features = result.areas.map { a in
-                JSONValue.object([("type", .string("Feature")), ("geometry", a.geometry.geoJSON), ("properties", .object(a.properties))])
-            }
-            try Data(JSONValue.featureCollection(features).jsonText.utf8).write(to: URL(fileURLWithPath: out))
-            print("\(result.areas.count) service areas (\(stations.count) stations × \(bandList.count) band\(bandList.count == 1 ? "" : "s"), \(walk ? "walking" : "circles")) written to \(out)")
-            if !result.offNetwork.isEmpty {
-                note("note: \(result.offNetwork.count) stations are farther than the snap limit from the network and have no walking area: \(result.offNetwork.prefix(10).joined(separator: ", "))")
+            try cli {
+                let options = try options()
+                let result = try AreasUseCase.run(options, on: try database.source(walk: options.walk, snapLimit: options.snapLimit))
+                try writeOut(result.json.jsonText, to: out)
+                let bands = result.bands.count
+                note("\(result.areas.count) service areas (\(result.stations.count) stations × \(bands) band\(bands == 1 ? "" : "s"), \(options.walk ? "walking" : "circles")) written to \(destination(out))")
+                if !result.offNetwork.isEmpty {
+                    note("note: \(result.offNetwork.count) stations are farther than the snap limit from the network and have no walking area: \(result.offNetwork.prefix(10).joined(separator: ", "))")
+                }
             }
         }
     }

@@ -2,9 +2,10 @@ import ArgumentParser
 import DoorstepGeo
 import Foundation
 
-/// Options shared by `coverage` and `gaps`: reach, mode and which stations count.
-struct CoverageArguments: ParsableArguments {
-    @Option(help: "One radius in metres for every station.")
+/// The flags coverage, gaps, plan, export and render share; `options()` validates them (`AnalysisOptions`, the same
+/// limits as the HTTP API's).
+struct AnalysisArguments: ParsableArguments {
+    @Option(help: "One radius in metres for every station (above 0, at most \(Int(AnalysisOptions.radiusMetres.upperBound))).")
     var radius: Double?
 
     @Option(help: "A life-circle preset: 100m (last hundred metres), 5min (300 m), 10min (500 m), 15min (1000 m).")
@@ -19,39 +20,22 @@ struct CoverageArguments: ParsableArguments {
     @Option(help: "Service a station must offer to count (repeat: all of them).")
     var service: [String] = []
 
-    @Option(help: "Walking speed in m/s for times.")
-    var speed: Double = 1.2
+    @Option(help: "Walking speed in m/s for times (\(Limits.text(AnalysisOptions.walkingSpeed)), default \(AnalysisOptions.defaultWalkingSpeed)).")
+    var speed: Double?
 
-    @Option(help: "Snap limit in metres: points farther from the network are unreachable.")
-    var snapLimit: Double = Snapper.defaultLimit
+    @Option(help: "Snap limit in metres: points farther from the network are unreachable (default \(Int(AnalysisOptions.defaultSnapLimit))).")
+    var snapLimit: Double?
 
-    func validate() throws {
-        if radius != nil && preset != nil { throw ValidationError("give --radius or --preset, not both") }
-        if let radius, !(radius > 0 && radius <= 100_000) { throw ValidationError("--radius must be between 0 and 100000 metres") }
-        if let preset, Reach.presets[preset] == nil {
-            throw ValidationError("unknown preset \"\(preset)\"; presets: \(Reach.presets.keys.sorted().joined(separator: ", "))")
-        }
-        if !(speed > 0 && speed < 10) { throw ValidationError("--speed must be a walking speed in m/s (e.g. 1.2)") }
-        if !(snapLimit > 0 && snapLimit <= 10_000) { throw ValidationError("--snap-limit must be between 0 and 10000 metres") }
+    func options() throws -> AnalysisOptions {
+        try AnalysisOptions(radius: radius, preset: preset, walk: walk, kinds: kind, services: service, speed: speed, snapLimit: snapLimit)
     }
+}
 
-    var options: CoverageOptions {
-        let reach: Reach = radius.map(Reach.uniform) ?? preset.flatMap { Reach.presets[$0] }.map(Reach.uniform) ?? .perStation(fallback: 500)
-        return CoverageOptions(reach: reach, walk: walk, filter: StationFilter(kinds: Set(kind), services: Set(service)), speed: speed)
-    }
-
-    /// Loads what the analysis needs and runs it.
-    func report(_ store: Store) throws -> CoverageReport {
-        let network = walk ? try WalkingNetwork.load(from: store, snapLimit: snapLimit, persist: true) : nil
-        if walk, let network, network.graph.edgeCount == 0 {
-            throw CLIError("walking coverage needs the ways layer: import ways first")
-        }
-        let report = try CoverageAnalysis.run(stations: try store.stations(), compounds: try store.compoundSites(),
-                                              network: network, options: options)
-        if !report.stationsOffNetwork.isEmpty {
-            note("note: \(report.stationsOffNetwork.count) stations are farther than \(Int(snapLimit)) m from the network and take no part in walking answers: \(report.stationsOffNetwork.prefix(10).joined(separator: ", "))")
-        }
-        return report
+extension DatabaseOptions {
+    /// The database as the analyses read it: opened for writing when they walk (the walking network they build is
+    /// stored), with the options' snap limit.
+    func source(walk: Bool, snapLimit: Double = AnalysisOptions.defaultSnapLimit, writes: Bool? = nil) throws -> DatabaseSource {
+        DatabaseSource(try open(readOnly: !(writes ?? walk)), snapLimit: snapLimit, persistNetwork: writes ?? walk)
     }
 }
 
@@ -63,39 +47,28 @@ extension Doorstep {
             Example: doorstep coverage --preset 10min --walk --by community --db city.sqlite
             A compound is covered when one of its reference points (its entrances, else its point on surface) is within
             a qualifying station's radius. Walking distances follow the network (one multi-source search).
+            --format json writes the answer of GET /v1/coverage: {query, generation, summary, count, rows}.
             """
         )
 
         @OptionGroup var database: DatabaseOptions
-        @OptionGroup var coverage: CoverageArguments
+        @OptionGroup var analysis: AnalysisArguments
 
-        @Option(help: "compound, grid, community, street or district")
-        var by: String = "compound"
+        @Option(help: "\(CoverageUseCase.Options.levels.map(\.rawValue).joined(separator: ", ")) (default \(CoverageUseCase.Options.defaultLevel.rawValue))")
+        var by: String?
 
         @Option(help: "table, json, csv or geojson")
         var format: OutputFormat = .table
 
-        func validate() throws {
-            guard CoverageLevel(rawValue: by) != nil else {
-                throw ValidationError("--by takes \(CoverageLevel.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-        }
+        func options() throws -> CoverageUseCase.Options { try CoverageUseCase.Options(analysis.options(), by: by) }
+
+        func validate() throws { try validating { _ = try options() } }
 
         func run() async throws {
-            let store = try database.open(readOnly: !coverage.walk)
-            let report = try coverage.report(store)
-            let level = CoverageLevel(rawValue: by)!
-            let total = report.total
-            if level == .compound {
-                let rows = report.compounds.map { $0.properties(speed: coverage.speed) + place($0.site, format) }
-                try emit(rows, format: format, geometries: format == .geojson ? store.geometries(of: .compounds) : [:])
-            } else {
-                let rows = report.groups(by: level).map(\.properties)
-                try emit(rows, format: format, geometries: format == .geojson && level == .grid ? store.geometries(of: .grids) : [:])
-            }
-            if format == .table {
-                print("")
-                print(summaryLine(report, total))
+            try cli {
+                let options = try options()
+                let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit)
+                try show(try CoverageUseCase.run(options, on: source), source: source, format: format)
             }
         }
     }
@@ -103,44 +76,53 @@ extension Doorstep {
     struct Gaps: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Compounds outside reach, most households first, with the distance to the nearest station.",
-            discussion: "Example: doorstep gaps --preset 5min --walk --db city.sqlite --format csv > gaps.csv"
+            discussion: """
+            Example: doorstep gaps --preset 5min --walk --db city.sqlite --format csv > gaps.csv
+            --format json writes the answer of GET /v1/gaps: {query, generation, summary, count, gaps}.
+            """
         )
 
         @OptionGroup var database: DatabaseOptions
-        @OptionGroup var coverage: CoverageArguments
+        @OptionGroup var analysis: AnalysisArguments
 
         @Option(help: "table, json, csv or geojson")
         var format: OutputFormat = .table
 
-        @Option(help: "Show at most this many (0 = all).")
-        var limit: Int = 0
+        @Option(help: "Show at most this many (0 = all, at most \(GapsUseCase.Options.limit.upperBound)).")
+        var limit: Int?
+
+        func options() throws -> GapsUseCase.Options { try GapsUseCase.Options(analysis.options(), limit: limit) }
+
+        func validate() throws { try validating { _ = try options() } }
 
         func run() async throws {
-            let store = try database.open(readOnly: !coverage.walk)
-            let report = try coverage.report(store)
-            var gaps = report.gaps
-            if limit > 0 { gaps = Array(gaps.prefix(limit)) }
-            let rows = gaps.enumerated().map {
-                [("rank", JSONValue.number(Double($0.offset + 1)))] + $0.element.properties(speed: coverage.speed) + place($0.element.site, format)
-            }
-            try emit(rows, format: format, geometries: format == .geojson ? store.geometries(of: .compounds) : [:],
-                     columns: ["rank", "id", "name", "households", "status", "nearest_station", "straight_m", "walking_m", "grid", "community"])
-            if format == .table {
-                print("")
-                print(summaryLine(report, report.total))
+            try cli {
+                let options = try options()
+                let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit)
+                try show(try GapsUseCase.run(options, on: source), source: source, format: format,
+                         columns: ["rank", "id", "name", "households", "status", "nearest_station", "straight_m", "walking_m", "grid", "community"])
             }
         }
     }
 }
 
-/// For CSV, where a row has no geometry: the compound's place as lon/lat (its first reference point: an entrance,
-/// else its point on surface), so Excel and QGIS "add by XY" can put it on a map.
-func place(_ site: CompoundSite, _ format: OutputFormat) -> [(String, JSONValue)] {
-    guard format == .csv, let p = site.referencePoints.first else { return [] }
-    return [("lon", .number((p.lon * 1e7).rounded() / 1e7)), ("lat", .number((p.lat * 1e7).rounded() / 1e7))]
+/// Coverage or gaps in `format`: the use case's JSON answer or FeatureCollection, or its rows as CSV or a table with
+/// the summary line.
+func show(_ result: some CoverageRows, source: DatabaseSource, format: OutputFormat, columns: [String]? = nil) throws {
+    noteOffNetwork(result.report.stationsOffNetwork, snapLimit: source.snapLimit)
+    switch format {
+    case .json: print(result.json.jsonText)
+    case .geojson: print(try result.featureCollection(on: source).jsonText)
+    case .csv: emit(result.rows(places: true), csv: true)
+    case .table:
+        emit(result.rows(places: false), csv: false, columns: columns)
+        print("")
+        print(summaryLine(result.report))
+    }
 }
 
-func summaryLine(_ report: CoverageReport, _ t: CoverageGroup) -> String {
+func summaryLine(_ report: CoverageReport) -> String {
+    let t = report.total
     let mode = report.options.walk ? "walking" : "straight"
     let pct = Share.text(t.householdsCoveredPercent)
     var line = "\(mode), reach \(report.options.reach): \(t.compoundsCovered)/\(t.compounds) compounds covered, "
@@ -150,8 +132,16 @@ func summaryLine(_ report: CoverageReport, _ t: CoverageGroup) -> String {
     return line
 }
 
-/// Writes rows of properties as a table, JSON, CSV or GeoJSON (geometry looked up by the row's `id`, or `key`).
-func emit(_ rows: [[(String, JSONValue)]], format: OutputFormat, geometries: [String: JSONValue], columns: [String]? = nil) throws {
+/// Writes rows of properties as a table or as CSV. (JSON and GeoJSON are the use cases' answers, the same as the
+/// HTTP API's.)
+func emit(_ rows: [[(String, JSONValue)]], csv: Bool, columns: [String]? = nil) {
+    if csv {
+        // The library's CSV conventions (CSVText): BOM, numbers in full, the same as `export … --out x.csv`.
+        guard let first = rows.first else { return }
+        print(CSVText.byteOrderMark + CSVText.line(first.map { .string($0.0) }))
+        for row in rows { print(CSVText.line(row.map(\.1))) }
+        return
+    }
     func cell(_ v: JSONValue?) -> String {
         switch v {
         case .string(let s)?: return s
@@ -161,30 +151,13 @@ func emit(_ rows: [[(String, JSONValue)]], format: OutputFormat, geometries: [St
         case let other?: return other.jsonText
         }
     }
-    switch format {
-    case .json:
-        print(JSONValue.array(rows.map { .object($0) }).jsonText)
-    case .geojson:
-        let features = rows.map { row -> JSONValue in
-            let id = row.first { $0.0 == "id" || $0.0 == "key" }.map { cell($0.1) } ?? ""
-            return .object([("type", .string("Feature")), ("geometry", geometries[id] ?? .null), ("properties", .object(row))])
-        }
-        print(JSONValue.featureCollection(features).jsonText)
-    case .csv:
-        // The library's CSV conventions (CSVText): BOM, numbers in full, the same as `export … --out x.csv`.
-        guard let first = rows.first else { return }
-        let names = first.map(\.0)
-        print(CSVText.byteOrderMark + CSVText.line(names.map { .string($0) }))
-        for row in rows { print(CSVText.line(row.map(\.1))) }
-    case .table:
-        guard let first = rows.first else { print("(nothing)"); return }
-        let names = columns ?? first.map(\.0).filter { !["households_unknown", "grid_id", "street", "district", "nearest_station_name", "reference", "unreachable", "covered", "level"].contains($0) }
-        let table = rows.map { row in names.map { n in cell(row.first { $0.0 == n }?.1) } }
-        let widths = names.indices.map { i in max(names[i].terminalWidth, table.map { $0[i].terminalWidth }.max() ?? 0) }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { $0.element.padded(toColumns: min(widths[$0.offset], 28)) }.joined(separator: "  ")
-        }
-        print(line(names))
-        for r in table { print(line(r)) }
+    guard let first = rows.first else { print("(nothing)"); return }
+    let names = columns ?? first.map(\.0).filter { !["households_unknown", "grid_id", "street", "district", "nearest_station_name", "reference", "unreachable", "covered", "level"].contains($0) }
+    let table = rows.map { row in names.map { n in cell(row.first { $0.0 == n }?.1) } }
+    let widths = names.indices.map { i in max(names[i].terminalWidth, table.map { $0[i].terminalWidth }.max() ?? 0) }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { $0.element.padded(toColumns: min(widths[$0.offset], 28)) }.joined(separator: "  ")
     }
+    print(line(names))
+    for r in table { print(line(r)) }
 }

@@ -19,18 +19,17 @@ struct DatabaseOptions: ParsableArguments {
 
     /// An existing database, read-only or for writing (analyses that store the walking network they build); only
     /// the import commands create one (`write`).
-    func open(readOnly: Bool = false) throws -> Store {
-        if !FileManager.default.fileExists(atPath: db) {
+    func open(readOnly: Bool = false) throws -> any StoreWriter {
+        if !StoreBackends.exists(db) {
             throw CLIError("\(db): no such database; create it with `doorstep import LAYER FILE --db \(db)`")
         }
-        if readOnly { try Store.upgradeIfOlder(path: db) }
-        return try Store(path: db, readOnly: readOnly)
+        return try StoreBackends.open(db, readOnly: readOnly)
     }
 
     /// Runs `body` on the database opened for writing, creating it when there is none; when `body` fails, a database
-    /// this call created is removed again (`Store.writing`).
-    func write<T>(_ body: (Store) throws -> T) throws -> T {
-        try Store.writing(path: db, body)
+    /// this call created is removed again (`StoreBackends.writing`).
+    func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
+        try StoreBackends.writing(db, body)
     }
 }
 
@@ -52,4 +51,31 @@ extension InputCRS: ExpressibleByArgument {
 /// Writes to standard error (progress and notes stay out of piped output).
 func note(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Runs a use case's part of a command: a refusal (`UseCaseError`) is shown with the CLI's names (`--snap-limit`).
+func cli<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let error as UseCaseError { throw CLIError(error.cliMessage) }
+}
+
+/// `validate()` of a command: a use case's refusal of its options is a usage error, shown with the usage.
+func validating(_ body: () throws -> Void) throws {
+    do { try body() } catch let error as UseCaseError { throw ValidationError(error.cliMessage) }
+}
+
+/// Writes `text` to the file at `path`; `-` is standard output (as for every `--out`).
+func writeOut(_ text: String, to path: String) throws {
+    if path == "-" {
+        print(text)
+    } else {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+/// Where `--out` went, for notes.
+func destination(_ path: String) -> String { path == "-" ? "standard output" : path }
+
+/// The stations a walking answer could not use.
+func noteOffNetwork(_ ids: [String], snapLimit: Double) {
+    if let text = Records.offNetworkNote(ids, snapLimit: snapLimit) { note("note: \(text)") }
 }

@@ -33,10 +33,10 @@ extension Doorstep {
         var out: String
 
         @OptionGroup var database: DatabaseOptions
-        @OptionGroup var coverage: CoverageArguments
+        @OptionGroup var analysis: AnalysisArguments
 
-        @Option(help: "coverage: compound (each compound) or grid (grids with their share of households covered).")
-        var by: String = "compound"
+        @Option(help: "coverage: compound (each compound, default) or grid (grids with their share of households covered).")
+        var by: String?
 
         @Flag(help: "Add simplestyle-spec properties (fill, stroke, marker-color …) so viewers colour it at once.")
         var style = false
@@ -45,75 +45,30 @@ extension Doorstep {
         var crs: OutputCRS = .wgs84
 
         @Option(help: "Shapefile text encoding: utf-8 (default) or gbk (CP936, for old ArcGIS).")
-        var encoding: String = "utf-8"
+        var encoding: String?
 
         @Option(help: "Workbook and CSV headers: zh (default) or en.")
-        var lang: String = "zh"
+        var lang: String?
 
-        static let results = ["network", "coverage", "gaps", "areas", "plan"]
-
-        var format: ExportFormat { ExportFormat(path: out) ?? .geojson }
-
-        func validate() throws {
-            guard Layer(rawValue: what) != nil || Export.results.contains(what) else {
-                throw ValidationError("cannot export \"\(what)\"; give one of \((Layer.allCases.map(\.rawValue) + Export.results).joined(separator: ", "))")
-            }
-            guard by == "compound" || by == "grid" else { throw ValidationError("--by takes compound or grid") }
-            if by == "grid" && what != "coverage" { throw ValidationError("--by grid goes with `export coverage`") }
-            guard ExportFormat(path: out) != nil else {
-                throw ValidationError("cannot tell the format of \(out) from its extension; give one of \(ExportFormat.extensions)")
-            }
-            guard ["utf-8", "utf8", "gbk", "cp936", "936"].contains(encoding.lowercased()) else { throw ValidationError("--encoding takes utf-8 or gbk") }
-            if encoding.lowercased() != "utf-8" && encoding.lowercased() != "utf8" && format != .shp && format != .shpZip {
-                throw ValidationError("--encoding gbk is for Shapefiles (.shp, .zip); the other formats are UTF-8")
-            }
-            guard ExportLanguage(rawValue: lang) != nil else { throw ValidationError("--lang takes zh or en") }
-            if crs != .wgs84 && format != .geojson { throw ValidationError("--crs \(crs.rawValue) is for GeoJSON overlays on Chinese basemaps; \(format.rawValue) files are written in WGS84") }
+        func options() throws -> ExportUseCase.Options {
+            try ExportUseCase.Options(what: what, out: out, by: by, style: style, crs: crs, encoding: encoding, language: lang,
+                                      analysis: analysis.options())
         }
 
+        func validate() throws { try validating { _ = try options() } }
+
         func run() async throws {
-            let gbk = !["utf-8", "utf8"].contains(encoding.lowercased())
-            if style && format != .geojson {
-                note("note: --style adds simplestyle properties to GeoJSON only; \(format == .gpkg ? "the GeoPackage carries QGIS styles instead" : "ignored for \(format.rawValue)")")
-            }
-            let options = ExportOptions(style: style && format == .geojson, crs: crs, encoding: gbk ? "gbk" : nil,
-                                        language: ExportLanguage(rawValue: lang) ?? .zh)
-            let summary: ExportSummary
-            if let layer = Layer(rawValue: what) {
-                let store = try database.open(readOnly: true)
-                summary = try GeoJSONExport.layer(layer, store: store, to: out, options: options)
-            } else {
-                switch what {
-                case "network":
-                    let store = try database.open()
-                    // Builds and stores the network when it is missing or older than the ways.
-                    _ = try WalkingNetwork.load(from: store, snapLimit: coverage.snapLimit, persist: true)
-                    summary = try GeoJSONExport.network(store: store, to: out, options: options)
-                case "coverage", "gaps":
-                    let store = try database.open(readOnly: !coverage.walk)
-                    let report = try coverage.report(store)
-                    if what == "gaps" {
-                        summary = try GeoJSONExport.gaps(report, store: store, to: out, options: options)
-                    } else if by == "grid" {
-                        summary = try GeoJSONExport.gridCoverage(report, store: store, to: out, options: options)
-                    } else if format == .xlsx {
-                        summary = try GeoJSONExport.coverageWorkbook(report, store: store, to: out, options: options)
-                    } else {
-                        summary = try GeoJSONExport.coverage(report, store: store, to: out, options: options)
-                    }
-                case "areas":
-                    let store = try database.open(readOnly: !coverage.walk)
-                    summary = try exportServiceAreas(store: store, coverage: coverage, to: out, options: options)
-                default:
-                    // The planner has options of its own (--add/--target, candidates, weight); its command writes the
-                    // GeoJSON (sites and the compounds each newly covers) rather than repeating them all here.
-                    throw CLIError("export plan: run `doorstep plan --add K … --format geojson > plan.geojson` (sites and the compounds each newly covers)")
+            try cli {
+                let options = try options()
+                let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit,
+                                                 writes: options.writesDatabase)
+                let result = try ExportUseCase.run(options, on: source)
+                for line in result.notes { note("note: \(line)") }
+                if out != "-" {
+                    let summary = result.summary
+                    let box = summary.bbox.map { String(format: " bbox [%.5f, %.5f, %.5f, %.5f]", $0.west, $0.south, $0.east, $0.north) } ?? ""
+                    note("wrote \(summary.features) features to \(out)\(box)\(crs == .wgs84 ? "" : " in \(crs.rawValue) (outside RFC 7946)")")
                 }
-            }
-            if out != "-" {
-                let box = summary.bbox.map { String(format: " bbox [%.5f, %.5f, %.5f, %.5f]", $0.west, $0.south, $0.east, $0.north) } ?? ""
-                for line in summary.notes { note("note: \(line)") }
-                note("wrote \(summary.features) features to \(out)\(box)\(crs == .wgs84 ? "" : " in \(crs.rawValue) (outside RFC 7946)")")
             }
         }
     }

@@ -68,7 +68,7 @@ extension Doorstep {
             try database.write(run)
         }
 
-        private func run(_ store: Store) throws {
+        private func run(_ store: any StoreWriter) throws {
             var options = ImportOptions(
                 layer: Layer(rawValue: layer)!, file: URL(fileURLWithPath: file), crs: crs,
                 encoding: encoding.flatMap { TextEncodingChoice(name: $0) }, replace: replace, makeValid: makeValid,

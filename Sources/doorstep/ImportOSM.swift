@@ -52,7 +52,7 @@ extension Doorstep {
             try database.write(run)
         }
 
-        private func run(_ store: Store) throws {
+        private func run(_ store: any StoreWriter) throws {
             let options = OSMImportOptions(
                 file: URL(fileURLWithPath: file), bbox: bbox.flatMap(Self.parseBBox), replace: replace,
                 candidatesFile: asCandidates.map { URL(fileURLWithPath: $0) }, skipIncomplete: skipIncomplete)

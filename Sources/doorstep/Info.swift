@@ -25,6 +25,15 @@ extension Doorstep {
                     if let b = l.bbox { members.append(("bbox", .array([b.west, b.south, b.east, b.north].map { .number($0) }))) }
                     layers.append((l.layer.rawValue, .object(members)))
                 }
+                let network: JSONValue = try store.networkInfo().map { n in
+                    .object([
+                        ("edges", .number(Double(n.edges))), ("length_m", .number((n.lengthMetres * 10).rounded() / 10)),
+                        ("pieces", .number(Double(n.pieces.count))), ("stale", .bool(n.stale)),
+                        ("ways_closed_to_pedestrians", .number(Double(n.waysClosedToPedestrians))),
+                        ("piece_sizes", .array(n.pieces.prefix(100).map { .object([("edges", .number(Double($0.edges))),
+                                                                                  ("example_way", .string($0.exampleWay))]) })),
+                    ])
+                } ?? .null
                 let doc = JSONValue.object([
                     ("path", .string(info.path)), ("schema_version", .number(Double(info.schemaVersion))),
                     ("file_size", .number(Double(info.fileSize))), ("layers", .object(layers)),
@@ -34,6 +43,7 @@ extension Doorstep {
                         ("count", .number(Double(info.orphanEntranceCount))),
                         ("sample", .array(info.orphanEntrances.map { .object([("id", .string($0.id)), ("compound_id", .string($0.compoundID))]) })),
                     ])),
+                    ("network", network),
                 ])
                 print(doc.jsonText)
             case .table, .csv:

@@ -15,13 +15,14 @@ extension Doorstep {
             generated from compounds' reference points and network nodes at least --spacing metres apart. The method
             is lazy greedy, swap local search and a budgeted branch and bound; the report gives a proven upper bound on
             what any K sites could add (or a floor on the sites any choice needs), so the gap is visible.
+            --format json writes the answer of GET /v1/plan: {query, generation, objective, baseline, …, sites}.
             """
         )
 
         @OptionGroup var database: DatabaseOptions
-        @OptionGroup var coverage: CoverageArguments
+        @OptionGroup var analysis: AnalysisArguments
 
-        @Option(help: "Maximal covering: propose this many new sites.")
+        @Option(help: "Maximal covering: propose this many new sites (\(PlanUseCase.Options.sites.lowerBound)…\(PlanUseCase.Options.sites.upperBound)).")
         var add: Int?
 
         @Option(help: "Set cover: the fewest sites bringing coverage to this share, e.g. 95% (or 0.95).")
@@ -33,70 +34,42 @@ extension Doorstep {
         @Option(help: "CRS of the candidates file (EPSG:n, gcj02, bd09); default WGS84 or the file's own.")
         var crs: InputCRS?
 
-        @Option(help: "Generated candidates: least spacing in metres (default 100 when no --candidates).")
+        @Option(help: "Generated candidates: least spacing in metres (\(Limits.text(PlanUseCase.Options.spacingMetres)), default \(Int(PlanUseCase.Options.defaultSpacing))).")
         var spacing: Double?
 
-        @Option(help: "What a newly covered compound is worth: households or population.")
-        var weight: String = "households"
+        @Option(help: "What a newly covered compound is worth: households (default) or population.")
+        var weight: String?
 
         @Option(help: "table, json, csv or geojson")
         var format: OutputFormat = .table
 
-        func validate() throws {
-            if (add == nil) == (target == nil) { throw ValidationError("give --add K or --target SHARE (e.g. --target 95%)") }
-            if let add, !(1...10_000).contains(add) { throw ValidationError("--add must be between 1 and 10000") }
-            if let target, targetShare(target) == nil {
-                throw ValidationError("--target takes a share such as 95% or 0.95 (above 0, at most 100%)")
-            }
-            if candidates != nil && spacing != nil { throw ValidationError("give --candidates or --spacing, not both") }
-            if let spacing, !(spacing >= 5 && spacing <= 10_000) { throw ValidationError("--spacing must be between 5 and 10000 metres") }
-            if PlanWeight(rawValue: weight) == nil { throw ValidationError("--weight takes households or population") }
+        func options() throws -> PlanUseCase.Options {
+            try PlanUseCase.Options(analysis.options(), add: add, target: target, weight: weight, spacing: spacing, candidatesFile: candidates, crs: crs)
         }
 
-        func targetShare(_ text: String) -> Double? {
-            let t = text.trimmingCharacters(in: .whitespaces)
-            let value: Double?
-            if t.hasSuffix("%") { value = Double(t.dropLast()).map { $0 / 100 } } else { value = Double(t).map { $0 > 1 ? $0 / 100 : $0 } }
-            guard let value, value > 0, value <= 1 else { return nil }
-            return value
-        }
+        func validate() throws { try validating { _ = try options() } }
 
         func run() async throws {
-            let store = try database.open(readOnly: !coverage.walk)
-            let info = try store.info()
-            let hasWays = info.layers.contains { $0.layer == .ways && $0.count > 0 }
-            if coverage.walk && !hasWays { throw CLIError("walking coverage needs the ways layer: import ways first") }
-            // Straight plans still take network nodes as generated candidates when there is a network.
-            let network = coverage.walk || (candidates == nil && hasWays)
-                ? try WalkingNetwork.load(from: store, snapLimit: coverage.snapLimit, persist: coverage.walk) : nil
-            let source: PlanCandidateSource
-            if let candidates {
-                let list = try CandidatesFile.read(URL(fileURLWithPath: candidates), crs: crs)
-                source = .given(list)
-            } else {
-                source = .generated(spacing: spacing ?? 100)
-            }
-            let objective: PlanObjective = add.map(PlanObjective.add) ?? .target(targetShare(target!)!)
-            var report = try CoveragePlanner.run(
-                stations: try store.stations(), compounds: try store.compoundSites(), candidates: source, network: network,
-                options: PlanOptions(coverage: coverage.options, objective: objective, weight: PlanWeight(rawValue: weight)!))
-            try report.assignGrids(store.grids(containing:))
-            if !report.stationsOffNetwork.isEmpty {
-                note("note: \(report.stationsOffNetwork.count) stations are farther than \(Int(coverage.snapLimit)) m from the network and take no part in walking answers")
-            }
-            switch format {
-            case .json:
-                print(report.json.jsonText)
-            case .geojson:
-                print(JSONValue.featureCollection(report.features(compoundGeometries: try store.geometries(of: .compounds))).jsonText)
-            case .csv:
-                try emit(report.sites.map(\.csvRow), format: .csv, geometries: [:])
-            case .table:
-                try emit(report.sites.map(\.properties), format: .table, geometries: [:],
+            try cli {
+                let options = try options()
+                let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit)
+                let result = try PlanUseCase.run(options, on: source)
+                let report = result.report
+                noteOffNetwork(report.stationsOffNetwork, snapLimit: options.analysis.snapLimit)
+                switch format {
+                case .json:
+                    print(result.json.jsonText)
+                case .geojson:
+                    print(try result.featureCollection(on: source).jsonText)
+                case .csv:
+                    emit(report.sites.map(\.csvRow), csv: true)
+                case .table:
+                    emit(report.sites.map(\.properties), csv: false,
                          columns: ["rank", "id", "name", "households_added", "compounds_added", "cumulative_households",
                                    "cumulative_pct", "grid", "community", "nearest_station", "nearest_station_m"])
-                print("")
-                for line in summaryLines(report) { print(line) }
+                    print("")
+                    for line in summaryLines(report) { print(line) }
+                }
             }
         }
 

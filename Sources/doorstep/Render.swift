@@ -16,9 +16,9 @@ extension Doorstep {
         )
 
         @OptionGroup var database: DatabaseOptions
-        @OptionGroup var coverage: CoverageArguments
+        @OptionGroup var analysis: AnalysisArguments
 
-        @Option(help: "The SVG file to write.")
+        @Option(help: "The SVG file to write (- for standard output).")
         var out: String
 
         @Flag(help: "Also write a PNG next to the SVG (same name, .png) with rsvg-convert.")
@@ -35,15 +35,26 @@ extension Doorstep {
 
         func validate() throws {
             if !(width >= 400 && width <= 10_000) { throw ValidationError("--width must be between 400 and 10000 pixels") }
+            if png && out == "-" { throw ValidationError("--png needs an SVG file to convert (--out - writes the SVG to standard output)") }
+            try validating {
+                let options = try analysis.options()
+                if options.walk && !circles { _ = try AreasUseCase.Options(options) }
+            }
         }
 
         func run() async throws {
-            let store = try database.open(readOnly: !coverage.walk)
-            let report = try coverage.report(store)
-            let areas = coverage.walk && !circles ? try walkingAreaGeometries(store: store, report: report, snapLimit: coverage.snapLimit) : nil
-            let summary = try MapRenderer.render(report: report, store: store, serviceAreas: areas, to: out,
-                                                 options: MapOptions(title: title, mapWidth: width))
-            note("wrote \(out) (\(summary.width) × \(summary.height) px, \(summary.compounds) compounds, \(summary.stations) stations, \(summary.serviceAreas) service areas)")
+            try cli {
+                let options = try analysis.options()
+                let source = try database.source(walk: options.walk, snapLimit: options.snapLimit)
+                let report = try CoverageUseCase.report(options, on: source)
+                noteOffNetwork(report.stationsOffNetwork, snapLimit: options.snapLimit)
+                // Walking areas of the qualifying stations, each at the radius coverage used.
+                let areas = options.walk && !circles
+                    ? try AreasUseCase.run(try AreasUseCase.Options(options), on: source).areas.map(\.geometry) : nil
+                let summary = try MapRenderer.render(report: report, store: source.store, serviceAreas: areas, to: out,
+                                                     options: MapOptions(title: title, mapWidth: width))
+                note("wrote \(out == "-" ? "the map to standard output" : out) (\(summary.width) × \(summary.height) px, \(summary.compounds) compounds, \(summary.stations) stations, \(summary.serviceAreas) service areas)")
+            }
             if png {
                 let pngPath = (out.hasSuffix(".svg") ? String(out.dropLast(4)) : out) + ".png"
                 try convertToPNG(svg: out, png: pngPath)

@@ -90,7 +90,7 @@ extension Doorstep {
             }
             // Bring an older file up to the current schema (readers refuse other versions); a file we may not write
             // is served as it is.
-            try? Store.upgradeIfOlder(path: database.db)
+            try? StoreBackends.upgradeIfOlder(database.db)
             let level = Logger.Level(rawValue: logLevel)!
             LoggingSystem.bootstrap { label in ServerLogHandler(label: label, level: level) }
             let web = WebOptions(tiles: tiles, tilesCRS: WebOptions.TileCRS(rawValue: tilesCRS)!, tilesAttribution: tilesAttribution)

@@ -1,4 +1,5 @@
 import DoorstepGeo
+import DoorstepSpatiaLite
 import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -37,8 +38,8 @@ func sampleDatabase(_ test: XCTestCase) throws -> String {
 
 /// The service on `path`, checking for new imports on every request unless told otherwise.
 func makeApp(_ path: String, refresh: Duration = .zero, port: Int = 0)
-    throws -> (app: Application<RouterResponder<BasicRequestContext>>, data: SpatiaLiteData) {
-    let data = try SpatiaLiteData(path: path, refreshInterval: refresh)
+    throws -> (app: Application<RouterResponder<BasicRequestContext>>, data: StoreData) {
+    let data = try StoreData(address: path, refreshInterval: refresh)
     var logger = Logger(label: "doorstep.http.test")
     logger.logLevel = .warning
     let app = buildApplication(data: data, options: ServeOptions(databasePath: path, port: port, logLevel: .warning), logger: logger)
@@ -87,8 +88,8 @@ func pathAndQuery(_ href: String) -> String {
     return url.percentEncodedPath + (url.percentEncodedQuery.map { "?" + $0 } ?? "")
 }
 
-/// Andoyer–Lambert distance, copied from Tests/DoorstepGeoTests/NearestTests.swift: a different method from the
-/// product's Vincenty (about 1e-5 relative), so agreement says the served distances and ranking are right.
+/// Andoyer–Lambert distance, copied from Tests/DoorstepGeoTests/Analysis/NearestTests.swift: a different method from
+/// the product's Vincenty (about 1e-5 relative), so agreement says the served distances and ranking are right.
 func andoyerLambert(_ p: Coordinate, _ q: Coordinate) -> Double {
     let a = 6_378_137.0, f = 1 / 298.257223563
     let r = Double.pi / 180
@@ -107,21 +108,32 @@ func andoyerLambert(_ p: Coordinate, _ q: Coordinate) -> Double {
 /// Runs a program to completion without blocking a Swift concurrency thread (the server under test needs them),
 /// output to a file so a large one cannot fill a pipe. Returns exit status and combined output.
 func runProgram(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-    let out = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-run-\(UUID().uuidString).txt")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: out) }
-    let handle = try FileHandle(forWritingTo: out)
+    let run = try await runProgram(executable, arguments, combined: true)
+    return (run.status, run.output)
+}
+
+/// As above, in `directory`; standard error apart from standard output unless `combined`.
+func runProgram(_ executable: String, _ arguments: [String], in directory: URL? = nil, combined: Bool)
+    async throws -> (status: Int32, output: String, errors: String) {
+    let base = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-run-\(UUID().uuidString)")
+    let out = base.appendingPathExtension("out"), err = base.appendingPathExtension("err")
+    for file in [out, err] { FileManager.default.createFile(atPath: file.path, contents: nil) }
+    defer { for file in [out, err] { try? FileManager.default.removeItem(at: file) } }
+    let outHandle = try FileHandle(forWritingTo: out), errHandle = combined ? outHandle : try FileHandle(forWritingTo: err)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    process.standardOutput = handle
-    process.standardError = handle
+    if let directory { process.currentDirectoryURL = directory }
+    process.standardOutput = outHandle
+    process.standardError = errHandle
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
         do { try process.run() } catch { continuation.resume(throwing: error) }
     }
-    try handle.close()
-    return (status, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
+    try outHandle.close()
+    if !combined { try errHandle.close() }
+    func text(_ url: URL) -> String { String(decoding: (try? Data(contentsOf: url)) ?? Data(), as: UTF8.self) }
+    return (status, text(out), text(err))
 }
 
 /// The full path of a program on PATH, or nil.

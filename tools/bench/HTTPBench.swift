@@ -1,5 +1,6 @@
 import CityGen
 import DoorstepGeo
+import DoorstepSpatiaLite
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

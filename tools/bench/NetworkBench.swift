@@ -1,5 +1,6 @@
 import CityGen
 import DoorstepGeo
+import DoorstepSpatiaLite
 import Foundation
 
 /// Walking network numbers (issue 3): for a synthetic city of `grid`×`grid` blocks (≈ 2·G·(G+1) edges), 5,000
@@ -22,7 +23,7 @@ func networkBenchChild(grid: Int, areaStations: Int) throws {
     let network = try WalkingNetwork.load(from: store)
     let buildSeconds = now() - t
     t = now()
-    try store.storeNetwork(network.graph, waysGeneration: network.waysGeneration)
+    try store.storeNetwork(network.graph.edgeRecords, waysGeneration: network.waysGeneration)
     let storeSeconds = now() - t
 
     let stations = try store.stations()
@@ -40,7 +41,7 @@ func networkBenchChild(grid: Int, areaStations: Int) throws {
 
     t = now()
     let areas = try ServiceAreas.make(stations: Array(stations.prefix(areaStations)), bands: [500], network: network,
-                                      store: store, zone: network.zone)
+                                      zone: network.zone)
     let areaSeconds = now() - t
     let perArea = areaSeconds / Double(max(1, areas.areas.count))
 

@@ -1,5 +1,6 @@
 import CityGen
 import DoorstepGeo
+import DoorstepSpatiaLite
 import Foundation
 
 /// Planner numbers (issue 6): a synthetic city of 50,000 compounds on a 224 × 224-block lattice (≈ 10⁵ edges),

@@ -1,5 +1,6 @@
 import CityGen
 import DoorstepGeo
+import DoorstepSpatiaLite
 import Foundation
 
 // doorstep-bench (`make bench`): import throughput, nearest-station latency, peak memory, and the size of the work.

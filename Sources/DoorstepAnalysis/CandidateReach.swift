@@ -1,0 +1,123 @@
+import DoorstepModel
+import DoorstepGeometry
+import DoorstepStore
+import DoorstepNetwork
+import Foundation
+
+/// Which compounds each candidate site would cover, by exactly the rules of `CoverageAnalysis`: a compound is covered
+/// when one of its reference points is within the site's radius, as the crow flies (geodesic) or on foot (straight leg
+/// to the network, the path along it, straight leg from it; both ends within the snap limit).
+package enum CandidateReach {
+    /// For each candidate, the indices (into `targets`) of the compounds it would cover, ascending.
+    /// `radius[c]` is candidate c's reach in metres.
+    package static func straight(candidates: [Coordinate], radius: [Double], targets: [CompoundSite]) -> [[Int32]] {
+        guard let maxRadius = radius.max(), !targets.isEmpty else { return candidates.map { _ in [] } }
+        // Buckets of reference points in lon/lat cells at least maxRadius wide, so the 3 × 3 cells around a
+        // candidate hold everything within reach. A degree of latitude is ≥ 110 574 m; of longitude ≥ that × cos(lat).
+        let maxLat = min(89.0, (targets.flatMap { $0.referencePoints.map { abs($0.lat) } }.max() ?? 0)
+            + maxRadius / 110_000 + 1e-9)
+        let cellLat = max(maxRadius / 110_000, 1e-7)
+        let cellLon = max(maxRadius / (110_000 * cos(maxLat * .pi / 180)), 1e-7)
+        var points = [(point: Coordinate, target: Int32)]()
+        var cells = CellIndex(cellWidth: cellLon, cellHeight: cellLat)
+        for (t, site) in targets.enumerated() {
+            for p in site.referencePoints {
+                cells.insert(Int32(points.count), x: p.lon, y: p.lat)
+                points.append((p, Int32(t)))
+            }
+        }
+        var seen = [Int32](repeating: -1, count: targets.count)
+        return candidates.enumerated().map { c, q in
+            // Out of budget (WorkBudget): the rest cover nothing; the planner's checkpoint then discards the result.
+            if c & 63 == 0 && WorkBudget.shouldStop { return [] }
+            var out = [Int32]()
+            let r = radius[c]
+            let (kx, ky) = cells.cell(x: q.lon, y: q.lat)
+            // A cheap planar estimate first (over by well under 1 % within a city), the geodesic decides.
+            let mLat = 110_574.0, mLon = 111_320.0 * cos(q.lat * .pi / 180)
+            for gx in (kx - 1)...(kx + 1) {
+                for gy in (ky - 1)...(ky + 1) {
+                    for i in cells.items(inCell: gx, gy) ?? [] where seen[Int(points[Int(i)].target)] != Int32(c) {
+                        let (p, t) = points[Int(i)]
+                        let dx = (p.lon - q.lon) * mLon, dy = (p.lat - q.lat) * mLat
+                        if dx * dx + dy * dy > r * r * 1.03 { continue }
+                        if Geodesic.distance(q, p) <= r {
+                            seen[Int(t)] = Int32(c)
+                            out.append(t)
+                        }
+                    }
+                }
+            }
+            out.sort()
+            return out
+        }
+    }
+
+    /// Walking: one bounded shortest-path search per candidate (nodes beyond its radius are never visited), then the
+    /// reference points on the edges it touched are read off. Candidates without a snap (beyond the snap limit)
+    /// cover nothing. `targetSnaps[t]` are the snapped reference points of target t (unreachable ones left out).
+    package static func walking(candidateSnaps: [Snap?], radius: [Double], targetSnaps: [[Snap]], graph: WalkGraph) -> [[Int32]] {
+        // Reference points by edge (CSR): the target, the offset along the edge, the leg.
+        var count = [Int](repeating: 0, count: graph.edgeCount + 1)
+        for snaps in targetSnaps { for s in snaps { count[Int(s.edge) + 1] += 1 } }
+        for e in 0..<graph.edgeCount { count[e + 1] += count[e] }
+        var fill = count
+        var onEdge = [(target: Int32, offset: Double, leg: Double)](repeating: (0, 0, 0), count: count[graph.edgeCount])
+        for (t, snaps) in targetSnaps.enumerated() {
+            for s in snaps {
+                onEdge[fill[Int(s.edge)]] = (Int32(t), s.offset, s.leg)
+                fill[Int(s.edge)] += 1
+            }
+        }
+        var search = CandidateSearch(graph: graph, targets: targetSnaps.count)
+        return candidateSnaps.enumerated().map { c, snap in
+            guard let snap, !(c & 15 == 0 && WorkBudget.shouldStop) else { return [] }
+            return search.cover(from: snap, radius: radius[c], stamp: Int32(c), graph: graph, edgeStart: count, onEdge: onEdge)
+        }
+    }
+}
+
+/// Reads off the targets a bounded search from a site reaches, with stamps so nothing is reset between candidates.
+package struct CandidateSearch {
+    private var search: BoundedSearch
+    private var edgeStamp: [Int32]
+    private var targetStamp: [Int32]
+
+    package init(graph: WalkGraph, targets: Int) {
+        search = BoundedSearch(graph: graph)
+        edgeStamp = [Int32](repeating: -1, count: graph.edgeCount)
+        targetStamp = [Int32](repeating: -1, count: targets)
+    }
+
+    /// The targets within `radius` walking metres of the snapped site (legs included), ascending. `stamp` must differ
+    /// between calls.
+    package mutating func cover(from snap: Snap, radius: Double, stamp: Int32, graph: WalkGraph, edgeStart: [Int],
+                        onEdge: [(target: Int32, offset: Double, leg: Double)]) -> [Int32] {
+        search.run(graph, from: snap, initial: snap.leg, limit: radius)
+        let se = Int(snap.edge)
+        var out = [Int32]()
+        func readEdge(_ e: Int) {
+            guard edgeStamp[e] != stamp else { return }
+            edgeStamp[e] = stamp
+            let s = graph.edgeSource[e], t = graph.edgeTarget[e]
+            let length = graph.edgeLength[e]
+            for k in edgeStart[e]..<edgeStart[e + 1] {
+                let p = onEdge[k]
+                if targetStamp[Int(p.target)] == stamp { continue }
+                // As ShortestPathTree.cost(at:): through either end of the edge, or along it from the site's own snap.
+                var best = min(search.cost(s) + p.offset, search.cost(t) + length - p.offset)
+                if e == se { best = min(best, snap.leg + abs(p.offset - snap.offset)) }
+                if best + p.leg <= radius {
+                    targetStamp[Int(p.target)] = stamp
+                    out.append(p.target)
+                }
+            }
+        }
+        readEdge(se)
+        for n in search.reached {
+            for i in Int(graph.incidentStart[Int(n)])..<Int(graph.incidentStart[Int(n) + 1]) { readEdge(Int(graph.incident[i])) }
+        }
+        out.sort()
+        return out
+    }
+}

@@ -1,0 +1,170 @@
+import DoorstepModel
+import DoorstepGeometry
+import DoorstepStore
+import DoorstepNetwork
+import Foundation
+
+/// How far a station reaches (DESIGN.md "Radius").
+public enum Reach: Hashable, Sendable, CustomStringConvertible {
+    /// One radius in metres for every station (`--radius`, `--preset`).
+    case uniform(Double)
+    /// Each station's own `radius_m`, else the fallback (500 m).
+    case perStation(fallback: Double)
+
+    public static let presets: [String: Double] = ["100m": 100, "5min": 300, "10min": 500, "15min": 1000]
+
+    public func radius(of s: Station) -> Double {
+        switch self {
+        case .uniform(let r): return r
+        case .perStation(let fallback): return s.radiusMetres ?? fallback
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .uniform(let r): return String(format: "%.0f m", r)
+        case .perStation(let f): return String(format: "each station's radius_m (else %.0f m)", f)
+        }
+    }
+}
+
+/// The options of a coverage computation.
+public struct CoverageOptions: Sendable {
+    public var reach: Reach
+    public var walk: Bool
+    public var filter: StationFilter
+    /// Walking speed in m/s for times (DESIGN.md: 1.2 m/s).
+    public var speed: Double
+
+    public init(reach: Reach = .perStation(fallback: 500), walk: Bool = false, filter: StationFilter = .any, speed: Double = 1.2) {
+        self.reach = reach
+        self.walk = walk
+        self.filter = filter
+        self.speed = speed
+    }
+}
+
+/// A station and how far away it is.
+public struct StationDistance: Sendable, Hashable {
+    public let stationID: String
+    public let stationName: String
+    public let metres: Double
+}
+
+/// Whether and how one compound is covered.
+public struct CompoundCoverage: Sendable {
+    public enum Status: String, Sendable {
+        case covered
+        case uncovered
+        /// Walking: the compound's reference points are all beyond the snap limit from the network.
+        case unreachable
+        /// Walking: on the network, but no qualifying station can be reached along it.
+        case noPath = "no_path"
+    }
+    public let site: CompoundSite
+    public let status: Status
+    /// The nearest qualifying station as the crow flies.
+    public let nearestStraight: StationDistance?
+    /// The nearest qualifying station along the network (walking mode only).
+    public let nearestWalking: StationDistance?
+
+    public var isCovered: Bool { status == .covered }
+}
+
+/// The result of `coverage`: per compound, plus what the planner needs to read it right.
+public struct CoverageReport: Sendable {
+    public let options: CoverageOptions
+    public let compounds: [CompoundCoverage]
+    /// Stations that qualify under the filter.
+    public let qualifyingStations: Int
+    /// Qualifying stations farther than the snap limit from the network (walking mode): they take no part.
+    public let stationsOffNetwork: [String]
+}
+
+/// Computes coverage: straight (geodesic) or walking (one multi-source search from all qualifying stations).
+public enum CoverageAnalysis {
+    public static func run(stations: [Station], compounds: [CompoundSite], network: WalkingNetwork?,
+                           options: CoverageOptions) throws -> CoverageReport {
+        let qualifying = stations.filter { options.filter.accepts($0) }
+        let index = NearestIndex(stations: qualifying)
+        let maxRadius = qualifying.map { options.reach.radius(of: $0) }.max() ?? 0
+
+        func straight(_ site: CompoundSite) -> (nearest: StationDistance?, covered: Bool) {
+            var nearest: NearbyStation?
+            var covered = false
+            for p in site.referencePoints {
+                let n = index.nearest(to: p, k: 1).first
+                if let n, nearest == nil || n.distance < nearest!.distance { nearest = n }
+                if !covered {
+                    switch options.reach {
+                    case .uniform(let r):
+                        // With one radius the nearest station decides; no second search.
+                        covered = n.map { $0.distance <= r } ?? false
+                    case .perStation:
+                        // Every station within the largest radius, not a fixed number of them: a far station with a
+                        // big radius may cover where many nearer small ones do not.
+                        covered = index.nearest(to: p, k: index.stations.count, maxDistance: maxRadius)
+                            .contains { $0.distance <= options.reach.radius(of: $0.station) }
+                    }
+                }
+            }
+            return (nearest.map { StationDistance(stationID: $0.station.id, stationName: $0.station.name, metres: $0.distance) }, covered)
+        }
+
+        guard options.walk else {
+            let results = compounds.map { site -> CompoundCoverage in
+                let s = straight(site)
+                return CompoundCoverage(site: site, status: s.covered ? .covered : .uncovered, nearestStraight: s.nearest, nearestWalking: nil)
+            }
+            return CoverageReport(options: options, compounds: results, qualifyingStations: qualifying.count, stationsOffNetwork: [])
+        }
+        guard let network else { throw CoverageError("walking coverage needs the ways layer: import ways first") }
+        let projection = try network.makeProjection()
+        var nearestSources = [NetworkSource]()
+        var reachSources = [NetworkSource]()
+        var offNetwork = [String]()
+        for (i, s) in qualifying.enumerated() {
+            guard let snap = network.snap(s.location, projection: projection) else {
+                offNetwork.append(s.id)
+                continue
+            }
+            nearestSources.append(NetworkSource(snap: snap, initial: snap.leg, label: Int32(i)))
+            reachSources.append(NetworkSource(snap: snap, initial: snap.leg - options.reach.radius(of: s), label: Int32(i)))
+        }
+        let nearestTree = ShortestPathTree(graph: network.graph, sources: nearestSources)
+        let uniform: Bool
+        if case .uniform = options.reach { uniform = true } else {
+            uniform = Set(qualifying.map { options.reach.radius(of: $0) }).count <= 1
+        }
+        // With one radius the nearest station decides; with several, a search on "radius left" does.
+        let reachTree = uniform ? nil : ShortestPathTree(graph: network.graph, sources: reachSources)
+        let radius = qualifying.first.map { options.reach.radius(of: $0) } ?? 0
+
+        let results = compounds.map { site -> CompoundCoverage in
+            let s = straight(site)
+            var reachable = false
+            var best: (cost: Double, label: Int32)?
+            var covered = false
+            for p in site.referencePoints {
+                guard let snap = network.snap(p, projection: projection) else { continue }
+                reachable = true
+                if let c = nearestTree.cost(at: snap, graph: network.graph) {
+                    let total = c.cost + snap.leg
+                    if best == nil || total < best!.cost { best = (total, c.label) }
+                }
+                if let reachTree, let c = reachTree.cost(at: snap, graph: network.graph), c.cost + snap.leg <= 0 { covered = true }
+            }
+            if reachTree == nil, let best, best.cost <= radius { covered = true }
+            let walking = best.map { StationDistance(stationID: qualifying[Int($0.label)].id, stationName: qualifying[Int($0.label)].name, metres: $0.cost) }
+            let status: CompoundCoverage.Status = !reachable ? .unreachable : covered ? .covered : (best == nil ? .noPath : .uncovered)
+            return CompoundCoverage(site: site, status: status, nearestStraight: s.nearest, nearestWalking: walking)
+        }
+        return CoverageReport(options: options, compounds: results, qualifyingStations: qualifying.count, stationsOffNetwork: offNetwork)
+    }
+}
+
+/// Coverage cannot be computed as asked.
+public struct CoverageError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

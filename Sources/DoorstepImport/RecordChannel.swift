@@ -1,0 +1,115 @@
+import DoorstepModel
+import DoorstepGeometry
+import DoorstepStore
+import DoorstepGDAL
+import Foundation
+
+/// What the reading thread of an import learns besides the records: counts, problems, the CRS and encoding found.
+///
+/// `@unchecked Sendable`: only the reading thread writes it, and the writing thread reads it only after
+/// `RecordChannel.next()` has returned nil, which happens after the reader's `close` under the channel's lock — the
+/// lock orders every write before every read.
+package final class ReadingState: @unchecked Sendable {
+    package var features = 0
+    package var problems = ProblemLog()
+    package var repairs = [ImportProblem]()
+    package var crs: InputCRS
+    package var encoding: String?
+    package var format = ""
+    /// The credit the file states for itself (GeoJSON `attribution` or `metadata.attribution`).
+    package var attribution: String?
+    /// The extent of the database's layers before the import (for the Gauss-Kruger hint), set before reading starts.
+    package var reference: BoundingBox?
+
+    package init(crs: InputCRS) { self.crs = crs }
+}
+
+/// A bounded hand-over of checked records from the reading thread to the writing one, in batches.
+///
+/// `@unchecked Sendable`: `filling` belongs to the reading thread alone (it is handed over, under `condition`, when
+/// a batch is flushed); every other field is touched only while holding `condition`.
+package final class RecordChannel: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var batches: [[FeatureRecord]] = []
+    private var filling: [FeatureRecord] = []
+    private var closed = false
+    private var cancelled = false
+    private var failure: (any Error)?
+    /// Batches in flight at most: memory stays bounded however large the file.
+    private let capacity = 16
+    private let batchSize = 512
+
+    /// Called by the reader; false when the writer has given up (the reader should stop).
+    package func push(_ record: FeatureRecord) -> Bool {
+        filling.append(record)
+        if filling.count < batchSize { return true }
+        return flush()
+    }
+
+    private func flush() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.count >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        if !filling.isEmpty { batches.append(filling) }
+        filling = []
+        condition.broadcast()
+        return true
+    }
+
+    /// Called by the reader when it is done, with the error that stopped it if any.
+    package func close(_ error: (any Error)?) {
+        _ = flush()
+        condition.lock()
+        closed = true
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Called by the writer: the next batch, nil at the end, or the reader's error.
+    package func next() throws -> [FeatureRecord]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.isEmpty && !closed { condition.wait() }
+        if !batches.isEmpty {
+            let batch = batches.removeFirst()
+            condition.broadcast()
+            return batch
+        }
+        if let failure, !(failure is CancellationError) { throw failure }
+        return nil
+    }
+
+    /// Called by the writer when it stops early: releases a reader waiting for room, and waits for it to finish.
+    package func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        while !closed { condition.wait() }
+        condition.unlock()
+    }
+}
+
+extension InputLocation {
+    /// Position in the file, to sort problems found by the two threads.
+    package var order: Int {
+        switch self {
+        case .file: return 0
+        case .position(let line, _): return line
+        case .feature(let index, _): return index
+        case .line(let n, _): return n
+        case .record(let index, _, _): return index
+        }
+    }
+}
+
+extension ProblemLog {
+    /// The problems of both logs in file order, keeping the limit.
+    package static func merged(_ a: ProblemLog, _ b: ProblemLog) -> ProblemLog {
+        var out = ProblemLog()
+        for p in (a.problems + b.problems).sorted(by: { $0.location.order < $1.location.order }) { out.add(p) }
+        out.more += a.more + b.more
+        return out
+    }
+}

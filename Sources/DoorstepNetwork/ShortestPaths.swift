@@ -1,0 +1,145 @@
+import DoorstepModel
+import DoorstepGeometry
+import DoorstepStore
+import HeapModule
+
+/// A place a search starts from: a position on the network with a starting cost and a label (e.g. a station index).
+public struct NetworkSource: Sendable {
+    public let snap: Snap
+    /// Cost already spent on reaching `snap` (the straight leg; minus a radius for reach searches).
+    public let initial: Double
+    public let label: Int32
+
+    public init(snap: Snap, initial: Double, label: Int32) {
+        self.snap = snap
+        self.initial = initial
+        self.label = label
+    }
+}
+
+/// One multi-source shortest-path search over the walking graph (a network Voronoi diagram): for every node the
+/// least cost from any source and which source gives it.
+public struct ShortestPathTree: Sendable {
+    public let cost: [Double]
+    public let label: [Int32]
+    /// The edge by which each node was reached (-1 at a start), for routes.
+    public let via: [Int32]
+    private let sourcesByEdge: [Int32: [NetworkSource]]
+
+    /// Dijkstra from every source at once; nodes costing more than `limit` are left unreached (cost ∞).
+    public init(graph: WalkGraph, sources: [NetworkSource], limit: Double = .infinity) {
+        struct Entry: Comparable {
+            let cost: Double
+            let node: Int32
+            static func < (a: Entry, b: Entry) -> Bool { a.cost < b.cost || (a.cost == b.cost && a.node < b.node) }
+        }
+        var cost = [Double](repeating: .infinity, count: graph.nodes.count)
+        var label = [Int32](repeating: -1, count: graph.nodes.count)
+        var via = [Int32](repeating: -1, count: graph.nodes.count)
+        var heap = Heap<Entry>()
+        var byEdge = [Int32: [NetworkSource]]()
+        func relax(_ n: Int32, _ c: Double, _ l: Int32, _ e: Int32) {
+            if c < cost[Int(n)] && c <= limit {
+                cost[Int(n)] = c
+                label[Int(n)] = l
+                via[Int(n)] = e
+                heap.insert(Entry(cost: c, node: n))
+            }
+        }
+        for s in sources {
+            let e = Int(s.snap.edge)
+            byEdge[s.snap.edge, default: []].append(s)
+            relax(graph.edgeSource[e], s.initial + s.snap.offset, s.label, -1)
+            relax(graph.edgeTarget[e], s.initial + graph.edgeLength[e] - s.snap.offset, s.label, -1)
+        }
+        while let top = heap.popMin() {
+            let n = Int(top.node)
+            if top.cost > cost[n] { continue }
+            for i in Int(graph.incidentStart[n])..<Int(graph.incidentStart[n + 1]) {
+                let e = Int(graph.incident[i])
+                relax(graph.opposite(e, top.node), top.cost + graph.edgeLength[e], label[n], Int32(e))
+            }
+        }
+        self.cost = cost
+        self.label = label
+        self.via = via
+        self.sourcesByEdge = byEdge
+    }
+
+    /// The least cost from any source to a snapped position, and the source's label; nil when no path.
+    public func cost(at snap: Snap, graph: WalkGraph) -> (cost: Double, label: Int32)? {
+        let e = Int(snap.edge)
+        var best: (cost: Double, label: Int32)?
+        let s = graph.edgeSource[e], t = graph.edgeTarget[e]
+        let viaSource = cost[Int(s)] + snap.offset
+        let viaTarget = cost[Int(t)] + graph.edgeLength[e] - snap.offset
+        if viaSource.isFinite { best = (viaSource, label[Int(s)]) }
+        if viaTarget.isFinite, best == nil || viaTarget < best!.cost { best = (viaTarget, label[Int(t)]) }
+        // A source on the same edge reaches it directly along the edge.
+        for source in sourcesByEdge[snap.edge] ?? [] {
+            let c = source.initial + abs(snap.offset - source.snap.offset)
+            if best == nil || c < best!.cost { best = (c, source.label) }
+        }
+        return best
+    }
+}
+
+/// A shortest-path search from one place that stops at a distance, touching only what it reaches: the form for many
+/// small searches (a planner's candidates, service areas), where `ShortestPathTree`'s fresh arrays over every node of a
+/// city would cost more than the search. Its arrays are allocated once and reset only where the last run went.
+///
+/// Not `Sendable` in use: one search per task (make one per thread).
+public struct BoundedSearch {
+    private var costs: [Double]
+    /// Nodes reached by the last run (cost within its limit), in the order they were first reached.
+    public private(set) var reached: [Int32] = []
+    private var heap = Heap<Entry>()
+
+    private struct Entry: Comparable {
+        package let cost: Double
+        package let node: Int32
+        package static func < (a: Entry, b: Entry) -> Bool { a.cost < b.cost || (a.cost == b.cost && a.node < b.node) }
+    }
+
+    public init(graph: WalkGraph) {
+        costs = [Double](repeating: .infinity, count: graph.nodes.count)
+    }
+
+    /// Dijkstra from `snap` (both ends of its edge, `initial` already spent) over every node within `limit`.
+    public mutating func run(_ graph: WalkGraph, from snap: Snap, initial: Double = 0, limit: Double) {
+        for n in reached { costs[Int(n)] = .infinity }
+        reached.removeAll(keepingCapacity: true)
+        heap = Heap()
+        let e = Int(snap.edge)
+        relax(graph.edgeSource[e], initial + snap.offset, limit)
+        relax(graph.edgeTarget[e], initial + graph.edgeLength[e] - snap.offset, limit)
+        while let top = heap.popMin() {
+            let n = Int(top.node)
+            if top.cost > costs[n] { continue }
+            for i in Int(graph.incidentStart[n])..<Int(graph.incidentStart[n + 1]) {
+                let edge = Int(graph.incident[i])
+                relax(graph.opposite(edge, top.node), top.cost + graph.edgeLength[edge], limit)
+            }
+        }
+    }
+
+    private mutating func relax(_ n: Int32, _ c: Double, _ limit: Double) {
+        if c <= limit, c < costs[Int(n)] {
+            if costs[Int(n)] == .infinity { reached.append(n) }
+            costs[Int(n)] = c
+            heap.insert(Entry(cost: c, node: n))
+        }
+    }
+
+    /// The least cost of `node` in the last run; ∞ when it was not reached.
+    public func cost(_ node: Int32) -> Double { costs[Int(node)] }
+
+    /// Edges with at least one end reached in the last run, each once, ascending.
+    public func touchedEdges(_ graph: WalkGraph) -> [Int] {
+        var seen = Set<Int>()
+        for n in reached {
+            for i in Int(graph.incidentStart[Int(n)])..<Int(graph.incidentStart[Int(n) + 1]) { seen.insert(Int(graph.incident[i])) }
+        }
+        return seen.sorted()
+    }
+}

@@ -1,0 +1,115 @@
+import DoorstepModel
+import DoorstepGeometry
+import DoorstepStore
+import Foundation
+
+
+extension Store {
+    /// The walkable ways (every way but `foot=no`), their parts as lines, for building the graph.
+    public func walkableWays() throws -> [WalkableWay] {
+        var out = [WalkableWay]()
+        try database.read {
+            try database.prepare("""
+                SELECT id, geom FROM ways WHERE foot IS NULL OR lower(trim(foot)) <> 'no' ORDER BY fid
+                """).forEach { row in
+                guard let g = try geometry(row, 1) else { return }
+                switch g {
+                case .lineString(let l): out.append(.init(id: row.text(0), lines: [l]))
+                case .multiLineString(let ls): out.append(.init(id: row.text(0), lines: ls))
+                default: break
+                }
+            }
+        }
+        return out
+    }
+
+    /// Ways left out of the network because they carry `foot=no`.
+    public func waysClosedToPedestrians() throws -> Int {
+        Int(try database.scalarInt("SELECT count(*) FROM ways WHERE lower(trim(foot)) = 'no'") ?? 0)
+    }
+
+    /// Every compound with its reference points and grid (its `grid_id` when that grid exists, else the grid
+    /// containing its point on surface, else none).
+    public func compoundSites() throws -> [CompoundSite] {
+        let grids = try gridLocator()
+        return try database.read {
+            var entrances = [String: [Coordinate]]()
+            try database.prepare("SELECT compound_id, ST_X(geom), ST_Y(geom) FROM entrances ORDER BY fid").forEach { row in
+                entrances[row.text(0), default: []].append(Coordinate(lon: row.double(1), lat: row.double(2)))
+            }
+            var out = [CompoundSite]()
+            try database.prepare("""
+                SELECT id, name, households, population, kind, ref_lon, ref_lat, grid_id FROM compounds ORDER BY fid
+                """).forEach { row in
+                let id = row.text(0)
+                let own = entrances[id] ?? []
+                let surface = Coordinate(lon: row.double(5), lat: row.double(6))
+                let grid = row.optionalText(7).flatMap(grids.grid(id:)) ?? grids.grid(containing: surface)
+                out.append(CompoundSite(
+                    id: id, name: row.text(1), households: row.optionalInt(2).map(Int.init),
+                    population: row.optionalInt(3).map(Int.init), kind: row.optionalText(4),
+                    referencePoints: own.isEmpty ? [surface] : own, hasEntrances: !own.isEmpty,
+                    gridID: grid?.id, gridName: grid?.name, community: grid?.community,
+                    street: grid?.street, district: grid?.district))
+            }
+            return out
+        }
+    }
+
+    /// Writes the graph to `network_edges` (for map tools and `info`), replacing what was there, and records which
+    /// ways generation it was built from.
+    public func storeNetwork(_ edges: [NetworkEdgeRecord], waysGeneration: Int) throws {
+        try database.transaction {
+            try database.execute("DELETE FROM network_edges")
+            let insert = try database.prepare("""
+                INSERT INTO network_edges(edge, source, target, length_m, way_id, component, geom)
+                VALUES(?, ?, ?, ?, ?, ?, GeomFromWKB(?, 4326))
+                """)
+            for e in edges {
+                try insert.run([
+                    .int(Int64(e.edge)), .int(Int64(e.source)), .int(Int64(e.target)), .double(e.lengthMetres),
+                    .text(e.wayID), .int(Int64(e.component)), .blob(Geometry.lineString(e.line).wkb),
+                ])
+            }
+            try database.cached("""
+                INSERT INTO doorstep_meta(key, value) VALUES('network:ways_generation', ?)
+                ON CONFLICT(key) DO UPDATE SET value = excluded.value
+                """).run([.text(String(waysGeneration))])
+        }
+    }
+
+    /// The ways generation the stored network was built from, or nil when there is none.
+    public func storedNetworkGeneration() throws -> Int? {
+        try database.scalarText("SELECT value FROM doorstep_meta WHERE key = 'network:ways_generation'").flatMap { Int($0) }
+    }
+}
+
+extension Store {
+    /// Each feature's geometry as GeoJSON (7 decimals), by id, for writing results as GeoJSON.
+    public func geometries(of layer: Layer) throws -> [String: JSONValue] {
+        var out = [String: JSONValue]()
+        try database.read {
+            try database.prepare("SELECT id, AsGeoJSON(geom, 7) FROM \(layer.rawValue)").forEach { row in
+                if let g = try? JSONValue.parse(row.text(1)) { out[row.text(0)] = g }
+            }
+        }
+        return out
+    }
+}
+
+
+extension Store {
+    public func networkInfo() throws -> NetworkInfo? {
+        guard let stored = try storedNetworkGeneration() else { return nil }
+        return try database.read {
+            var pieces = [(edges: Int, exampleWay: String)]()
+            try database.prepare("""
+                SELECT component, count(*), min(way_id) FROM network_edges GROUP BY component ORDER BY component
+                """).forEach { pieces.append((Int($0.int(1)), $0.text(2))) }
+            let length = try database.prepare("SELECT total(length_m) FROM network_edges")
+            try length.step()
+            return NetworkInfo(edges: pieces.reduce(0) { $0 + $1.edges }, lengthMetres: length.double(0), pieces: pieces,
+                               stale: stored != (try generation(of: .ways)), waysClosedToPedestrians: try waysClosedToPedestrians())
+        }
+    }
+}
