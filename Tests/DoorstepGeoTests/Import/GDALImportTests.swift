@@ -242,28 +242,35 @@ final class GDALImportTests: XCTestCase {
         }
     }
 
-    func testXLSXWithLongitudeAndLatitudeColumns() throws {
-        let reference = try reference(.stations)
+    /// The stations as a CSV with `X`, `Y` (made by ogr2ogr), the source of every sheet below.
+    private func stationsCSV() throws -> URL {
         try ogr2ogr(["-f", "CSV", file("st.csv").path, Self.sample.appendingPathComponent("stations.geojson").path,
                      "-lco", "GEOMETRY=AS_XY", "-select", "id,name,kind,address,phone,hours"])
-        try ogr2ogr(["-f", "XLSX", file("stations.xlsx").path, file("st.csv").path, "-oo", "AUTODETECT_TYPE=YES", "-nln", "站点",
+        return file("st.csv")
+    }
+
+    /// The stations as a sheet `站点` with 经度/纬度 and Chinese headers, written by ogr2ogr's `driver`.
+    private func ogrSheet(_ driver: String, _ name: String) throws -> URL {
+        try ogr2ogr(["-f", driver, file(name).path, try stationsCSV().path, "-oo", "AUTODETECT_TYPE=YES", "-nln", "站点",
                      "-sql", #"SELECT X AS "经度", Y AS "纬度", id AS "编号", name AS "名称", kind AS "类型", address AS "地址", phone AS "电话", hours AS "开放时间" FROM st"#])
-        let store = try newStore("xlsx")
-        _ = try Importer.run(ImportOptions(layer: .stations, file: file("stations.xlsx")), into: store)
-        assertSameGeometries(try geometries(store, .stations), try geometries(reference, .stations))
-        XCTAssertEqual(try texts(store, stationColumns), try texts(reference, stationColumns))
+        return file(name)
+    }
+
+    /// A sheet of the stations imports as their GeoJSON does: same ids and fields, positions within 1 mm.
+    private func assertSheetImportsAsGeoJSON(_ sheet: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        let reference = try reference(.stations)
+        let store = try newStore(sheet.lastPathComponent)
+        _ = try Importer.run(ImportOptions(layer: .stations, file: sheet), into: store)
+        assertSameGeometries(try geometries(store, .stations), try geometries(reference, .stations), file: file, line: line)
+        XCTAssertEqual(try texts(store, stationColumns), try texts(reference, stationColumns), file: file, line: line)
+    }
+
+    func testXLSXWithLongitudeAndLatitudeColumns() throws {
+        try assertSheetImportsAsGeoJSON(try ogrSheet("XLSX", "stations.xlsx"))
     }
 
     func testODSWithLongitudeAndLatitudeColumns() throws {
-        let reference = try reference(.stations)
-        try ogr2ogr(["-f", "CSV", file("st.csv").path, Self.sample.appendingPathComponent("stations.geojson").path,
-                     "-lco", "GEOMETRY=AS_XY", "-select", "id,name,kind,address,phone,hours"])
-        try ogr2ogr(["-f", "ODS", file("stations.ods").path, file("st.csv").path, "-oo", "AUTODETECT_TYPE=YES", "-nln", "站点",
-                     "-sql", #"SELECT X AS "经度", Y AS "纬度", id AS "编号", name AS "名称", kind AS "类型", address AS "地址", phone AS "电话", hours AS "开放时间" FROM st"#])
-        let store = try newStore("ods")
-        _ = try Importer.run(ImportOptions(layer: .stations, file: file("stations.ods")), into: store)
-        assertSameGeometries(try geometries(store, .stations), try geometries(reference, .stations))
-        XCTAssertEqual(try texts(store, stationColumns), try texts(reference, stationColumns))
+        try assertSheetImportsAsGeoJSON(try ogrSheet("ODS", "stations.ods"))
     }
 
     /// GDAL reads XLS (Excel 97–2003, through FreeXL) but cannot write it: the sheet is written here with Debian's
@@ -281,9 +288,6 @@ final class GDALImportTests: XCTestCase {
             if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail(message + "; on CI it must be") }
             throw XCTSkip(message)
         }
-        let reference = try reference(.stations)
-        try ogr2ogr(["-f", "CSV", file("st.csv").path, Self.sample.appendingPathComponent("stations.geojson").path,
-                     "-lco", "GEOMETRY=AS_XY", "-select", "id,name,kind,address,phone,hours"])
         try run(python, ["-c", """
             import csv, sys, xlwt
             headers = {"X": "经度", "Y": "纬度", "id": "编号", "name": "名称", "kind": "类型", "address": "地址", "phone": "电话", "hours": "开放时间"}
@@ -298,12 +302,9 @@ final class GDALImportTests: XCTestCase {
                     if value != "":
                         sheet.write(r, c, float(value) if rows[0][c] in ("X", "Y") else value)
             book.save(sys.argv[2])
-            """, file("st.csv").path, file("stations.xls").path])
+            """, try stationsCSV().path, file("stations.xls").path])
         XCTAssertEqual(SourceFormat.detect(file("stations.xls")).name, "XLS")
-        let store = try newStore("xls")
-        _ = try Importer.run(ImportOptions(layer: .stations, file: file("stations.xls")), into: store)
-        assertSameGeometries(try geometries(store, .stations), try geometries(reference, .stations))
-        XCTAssertEqual(try texts(store, stationColumns), try texts(reference, stationColumns))
+        try assertSheetImportsAsGeoJSON(file("stations.xls"))
     }
 
     /// FlatGeobuf of the compounds (polygons, with GDAL's packed spatial index, which reorders the features).
