@@ -62,8 +62,10 @@ public struct Snapper: Sendable {
 
     private static func key(_ cx: Int64, _ cy: Int64) -> Int64 { (cx << 32) ^ (cy & 0xFFFF_FFFF) }
 
-    /// The nearest position on the network within `limit` plane metres of `point`, or nil (unreachable).
-    public func snap(_ point: Coordinate, graph: WalkGraph, projection: MetricProjection, limit: Double = Snapper.defaultLimit) -> Snap? {
+    /// The nearest position on the network within `limit` plane metres of `point`, or nil (unreachable); with
+    /// `accept`, on the edges it accepts only.
+    public func snap(_ point: Coordinate, graph: WalkGraph, projection: MetricProjection, limit: Double = Snapper.defaultLimit,
+                     accept: ((Int32) -> Bool)? = nil) -> Snap? {
         let p = projection.project(point)
         let cx = Int64((p.x / cellSize).rounded(.down)), cy = Int64((p.y / cellSize).rounded(.down))
         var best: (d2: Double, v: Int, t: Double)?
@@ -75,6 +77,7 @@ public struct Snapper: Sendable {
                     guard let segments = cells[Snapper.key(gx, gy)] else { continue }
                     for s in segments {
                         let v = Int(s)
+                        if let accept, !accept(segmentEdge[v]) { continue }
                         let ax = xs[v], ay = ys[v], bx = xs[v + 1], by = ys[v + 1]
                         let dx = bx - ax, dy = by - ay
                         let len2 = dx * dx + dy * dy

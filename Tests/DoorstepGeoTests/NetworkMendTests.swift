@@ -132,11 +132,27 @@ final class NetworkMendTests: XCTestCase {
         XCTAssertEqual(pieces.count, 44)
         XCTAssertEqual(check.figures.largestPieceShare, pieces.largestShare, accuracy: 1e-9)
         XCTAssertEqual(check.pieces.map(\.edges).reduce(0, +), Int(try store.database.scalarInt("SELECT count(*) FROM network_edges") ?? 0))
-        // The stations of the issue's resident are stranded, each on a small piece.
         let stranded = Dictionary(uniqueKeysWithValues: check.pieces.flatMap { p in p.stations.map { ($0, p.index) } })
-        XCTAssertNotEqual(stranded["S010"], 0)
-        XCTAssertNotEqual(stranded["S024"], 0)
         XCTAssertEqual(Set(check.figures.strandedStations), Set(stranded.filter { $0.value != 0 }.keys))
+        XCTAssertEqual(check.figures.strandedStations.sorted(), ["S006", "S019"])
+        // The issue's S010 and S024: their nearest streets are on isolated pieces (an unjoined footway, an underpass),
+        // by SpatiaLite's distance to network_edges; the snap rule puts them on the main network, at most 20 m farther.
+        let stations = Dictionary(uniqueKeysWithValues: try store.stations().map { ($0.id, $0.location) })
+        for id in ["S010", "S024"] {
+            let p = try XCTUnwrap(stations[id])
+            XCTAssertEqual(stranded[id], 0, id)
+            let nearest = try store.database.prepare("""
+                SELECT component, ST_Distance(MakePoint(?1, ?2, 4326), geom, 1) AS d FROM network_edges ORDER BY d LIMIT 1
+                """)
+            try nearest.bind([.double(p.lon), .double(p.lat)])
+            XCTAssertTrue(try nearest.step())
+            XCTAssertNotEqual(nearest.int(0), 0, "\(id)'s nearest street is on an isolated piece")
+            let isolated = nearest.double(1)
+            let main = try XCTUnwrap(try store.database.scalarText("""
+                SELECT min(ST_Distance(MakePoint(?, ?, 4326), geom, 1)) FROM network_edges WHERE component = 0
+                """, [.double(p.lon), .double(p.lat)]).flatMap(Double.init))
+            XCTAssertLessThanOrEqual(main, isolated + WalkingNetwork.preferMainMetres + 0.05, id)
+        }
 
         // Gaps: SpatiaLite's ellipsoidal distance from the end to the way it is joined to, and the end is an end of its way.
         XCTAssertEqual(check.breaks.danglingEnds.count, 24)
@@ -247,6 +263,62 @@ final class NetworkMendTests: XCTestCase {
                 XCTAssertEqual(cost.compounds.sorted(), gained, b.connector.reason)
             }
         }
+    }
+
+    // MARK: "No path" explained, snapping
+
+    func testNoPathIsExplained() throws {
+        let store = try sampleStore()
+        // The issue's resident: every station with no path says why, naming the piece as network_edges holds it.
+        let result = try NearestUseCase.run(try NearestUseCase.Options(lon: 118.779, lat: 32.044, k: 40, walk: true), on: store)
+        XCTAssertNotNil(result.walking[0], "the nearest station is one the resident can walk to")
+        let firstNoPath = try XCTUnwrap(result.walking.firstIndex(where: { $0 == nil }))
+        XCTAssertTrue(result.walking[firstNoPath...].allSatisfy { $0 == nil }, "reachable stations first, then the others")
+        XCTAssertTrue(result.walking[..<firstNoPath].allSatisfy { $0 != nil })
+        let found = Dictionary(uniqueKeysWithValues: result.found.enumerated().map { ($1.station.id, $0) })
+        XCTAssertNotNil(result.walking[try XCTUnwrap(found["S010"])], "S010 (132 m away) is reached through the snap rule")
+        XCTAssertNotNil(result.walking[try XCTUnwrap(found["S024"])])
+        let s006 = try XCTUnwrap(result.noPathReasons[try XCTUnwrap(found["S006"])])
+        let ways = try store.database.scalarInt("""
+            SELECT count(DISTINCT way_id) FROM network_edges WHERE component =
+                (SELECT component FROM network_edges WHERE way_id = 'way/792235763' LIMIT 1)
+            """)
+        XCTAssertEqual(s006, "the station's nearest street, way/792235763, is on an isolated piece of \(ways!) streets (551 m), not joined to yours")
+        guard case .array(let stationsJSON)? = try JSONValue.parse(String(decoding: result.json.bytes, as: UTF8.self))["stations"] else {
+            return XCTFail("no stations")
+        }
+        XCTAssertEqual(stationsJSON.filter { $0["no_path_reason"] != nil && $0["no_path_reason"] != .null }.count,
+                       result.walking.filter { $0 == nil }.count)
+
+        // Coverage: a compound on an isolated street 60 m from the main one, and one beyond the snap limit.
+        let net = try network([[at(0, 0), at(500, 0)], [at(500, 0), at(1000, 0)], [at(400, 60), at(500, 60)]])
+        let report = try CoverageAnalysis.run(stations: [station("S", at(0, 5))],
+                                              compounds: [compound("island", [at(450, 65)]), compound("far", [at(450, 900)])],
+                                              network: net, options: CoverageOptions(reach: .uniform(500), walk: true))
+        XCTAssertEqual(report.compounds.map(\.status), [.noPath, .unreachable])
+        XCTAssertEqual(report.compounds[0].reason, "its nearest street, w2, is on an isolated piece of 1 street (100 m) with no station")
+        XCTAssertEqual(report.compounds[1].reason, "farther than 250 m from every street")
+        let row = report.compounds[0].properties(speed: 1.2)
+        XCTAssertEqual(row.first { $0.0 == "reason" }?.1, .string(report.compounds[0].reason!))
+    }
+
+    func testSnappingPrefersTheMainNetworkOverATinyPiece() throws {
+        // The main street along y = 0 (two ways, three nodes: the largest piece) and a 30 m footway that joins nothing.
+        let street = [[at(0, 0), at(500, 0)], [at(500, 0), at(1000, 0)]]
+        func piece(_ footwayY: Double, _ x: Double, _ y: Double, length: Double = 30) throws -> Int? {
+            let net = try network(street + [[at(500, footwayY), at(500 + length, footwayY)]])
+            return net.snap(at(x, y), projection: try net.makeProjection()).map(net.piece(of:))
+        }
+        // Footway 12 m north of the street: the street is never more than 12 m farther, so always the street.
+        XCTAssertEqual(try piece(12, 515, 12), 0, "on the footway, 12 m from the street")
+        XCTAssertEqual(try piece(12, 515, 14), 0, "2 m from the footway, 14 m from the street")
+        XCTAssertEqual(try piece(12, 515, 45), 0)
+        // Footway 30 m north: the margin is 20 m.
+        XCTAssertEqual(try piece(30, 515, 24), 0, "6 m from the footway, 24 m from the street: 18 m farther")
+        XCTAssertEqual(try piece(30, 515, 26), 1, "4 m from the footway, 26 m from the street: 22 m farther")
+        XCTAssertEqual(try piece(30, 515, 35), 1)
+        // A long isolated piece (1 km or more) is no stray: kept.
+        XCTAssertEqual(try piece(12, 515, 14, length: 1100), 1)
     }
 
     // MARK: Options and edge cases
