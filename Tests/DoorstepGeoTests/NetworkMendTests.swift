@@ -338,6 +338,19 @@ final class NetworkMendTests: XCTestCase {
         XCTAssertLessThan(wide.after.pieces, 33)
     }
 
+    func testWaterFileIsChecked() throws {
+        let file = work.appendingPathComponent("water.geojson")
+        try #"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"井"},"geometry":{"type":"Point","coordinates":[118.78,32.04]}},{"type":"Feature","properties":{},"geometry":null}]}"#
+            .write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try NetworkUseCase.readWater(file)) { error in
+            XCTAssertTrue("\(error)".contains("feature 1"), "\(error)")
+            XCTAssertTrue("\(error)".contains("Point is no water"), "\(error)")
+            XCTAssertTrue("\(error)".contains("feature 2"), "\(error)")
+        }
+        try "not json".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try NetworkUseCase.readWater(file))
+    }
+
     func testEmptyNetworkIsSaidSo() throws {
         let store = try Store(path: work.appendingPathComponent("empty.sqlite").path)
         XCTAssertThrowsError(try NetworkUseCase.check(try NetworkUseCase.Options(), store: store)) { error in
