@@ -7,7 +7,7 @@ struct Doorstep: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doorstep",
         abstract: "家门口 Doorstep: a community service station within walking reach of every home.",
-        subcommands: [Import.self, ImportOSM.self, Info.self, Nearest.self, Coverage.self, Gaps.self, Areas.self, Plan.self, Export.self, Render.self, Serve.self]
+        subcommands: [Import.self, ImportOSM.self, Info.self, Network.self, Nearest.self, Coverage.self, Gaps.self, Areas.self, Plan.self, Export.self, Render.self, Serve.self]
     )
 }
 
