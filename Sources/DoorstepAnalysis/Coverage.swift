@@ -67,6 +67,8 @@ public struct CompoundCoverage: Sendable {
     public let nearestStraight: StationDistance?
     /// The nearest qualifying station along the network (walking mode only).
     public let nearestWalking: StationDistance?
+    /// Why there is no path (`noPath`) or no network (`unreachable`), in words; nil otherwise.
+    public var reason: String? = nil
 
     public var isCovered: Bool { status == .covered }
 }
@@ -139,15 +141,26 @@ public enum CoverageAnalysis {
         // With one radius the nearest station decides; with several, a search on "radius left" does.
         let reachTree = uniform ? nil : ShortestPathTree(graph: network.graph, sources: reachSources)
         let radius = qualifying.first.map { options.reach.radius(of: $0) } ?? 0
+        // Which pieces of the network have a qualifying station, to say why a compound has no path.
+        var piecesWithStations = Set<Int>()
+        for source in nearestSources { piecesWithStations.insert(network.piece(of: source.snap)) }
+        let stationWord = options.filter == .any ? "station" : "qualifying station"
+        func noPathReason(_ snap: Snap) -> String {
+            if qualifying.isEmpty { return "no station qualifies" }
+            if nearestSources.isEmpty { return "no \(stationWord) is within \(Int(network.snapLimit)) m of a street" }
+            return "its nearest street, \(network.way(of: snap)), is on \(network.describePiece(network.piece(of: snap))) with no \(stationWord)"
+        }
 
         let results = compounds.map { site -> CompoundCoverage in
             let s = straight(site)
             var reachable = false
             var best: (cost: Double, label: Int32)?
             var covered = false
+            var firstSnap: Snap?
             for p in site.referencePoints {
                 guard let snap = network.snap(p, projection: projection) else { continue }
                 reachable = true
+                if firstSnap == nil { firstSnap = snap }
                 if let c = nearestTree.cost(at: snap, graph: network.graph) {
                     let total = c.cost + snap.leg
                     if best == nil || total < best!.cost { best = (total, c.label) }
@@ -157,7 +170,13 @@ public enum CoverageAnalysis {
             if reachTree == nil, let best, best.cost <= radius { covered = true }
             let walking = best.map { StationDistance(stationID: qualifying[Int($0.label)].id, stationName: qualifying[Int($0.label)].name, metres: $0.cost) }
             let status: CompoundCoverage.Status = !reachable ? .unreachable : covered ? .covered : (best == nil ? .noPath : .uncovered)
-            return CompoundCoverage(site: site, status: status, nearestStraight: s.nearest, nearestWalking: walking)
+            var result = CompoundCoverage(site: site, status: status, nearestStraight: s.nearest, nearestWalking: walking)
+            switch status {
+            case .unreachable: result.reason = "farther than \(Int(network.snapLimit)) m from every street"
+            case .noPath: result.reason = firstSnap.map(noPathReason)
+            default: break
+            }
+            return result
         }
         return CoverageReport(options: options, compounds: results, qualifyingStations: qualifying.count, stationsOffNetwork: offNetwork)
     }

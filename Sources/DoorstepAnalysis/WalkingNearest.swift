@@ -11,6 +11,8 @@ public struct WalkingAnswer: Sendable {
     public let walking: Double?
     /// The walking route from the point to the station, when asked for and there is one.
     public let route: [Coordinate]?
+    /// Why there is no path, in words (nil when there is one).
+    public var noPathReason: String? = nil
 }
 
 extension WalkGraph {
@@ -57,11 +59,27 @@ public enum WalkingNearest {
             let walk = tree.cost(at: snap, graph: graph).map { $0.cost + snap.leg }
             answers.append((c, walk.flatMap { $0 <= maxWalk ? $0 : nil }, snap))
         }
+        // Stations reached first, nearest first; those without a path last, each with the reason.
         answers.sort { ($0.walk ?? .infinity, $0.answer.distance) < ($1.walk ?? .infinity, $1.answer.distance) }
         return answers.prefix(k).map { a in
-            WalkingAnswer(nearby: a.answer, walking: a.walk,
-                          route: routes && a.walk != nil ? route(from: point, origin: origin, to: a.answer.station.location, snap: a.snap!, tree: tree, graph: graph) : nil)
+            var answer = WalkingAnswer(
+                nearby: a.answer, walking: a.walk,
+                route: routes && a.walk != nil ? route(from: point, origin: origin, to: a.answer.station.location, snap: a.snap!, tree: tree, graph: graph) : nil)
+            if a.walk == nil { answer.noPathReason = noPathReason(from: origin, to: a.snap, network: network, maxWalk: maxWalk) }
+            return answer
         }
+    }
+
+    /// Why a point snapped at `origin` has no path to a station snapped at `station` (nil: the station is beyond the
+    /// snap limit).
+    public static func noPathReason(from origin: Snap, to station: Snap?, network: WalkingNetwork, maxWalk: Double) -> String {
+        guard let station else { return "the station is farther than \(Int(network.snapLimit)) m from every street" }
+        let here = network.piece(of: origin), there = network.piece(of: station)
+        if here == there { return "more than \(Int(maxWalk)) m on foot" }
+        if there != 0 {
+            return "the station's nearest street, \(network.way(of: station)), is on \(network.describePiece(there)), not joined to yours"
+        }
+        return "your nearest street, \(network.way(of: origin)), is on \(network.describePiece(here)), not joined to the station's"
     }
 
     /// Snaps every station of the index to the network (nil for those beyond the snap limit).

@@ -28,6 +28,8 @@ extension CompoundCoverage {
                 ("walking_m", nearestWalking.map { metres($0.metres) } ?? .null),
                 ("walking_min", nearestWalking.map { .number(($0.metres / speed / 60 * 10).rounded() / 10) } ?? .null),
             ]
+            // Why there is no path (no_path, unreachable); null otherwise, so every walking row has the same members.
+            p.append(("reason", reason.map(JSONValue.string) ?? .null))
         }
         p.append(("reference", .string(site.hasEntrances ? "entrances" : "point_on_surface")))
         return p

@@ -46,328 +46,68 @@ public enum MapRenderer {
     package static let serviceAreaColour = "#2c7fb8"
     public static var serviceAreaFill: String { serviceAreaColour }
 
+    private static let defaultTitle = "家门口服务站覆盖图 · Community service station coverage"
+
     /// Renders `report` (and `serviceAreas`, walking polygons when given; else circles of each qualifying station's
     /// radius) from `store` into the SVG file at `path`.
+    ///
+    /// The sections are written in this order, later ones on top: the document's preamble, the header, then inside
+    /// the clipped map frame the grids, streets, service areas, compounds, grid labels, stations and gap labels; then
+    /// the scale bar, north arrow and attribution over the frame, and the legend panel to its right.
     public static func render(report: CoverageReport, store: any StoreReader, serviceAreas: [Geometry]? = nil, to path: String,
                               options: MapOptions = MapOptions()) throws -> MapSummary {
         let summaries = try store.layerSummaries()
         let credits = try store.credits(of: [.ways, .grids, .compounds, .entrances, .stations])
+        let frame = try MapFrame.fitting(drawnExtent(summaries), zone: store.metricZone(), mapWidth: options.mapWidth)
+        let map = MapDrawing(svg: try SVGOutput(path: path), frame: frame, report: report)
+        let title = options.title ?? defaultTitle
+        map.drawPreamble(title: title, credits: credits)
+        map.drawHeader(title: title, date: options.date ?? today())
+        map.openMap()
+        let gridLabels = try map.drawGrids(from: store)
+        try map.drawStreets(from: store)
+        let stations = try store.stations()
+        let areaCount = map.drawServiceAreas(serviceAreas, of: stations.filter { report.options.filter.accepts($0) })
+        let compounds = try map.drawCompounds(from: store)
+        map.drawGridLabels(gridLabels)
+        let kinds = map.drawStations(stations)
+        map.drawGapLabels(compounds.gapLabels)
+        map.closeMap()
+        map.drawScaleBar()
+        map.drawNorthArrow()
+        map.drawAttribution(credits)
+        map.drawLegend(kinds: kinds, walkingAreas: serviceAreas != nil, credits: credits)
+        map.svg.raw("</svg>\n")
+        try map.svg.close()
+        return MapSummary(width: Int(frame.width), height: Int(frame.height), compounds: compounds.drawn, stations: stations.count,
+                          serviceAreas: areaCount)
+    }
+
+    /// What the map frames: the extents of the compounds, stations and grids together.
+    private static func drawnExtent(_ summaries: [LayerExtent]) throws -> BoundingBox {
         func box(_ l: Layer) -> BoundingBox? { summaries.first { $0.layer == l }?.bbox }
         guard let extent = [box(.compounds), box(.stations), box(.grids)].compactMap({ $0 }).reduce(nil as BoundingBox?, { $0?.union($1) ?? $1 }) else {
             throw ExportError("nothing to draw: import compounds, stations or grids first")
         }
-        let zone = try store.metricZone()
-        let projection = try MetricProjection(zone: zone)
+        return extent
+    }
 
-        // The frame: the extent's corners in the plane, with a margin.
-        let corners = [Coordinate(lon: extent.west, lat: extent.south), Coordinate(lon: extent.west, lat: extent.north),
-                       Coordinate(lon: extent.east, lat: extent.south), Coordinate(lon: extent.east, lat: extent.north)].map(projection.project)
-        var minX = corners.map(\.x).min()!, maxX = corners.map(\.x).max()!
-        var minY = corners.map(\.y).min()!, maxY = corners.map(\.y).max()!
-        let pad = max(60, 0.05 * max(maxX - minX, maxY - minY))
-        minX -= pad; maxX += pad; minY -= pad; maxY += pad
-        let mapW = options.mapWidth
-        let scale = min(mapW / (maxX - minX), 1.1 * mapW / (maxY - minY))
-        let mapH = ((maxY - minY) * scale).rounded()
-        let offsetX = (mapW - (maxX - minX) * scale) / 2
-        let margin = 36.0, headerH = 112.0, legendW = 420.0, gap = 28.0
-        let frameX = margin, frameY = headerH
-        let width = (margin + mapW + gap + legendW + margin).rounded()
-        let height = (frameY + max(mapH, 860) + 44).rounded()
+    /// Today's date (yyyy-MM-dd), for the header when the options give none.
+    private static func today() -> String {
+        let fmt = DateFormatter()
+        fmt.dateFormat = "yyyy-MM-dd"
+        fmt.locale = Locale(identifier: "en_US_POSIX")
+        return fmt.string(from: Date())
+    }
 
-        func px(_ c: Coordinate) -> (Double, Double) {
-            let p = projection.project(c)
-            return (frameX + offsetX + (p.x - minX) * scale, frameY + mapH - (p.y - minY) * scale)
+    /// The width of a street's line by its `highway` class: main roads widest, footways and the unknown thinnest.
+    fileprivate static func streetWidth(_ highway: String?) -> Double {
+        switch highway ?? "" {
+        case "motorway", "trunk", "primary": return 2.6
+        case "secondary", "tertiary": return 1.8
+        case "residential", "living_street", "unclassified", "service": return 1.1
+        default: return 0.8
         }
-
-        let svg = try SVGOutput(path: path)
-        svg.raw("""
-            <?xml version="1.0" encoding="UTF-8"?>
-            <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="\(fontFamily)">
-
-            """)
-        let mode = report.options.walk ? "walking" : "straight"
-        let reachText = reachDescription(report.options.reach, walk: report.options.walk)
-        let defaultTitle = "家门口服务站覆盖图 · Community service station coverage"
-        svg.raw("<title>\(xml(options.title ?? defaultTitle))</title>\n")
-        svg.raw("<desc>Doorstep coverage map, \(mode), reach \(xml(report.options.reach.description))\(Credits.line(credits).map { "; data " + xml($0) } ?? "")</desc>\n")
-        svg.raw("""
-            <defs>
-            <clipPath id="map-clip"><rect x="\(f(frameX))" y="\(f(frameY))" width="\(f(mapW))" height="\(f(mapH))"/></clipPath>
-            <pattern id="no-data" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="#f0f0f0"/><line x1="0" y1="0" x2="0" y2="8" stroke="#c8c8c8" stroke-width="2"/></pattern>
-            <g id="sym-center"><path d="\(starPath(r: 12))" fill="#f2b705" stroke="#8b0000" stroke-width="1.6" stroke-linejoin="round"/></g>
-            <g id="sym-station"><circle r="7" fill="#08519c" stroke="#ffffff" stroke-width="2"/></g>
-            <g id="sym-post"><path d="M0,-7.5 L7.5,0 L0,7.5 L-7.5,0 Z" fill="#01665e" stroke="#ffffff" stroke-width="1.8"/></g>
-            <g id="sym-other"><path d="M0,-7.5 L7,5.5 L-7,5.5 Z" fill="#6a3d9a" stroke="#ffffff" stroke-width="1.8"/></g>
-            </defs>
-            <rect id="background" width="100%" height="100%" fill="#ffffff"/>
-
-            """)
-
-        // Header.
-        let date = options.date ?? {
-            let fmt = DateFormatter()
-            fmt.dateFormat = "yyyy-MM-dd"
-            fmt.locale = Locale(identifier: "en_US_POSIX")
-            return fmt.string(from: Date())
-        }()
-        svg.raw("""
-            <g id="title">
-            <text x="\(f(margin))" y="52" font-size="30" font-weight="bold" fill="#1a1a1a">\(xml(options.title ?? defaultTitle))</text>
-            <text x="\(f(margin))" y="88" font-size="18" fill="#404040">\(xml(reachText)) · \(date)</text>
-            </g>
-
-            """)
-
-        // Map frame and clipped content.
-        svg.raw("<rect id=\"map-frame-bg\" x=\"\(f(frameX))\" y=\"\(f(frameY))\" width=\"\(f(mapW))\" height=\"\(f(mapH))\" fill=\"#faf8f3\"/>\n")
-        svg.raw("<g id=\"map\" clip-path=\"url(#map-clip)\">\n")
-
-        // Grids, shaded by the share of their households covered.
-        var gridShare = [String: Double?]()
-        for g in report.groups(by: .grid) { gridShare[g.key] = g.householdsCoveredPercent }
-        var gridLabels = [(x: Double, y: Double, text: String)]()
-        svg.raw("<g id=\"grids\" stroke=\"#6e6e6e\" stroke-width=\"1.2\" stroke-linejoin=\"round\">\n")
-        try store.forEachGeometry(of: .grids) { id, geometry in
-            let share = gridShare[id] ?? nil
-            let fill = share.map { shareClasses[min(4, max(0, Int($0 / 20)))] } ?? "url(#no-data)"
-            svg.raw("<path fill=\"\(fill)\" fill-rule=\"evenodd\" d=\"")
-            svg.path(geometry, px)
-            svg.raw("\"><title>\(xml(id))\(share.map { String(format: ": %.0f%%", $0) } ?? "")</title></path>\n")
-            if let share, let c = labelPoint(geometry, px) { gridLabels.append((c.0, c.1, String(format: "%.0f%%", share))) }
-        }
-        svg.raw("</g>\n")
-
-        // Streets, faint.
-        svg.raw("<g id=\"streets\" fill=\"none\" stroke=\"#7a7a7a\" stroke-opacity=\"0.55\" stroke-linecap=\"round\" stroke-linejoin=\"round\">\n")
-        try store.forEachWay { highway, geometry in
-            let w: Double
-            switch highway ?? "" {
-            case "motorway", "trunk", "primary": w = 2.6
-            case "secondary", "tertiary": w = 1.8
-            case "residential", "living_street", "unclassified", "service": w = 1.1
-            default: w = 0.8
-            }
-            svg.raw("<path stroke-width=\"\(w)\" d=\"")
-            svg.path(geometry, px)
-            svg.raw("\"/>\n")
-        }
-        svg.raw("</g>\n")
-
-        // Service areas: one translucent layer (group opacity, so overlaps do not darken) and a dashed outline.
-        let stations = try store.stations()
-        let qualifying = stations.filter { report.options.filter.accepts($0) }
-        var areaCount = 0
-        svg.raw("<g id=\"service-areas\">\n<g opacity=\"0.16\" fill=\"\(serviceAreaColour)\">\n")
-        if let serviceAreas {
-            for g in serviceAreas {
-                svg.raw("<path fill-rule=\"nonzero\" d=\"")
-                svg.path(g, px)
-                svg.raw("\"/>\n")
-            }
-            areaCount = serviceAreas.count
-        } else {
-            for s in qualifying {
-                let (x, y) = px(s.location)
-                svg.raw("<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"\(f(report.options.reach.radius(of: s) * scale))\"/>\n")
-            }
-            areaCount = qualifying.count
-        }
-        svg.raw("</g>\n<g fill=\"none\" stroke=\"\(serviceAreaColour)\" stroke-opacity=\"0.55\" stroke-width=\"1\" stroke-dasharray=\"5 4\">\n")
-        if let serviceAreas {
-            for g in serviceAreas {
-                svg.raw("<path d=\"")
-                svg.path(g, px)
-                svg.raw("\"/>\n")
-            }
-        } else {
-            for s in qualifying {
-                let (x, y) = px(s.location)
-                svg.raw("<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"\(f(report.options.reach.radius(of: s) * scale))\"/>\n")
-            }
-        }
-        svg.raw("</g>\n</g>\n")
-
-        // Compounds by status; names of those not covered.
-        var status = [String: CompoundCoverage.Status](minimumCapacity: report.compounds.count)
-        var names = [String: String]()
-        for c in report.compounds {
-            status[c.site.id] = c.status
-            if !c.isCovered { names[c.site.id] = c.site.name }
-        }
-        var gapLabels = [(x: Double, y: Double, text: String)]()
-        var drawnCompounds = 0
-        svg.raw("<g id=\"compounds\" stroke-width=\"1.2\" stroke-linejoin=\"round\">\n")
-        try store.forEachGeometry(of: .compounds) { id, geometry in
-            let s = status[id] ?? .uncovered
-            let fill = compoundColour(s)
-            let stroke = compoundStroke(s)
-            drawnCompounds += 1
-            if geometry.isPoint {
-                geometry.forEachCoordinate { c in
-                    let (x, y) = px(c)
-                    svg.raw("<rect x=\"\(f(x - 5))\" y=\"\(f(y - 5))\" width=\"10\" height=\"10\" fill=\"\(fill)\" stroke=\"\(stroke)\"/>\n")
-                }
-            } else {
-                svg.raw("<path fill=\"\(fill)\" fill-opacity=\"0.82\" stroke=\"\(stroke)\" fill-rule=\"evenodd\" d=\"")
-                svg.path(geometry, px)
-                svg.raw("\"/>\n")
-            }
-            if let name = names[id], names.count <= 80, let c = labelPoint(geometry, px) { gapLabels.append((c.0, c.1, name)) }
-        }
-        svg.raw("</g>\n")
-
-        // Grid shares, small and grey, where they do not crowd the map.
-        if gridLabels.count <= 300 {
-            svg.raw("<g id=\"grid-labels\" font-size=\"12\" fill=\"#3f007d\" fill-opacity=\"0.75\" text-anchor=\"middle\">\n")
-            for l in gridLabels { svg.raw("<text x=\"\(f(l.x))\" y=\"\(f(l.y))\">\(l.text)</text>\n") }
-            svg.raw("</g>\n")
-        }
-
-        // Stations, centres on top.
-        var kinds = [String: Int]()
-        svg.raw("<g id=\"stations\">\n")
-        let order: [String] = ["other", "post", "station", "center"]
-        for k in order {
-            for s in stations where symbol(for: s.kind) == k {
-                let (x, y) = px(s.location)
-                let faded = report.options.filter.accepts(s) ? "" : " opacity=\"0.35\""
-                svg.raw("<use xlink:href=\"#sym-\(k)\" x=\"\(f(x))\" y=\"\(f(y))\"\(faded)><title>\(xml(s.name))</title></use>\n")
-                kinds[k, default: 0] += 1
-            }
-        }
-        svg.raw("</g>\n")
-
-        // Names of compounds not covered, with a white halo.
-        if !gapLabels.isEmpty {
-            svg.raw("<g id=\"gap-labels\" font-size=\"13\" font-weight=\"bold\" text-anchor=\"middle\">\n")
-            var placed = [(Double, Double, Double, Double)]()
-            for l in gapLabels {
-                // Greedy: a label that would overlap one already placed is left out (its compound stays red).
-                let w = Double(l.text.unicodeScalars.reduce(0) { $0 + ($1.value > 0x2E80 ? 13 : 7.5) }), h = 16.0
-                let r = (l.x - w / 2, l.y - 9 - h + 3, w, h)
-                if placed.contains(where: { abs(($0.0 + $0.2 / 2) - (r.0 + r.2 / 2)) * 2 < $0.2 + r.2 + 4 && abs(($0.1 + $0.3 / 2) - (r.1 + r.3 / 2)) * 2 < $0.3 + r.3 + 2 }) { continue }
-                placed.append(r)
-                svg.raw("<text x=\"\(f(l.x))\" y=\"\(f(l.y - 9))\" fill=\"#ffffff\" stroke=\"#ffffff\" stroke-width=\"3.5\" stroke-linejoin=\"round\">\(xml(l.text))</text>")
-                svg.raw("<text x=\"\(f(l.x))\" y=\"\(f(l.y - 9))\" fill=\"#7f0000\">\(xml(l.text))</text>\n")
-            }
-            svg.raw("</g>\n")
-        }
-        svg.raw("</g>\n")
-        svg.raw("<rect id=\"map-frame\" x=\"\(f(frameX))\" y=\"\(f(frameY))\" width=\"\(f(mapW))\" height=\"\(f(mapH))\" fill=\"none\" stroke=\"#333333\" stroke-width=\"1.5\"/>\n")
-
-        // Scale bar: a round length near a fifth of the frame.
-        let frameMetres = mapW / scale
-        let length = [20.0, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 50_000].last { $0 <= frameMetres / 5 } ?? 10
-        let barPx = length * scale
-        let sx = frameX + 20, sy = frameY + mapH - 30
-        func metres(_ v: Double) -> String { v >= 1000 ? "\(fmtNumber(v / 1000)) km" : "\(fmtNumber(v)) m" }
-        svg.raw("""
-            <g id="scale-bar">
-            <rect x="\(f(sx - 10))" y="\(f(sy - 34))" width="\(f(barPx + 64))" height="52" rx="4" fill="#ffffff" fill-opacity="0.88" stroke="#bdbdbd"/>
-            <rect x="\(f(sx))" y="\(f(sy))" width="\(f(barPx / 2))" height="8" fill="#1a1a1a"/>
-            <rect x="\(f(sx + barPx / 2))" y="\(f(sy))" width="\(f(barPx / 2))" height="8" fill="#ffffff" stroke="#1a1a1a"/>
-            <rect x="\(f(sx))" y="\(f(sy))" width="\(f(barPx))" height="8" fill="none" stroke="#1a1a1a"/>
-            <g font-size="13" fill="#1a1a1a" text-anchor="middle">
-            <text x="\(f(sx))" y="\(f(sy - 6))">0</text>
-            <text x="\(f(sx + barPx / 2))" y="\(f(sy - 6))">\(fmtNumber(length >= 1000 ? length / 2000 : length / 2))</text>
-            <text x="\(f(sx + barPx))" y="\(f(sy - 6))">\(metres(length))</text>
-            </g>
-            </g>
-
-            """)
-
-        // North arrow.
-        let nx = frameX + mapW - 44, ny = frameY + 24
-        svg.raw("""
-            <g id="north-arrow" transform="translate(\(f(nx)),\(f(ny)))">
-            <circle cx="0" cy="34" r="27" fill="#ffffff" fill-opacity="0.88" stroke="#bdbdbd"/>
-            <path d="M0,12 L11,48 L0,40 Z" fill="#ffffff" stroke="#1a1a1a" stroke-width="1.2" stroke-linejoin="round"/>
-            <path d="M0,12 L-11,48 L0,40 Z" fill="#1a1a1a" stroke="#1a1a1a" stroke-width="1.2" stroke-linejoin="round"/>
-            <text x="0" y="8" font-size="14" font-weight="bold" text-anchor="middle" fill="#1a1a1a">N 北</text>
-            </g>
-
-            """)
-
-        // Attribution.
-        // The data's own credits (ODbL only for layers that came from OpenStreetMap), then the map maker.
-        let attribution = (Credits.line(credits).map { $0 + " · " } ?? "") + "制图 Doorstep 家门口"
-        // About 7.2 px per Latin character and 13 px per CJK one at 13 px.
-        let textWidth = attribution.unicodeScalars.reduce(0.0) { $0 + ($1.value >= 0x2E80 ? 13 : 7.2) }
-        let boxWidth = min(mapW - 4, textWidth + 16)
-        svg.raw("""
-            <g id="attribution">
-            <rect x="\(f(frameX + mapW - boxWidth - 2))" y="\(f(frameY + mapH - 26))" width="\(f(boxWidth))" height="24" fill="#ffffff" fill-opacity="0.85"/>
-            <text x="\(f(frameX + mapW - 8))" y="\(f(frameY + mapH - 9))" font-size="13" text-anchor="end" fill="#404040">\(xml(attribution))</text>
-            </g>
-
-            """)
-
-        // Legend panel.
-        let t = report.total
-        var lx = frameX + mapW + gap, ly = frameY
-        let legendX = lx, legendY = ly
-        var legend = ""
-        lx += 22; ly += 40
-        legend += "<text x=\"\(f(lx))\" y=\"\(f(ly))\" font-size=\"22\" font-weight=\"bold\" fill=\"#1a1a1a\">图例 Legend</text>\n"
-        func heading(_ text: String) {
-            ly += 38
-            legend += "<text x=\"\(f(lx))\" y=\"\(f(ly))\" font-size=\"16\" font-weight=\"bold\" fill=\"#262626\">\(xml(text))</text>\n"
-            ly += 10
-        }
-        func row(_ swatch: String, _ text: String) {
-            ly += 26
-            legend += "<g transform=\"translate(\(f(lx)),\(f(ly)))\">\(swatch)<text x=\"36\" y=\"5\" font-size=\"14.5\" fill=\"#262626\">\(xml(text))</text></g>\n"
-        }
-        func box(_ fill: String, _ stroke: String, opacity: Double = 0.82) -> String {
-            "<rect x=\"0\" y=\"-8\" width=\"26\" height=\"16\" fill=\"\(fill)\" fill-opacity=\"\(opacity)\" stroke=\"\(stroke)\" stroke-width=\"1.2\"/>"
-        }
-        let counts = Dictionary(grouping: report.compounds, by: \.status).mapValues(\.count)
-        heading("小区 Compounds")
-        row(box(compoundColour(.covered), compoundStroke(.covered)), "已覆盖 covered (\(counts[.covered] ?? 0))")
-        row(box(compoundColour(.uncovered), compoundStroke(.uncovered)), "未覆盖 not covered (\(counts[.uncovered] ?? 0))")
-        if report.options.walk {
-            row(box(compoundColour(.noPath), compoundStroke(.noPath)), "无步行路径 no walking path (\(counts[.noPath] ?? 0))")
-            row(box(compoundColour(.unreachable), compoundStroke(.unreachable)), "不可达 off the network (\(counts[.unreachable] ?? 0))")
-        }
-        heading("网格 Grids · 户数覆盖率 households covered")
-        for (i, colour) in shareClasses.enumerated() {
-            row(box(colour, "#6e6e6e", opacity: 1), "\(i * 20)–\(i * 20 + 20)%")
-        }
-        row(box("url(#no-data)", "#6e6e6e", opacity: 1), "无小区或户数不详 no compounds / households")
-        heading("服务站 Stations")
-        let kindRows: [(String, String)] = [("center", "党群服务中心 centre"), ("station", "党群服务站 station"),
-                                            ("post", "驿站 post"), ("other", "其他 other")]
-        for (k, label) in kindRows where k != "other" || kinds[k] != nil {
-            row("<use xlink:href=\"#sym-\(k)\" x=\"13\" y=\"0\"/>", "\(label) (\(kinds[k] ?? 0))")
-        }
-        heading("服务范围 Service areas")
-        let areaLabel = serviceAreas != nil ? "步行可达范围 walking area" : (report.options.walk ? "半径圆（示意）radius circle, for reference" : "半径圆 radius circle")
-        row("<rect x=\"0\" y=\"-8\" width=\"26\" height=\"16\" fill=\"\(serviceAreaColour)\" fill-opacity=\"0.16\" stroke=\"\(serviceAreaColour)\" stroke-opacity=\"0.6\" stroke-dasharray=\"5 4\"/>", areaLabel)
-        row("<line x1=\"0\" y1=\"0\" x2=\"26\" y2=\"0\" stroke=\"#7a7a7a\" stroke-opacity=\"0.8\" stroke-width=\"2\"/>", "道路 streets")
-
-        // Summary.
-        heading("统计 Summary")
-        let pct = Share.text(t.householdsCoveredPercent)
-        ly += 34
-        legend += "<text x=\"\(f(lx))\" y=\"\(f(ly))\" font-size=\"28\" font-weight=\"bold\" fill=\"\(compoundStroke(.covered))\">\(pct)</text>\n"
-        legend += "<text x=\"\(f(lx + 118))\" y=\"\(f(ly - 4))\" font-size=\"14\" fill=\"#404040\">户数覆盖率 households covered</text>\n"
-        for line in [
-            "覆盖户数 households: \(grouped(t.householdsCovered)) / \(grouped(t.households))",
-            "覆盖小区 compounds: \(t.compoundsCovered) / \(t.compounds)",
-            "计入站点 stations counted: \(report.qualifyingStations)",
-        ] + (t.compoundsWithoutHouseholds > 0 ? ["\(t.compoundsWithoutHouseholds) 个小区无户数 compounds without households"] : []) {
-            ly += 24
-            legend += "<text x=\"\(f(lx))\" y=\"\(f(ly))\" font-size=\"14\" fill=\"#262626\">\(xml(line))</text>\n"
-        }
-        ly += 30
-        legend += "<text x=\"\(f(lx))\" y=\"\(f(ly))\" font-size=\"12\" fill=\"#737373\">坐标 \(zone)\(credits.isEmpty ? "" : " · 数据见右下角")</text>\n"
-        legend += "</g>\n"
-        svg.raw("<g id=\"legend\">\n<rect x=\"\(f(legendX))\" y=\"\(f(legendY))\" width=\"\(f(legendW))\" height=\"\(f(max(mapH, ly + 22 - legendY)))\" fill=\"#ffffff\" stroke=\"#d0d0d0\"/>\n")
-        svg.raw(legend)
-        svg.raw("</svg>\n")
-        try svg.close()
-        return MapSummary(width: Int(width), height: Int(height), compounds: drawnCompounds, stations: stations.count, serviceAreas: areaCount)
     }
 
     /// The radius and mode in words, bilingual: "步行 500 m（10 分钟生活圈）· walking, 500 m (10-minute life circle)".
@@ -445,6 +185,442 @@ public enum MapRenderer {
             out.append(ch)
         }
         return String(out.reversed())
+    }
+}
+
+// MARK: - Drawing the map
+
+/// Where things go on the page: the projection into the database's metric zone, the frame around the drawn extent
+/// (with a margin) and its scale, the page size around it (header above, legend panel to the right), and `px`.
+private struct MapFrame {
+    static let margin = 36.0, headerH = 112.0, legendW = 420.0, gap = 28.0
+    let zone: MetricZone
+    let projection: MetricProjection
+    /// The framed extent's lower-left corner in the plane (metres), and pixels per metre.
+    let minX: Double, minY: Double, scale: Double
+    /// The map frame's size on the page, and how far the extent is set in from its left to centre it.
+    let mapW: Double, mapH: Double, offsetX: Double
+    /// The map frame's top-left corner on the page: below the header, in from the margin.
+    var frameX: Double { Self.margin }
+    var frameY: Double { Self.headerH }
+    /// The whole page, in pixels: the frame with the legend panel to its right, at least 860 px of map high.
+    var width: Double { (Self.margin + mapW + Self.gap + Self.legendW + Self.margin).rounded() }
+    var height: Double { (frameY + max(mapH, 860) + 44).rounded() }
+
+    /// The frame `mapWidth` pixels wide around `extent` (projected into `zone`) with a margin of 5 % of its longer
+    /// side (at least 60 m): as high as it needs, up to 1.1 times its width before the scale shrinks to fit.
+    static func fitting(_ extent: BoundingBox, zone: MetricZone, mapWidth: Double) throws -> MapFrame {
+        let projection = try MetricProjection(zone: zone)
+        let corners = [Coordinate(lon: extent.west, lat: extent.south), Coordinate(lon: extent.west, lat: extent.north),
+                       Coordinate(lon: extent.east, lat: extent.south), Coordinate(lon: extent.east, lat: extent.north)].map(projection.project)
+        var minX = corners.map(\.x).min()!, maxX = corners.map(\.x).max()!
+        var minY = corners.map(\.y).min()!, maxY = corners.map(\.y).max()!
+        let pad = max(60, 0.05 * max(maxX - minX, maxY - minY))
+        minX -= pad; maxX += pad; minY -= pad; maxY += pad
+        let scale = min(mapWidth / (maxX - minX), 1.1 * mapWidth / (maxY - minY))
+        return MapFrame(zone: zone, projection: projection, minX: minX, minY: minY, scale: scale,
+                        mapW: mapWidth, mapH: ((maxY - minY) * scale).rounded(), offsetX: (mapWidth - (maxX - minX) * scale) / 2)
+    }
+
+    /// A position on the page, in pixels.
+    func px(_ c: Coordinate) -> (Double, Double) {
+        let p = projection.project(c)
+        return (frameX + offsetX + (p.x - minX) * scale, frameY + mapH - (p.y - minY) * scale)
+    }
+
+    /// The frame's `x`, `y`, `width` and `height` attributes.
+    var rectAttributes: String { "x=\"\(f(frameX))\" y=\"\(f(frameY))\" width=\"\(f(mapW))\" height=\"\(f(mapH))\"" }
+}
+
+/// A text to place at a point on the page.
+private struct MapLabel {
+    let x: Double, y: Double, text: String
+}
+
+/// One map being written: the output, where things go, and the report drawn. Each `draw…` method writes one
+/// section or layer; `MapRenderer.render` calls them in drawing order.
+private struct MapDrawing {
+    let svg: SVGOutput
+    let frame: MapFrame
+    let report: CoverageReport
+
+    /// The XML declaration and `<svg>` element, the document's title and description (mode, reach, data credits),
+    /// the shared definitions (`drawDefinitions`) and the white background.
+    func drawPreamble(title: String, credits: [String]) {
+        let width = Int(frame.width), height = Int(frame.height)
+        svg.raw("""
+            <?xml version="1.0" encoding="UTF-8"?>
+            <svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="\(MapRenderer.fontFamily)">
+
+            """)
+        let mode = report.options.walk ? "walking" : "straight"
+        svg.raw("<title>\(xml(title))</title>\n")
+        svg.raw("<desc>Doorstep coverage map, \(mode), reach \(xml(report.options.reach.description))\(Credits.line(credits).map { "; data " + xml($0) } ?? "")</desc>\n")
+        drawDefinitions()
+        svg.raw("<rect id=\"background\" width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n")
+    }
+
+    /// The `<defs>` the layers use: the map frame's clip, the hatching of grids without data, and the four station
+    /// symbols (centre star, station disc, post diamond, other triangle).
+    private func drawDefinitions() {
+        svg.raw("""
+            <defs>
+            <clipPath id="map-clip"><rect \(frame.rectAttributes)/></clipPath>
+            <pattern id="no-data" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="#f0f0f0"/><line x1="0" y1="0" x2="0" y2="8" stroke="#c8c8c8" stroke-width="2"/></pattern>
+            <g id="sym-center"><path d="\(MapRenderer.starPath(r: 12))" fill="#f2b705" stroke="#8b0000" stroke-width="1.6" stroke-linejoin="round"/></g>
+            <g id="sym-station"><circle r="7" fill="#08519c" stroke="#ffffff" stroke-width="2"/></g>
+            <g id="sym-post"><path d="M0,-7.5 L7.5,0 L0,7.5 L-7.5,0 Z" fill="#01665e" stroke="#ffffff" stroke-width="1.8"/></g>
+            <g id="sym-other"><path d="M0,-7.5 L7,5.5 L-7,5.5 Z" fill="#6a3d9a" stroke="#ffffff" stroke-width="1.8"/></g>
+            </defs>
+
+            """)
+    }
+
+    /// The header above the map: the title, and under it the reach in words and the date.
+    func drawHeader(title: String, date: String) {
+        let reachText = MapRenderer.reachDescription(report.options.reach, walk: report.options.walk)
+        svg.raw("""
+            <g id="title">
+            <text x="\(f(MapFrame.margin))" y="52" font-size="30" font-weight="bold" fill="#1a1a1a">\(xml(title))</text>
+            <text x="\(f(MapFrame.margin))" y="88" font-size="18" fill="#404040">\(xml(reachText)) · \(date)</text>
+            </g>
+
+            """)
+    }
+
+    /// The map frame's paper background, and the start of the group the map's layers are clipped to.
+    func openMap() {
+        svg.raw("<rect id=\"map-frame-bg\" \(frame.rectAttributes) fill=\"#faf8f3\"/>\n")
+        svg.raw("<g id=\"map\" clip-path=\"url(#map-clip)\">\n")
+    }
+
+    /// The end of the clipped group, and the frame's border over it.
+    func closeMap() {
+        svg.raw("</g>\n")
+        svg.raw("<rect id=\"map-frame\" \(frame.rectAttributes) fill=\"none\" stroke=\"#333333\" stroke-width=\"1.5\"/>\n")
+    }
+
+    /// The grids, shaded by the share of their households covered (hatched where there is none), each titled with
+    /// its id and share. Returns the shares as labels, to be drawn over the compounds.
+    func drawGrids(from store: any StoreReader) throws -> [MapLabel] {
+        var gridShare = [String: Double?]()
+        for g in report.groups(by: .grid) { gridShare[g.key] = g.householdsCoveredPercent }
+        var labels = [MapLabel]()
+        svg.raw("<g id=\"grids\" stroke=\"#6e6e6e\" stroke-width=\"1.2\" stroke-linejoin=\"round\">\n")
+        try store.forEachGeometry(of: .grids) { id, geometry in
+            let share = gridShare[id] ?? nil
+            let fill = share.map { MapRenderer.shareClasses[min(4, max(0, Int($0 / 20)))] } ?? "url(#no-data)"
+            svg.raw("<path fill=\"\(fill)\" fill-rule=\"evenodd\" d=\"")
+            svg.path(geometry, frame.px)
+            svg.raw("\"><title>\(xml(id))\(share.map { String(format: ": %.0f%%", $0) } ?? "")</title></path>\n")
+            if let share, let c = MapRenderer.labelPoint(geometry, frame.px) {
+                labels.append(MapLabel(x: c.0, y: c.1, text: String(format: "%.0f%%", share)))
+            }
+        }
+        svg.raw("</g>\n")
+        return labels
+    }
+
+    /// The streets, faint, their width by class (`MapRenderer.streetWidth`).
+    func drawStreets(from store: any StoreReader) throws {
+        svg.raw("<g id=\"streets\" fill=\"none\" stroke=\"#7a7a7a\" stroke-opacity=\"0.55\" stroke-linecap=\"round\" stroke-linejoin=\"round\">\n")
+        try store.forEachWay { highway, geometry in
+            svg.raw("<path stroke-width=\"\(MapRenderer.streetWidth(highway))\" d=\"")
+            svg.path(geometry, frame.px)
+            svg.raw("\"/>\n")
+        }
+        svg.raw("</g>\n")
+    }
+
+    /// The service areas — the walking `areas` when given, else a circle of each `qualifying` station's radius — as
+    /// one translucent layer (group opacity, so overlaps do not darken) under a dashed outline. Returns how many.
+    func drawServiceAreas(_ areas: [Geometry]?, of qualifying: [Station]) -> Int {
+        svg.raw("<g id=\"service-areas\">\n<g opacity=\"0.16\" fill=\"\(MapRenderer.serviceAreaColour)\">\n")
+        drawAreaShapes(areas, of: qualifying, pathStart: "<path fill-rule=\"nonzero\" d=\"")
+        svg.raw("</g>\n<g fill=\"none\" stroke=\"\(MapRenderer.serviceAreaColour)\" stroke-opacity=\"0.55\" stroke-width=\"1\" stroke-dasharray=\"5 4\">\n")
+        drawAreaShapes(areas, of: qualifying, pathStart: "<path d=\"")
+        svg.raw("</g>\n</g>\n")
+        return areas?.count ?? qualifying.count
+    }
+
+    /// Each service area once: a path per walking area (its element opened with `pathStart`), else a circle per
+    /// qualifying station.
+    private func drawAreaShapes(_ areas: [Geometry]?, of qualifying: [Station], pathStart: String) {
+        guard let areas else {
+            for s in qualifying {
+                let (x, y) = frame.px(s.location)
+                svg.raw("<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"\(f(report.options.reach.radius(of: s) * frame.scale))\"/>\n")
+            }
+            return
+        }
+        for g in areas {
+            svg.raw(pathStart)
+            svg.path(g, frame.px)
+            svg.raw("\"/>\n")
+        }
+    }
+
+    /// The compounds, coloured by status (`drawCompound`). Returns how many were drawn, and the names of those not
+    /// covered as labels when there are at most 80 of them.
+    func drawCompounds(from store: any StoreReader) throws -> (drawn: Int, gapLabels: [MapLabel]) {
+        var status = [String: CompoundCoverage.Status](minimumCapacity: report.compounds.count)
+        var names = [String: String]()
+        for c in report.compounds {
+            status[c.site.id] = c.status
+            if !c.isCovered { names[c.site.id] = c.site.name }
+        }
+        var gapLabels = [MapLabel]()
+        var drawn = 0
+        svg.raw("<g id=\"compounds\" stroke-width=\"1.2\" stroke-linejoin=\"round\">\n")
+        try store.forEachGeometry(of: .compounds) { id, geometry in
+            drawCompound(geometry, status: status[id] ?? .uncovered)
+            drawn += 1
+            if let name = names[id], names.count <= 80, let c = MapRenderer.labelPoint(geometry, frame.px) {
+                gapLabels.append(MapLabel(x: c.0, y: c.1, text: name))
+            }
+        }
+        svg.raw("</g>\n")
+        return (drawn, gapLabels)
+    }
+
+    /// One compound in the colours of its status: its polygons, or a 10 px square on each of its points.
+    private func drawCompound(_ geometry: Geometry, status: CompoundCoverage.Status) {
+        let fill = MapRenderer.compoundColour(status)
+        let stroke = MapRenderer.compoundStroke(status)
+        if geometry.isPoint {
+            geometry.forEachCoordinate { c in
+                let (x, y) = frame.px(c)
+                svg.raw("<rect x=\"\(f(x - 5))\" y=\"\(f(y - 5))\" width=\"10\" height=\"10\" fill=\"\(fill)\" stroke=\"\(stroke)\"/>\n")
+            }
+        } else {
+            svg.raw("<path fill=\"\(fill)\" fill-opacity=\"0.82\" stroke=\"\(stroke)\" fill-rule=\"evenodd\" d=\"")
+            svg.path(geometry, frame.px)
+            svg.raw("\"/>\n")
+        }
+    }
+
+    /// The grids' shares, small and purple, unless there are more than 300 and they would crowd the map.
+    func drawGridLabels(_ labels: [MapLabel]) {
+        guard labels.count <= 300 else { return }
+        svg.raw("<g id=\"grid-labels\" font-size=\"12\" fill=\"#3f007d\" fill-opacity=\"0.75\" text-anchor=\"middle\">\n")
+        for l in labels { svg.raw("<text x=\"\(f(l.x))\" y=\"\(f(l.y))\">\(l.text)</text>\n") }
+        svg.raw("</g>\n")
+    }
+
+    /// The stations, each by its kind's symbol and titled with its name, centres on top; those the report's filter
+    /// does not count are faded. Returns how many of each symbol were drawn.
+    func drawStations(_ stations: [Station]) -> [String: Int] {
+        var kinds = [String: Int]()
+        svg.raw("<g id=\"stations\">\n")
+        let order: [String] = ["other", "post", "station", "center"]
+        for k in order {
+            for s in stations where MapRenderer.symbol(for: s.kind) == k {
+                let (x, y) = frame.px(s.location)
+                let faded = report.options.filter.accepts(s) ? "" : " opacity=\"0.35\""
+                svg.raw("<use xlink:href=\"#sym-\(k)\" x=\"\(f(x))\" y=\"\(f(y))\"\(faded)><title>\(xml(s.name))</title></use>\n")
+                kinds[k, default: 0] += 1
+            }
+        }
+        svg.raw("</g>\n")
+        return kinds
+    }
+
+    /// The names of compounds not covered, dark red on a white halo, just above their label points. Greedy: a name
+    /// that would overlap one already placed is left out (its compound stays red).
+    func drawGapLabels(_ labels: [MapLabel]) {
+        guard !labels.isEmpty else { return }
+        svg.raw("<g id=\"gap-labels\" font-size=\"13\" font-weight=\"bold\" text-anchor=\"middle\">\n")
+        var placed = [LabelBox]()
+        for l in labels {
+            let box = LabelBox(gapLabel: l)
+            if placed.contains(where: box.overlaps) { continue }
+            placed.append(box)
+            svg.raw("<text x=\"\(f(l.x))\" y=\"\(f(l.y - 9))\" fill=\"#ffffff\" stroke=\"#ffffff\" stroke-width=\"3.5\" stroke-linejoin=\"round\">\(xml(l.text))</text>")
+            svg.raw("<text x=\"\(f(l.x))\" y=\"\(f(l.y - 9))\" fill=\"#7f0000\">\(xml(l.text))</text>\n")
+        }
+        svg.raw("</g>\n")
+    }
+
+    /// The scale bar in the frame's lower left, on a white box: a round length near a fifth of the frame, in two
+    /// halves, labelled 0, its half and its length (in m, or km from 1 km).
+    func drawScaleBar() {
+        let frameMetres = frame.mapW / frame.scale
+        let length = [20.0, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 50_000].last { $0 <= frameMetres / 5 } ?? 10
+        let barPx = length * frame.scale
+        let sx = frame.frameX + 20, sy = frame.frameY + frame.mapH - 30
+        func metres(_ v: Double) -> String { v >= 1000 ? "\(MapRenderer.fmtNumber(v / 1000)) km" : "\(MapRenderer.fmtNumber(v)) m" }
+        svg.raw("""
+            <g id="scale-bar">
+            <rect x="\(f(sx - 10))" y="\(f(sy - 34))" width="\(f(barPx + 64))" height="52" rx="4" fill="#ffffff" fill-opacity="0.88" stroke="#bdbdbd"/>
+            <rect x="\(f(sx))" y="\(f(sy))" width="\(f(barPx / 2))" height="8" fill="#1a1a1a"/>
+            <rect x="\(f(sx + barPx / 2))" y="\(f(sy))" width="\(f(barPx / 2))" height="8" fill="#ffffff" stroke="#1a1a1a"/>
+            <rect x="\(f(sx))" y="\(f(sy))" width="\(f(barPx))" height="8" fill="none" stroke="#1a1a1a"/>
+            <g font-size="13" fill="#1a1a1a" text-anchor="middle">
+            <text x="\(f(sx))" y="\(f(sy - 6))">0</text>
+            <text x="\(f(sx + barPx / 2))" y="\(f(sy - 6))">\(MapRenderer.fmtNumber(length >= 1000 ? length / 2000 : length / 2))</text>
+            <text x="\(f(sx + barPx))" y="\(f(sy - 6))">\(metres(length))</text>
+            </g>
+            </g>
+
+            """)
+    }
+
+    /// The north arrow in the frame's upper right: grid north (DESIGN.md), a half-black arrow in a white disc.
+    func drawNorthArrow() {
+        let nx = frame.frameX + frame.mapW - 44, ny = frame.frameY + 24
+        svg.raw("""
+            <g id="north-arrow" transform="translate(\(f(nx)),\(f(ny)))">
+            <circle cx="0" cy="34" r="27" fill="#ffffff" fill-opacity="0.88" stroke="#bdbdbd"/>
+            <path d="M0,12 L11,48 L0,40 Z" fill="#ffffff" stroke="#1a1a1a" stroke-width="1.2" stroke-linejoin="round"/>
+            <path d="M0,12 L-11,48 L0,40 Z" fill="#1a1a1a" stroke="#1a1a1a" stroke-width="1.2" stroke-linejoin="round"/>
+            <text x="0" y="8" font-size="14" font-weight="bold" text-anchor="middle" fill="#1a1a1a">N 北</text>
+            </g>
+
+            """)
+    }
+
+    /// The attribution in the frame's lower right, on a white box sized to it: the data's own credits (ODbL only for
+    /// layers that came from OpenStreetMap), then the map maker.
+    func drawAttribution(_ credits: [String]) {
+        let attribution = (Credits.line(credits).map { $0 + " · " } ?? "") + "制图 Doorstep 家门口"
+        // About 7.2 px per Latin character and 13 px per CJK one at 13 px.
+        let textWidth = attribution.unicodeScalars.reduce(0.0) { $0 + ($1.value >= 0x2E80 ? 13 : 7.2) }
+        let boxWidth = min(frame.mapW - 4, textWidth + 16)
+        svg.raw("""
+            <g id="attribution">
+            <rect x="\(f(frame.frameX + frame.mapW - boxWidth - 2))" y="\(f(frame.frameY + frame.mapH - 26))" width="\(f(boxWidth))" height="24" fill="#ffffff" fill-opacity="0.85"/>
+            <text x="\(f(frame.frameX + frame.mapW - 8))" y="\(f(frame.frameY + frame.mapH - 9))" font-size="13" text-anchor="end" fill="#404040">\(xml(attribution))</text>
+            </g>
+
+            """)
+    }
+
+    /// The legend panel right of the map, at least as tall as the map: the keys to the compounds, grids, stations
+    /// (with `kinds`, the counts drawn), service areas and streets, the summary, and the coordinate system.
+    func drawLegend(kinds: [String: Int], walkingAreas: Bool, credits: [String]) {
+        let legendX = frame.frameX + frame.mapW + MapFrame.gap, legendY = frame.frameY
+        var panel = LegendPanel(x: legendX + 22, y: legendY + 40)
+        panel.text("图例 Legend", attributes: "font-size=\"22\" font-weight=\"bold\" fill=\"#1a1a1a\"")
+        panel.compoundKeys(report)
+        panel.gridKeys()
+        panel.stationKeys(kinds)
+        panel.serviceAreaAndStreetKeys(walkingAreas: walkingAreas, walk: report.options.walk)
+        panel.summary(report)
+        panel.y += 30
+        panel.text("坐标 \(frame.zone)\(credits.isEmpty ? "" : " · 数据见右下角")", attributes: "font-size=\"12\" fill=\"#737373\"")
+        svg.raw("<g id=\"legend\">\n<rect x=\"\(f(legendX))\" y=\"\(f(legendY))\" width=\"\(f(MapFrame.legendW))\" height=\"\(f(max(frame.mapH, panel.y + 22 - legendY)))\" fill=\"#ffffff\" stroke=\"#d0d0d0\"/>\n")
+        svg.raw(panel.body)
+        svg.raw("</g>\n")
+    }
+}
+
+/// A gap label's box on the page (left, top, width, height), to leave out labels that would overlap.
+private struct LabelBox {
+    let x: Double, y: Double, w: Double, h: Double
+
+    /// The box of a compound's name set 9 px above its point: about 13 px per CJK character and 7.5 px per other.
+    init(gapLabel l: MapLabel) {
+        w = Double(l.text.unicodeScalars.reduce(0) { $0 + ($1.value > 0x2E80 ? 13 : 7.5) })
+        h = 16.0
+        x = l.x - w / 2
+        y = l.y - 9 - h + 3
+    }
+
+    /// Whether `other` comes within 2 px of this box across or 1 px up and down.
+    func overlaps(_ other: LabelBox) -> Bool {
+        let p = other
+        return abs((p.x + p.w / 2) - (x + w / 2)) * 2 < p.w + w + 4 && abs((p.y + p.h / 2) - (y + h / 2)) * 2 < p.h + h + 2
+    }
+}
+
+/// The legend panel's text, written top to bottom: `y` is the baseline reached so far, `body` the markup.
+private struct LegendPanel {
+    let x: Double
+    var y: Double
+    var body = ""
+
+    /// A line of text at the left edge on the current baseline; `content` is markup (escape text with `xml`).
+    mutating func text(_ content: String, attributes: String) {
+        body += "<text x=\"\(f(x))\" y=\"\(f(y))\" \(attributes)>\(content)</text>\n"
+    }
+
+    /// A section's heading, with room above it.
+    mutating func heading(_ title: String) {
+        y += 38
+        text(xml(title), attributes: "font-size=\"16\" font-weight=\"bold\" fill=\"#262626\"")
+        y += 10
+    }
+
+    /// A key: `swatch` (markup, 26 px wide, centred on the baseline) and what it stands for.
+    mutating func row(_ swatch: String, _ meaning: String) {
+        y += 26
+        body += "<g transform=\"translate(\(f(x)),\(f(y)))\">\(swatch)<text x=\"36\" y=\"5\" font-size=\"14.5\" fill=\"#262626\">\(xml(meaning))</text></g>\n"
+    }
+
+    /// A swatch: a box filled and outlined like the features it stands for.
+    static func box(_ fill: String, _ stroke: String, opacity: Double = 0.82) -> String {
+        "<rect x=\"0\" y=\"-8\" width=\"26\" height=\"16\" fill=\"\(fill)\" fill-opacity=\"\(opacity)\" stroke=\"\(stroke)\" stroke-width=\"1.2\"/>"
+    }
+
+    /// The compounds by status, with their counts; no path and off the network only when walking.
+    mutating func compoundKeys(_ report: CoverageReport) {
+        let counts = Dictionary(grouping: report.compounds, by: \.status).mapValues(\.count)
+        func key(_ status: CompoundCoverage.Status, _ meaning: String) {
+            row(Self.box(MapRenderer.compoundColour(status), MapRenderer.compoundStroke(status)), "\(meaning) (\(counts[status] ?? 0))")
+        }
+        heading("小区 Compounds")
+        key(.covered, "已覆盖 covered")
+        key(.uncovered, "未覆盖 not covered")
+        if report.options.walk {
+            key(.noPath, "无步行路径 no walking path")
+            key(.unreachable, "不可达 off the network")
+        }
+    }
+
+    /// The grid shading's five classes, and the hatching of grids without data.
+    mutating func gridKeys() {
+        heading("网格 Grids · 户数覆盖率 households covered")
+        for (i, colour) in MapRenderer.shareClasses.enumerated() {
+            row(Self.box(colour, "#6e6e6e", opacity: 1), "\(i * 20)–\(i * 20 + 20)%")
+        }
+        row(Self.box("url(#no-data)", "#6e6e6e", opacity: 1), "无小区或户数不详 no compounds / households")
+    }
+
+    /// The station symbols with how many of each were drawn (`kinds`); "other" only when there were any.
+    mutating func stationKeys(_ kinds: [String: Int]) {
+        heading("服务站 Stations")
+        let kindRows: [(String, String)] = [("center", "党群服务中心 centre"), ("station", "党群服务站 station"),
+                                            ("post", "驿站 post"), ("other", "其他 other")]
+        for (k, label) in kindRows where k != "other" || kinds[k] != nil {
+            row("<use xlink:href=\"#sym-\(k)\" x=\"13\" y=\"0\"/>", "\(label) (\(kinds[k] ?? 0))")
+        }
+    }
+
+    /// The service areas (walking areas, or radius circles — for reference only when walking), and the streets.
+    mutating func serviceAreaAndStreetKeys(walkingAreas: Bool, walk: Bool) {
+        heading("服务范围 Service areas")
+        let areaLabel = walkingAreas ? "步行可达范围 walking area" : (walk ? "半径圆（示意）radius circle, for reference" : "半径圆 radius circle")
+        let colour = MapRenderer.serviceAreaColour
+        row("<rect x=\"0\" y=\"-8\" width=\"26\" height=\"16\" fill=\"\(colour)\" fill-opacity=\"0.16\" stroke=\"\(colour)\" stroke-opacity=\"0.6\" stroke-dasharray=\"5 4\"/>", areaLabel)
+        row("<line x1=\"0\" y1=\"0\" x2=\"26\" y2=\"0\" stroke=\"#7a7a7a\" stroke-opacity=\"0.8\" stroke-width=\"2\"/>", "道路 streets")
+    }
+
+    /// The summary: the share of households covered, large, then the households, compounds and stations counted,
+    /// and how many compounds have no households when some have none.
+    mutating func summary(_ report: CoverageReport) {
+        let t = report.total
+        heading("统计 Summary")
+        y += 34
+        text(Share.text(t.householdsCoveredPercent), attributes: "font-size=\"28\" font-weight=\"bold\" fill=\"\(MapRenderer.compoundStroke(.covered))\"")
+        body += "<text x=\"\(f(x + 118))\" y=\"\(f(y - 4))\" font-size=\"14\" fill=\"#404040\">户数覆盖率 households covered</text>\n"
+        for line in [
+            "覆盖户数 households: \(MapRenderer.grouped(t.householdsCovered)) / \(MapRenderer.grouped(t.households))",
+            "覆盖小区 compounds: \(t.compoundsCovered) / \(t.compounds)",
+            "计入站点 stations counted: \(report.qualifyingStations)",
+        ] + (t.compoundsWithoutHouseholds > 0 ? ["\(t.compoundsWithoutHouseholds) 个小区无户数 compounds without households"] : []) {
+            y += 24
+            text(xml(line), attributes: "font-size=\"14\" fill=\"#262626\"")
+        }
     }
 }
 

@@ -32,9 +32,10 @@ extension NearbyStation {
     }
 
     /// `walking_m` (0.1 m) and `walking_min` (0.1 min at `speed` m/s) of a walking answer; null for no path.
-    public static func writeWalking<Sink: JSONMemberSink>(_ metres: Double?, speed: Double, to out: inout Sink) {
+    public static func writeWalking<Sink: JSONMemberSink>(_ metres: Double?, speed: Double, reason: String? = nil, to out: inout Sink) {
         out.member("walking_m", metres.map { ($0 * 10).rounded() / 10 })
         out.member("walking_min", metres.map { ($0 / speed / 60 * 10).rounded() / 10 })
+        if metres == nil { out.member("no_path_reason", reason) }
     }
 }
 

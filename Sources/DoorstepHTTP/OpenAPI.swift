@@ -364,6 +364,7 @@ enum OpenAPIDocument {
                                           ("description", "Open at open_evaluated_at; null when the station has no opening hours")])),
                 ("walking_m", type("number", [("nullable", true), ("description", "With walk=true: walking distance in metres; null when no path")])),
                 ("walking_min", type("number", [("nullable", true), ("description", "With walk=true: walking time in minutes at speed")])),
+                ("no_path_reason", type("string", [("nullable", true), ("description", "With walk=true and no path: why, e.g. the station's nearest street is on an isolated piece of the network not joined to the point's")])),
                 ("route", type("object", [("nullable", true),
                                           ("description", "With route=true: the walking route from the point, a GeoJSON LineString in WGS84; null when no path"),
                                           ("required", .array(["type", "coordinates"])),

@@ -275,7 +275,7 @@ function render() {
       d.appendChild(document.createTextNode(" · " + Math.max(1, Math.round(s.walking_min)) + " " + t("min") + " · " + t("straight") + " " + fmtDist(s.distance_m)));
     } else {
       d.appendChild(el("strong", null, t("straight") + " " + fmtDist(s.distance_m)));
-      if (state.walk) d.appendChild(document.createTextNode(" · " + t("noRoute")));
+      if (state.walk) d.appendChild(document.createTextNode(" · " + t("noRoute") + (s.no_path_reason ? " (" + s.no_path_reason + ")" : "")));
     }
     li.appendChild(d);
     li.appendChild(el("p", "meta", [s.kind ? tr("kind", s.kind) : "", (s.services || []).map(function (x) { return tr("svc", x); }).join(" · ")].filter(Boolean).join(" | ")));

@@ -299,6 +299,9 @@ package struct CSVColumns {
         "street": ["street", "街道", "所属街道", "街道名称"],
         "district": ["district", "区", "区县", "所属区", "行政区"],
         "highway": ["highway", "道路等级"],
+        // No alias for `layer`: a DXF file's `Layer` is the CAD layer, not the level (`--field layer=…` names it).
+        "bridge": ["bridge", "桥梁"],
+        "tunnel": ["tunnel", "隧道"],
     ]
     package static let lonAliases = ["lon", "lng", "long", "longitude", "x", "经度"]
     package static let latAliases = ["lat", "latitude", "y", "纬度"]

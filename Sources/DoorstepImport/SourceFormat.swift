@@ -44,6 +44,11 @@ package enum SourceFormat: Equatable, Sendable {
             // A KMZ read as a whole loses the <Schema> its ExtendedData refers to (LIBKML 1.3): read its KML inside.
             return .gdal(driver: driver, path: kml)
         }
+        if driver == "ESRI Shapefile", isZip {
+            // A `.shp.zip` (as ogr2ogr and `doorstep export` write it): GDAL's Shapefile driver takes it whole and then
+            // lists the zip as its one file, hiding its parts; opened as a folder, its .shp, .shx and .dbf show.
+            return .gdal(driver: "zip", path: "/vsizip/" + url.path)
+        }
         if let driver, !ownReaders.contains(driver) {
             guard allowedDrivers.contains(driver) else { return .refused(driver: driver) }
             return .gdal(driver: driver, path: url.path)

@@ -36,7 +36,10 @@ public enum Layer: String, CaseIterable, Sendable {
         case .grids:
             return [.init("name", .text), .init("community", .text), .init("street", .text), .init("district", .text)]
         case .ways:
-            return [.init("highway", .text), .init("name", .text), .init("foot", .text)]
+            // bridge, tunnel and layer: the level of the way (`WayLevel`), so that ways crossing at different levels
+            // are not joined (`doorstep network check` and `mend`).
+            return [.init("highway", .text), .init("name", .text), .init("foot", .text), .init("bridge", .text),
+                    .init("tunnel", .text), .init("layer", .text)]
         }
     }
 

@@ -1,10 +1,59 @@
-/// A way pedestrians may use, as the walking graph is built from it: its id and its lines (the parts of a
-/// LineString or MultiLineString).
+/// A way pedestrians may use, as the walking graph is built from it: its id, its lines (the parts of a LineString or
+/// MultiLineString), the level it is on, and whether it is a connector `doorstep network mend` added.
 public struct WalkableWay: Sendable {
     public var id: String
     public var lines: [[Coordinate]]
-    public init(id: String, lines: [[Coordinate]]) {
+    public var level: WayLevel
+    /// A connector added by `network mend` (`ways.mended`): each end of its lines that lies on another way's line
+    /// splits that line there, so the connector joins it (WalkGraph).
+    public var mended: Bool
+
+    public init(id: String, lines: [[Coordinate]], level: WayLevel = .ground, mended: Bool = false) {
         self.id = id
         self.lines = lines
+        self.level = level
+        self.mended = mended
+    }
+}
+
+/// The level a way is on, from OpenStreetMap's `bridge`, `tunnel` and `layer` tags (the ways layer keeps them): two
+/// ways on different levels that cross pass over or under each other and must not be joined there.
+///
+/// `bridge` and `tunnel` count when given with any value but `no` (`tunnel=building_passage`, a passage through a
+/// building at street level, and `tunnel=culvert`, water under the way, do not make a tunnel); `layer` is a whole
+/// number (anything else, or nothing, is 0, as OSM reads it).
+public struct WayLevel: Hashable, Sendable, CustomStringConvertible {
+    public let layer: Int
+    public let bridge: Bool
+    public let tunnel: Bool
+
+    public static let ground = WayLevel(layer: 0, bridge: false, tunnel: false)
+
+    public init(layer: Int, bridge: Bool, tunnel: Bool) {
+        self.layer = layer
+        self.bridge = bridge
+        self.tunnel = tunnel
+    }
+
+    /// The level of a way from its stored tags.
+    public init(bridge: String?, tunnel: String?, layer: String?) {
+        func said(_ value: String?, except: Set<String> = []) -> Bool {
+            guard let v = value?.trimmed.lowercased(), !v.isEmpty else { return false }
+            return v != "no" && !except.contains(v)
+        }
+        self.bridge = said(bridge)
+        self.tunnel = said(tunnel, except: ["building_passage", "culvert"])
+        self.layer = layer.flatMap { Int($0.trimmed) } ?? 0
+    }
+
+    /// On the ground: no bridge, no tunnel, layer 0.
+    public var isGround: Bool { self == .ground }
+
+    public var description: String {
+        var parts = [String]()
+        if bridge { parts.append("bridge") }
+        if tunnel { parts.append("tunnel") }
+        if layer != 0 || parts.isEmpty { parts.append("layer \(layer)") }
+        return parts.joined(separator: ", ")
     }
 }

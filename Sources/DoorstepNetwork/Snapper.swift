@@ -55,8 +55,10 @@ public struct Snapper: Sendable {
         self.cells = cells
     }
 
-    /// The nearest position on the network within `limit` plane metres of `point`, or nil (unreachable).
-    public func snap(_ point: Coordinate, graph: WalkGraph, projection: MetricProjection, limit: Double = Snapper.defaultLimit) -> Snap? {
+    /// The nearest position on the network within `limit` plane metres of `point`, or nil (unreachable); with
+    /// `accept`, on the edges it accepts only.
+    public func snap(_ point: Coordinate, graph: WalkGraph, projection: MetricProjection, limit: Double = Snapper.defaultLimit,
+                     accept: ((Int32) -> Bool)? = nil) -> Snap? {
         let p = projection.project(point)
         let cellSize = Snapper.cellSize
         let (cx, cy) = cells.cell(x: p.x, y: p.y)
@@ -69,6 +71,7 @@ public struct Snapper: Sendable {
                     guard let segments = cells.items(inCell: gx, gy) else { continue }
                     for s in segments {
                         let v = Int(s)
+                        if let accept, !accept(segmentEdge[v]) { continue }
                         let ax = xs[v], ay = ys[v], bx = xs[v + 1], by = ys[v + 1]
                         let dx = bx - ax, dy = by - ay
                         let len2 = dx * dx + dy * dy

@@ -16,6 +16,10 @@ public struct WalkGraph: Sendable {
     /// Index into `wayIDs` of the way each edge comes from.
     public let edgeWay: [Int32]
     public let wayIDs: [String]
+    /// The level of each way (parallel to `wayIDs`).
+    public let wayLevels: [WayLevel]
+    /// Whether each way is a connector of `network mend` (parallel to `wayIDs`).
+    public let wayMended: [Bool]
     /// The vertices of edge e are `vertices[vertexStart[e] ..< vertexStart[e + 1]]`, from source to target.
     public let vertexStart: [Int32]
     public let vertices: [Coordinate]
@@ -42,6 +46,10 @@ public struct WalkGraph: Sendable {
 
     /// Nodes the ways. `tolerance` (degrees, 0 = exact) merges vertices that fall in the same cell of that size, for
     /// data whose lines only nearly meet.
+    ///
+    /// A connector of `network mend` (`mended`) joins what its ends touch: an end that lies on another way's line
+    /// (within `attachDegrees`) but on none of its vertices becomes a vertex of that line, so the line is split there
+    /// and the connector meets it at a node. A connector of length 0 at a crossing joins the two ways that cross there.
     public init(ways: [Way], tolerance: Double = 0) {
         struct Key: Hashable {
             let x: Int64, y: Int64
@@ -54,10 +62,14 @@ public struct WalkGraph: Sendable {
         }
         var lines = [(way: Int32, points: [Coordinate])]()
         var wayIDs = [String]()
-        for way in ways {
+        var wayLevels = [WayLevel](), wayMended = [Bool]()
+        let attached = WalkGraph.attachConnectors(ways)
+        for (wi, way) in ways.enumerated() {
             let w = Int32(wayIDs.count)
             wayIDs.append(way.id)
-            for line in way.lines {
+            wayLevels.append(way.level)
+            wayMended.append(way.mended)
+            for line in attached[wi] ?? way.lines {
                 var points = [Coordinate]()
                 points.reserveCapacity(line.count)
                 var lastKey: Key?
@@ -151,6 +163,8 @@ public struct WalkGraph: Sendable {
         self.edgeLength = length
         self.edgeWay = edgeWay
         self.wayIDs = wayIDs
+        self.wayLevels = wayLevels
+        self.wayMended = wayMended
         self.vertexStart = vertexStart
         self.vertices = vertices
         self.incidentStart = degree
@@ -159,6 +173,78 @@ public struct WalkGraph: Sendable {
 }
 
 extension WalkGraph {
+    /// How close (degrees, about 0.1 mm) a connector's end must be to a line to split it there.
+    public static let attachDegrees = 1e-9
+
+    /// The lines of the ways that connectors' ends split, by way index: each end of a connector that lies on a
+    /// segment of a line of another (not mended) way, and is not one of its vertices, is inserted into that segment.
+    static func attachConnectors(_ ways: [Way]) -> [Int: [[Coordinate]]] {
+        var ends = [Coordinate]()
+        for way in ways where way.mended {
+            for line in way.lines where !line.isEmpty {
+                ends.append(line[0])
+                ends.append(line[line.count - 1])
+            }
+        }
+        guard !ends.isEmpty else { return [:] }
+        // The ends in cells of 1e-4° (about 10 m), to find the segments passing through them.
+        let cell = 1e-4
+        struct Cell: Hashable { let x: Int64, y: Int64 }
+        func cellOf(_ c: Coordinate) -> Cell { Cell(x: Int64((c.lon / cell).rounded(.down)), y: Int64((c.lat / cell).rounded(.down))) }
+        var endsByCell = [Cell: [Coordinate]]()
+        for e in ends { endsByCell[cellOf(e), default: []].append(e) }
+        var out = [Int: [[Coordinate]]]()
+        let eps = attachDegrees
+        for (wi, way) in ways.enumerated() where !way.mended {
+            var changed = false
+            var newLines = [[Coordinate]]()
+            for line in way.lines {
+                guard line.count >= 2 else { newLines.append(line); continue }
+                let vertices = Set(line.map { [$0.lon.bitPattern, $0.lat.bitPattern] })
+                var result = [line[0]]
+                for i in 1..<line.count {
+                    let a = line[i - 1], b = line[i]
+                    // Ends in the cells the segment's box covers, lying on it strictly between its vertices.
+                    var inserts = [(t: Double, c: Coordinate)]()
+                    let x0 = Int64(((min(a.lon, b.lon) - eps) / cell).rounded(.down))
+                    let x1 = Int64(((max(a.lon, b.lon) + eps) / cell).rounded(.down))
+                    let y0 = Int64(((min(a.lat, b.lat) - eps) / cell).rounded(.down))
+                    let y1 = Int64(((max(a.lat, b.lat) + eps) / cell).rounded(.down))
+                    for cx in x0...x1 {
+                        for cy in y0...y1 {
+                            for e in endsByCell[Cell(x: cx, y: cy)] ?? [] {
+                                if vertices.contains([e.lon.bitPattern, e.lat.bitPattern]) { continue }
+                                if let t = WalkGraph.parameter(of: e, on: a, b, within: eps) { inserts.append((t, e)) }
+                            }
+                        }
+                    }
+                    if !inserts.isEmpty {
+                        changed = true
+                        var seen = Set<[UInt64]>()
+                        for p in inserts.sorted(by: { $0.t < $1.t }) where seen.insert([p.c.lon.bitPattern, p.c.lat.bitPattern]).inserted {
+                            result.append(p.c)
+                        }
+                    }
+                    result.append(b)
+                }
+                newLines.append(result)
+            }
+            if changed { out[wi] = newLines }
+        }
+        return out
+    }
+
+    /// Where `p` lies on segment a–b (0 < t < 1), when it is within `eps` degrees of it.
+    static func parameter(of p: Coordinate, on a: Coordinate, _ b: Coordinate, within eps: Double) -> Double? {
+        let dx = b.lon - a.lon, dy = b.lat - a.lat
+        let len2 = dx * dx + dy * dy
+        guard len2 > 0 else { return nil }
+        let t = ((p.lon - a.lon) * dx + (p.lat - a.lat) * dy) / len2
+        guard t > 0, t < 1 else { return nil }
+        let qx = a.lon + t * dx - p.lon, qy = a.lat + t * dy - p.lat
+        return qx * qx + qy * qy <= eps * eps ? t : nil
+    }
+
     /// The edges as the store keeps them (`StoreWriter.storeNetwork`).
     public var edgeRecords: [NetworkEdgeRecord] {
         (0..<edgeCount).map { e in

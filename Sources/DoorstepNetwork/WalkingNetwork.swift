@@ -15,13 +15,38 @@ public final class WalkingNetwork: Sendable {
     public let snapLimit: Double
     /// Ways generation the graph was built from.
     public let waysGeneration: Int
+    /// For each connected piece (0 the largest): how many ways (streets) it holds and its length in metres.
+    public let pieceWays: [Int]
+    public let pieceLength: [Double]
 
     package init(graph: WalkGraph, zone: MetricZone, snapLimit: Double, waysGeneration: Int) throws {
         self.graph = graph
         self.zone = zone
         self.snapLimit = snapLimit
         self.waysGeneration = waysGeneration
+        var ways = [Set<Int32>](repeating: [], count: graph.componentSizes.count)
+        var length = [Double](repeating: 0, count: graph.componentSizes.count)
+        for e in 0..<graph.edgeCount {
+            let c = Int(graph.component[Int(graph.edgeSource[e])])
+            if !graph.wayMended[Int(graph.edgeWay[e])] { ways[c].insert(graph.edgeWay[e]) }
+            length[c] += graph.edgeLength[e]
+        }
+        pieceWays = ways.map(\.count)
+        pieceLength = length
         snapper = Snapper(graph: graph, projection: try MetricProjection(zone: zone))
+    }
+
+    /// The connected piece a snapped position is on (0: the largest).
+    public func piece(of snap: Snap) -> Int { Int(graph.component[Int(graph.edgeSource[Int(snap.edge)])]) }
+
+    /// The way a snapped position is on.
+    public func way(of snap: Snap) -> String { graph.wayIDs[Int(graph.edgeWay[Int(snap.edge)])] }
+
+    /// "an isolated piece of 3 streets (120 m)", or "the main network" for the largest piece.
+    public func describePiece(_ piece: Int) -> String {
+        guard piece > 0 else { return "the main network" }
+        let n = pieceWays[piece]
+        return "an isolated piece of \(n) street\(n == 1 ? "" : "s") (\(Int(pieceLength[piece].rounded())) m)"
     }
 
     /// Builds the graph from the store's ways.
@@ -52,9 +77,25 @@ public final class WalkingNetwork: Sendable {
 
     public func makeProjection() throws -> MetricProjection { try MetricProjection(zone: zone) }
 
+    /// A piece shorter than this (metres of streets) is small: a point near it and near the main network snaps to
+    /// the main network (`snap`).
+    public static let smallPieceMetres = 1000.0
+    /// How much farther (plane metres) the main network may be than a small isolated piece and still be preferred.
+    public static let preferMainMetres = 20.0
+
     /// Where `point` meets the network, or nil when it is farther than the snap limit.
+    ///
+    /// The nearest street, except when that is on a small isolated piece (not the largest, shorter than
+    /// `smallPieceMetres`) and a street of the main network (the largest piece) is at most `preferMainMetres`
+    /// farther and within the snap limit: then that street. A resident a few metres from a main road should not be
+    /// put on a stray footway or an underpass that leads nowhere.
     public func snap(_ point: Coordinate, projection: MetricProjection) -> Snap? {
-        snapper.snap(point, graph: graph, projection: projection, limit: snapLimit)
+        guard let nearest = snapper.snap(point, graph: graph, projection: projection, limit: snapLimit) else { return nil }
+        let piece = self.piece(of: nearest)
+        guard piece != 0, pieceLength[piece] < Self.smallPieceMetres else { return nearest }
+        let graph = self.graph
+        return snapper.snap(point, graph: graph, projection: projection, limit: min(snapLimit, nearest.planeDistance + Self.preferMainMetres),
+                            accept: { graph.component[Int(graph.edgeSource[Int($0)])] == 0 }) ?? nearest
     }
 
     /// A description of the graph's connected pieces: the main one and every isolated piece with a way in it.

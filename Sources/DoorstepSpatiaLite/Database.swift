@@ -118,6 +118,9 @@ public final class Database {
         }
     }
 
+    /// True inside a transaction (a write opened by `transaction`, or a read).
+    public var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
     /// Runs `body` inside a read transaction so every query in it sees one snapshot of the file.
     /// Inside a transaction already (a read nested in a write, or in another read) it simply runs `body` in that one.
     public func read<T>(_ body: () throws -> T) throws -> T {

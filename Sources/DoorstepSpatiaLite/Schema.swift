@@ -62,6 +62,22 @@ package enum Schema {
         SELECT AddGeometryColumn('compounds_points', 'geom', 4326, 'POINT', 'XY', 1);
         SELECT CreateSpatialIndex('compounds_points', 'geom');
         """ + compoundCopiesSQL,
+        // 4: mending the walking network (issue 16). The ways keep their level (OSM's bridge, tunnel and layer), so
+        // crossings at different levels are not joined; `network mend` stores its connectors as ways with
+        // `mended = 1`, their length and the reason (QGIS shows them with the ways; `network mend --undo` deletes
+        // them). Water (rivers, lakes, canals) is kept as a barrier no connector may cross.
+        """
+        ALTER TABLE ways ADD COLUMN bridge TEXT;
+        ALTER TABLE ways ADD COLUMN tunnel TEXT;
+        ALTER TABLE ways ADD COLUMN layer TEXT;
+        ALTER TABLE ways ADD COLUMN mended INTEGER;
+        ALTER TABLE ways ADD COLUMN length_m REAL;
+        ALTER TABLE ways ADD COLUMN reason TEXT;
+        CREATE INDEX ways_mended ON ways(mended) WHERE mended = 1;
+        CREATE TABLE water(fid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT, name TEXT);
+        SELECT AddGeometryColumn('water', 'geom', 4326, 'GEOMETRY', 'XY', 1);
+        SELECT CreateSpatialIndex('water', 'geom');
+        """,
     ]
 
     /// Fills the typed copies of the compounds (migration 3) from `compounds`.
@@ -77,7 +93,7 @@ package enum Schema {
         """
 
     /// Tables each migration gives a geometry column.
-    package static let geometryTables: [[String]] = [Layer.allCases.map(\.rawValue), ["network_edges"], ["compounds_polygons", "compounds_points"]]
+    package static let geometryTables: [[String]] = [Layer.allCases.map(\.rawValue), ["network_edges"], ["compounds_polygons", "compounds_points"], ["water"]]
 
     /// The version a database has once every migration has run.
     package static var currentVersion: Int { migrations.count }

@@ -5,27 +5,110 @@ import Foundation
 
 
 extension Store {
-    /// The walkable ways (every way but `foot=no`), their parts as lines, for building the graph.
+    /// The walkable ways (every way but `foot=no`), their parts as lines, with their level and whether they are
+    /// connectors of `network mend`, for building the graph.
     public func walkableWays() throws -> [WalkableWay] {
-        var out = [WalkableWay]()
-        try database.read {
-            try database.prepare("""
-                SELECT id, geom FROM ways WHERE foot IS NULL OR lower(trim(foot)) <> 'no' ORDER BY fid
-                """).forEach { row in
-                guard let g = try geometry(row, 1) else { return }
-                switch g {
-                case .lineString(let l): out.append(.init(id: row.text(0), lines: [l]))
-                case .multiLineString(let ls): out.append(.init(id: row.text(0), lines: ls))
-                default: break
-                }
-            }
-        }
-        return out
+        try ways(where: "foot IS NULL OR lower(trim(foot)) <> 'no'")
     }
 
     /// Ways left out of the network because they carry `foot=no`.
     public func waysClosedToPedestrians() throws -> Int {
         Int(try database.scalarInt("SELECT count(*) FROM ways WHERE lower(trim(foot)) = 'no'") ?? 0)
+    }
+
+    /// The ways with `foot=no`, as lines (barriers for mending).
+    public func closedWays() throws -> [WalkableWay] {
+        try ways(where: "lower(trim(foot)) = 'no'")
+    }
+
+    private func ways(where condition: String) throws -> [WalkableWay] {
+        var out = [WalkableWay]()
+        try database.read {
+            try database.prepare("""
+                SELECT id, geom, bridge, tunnel, layer, mended FROM ways WHERE \(condition) ORDER BY fid
+                """).forEach { row in
+                guard let g = try geometry(row, 1) else { return }
+                let lines: [[Coordinate]]
+                switch g {
+                case .lineString(let l): lines = [l]
+                case .multiLineString(let ls): lines = ls
+                default: return
+                }
+                out.append(.init(id: row.text(0), lines: lines,
+                                 level: WayLevel(bridge: row.optionalText(2), tunnel: row.optionalText(3), layer: row.optionalText(4)),
+                                 mended: row.optionalInt(5) == 1))
+            }
+        }
+        return out
+    }
+
+    public func water() throws -> [WaterFeature] {
+        var out = [WaterFeature]()
+        try database.read {
+            try database.prepare("SELECT id, kind, name, geom FROM water ORDER BY fid").forEach { row in
+                guard let g = try geometry(row, 3) else { return }
+                out.append(WaterFeature(id: row.text(0), kind: row.optionalText(1), name: row.optionalText(2), geometry: g))
+            }
+        }
+        return out
+    }
+
+    public func connectorCount() throws -> Int {
+        Int(try database.scalarInt("SELECT count(*) FROM ways WHERE mended = 1") ?? 0)
+    }
+
+    /// Runs `body` in the open transaction (an `importTogether`), else in one of its own.
+    private func inTransaction<T>(_ body: () throws -> T) throws -> T {
+        if database.inTransaction { return try body() }
+        return try database.transaction(body)
+    }
+
+    @discardableResult
+    public func replaceConnectors(with connectors: [NetworkConnector]) throws -> Int {
+        try inTransaction {
+            let before = Int(try database.scalarInt("SELECT count(*) FROM ways WHERE mended = 1") ?? 0)
+            // SpatiaLite's triggers keep the R*Tree (idx_ways_geom) for these few rows.
+            try database.execute("DELETE FROM ways WHERE mended = 1")
+            let taken = try database.prepare("SELECT 1 FROM ways WHERE id = ?")
+            let insert = try database.prepare("""
+                INSERT INTO ways(id, highway, name, foot, bridge, tunnel, layer, mended, length_m, reason, properties, geom)
+                VALUES(?, NULL, NULL, NULL, NULL, NULL, NULL, 1, ?, ?, ?, CastToMultiLineString(GeomFromWKB(?, 4326)))
+                """)
+            var number = 0
+            for c in connectors {
+                // `mend/n`, skipping numbers a way of the data already uses as its id.
+                var id: String
+                repeat {
+                    number += 1
+                    id = "mend/\(number)"
+                    try taken.bind([.text(id)])
+                    let used = try taken.step()
+                    taken.reset()
+                    if !used { break }
+                } while true
+                let properties = JSONValue.object([
+                    ("kind", .string(c.kind.rawValue)), ("from_way", .string(c.fromWay)), ("to_way", .string(c.toWay)),
+                ]).jsonText
+                try insert.run([.text(id), .double(c.lengthMetres), .text(c.reason), .text(properties),
+                                .blob(Geometry.lineString(c.line).wkb)])
+            }
+            try bumpGeneration(.ways)
+            return before
+        }
+    }
+
+    public func storeWater(_ features: [WaterFeature], replace: Bool) throws {
+        try inTransaction {
+            if replace { try database.execute("DELETE FROM water") }
+            let insert = try database.prepare("""
+                INSERT INTO water(id, kind, name, geom) VALUES(?, ?, ?, GeomFromWKB(?, 4326))
+                ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name, geom = excluded.geom
+                """)
+            for f in features {
+                try insert.run([.text(f.id), f.kind.map(SQLValue.text) ?? .null, f.name.map(SQLValue.text) ?? .null,
+                                .blob(f.geometry.wkb)])
+            }
+        }
     }
 
     /// Every compound with its reference points and grid (its `grid_id` when that grid exists, else the grid
@@ -59,7 +142,7 @@ extension Store {
     /// Writes the graph to `network_edges` (for map tools and `info`), replacing what was there, and records which
     /// ways generation it was built from.
     public func storeNetwork(_ edges: [NetworkEdgeRecord], waysGeneration: Int) throws {
-        try database.transaction {
+        try inTransaction {
             try database.execute("DELETE FROM network_edges")
             let insert = try database.prepare("""
                 INSERT INTO network_edges(edge, source, target, length_m, way_id, component, geom)
@@ -104,7 +187,8 @@ extension Store {
         return try database.read {
             var pieces = [(edges: Int, exampleWay: String)]()
             try database.prepare("""
-                SELECT component, count(*), min(way_id) FROM network_edges GROUP BY component ORDER BY component
+                SELECT component, count(*), coalesce(min(CASE WHEN way_id LIKE 'mend/%' THEN NULL ELSE way_id END), min(way_id))
+                FROM network_edges GROUP BY component ORDER BY component
                 """).forEach { pieces.append((Int($0.int(1)), $0.text(2))) }
             let length = try database.prepare("SELECT total(length_m) FROM network_edges")
             try length.step()

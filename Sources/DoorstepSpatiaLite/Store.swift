@@ -108,7 +108,8 @@ public final class Store {
 
     /// Runs `body` — several imports — in one write transaction: they are all stored, or none is if it throws.
     public func importTogether<T>(_ body: () throws -> T) throws -> T {
-        precondition(!importTransactionOpen, "imports do not nest")
+        // Inside another (an import that mends the network after it): one transaction, the outer one.
+        if importTransactionOpen { return try body() }
         // A big transaction spills pages to the WAL twice when the page cache (2 MB by default) is small: 64 MB.
         try database.execute("PRAGMA cache_size = -65536")
         do {
@@ -174,7 +175,7 @@ public final class Store {
                       .int(replaced ? 1 : 0), .int(Int64(repaired))])
     }
 
-    private func bumpGeneration(_ layer: Layer) throws {
+    package func bumpGeneration(_ layer: Layer) throws {
         for key in ["generation", "generation:\(layer.rawValue)"] {
             try database.cached("""
                 INSERT INTO doorstep_meta(key, value) VALUES(?, '1')

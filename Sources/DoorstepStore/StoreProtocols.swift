@@ -27,6 +27,12 @@ public protocol StoreReader: AnyObject {
     func walkableWays() throws -> [WalkableWay]
     /// How many ways are closed to pedestrians (`foot=no`, motorways…).
     func waysClosedToPedestrians() throws -> Int
+    /// The ways closed to pedestrians (`foot=no`), as lines: barriers no connector of `network mend` may cross.
+    func closedWays() throws -> [WalkableWay]
+    /// The water (rivers, canals, lakes) kept as barriers for mending the network, in storage order.
+    func water() throws -> [WaterFeature]
+    /// How many connectors `network mend` stored (ways with `mended = true`).
+    func connectorCount() throws -> Int
     /// The ways generation the stored walking network was built from, or nil when none is stored.
     func storedNetworkGeneration() throws -> Int?
     /// The stored walking network's size and pieces, or nil when none is stored.
@@ -99,7 +105,7 @@ public protocol LayerSink: AnyObject {
 
 /// Writing: one transactional import at a time, and the walking network.
 public protocol StoreWriter: StoreReader {
-    /// Runs several imports in one transaction: all are stored, or none.
+    /// Runs several imports (and mends) in one transaction: all are stored, or none. Inside another it joins it.
     func importTogether<T>(_ body: () throws -> T) throws -> T
     /// Runs one layer's import in a transaction: `body` writes through the sink; when it throws, nothing is stored.
     /// `replace` empties the layer first. Records arrive checked (polygons valid: `FeatureDecoder`).
@@ -110,8 +116,65 @@ public protocol StoreWriter: StoreReader {
     func recordCredit(_ credit: String, for layer: Layer, replacing: Bool) throws
     /// What an import of compounds changed for the layers that refer to them (inside `importing`, after its writes).
     func compoundChanges() throws -> CompoundChanges
-    /// Replaces the stored walking network and records which ways generation it was built from.
+    /// Replaces the stored walking network and records which ways generation it was built from (inside
+    /// `importTogether` it joins that transaction).
     func storeNetwork(_ edges: [NetworkEdgeRecord], waysGeneration: Int) throws
+    /// Replaces the network's connectors (ways with `mended = true`) with `connectors`, numbered `mend/1`, `mend/2` …
+    /// in order, and counts as an import of the ways (their generation moves on). Returns how many connectors were
+    /// there before. Inside `importTogether` it joins that transaction.
+    @discardableResult
+    func replaceConnectors(with connectors: [NetworkConnector]) throws -> Int
+    /// Stores water as barriers: upserted by id, or in place of all the water stored when `replace` (inside
+    /// `importTogether` it joins that transaction).
+    func storeWater(_ features: [WaterFeature], replace: Bool) throws
+}
+
+/// A connector `doorstep network mend` adds to the walking network where the data breaks it: stored as a way with
+/// `mended = true`, its length and the reason.
+public struct NetworkConnector: Sendable, Hashable {
+    public enum Kind: String, Sendable {
+        /// From a dangling end to the nearest point of another way within the tolerance.
+        case danglingEnd = "dangling_end"
+        /// Where two ways on the same level cross without a shared vertex: a connector of length 0 at the crossing.
+        case crossing
+    }
+    public var kind: Kind
+    /// From the dangling end (or the crossing) to the point on the other way; both positions for a crossing.
+    public var line: [Coordinate]
+    /// Geodesic length in metres (0 at a crossing).
+    public var lengthMetres: Double
+    /// The way whose end is mended (a crossing: the first way).
+    public var fromWay: String
+    /// The way it is joined to.
+    public var toWay: String
+    /// Why it is there, in words.
+    public var reason: String
+
+    public init(kind: Kind, line: [Coordinate], lengthMetres: Double, fromWay: String, toWay: String, reason: String) {
+        self.kind = kind
+        self.line = line
+        self.lengthMetres = lengthMetres
+        self.fromWay = fromWay
+        self.toWay = toWay
+        self.reason = reason
+    }
+}
+
+/// Water no connector may cross: a river, canal or stream as a line or an area, a lake or pond as an area.
+public struct WaterFeature: Sendable {
+    public var id: String
+    /// What it is: `river`, `canal`, `water` … (OSM's `waterway` or `water` value), nil when unknown.
+    public var kind: String?
+    public var name: String?
+    /// LineString, MultiLineString, Polygon or MultiPolygon in WGS84.
+    public var geometry: Geometry
+
+    public init(id: String, kind: String?, name: String?, geometry: Geometry) {
+        self.id = id
+        self.kind = kind
+        self.name = name
+        self.geometry = geometry
+    }
 }
 
 /// Lends readers to many threads: the shared face of a store (the HTTP service holds one).

@@ -100,7 +100,7 @@ extension Doorstep {
                 let options = try options()
                 let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit)
                 try show(try GapsUseCase.run(options, on: source), source: source, format: format,
-                         columns: ["rank", "id", "name", "households", "status", "nearest_station", "straight_m", "walking_m", "grid", "community"])
+                         columns: ["rank", "id", "name", "households", "status", "nearest_station", "straight_m", "walking_m", "grid", "community", "reason"])
             }
         }
     }

@@ -50,6 +50,9 @@ extension Doorstep {
         @Option(help: "Largest input file accepted, in MiB (a province's ways can pass the default 1024).")
         var maxFileMB: Int = ImportLimits().maxFileBytes >> 20
 
+        @Option(help: ArgumentHelp("Ways only: mend the network in the same transaction, as `doorstep network mend --within METRES` does.", valueName: "metres"))
+        var mendWithin: Double?
+
         func validate() throws {
             guard Layer(rawValue: layer) != nil else {
                 throw ValidationError("unknown layer \"\(layer)\"; layers are \(Layer.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -62,6 +65,10 @@ extension Doorstep {
                 throw ValidationError("unknown encoding \"\(encoding)\"; use utf-8 or gbk")
             }
             if case .failure(let error) = FieldMapping.parse(fields) { throw ValidationError(error.message) }
+            if let mendWithin {
+                guard layer == Layer.ways.rawValue else { throw ValidationError("--mend-within mends the walking network: it goes with `import ways`") }
+                try validating { _ = try NetworkUseCase.Options(tolerance: mendWithin) }
+            }
         }
 
         func run() async throws {
@@ -75,7 +82,16 @@ extension Doorstep {
                 limits: ImportLimits(maxFileBytes: maxFileMB << 20),
                 sourceLayer: sourceLayer, fields: (try? FieldMapping.parse(fields).get()) ?? [:])
             options.attribution = attribution
-            let summary = try Importer.run(options, into: store)
+            var mend: NetworkUseCase.Mend?
+            let summary = try cli {
+                try store.importTogether {
+                    let summary = try Importer.run(options, into: store)
+                    if let mendWithin {
+                        mend = try NetworkUseCase.mend(try NetworkUseCase.Options(tolerance: mendWithin), store: store, dryRun: false)
+                    }
+                    return summary
+                }
+            }
             for repair in summary.repairs { note("\(summary.file): \(repair)") }
             var line = "\(summary.layer.rawValue): \(summary.features) features from \(summary.file) (\(summary.format)"
             if let encoding = summary.encoding { line += ", \(encoding)" }
@@ -85,6 +101,7 @@ extension Doorstep {
             line += "; the layer now holds \(summary.layerCount)"
             print(line)
             for warning in summary.warnings { note("warning: \(summary.layer.rawValue): \(warning)") }
+            if let mend { printMend(mend) }
             if summary.layer == .ways {
                 // The walking graph follows its ways: rebuilt and stored with them.
                 let network = try WalkingNetwork.load(from: store, persist: true)
@@ -95,4 +112,12 @@ extension Doorstep {
             }
         }
     }
+}
+
+/// What a mend that came with an import did.
+func printMend(_ mend: NetworkUseCase.Mend) {
+    let crossings = mend.connectors.filter { $0.kind == .crossing }.count
+    print("mended within \(Limits.text(mend.options.tolerance)) m: \(mend.connectors.count) connectors (\(mend.connectors.count - crossings) from dangling ends, \(crossings) at crossings)")
+    print("  before: " + mend.before.line)
+    print("  after:  " + mend.after.line)
 }

@@ -34,10 +34,14 @@ extension Doorstep {
         @Flag(help: "Leave out ways and relations that reference objects missing from the file, instead of refusing the import.")
         var skipIncomplete = false
 
+        @Option(help: ArgumentHelp("Mend the walking network in the same transaction, as `doorstep network mend --within METRES` does (the extract's water is kept as a barrier).", valueName: "metres"))
+        var mendWithin: Double?
+
         func validate() throws {
             if let bbox, Self.parseBBox(bbox) == nil {
                 throw ValidationError("--bbox takes W,S,E,N in degrees (west < east, south < north), e.g. 118.763,32.0355,118.7962,32.052; got \"\(bbox)\"")
             }
+            if let mendWithin { try validating { _ = try NetworkUseCase.Options(tolerance: mendWithin) } }
         }
 
         static func parseBBox(_ text: String) -> BoundingBox? {
@@ -56,7 +60,16 @@ extension Doorstep {
             let options = OSMImportOptions(
                 file: URL(fileURLWithPath: file), bbox: bbox.flatMap(Self.parseBBox), replace: replace,
                 candidatesFile: asCandidates.map { URL(fileURLWithPath: $0) }, skipIncomplete: skipIncomplete)
-            let summary = try OSMImporter.run(options, into: store)
+            var mend: NetworkUseCase.Mend?
+            let summary = try cli {
+                try store.importTogether {
+                    let summary = try OSMImporter.run(options, into: store)
+                    if let mendWithin, summary.imported.contains(where: { $0.layer == .ways }) {
+                        mend = try NetworkUseCase.mend(try NetworkUseCase.Options(tolerance: mendWithin), store: store, dryRun: false)
+                    }
+                    return summary
+                }
+            }
             print("\(summary.file) (\(summary.format)):")
             for selection in [summary.ways, summary.compounds, summary.stations] {
                 let layer = Layer(rawValue: selection.layer)
@@ -91,6 +104,8 @@ extension Doorstep {
                 for repair in stored.repairs { note("\(stored.file): \(repair)") }
                 for warning in stored.warnings { note("warning: \(stored.layer.rawValue): \(warning)") }
             }
+            if summary.water > 0 { print("  water: \(summary.water) rivers, canals and ponds kept as barriers for `network mend`") }
+            if let mend { printMend(mend) }
             if summary.imported.contains(where: { $0.layer == .ways }) {
                 // The walking graph follows its ways: rebuilt and stored with them, as after `doorstep import ways`.
                 let network = try WalkingNetwork.load(from: store, persist: true)

@@ -17,6 +17,8 @@ extension Doorstep {
         func run() async throws {
             let store = try database.open(readOnly: true)
             let info = try store.info()
+            // Connectors of `network mend` (ways with mended = 1): part of the network, removable with --undo.
+            let connectors = try store.connectorCount()
             switch format {
             case .json, .geojson:
                 var layers = [(String, JSONValue)]()
@@ -30,6 +32,7 @@ extension Doorstep {
                         ("edges", .number(Double(n.edges))), ("length_m", .number((n.lengthMetres * 10).rounded() / 10)),
                         ("pieces", .number(Double(n.pieces.count))), ("stale", .bool(n.stale)),
                         ("ways_closed_to_pedestrians", .number(Double(n.waysClosedToPedestrians))),
+                        ("connectors", .number(Double(connectors))),
                         ("piece_sizes", .array(n.pieces.prefix(100).map { .object([("edges", .number(Double($0.edges))),
                                                                                   ("example_way", .string($0.exampleWay))]) })),
                     ])
@@ -63,6 +66,8 @@ extension Doorstep {
                     print(String(format: "walking network  %d edges, %.1f km, %d connected piece%@%@", network.edges, network.lengthMetres / 1000,
                                  network.pieces.count, network.pieces.count == 1 ? "" : "s", network.stale ? " (stale: the ways changed; rebuilt on next use)" : ""))
                     if network.waysClosedToPedestrians > 0 { print("  \(network.waysClosedToPedestrians) ways with foot=no left out") }
+                    if connectors > 0 { print("  \(connectors) connectors of `doorstep network mend` (mended=1; `network mend --undo` removes them)") }
+                    if network.pieces.count > 1 { print("  `doorstep network check` lists the breaks between the pieces and what each costs") }
                     for (i, piece) in network.pieces.enumerated().dropFirst().prefix(10) {
                         print("  isolated piece \(i): \(piece.edges) edges, e.g. way \(piece.exampleWay)")
                     }

@@ -94,6 +94,7 @@ extension Doorstep {
                 var line = "\(i + 1)  \(distance)  \(dir.padded(toColumns: 9))  \(n.station.id.padded(toColumns: 10))  \(n.station.name)"
                 if let k = n.station.kind { line += "  [\(k)]" }
                 if let h = n.station.hours { line += "  \(h.text)" }
+                if options.walk, i < result.noPathReasons.count, let reason = result.noPathReasons[i] { line += "  — no path: \(reason)" }
                 print(line)
             }
             if options.filterOpen { print("(open at \(options.moment))") }

@@ -180,14 +180,31 @@ extension CityData {
         public var foot: String?
         /// LineString or MultiLineString.
         public var geometry: Geometry
+        /// OSM's level tags (`bridge`, `tunnel`, `layer`): ways on different levels cross without meeting.
+        public var bridge: String?
+        public var tunnel: String?
+        public var layer: String?
 
-        public init(id: String, highway: String, name: String?, foot: String?, geometry: Geometry) {
+        public init(id: String, highway: String, name: String?, foot: String?, geometry: Geometry,
+                    bridge: String? = nil, tunnel: String? = nil, layer: String? = nil) {
             self.id = id
             self.highway = highway
             self.name = name
             self.foot = foot
             self.geometry = geometry
+            self.bridge = bridge
+            self.tunnel = tunnel
+            self.layer = layer
         }
+    }
+}
+
+extension CityData {
+    /// Water: a river or canal as an area.
+    public struct Water: Sendable {
+        public var id: String
+        public var name: String?
+        public var geometry: Geometry
     }
 }
 

@@ -248,6 +248,19 @@ extension CityData.Way: FeatureRecord {
         p.add("highway", highway)
         p.add("name", name)
         p.add("foot", foot)
+        p.add("bridge", bridge)
+        p.add("tunnel", tunnel)
+        p.add("layer", layer)
+    }
+}
+
+extension CityData.Water: FeatureRecord {
+    var featureGeometry: CityData.Geometry { geometry }
+
+    func writeProperties(_ p: inout FeatureProperties) {
+        p.add("id", id)
+        p.add("name", name)
+        p.add("water", "canal")
     }
 }
 

@@ -51,7 +51,8 @@ public struct SampleCity: Sendable {
         let roads = RoadNames(ways: extract.walkableWays, plane: plane)
 
         ways = extract.walkableWays.map {
-            CityData.Way(id: $0.osmID, highway: $0.tags["highway"] ?? "road", name: $0.name, foot: $0.tags["foot"], geometry: $0.geometry)
+            CityData.Way(id: $0.osmID, highway: $0.tags["highway"] ?? "road", name: $0.name, foot: $0.tags["foot"], geometry: $0.geometry,
+                         bridge: $0.tags["bridge"], tunnel: $0.tags["tunnel"], layer: $0.tags["layer"])
         }
         grids = plan.grids
         compounds = try Self.compounds(from: extract, plane: plane, plan: plan, roads: roads, seed: seed)
@@ -78,7 +79,7 @@ public struct SampleCity: Sendable {
         }
         return [
             try writeLayer(ways, layer: "ways", to: directory, metadata: metadata(
-                "real OSM walkable ways, geometry unchanged; id = osm_id; properties highway, name, foot from OSM")),
+                "real OSM walkable ways, geometry unchanged; id = osm_id; properties highway, name, foot, bridge, tunnel, layer from OSM")),
             try writePointLayer(compounds, layer: "compounds", to: directory, options: options, metadata: metadata(
                 "real OSM residential areas and the residential buildings outside them; names from OSM or synthetic (name_source); kind, households, population, grid_id synthetic")),
             try writeLayer(entrances, layer: "entrances", to: directory, metadata: metadata(

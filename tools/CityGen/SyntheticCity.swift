@@ -15,6 +15,12 @@ import Foundation
 ///   explicit `grid_id`; about 5 % of polygon compounds have 1–3 entrances on their boundary.
 /// - Grids: 500 m cells; 2 × 2 grids per community, 3 × 3 communities per street, 3 × 3 streets per district.
 ///
+/// - River (only with `river: true`, and a lattice of at least 2 blocks): a canal 4 m wide running east–west through
+///   the middle of block row ⌊G/2⌋, narrower than `network mend`'s default tolerance. The north–south streets of
+///   that row stop at its banks (their two stubs 4.5 m apart, across the water), except every 4th column (i = 0, 4,
+///   8 …), which crosses on a bridge (`bridge=yes`, `layer=1`, 27 m long) split from its two approaches by 1.5 m
+///   gaps on land. `riverPolygon` is the water (for `network mend --water`; `write` also writes `water.geojson`).
+///
 /// Each station and compound is drawn from its own seeded stream, so the first n stations of a bigger city are
 /// the stations of a smaller one with the same seed and lattice, and any item can be produced on its own.
 public struct SyntheticCity: Sendable {
@@ -35,6 +41,8 @@ public struct SyntheticCity: Sendable {
     public let seed: UInt64
     /// The centre of the lattice.
     public let center: Coordinate
+    /// Whether a canal crosses the lattice (see the type's description).
+    public let river: Bool
 
     /// The lattice's plane: origin at its south-west node.
     private let plane: LocalPlane
@@ -42,9 +50,11 @@ public struct SyntheticCity: Sendable {
 
     /// A city of `stations` stations and `compounds` compounds on a `waysGrid` × `waysGrid`-block lattice
     /// centred on `center`. Counts must be ≥ 0 and `waysGrid` ≥ 1.
-    public init(stations: Int, compounds: Int, waysGrid: Int, seed: UInt64 = 1, center: Coordinate = SyntheticCity.defaultCenter) {
+    public init(stations: Int, compounds: Int, waysGrid: Int, seed: UInt64 = 1, center: Coordinate = SyntheticCity.defaultCenter,
+                river: Bool = false) {
         precondition(stations >= 0 && compounds >= 0, "counts must not be negative")
         precondition(waysGrid >= 1, "the lattice needs at least one block")
+        self.river = river && waysGrid >= 2
         stationCount = stations
         compoundCount = compounds
         self.waysGrid = waysGrid
@@ -169,6 +179,45 @@ public struct SyntheticCity: Sendable {
         return [sw, plane.coordinate(x: x1, y: y0), plane.coordinate(x: x1, y: y1), plane.coordinate(x: x0, y: y1), sw]
     }
 
+    // MARK: River
+
+    /// Width of the canal in metres, and the gap between a bridge and each of its approaches.
+    public static let riverMetres = 4.0
+    public static let bridgeGapMetres = 1.5
+    /// Half the length of a bridge.
+    static let bridgeHalfMetres = 13.5
+    /// The block row the canal runs through, and the plane y of its centre line.
+    var riverRow: Int { waysGrid / 2 }
+    var riverY: Double { (Double(riverRow) + 0.5) * Self.blockMetres }
+
+    /// Whether column `i`'s street crosses the canal on a bridge.
+    public static func isBridgeColumn(_ i: Int) -> Bool { i % 4 == 0 }
+
+    /// The canal as a polygon ring (closed, counter-clockwise), 50 m beyond the lattice at both ends; nil without one.
+    public var riverPolygon: [Coordinate]? {
+        guard river else { return nil }
+        let y0 = riverY - Self.riverMetres / 2, y1 = riverY + Self.riverMetres / 2
+        return rectangle(-50, y0, sideMetres + 50, y1)
+    }
+
+    /// The ways of column `i` in the canal's block row: two stubs to the banks, or approach, bridge, approach.
+    private func riverCrossing(_ i: Int, highway: String, name: String?, foot: String?) -> [(String, String?, String?, [Coordinate], Bool)] {
+        let x = Double(i) * Self.blockMetres
+        let south = node(i, riverRow), north = node(i, riverRow + 1)
+        func at(_ y: Double) -> Coordinate { plane.coordinate(x: x, y: y) }
+        guard Self.isBridgeColumn(i) else {
+            // The stubs stop 0.25 m short of the water: 4.5 m apart across it.
+            let bank = Self.riverMetres / 2 + 0.25
+            return [(highway, name, foot, [south, at(riverY - bank)], false), (highway, name, foot, [at(riverY + bank), north], false)]
+        }
+        let half = Self.bridgeHalfMetres, gap = Self.bridgeGapMetres
+        return [
+            (highway, name, foot, [south, at(riverY - half - gap)], false),
+            (highway, name.map { $0 + "桥" }, foot, [at(riverY - half), at(riverY + half)], true),
+            (highway, name, foot, [at(riverY + half + gap), north], false),
+        ]
+    }
+
     // MARK: Ways
 
     /// The lattice node at column `i`, row `j` (0 … G): the one place node positions are computed, so edges meeting
@@ -196,7 +245,7 @@ public struct SyntheticCity: Sendable {
         let g = waysGrid
         let rowNames = (0...g).map(Self.rowName), columnNames = (0...g).map(Self.columnName)
         let rowHighways = (0...g).map(Self.highway(line:)), columnHighways = (0...g).map(Self.highway(line:))
-        let idCount = latticeEdgeCount + g * g
+        let idCount = latticeEdgeCount + g * g + (river ? 2 * (g + 1) : 0)
         var number = 0
         var below = (0...g).map { node($0, 0) }
         /// A lattice edge: the line's class and name, sometimes turned into a footway or closed to walkers.
@@ -218,7 +267,15 @@ public struct SyntheticCity: Sendable {
             guard j < g else { break }
             let above = (0...g).map { node($0, j + 1) }
             for i in 0...g {
-                try body(edge(columnHighways[i], columnNames[i], below[i], above[i], stream: g * (g + 1) + j * (g + 1) + i))
+                let way = edge(columnHighways[i], columnNames[i], below[i], above[i], stream: g * (g + 1) + j * (g + 1) + i)
+                guard river, j == riverRow else { try body(way); continue }
+                // The canal's row: the street in two or three pieces (the first keeps the lattice edge's id).
+                for (k, piece) in riverCrossing(i, highway: way.highway, name: way.name, foot: way.foot).enumerated() {
+                    if k > 0 { number += 1 }
+                    try body(CityData.Way(id: k == 0 ? way.id : paddedID("W", number, of: idCount), highway: piece.0, name: piece.1,
+                                          foot: piece.2, geometry: .lineString(piece.3),
+                                          bridge: piece.4 ? "yes" : nil, layer: piece.4 ? "1" : nil))
+                }
             }
             for i in 0..<g {
                 var rng = SplitMix64(seed: seed, stream: "block", index: j * g + i)
@@ -292,6 +349,12 @@ public struct SyntheticCity: Sendable {
         let gridWriter = try GeoJSONLayerWriter(directory: directory, layer: "grids", metadata: metadata("500 m governance grids"))
         try plan.forEachGrid { try gridWriter.write($0) }
         summaries.append(try gridWriter.finish())
+
+        if let ring = riverPolygon {
+            let waterWriter = try GeoJSONLayerWriter(directory: directory, layer: "water", metadata: metadata("the canal, for network mend --water"))
+            try waterWriter.write(CityData.Water(id: "river", name: "运河", geometry: .polygon([ring])))
+            summaries.append(try waterWriter.finish())
+        }
         return summaries
     }
 }

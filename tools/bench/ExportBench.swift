@@ -10,17 +10,18 @@ import Glibc
 // wait4's rusage) is that export's alone. The layer export streams geometry and properties from SQLite; a coverage
 // export also holds the coverage result (one small record per compound) while the geometries stream past.
 
-/// Runs `executable` with `arguments` (stderr to /dev/null): (exit status, seconds, peak RSS MB).
+/// Runs `executable` with `arguments` (stderr, and with `quiet` stdout too, to /dev/null): (exit status, seconds, peak RSS MB).
 ///
 /// The peak is the child's own VmHWM, polled from /proc every millisecond until it exits: wait4's ru_maxrss would
 /// include the bench's own peak, which posix_spawn's vfork child carries across exec.
-func runMeasured(_ executable: String, _ arguments: [String]) -> (Int32, Double, Double) {
+func runMeasured(_ executable: String, _ arguments: [String], quiet: Bool = false) -> (Int32, Double, Double) {
     var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { for p in argv { free(p) } }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    if quiet { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
     var pid = pid_t()
     let start = now()
     guard posix_spawn(&pid, executable, &actions, nil, &argv, environ) == 0 else { return (-1, 0, 0) }

@@ -131,7 +131,7 @@ func httpBench() throws {
 
 // MARK: Pieces
 
-private struct Server {
+struct Server {
     let process: Process
     let port: Int
     var base: String { "http://127.0.0.1:\(port)" }
@@ -163,7 +163,7 @@ private func findExecutable(_ name: String) -> String? {
 }
 
 /// `doorstep` next to this release bench binary, built when missing (`make bench` builds only the bench).
-private func releaseDoorstep() throws -> String? {
+func releaseDoorstep() throws -> String? {
     let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).absoluteURL.deletingLastPathComponent()
     let path = binDir.appendingPathComponent("doorstep").path
     let build = Process()
@@ -175,7 +175,7 @@ private func releaseDoorstep() throws -> String? {
     return FileManager.default.isExecutableFile(atPath: path) ? path : nil
 }
 
-private func withServer(_ doorstep: String, database: URL, port: Int, extra: [String] = [], _ body: (Server) throws -> Void) throws {
+func withServer(_ doorstep: String, database: URL, port: Int, extra: [String] = [], _ body: (Server) throws -> Void) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: doorstep)
     process.arguments = ["serve", "--db", database.path, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warning"] + extra

@@ -161,6 +161,8 @@ if wanted("import") {
 
 }
 
+if wanted("formats") { try formatImportBench(work: work) }
+
 // MARK: Nearest
 if wanted("nearest") {
 
@@ -216,6 +218,7 @@ if wanted("nearest") {
 if wanted("network") { try networkBench() }
 
 if wanted("export") { try exportBench(work: work) }
+if wanted("oapif") { try oapifBench(work: work) }
 if wanted("plan") { try plannerBench() }
 if wanted("osm") { try osmBench() }
 if wanted("http") { try httpBench() }

@@ -12,8 +12,9 @@ let usage = """
           Defaults: --osm-dir geodata/nanjing-xinjiekou/osm  --out geodata/nanjing-xinjiekou  --seed \(SampleCity.defaultSeed)
 
       doorstep-citygen synthetic --stations N --compounds M --ways-grid G --out DIR
-                                 [--seed S] [--center LON,LAT] [--format geojson|csv] [--chinese-headers]
-          A G×G-block street lattice (100 m blocks, 2·G·(G+1) edges) with N stations and M compounds.
+                                 [--seed S] [--center LON,LAT] [--format geojson|csv] [--chinese-headers] [--river]
+          A G×G-block street lattice (100 m blocks, 2·G·(G+1) edges) with N stations and M compounds;
+          --river adds a 4 m canal through the middle crossed by bridges on every 4th street (water.geojson).
           Defaults: --seed 1  --center 118.78,32.04
 
     Both write stations, compounds, entrances, ways and grids. --format csv writes stations.csv and
@@ -108,7 +109,7 @@ func run(_ arguments: [String]) throws {
         print(usage)
         return
     }
-    var options = try Options(arguments.dropFirst(), flagNames: ["chinese-headers"])
+    var options = try Options(arguments.dropFirst(), flagNames: ["chinese-headers", "river"])
     let started = Date()
     let summaries: [LayerSummary]
     switch mode {
@@ -127,8 +128,9 @@ func run(_ arguments: [String]) throws {
         let seed = try options.seed(default: 1)
         let center = try parseCenter(options.string("center", default: "118.78,32.04"))
         let output = try options.output()
+        let river = options.flag("river")
         try options.finish()
-        let city = SyntheticCity(stations: stations, compounds: compounds, waysGrid: grid, seed: seed, center: center)
+        let city = SyntheticCity(stations: stations, compounds: compounds, waysGrid: grid, seed: seed, center: center, river: river)
         summaries = try city.write(to: out, options: output)
     default:
         throw UsageError(description: "unknown mode '\(mode)' (sample or synthetic)")

@@ -137,6 +137,10 @@ public enum NearestUseCase {
         public let walking: [Double?]
         /// With `route`, parallel to `found`: the walking route, nil for no path.
         public let routes: [[Coordinate]?]
+        /// With `walk`, parallel to `found`: why there is no path (nil when there is one).
+        public var noPathReasons: [String?] = []
+
+        func noPathReason(_ i: Int) -> String? { i < noPathReasons.count ? noPathReasons[i] : nil }
 
         /// `{query, generation, count, stations}`, written straight into bytes: this is the residents' hot path (no
         /// JSONValue tree per answer). `members` gives a station's own members already written (the server keeps
@@ -169,7 +173,7 @@ public enum NearestUseCase {
                 out.beginObject()
                 if let members { out.members(members(n)) } else { n.station.writeMembers(to: &out) }
                 n.writeAnswerMembers(openAt: q.moment, to: &out)
-                if q.walk { NearbyStation.writeWalking(walking[i], speed: q.speed, to: &out) }
+                if q.walk { NearbyStation.writeWalking(walking[i], speed: q.speed, reason: noPathReason(i), to: &out) }
                 if q.route {
                     out.key("route")
                     if let line = routes[i] {
@@ -212,7 +216,7 @@ public enum NearestUseCase {
             for (i, n) in found.enumerated() {
                 var p = JSONMemberList()
                 n.writeProperties(openAt: options.moment, to: &p)
-                if options.walk { NearbyStation.writeWalking(walking[i], speed: options.speed, to: &p) }
+                if options.walk { NearbyStation.writeWalking(walking[i], speed: options.speed, reason: noPathReason(i), to: &p) }
                 features.append(.pointFeature(n.station.location, properties: p.members))
             }
             for (i, n) in found.enumerated() where options.route {
@@ -242,7 +246,7 @@ public enum NearestUseCase {
             throw UseCaseError(.unreachable, [], "the point is farther than \(Int(walking.network.snapLimit)) m from the walkable network: unreachable on foot")
         }
         return Result(options: options, generation: generation, found: answers.map(\.nearby), walking: answers.map(\.walking),
-                      routes: answers.map(\.route))
+                      routes: answers.map(\.route), noPathReasons: answers.map(\.noPathReason))
     }
 
     /// The answer from a database (the CLI): its stations indexed, and for `walk` its walking network.

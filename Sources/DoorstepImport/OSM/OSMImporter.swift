@@ -59,6 +59,8 @@ public struct OSMImportSummary: Sendable {
     public let residentialBuildings: Int
     /// What each layer import stored (layers with nothing kept are not imported and do not appear).
     public let imported: [ImportSummary]
+    /// Water features (rivers, canals, lakes) stored as barriers for `network mend`.
+    public let water: Int
     /// The candidates file written with `--as-candidates`, and how many candidates it holds.
     public let candidatesFile: String?
     /// Ways and relations left out with `skipIncomplete`, as `way/123 (node 456 missing)`.
@@ -144,7 +146,12 @@ public enum OSMImporter {
             try writeCollection(sorter.stations, to: draft)
             _ = try CandidatesFile.read(draft)
         }
-        let imported = imports.isEmpty ? [] : try Importer.run(imports, into: store)
+        // The water goes with the layers, in their transaction: upserted by OSM id (replaced with `replace`).
+        let imported = try store.importTogether {
+            let imported = imports.isEmpty ? [] : try Importer.run(imports, into: store)
+            if !sorter.water.isEmpty || options.replace { try store.storeWater(sorter.water, replace: options.replace) }
+            return imported
+        }
         if let candidates = options.candidatesFile, !sorter.stations.isEmpty {
             do {
                 if FileManager.default.fileExists(atPath: candidates.path) { try FileManager.default.removeItem(at: candidates) }
@@ -156,7 +163,7 @@ public enum OSMImporter {
         return OSMImportSummary(
             file: url.path, format: format, ways: sorter.waySelection, compounds: sorter.compoundSelection,
             stations: sorter.stationSelection, residentialAreas: sorter.areaCount, residentialBuildings: sorter.buildingCount,
-            imported: imported, candidatesFile: options.candidatesFile?.path,
+            imported: imported, water: sorter.water.count, candidatesFile: options.candidatesFile?.path,
             incomplete: missing.map { "\($0.object) (\($0.missing) missing)" }, geometryErrors: geometryErrors)
     }
 
@@ -214,6 +221,9 @@ package struct LayerSorter {
     package let bbox: BoundingBox?
     package var ways = [JSONValue]()
     package var stations = [JSONValue]()
+    /// Water kept as barriers for `network mend` (lines and areas), each OSM object once.
+    package var water = [WaterFeature]()
+    private var waterIDs = Set<String>()
     package var waySelection = OSMImportSummary.Selection("ways")
     package var compoundSelection = OSMImportSummary.Selection("compounds")
     package var stationSelection = OSMImportSummary.Selection("stations")
@@ -260,7 +270,17 @@ package struct LayerSorter {
             var properties: [(String, JSONValue)] = [("id", .string(id)), ("highway", .string(tags["highway"]!))]
             if let name = tags["name"] ?? tags["name:zh"] { properties.append(("name", .string(name))) }
             if let foot = tags["foot"] { properties.append(("foot", .string(foot))) }
+            // The level: ways on different levels (bridges, tunnels, layers) cross without meeting.
+            for key in ["bridge", "tunnel", "layer"] {
+                if let value = tags[key] { properties.append((key, .string(value))) }
+            }
             ways.append(Self.feature(geometryValue, properties))
+            return
+        }
+        if let kind = OSMRules.waterKind(tags, isArea: isArea), tags["highway"] == nil {
+            if inside(geometry), waterIDs.insert(id).inserted {
+                water.append(WaterFeature(id: id, kind: kind, name: tags["name"] ?? tags["name:zh"], geometry: geometry))
+            }
             return
         }
         if tags["highway"] != nil, isArea, OSMRules.compoundSource(tags) == nil, OSMRules.stationKind(tags) == nil {

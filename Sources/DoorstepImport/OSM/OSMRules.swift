@@ -92,6 +92,25 @@ public enum OSMRules {
         return out
     }
 
+    // MARK: water
+
+    /// `waterway` values of lines that are water no connector of `network mend` may cross (a river's or canal's
+    /// centre line; its banks, when mapped, are `natural=water` or `waterway=riverbank` areas).
+    public static let waterLines: Set<String> = ["river", "canal", "stream", "drain", "ditch"]
+
+    /// The kind of water an OSM feature is (`river`, `canal`, `lake` …), nil when it is no water: lines with a
+    /// `waterway` of `waterLines`, areas tagged `natural=water` (kind from `water=`, else `water`) or
+    /// `waterway=riverbank`.
+    package static func waterKind(_ tags: [String: String], isArea: Bool) -> String? {
+        if isArea {
+            if tags["natural"] == "water" { return tags["water"] ?? "water" }
+            if tags["waterway"] == "riverbank" { return "riverbank" }
+            return nil
+        }
+        guard let waterway = tags["waterway"], waterLines.contains(waterway) else { return nil }
+        return waterway
+    }
+
     // MARK: osmium
 
     /// `osmium tags-filter` expressions selecting every candidate of the three layers (and, as osmium adds them, the
@@ -102,6 +121,9 @@ public enum OSMRules {
         "a/building=" + residentialBuildings.sorted().joined(separator: ","),
         "nwr/amenity=community_centre,social_facility,townhall",
         "nwr/office=government",
+        "w/waterway=" + waterLines.sorted().joined(separator: ","),
+        "a/natural=water",
+        "a/waterway=riverbank",
     ]
 
     /// `osmium export` configuration: ids and types as properties, every tag kept, highways as lines, the rest of
@@ -109,7 +131,7 @@ public enum OSMRules {
     package static let exportConfig = """
         {"attributes": {"type": true, "id": true},
          "format_options": {"print_record_separator": false},
-         "linear_tags": ["highway"],
-         "area_tags": ["landuse=residential", "building", "amenity", "office", "area=yes"]}
+         "linear_tags": ["highway", "waterway=river", "waterway=canal", "waterway=stream", "waterway=drain", "waterway=ditch"],
+         "area_tags": ["landuse=residential", "building", "amenity", "office", "area=yes", "natural=water", "waterway=riverbank"]}
         """
 }

@@ -192,6 +192,14 @@ final class GDALImportTests: XCTestCase {
         XCTAssertEqual(summary.crs, .epsg(4549))
         assertSameGeometries(try geometries(store, .stations), try geometries(reference, .stations))
         XCTAssertEqual(try texts(store, stationColumns), try texts(reference, stationColumns))
+
+        // A `.shp.zip` as ogr2ogr (and `doorstep export`) writes it, which GDAL's Shapefile driver also opens whole.
+        try ogr2ogr(["-f", "ESRI Shapefile", file("站点.shp.zip").path, file("站点.shp").path, "-lco", "ENCODING=GBK"])
+        let whole = try newStore("shp.zip")
+        let s2 = try Importer.run(ImportOptions(layer: .stations, file: file("站点.shp.zip")), into: whole)
+        XCTAssertEqual(s2.crs, .epsg(4549))
+        assertSameGeometries(try geometries(whole, .stations), try geometries(reference, .stations))
+        XCTAssertEqual(try texts(whole, stationColumns), try texts(reference, stationColumns))
     }
 
     func testGeoPackageCompoundsAndItsLayers() throws {
@@ -234,16 +242,82 @@ final class GDALImportTests: XCTestCase {
         }
     }
 
-    func testXLSXWithLongitudeAndLatitudeColumns() throws {
-        let reference = try reference(.stations)
+    /// The stations as a CSV with `X`, `Y` (made by ogr2ogr), the source of every sheet below.
+    private func stationsCSV() throws -> URL {
         try ogr2ogr(["-f", "CSV", file("st.csv").path, Self.sample.appendingPathComponent("stations.geojson").path,
                      "-lco", "GEOMETRY=AS_XY", "-select", "id,name,kind,address,phone,hours"])
-        try ogr2ogr(["-f", "XLSX", file("stations.xlsx").path, file("st.csv").path, "-oo", "AUTODETECT_TYPE=YES", "-nln", "站点",
+        return file("st.csv")
+    }
+
+    /// The stations as a sheet `站点` with 经度/纬度 and Chinese headers, written by ogr2ogr's `driver`.
+    private func ogrSheet(_ driver: String, _ name: String) throws -> URL {
+        try ogr2ogr(["-f", driver, file(name).path, try stationsCSV().path, "-oo", "AUTODETECT_TYPE=YES", "-nln", "站点",
                      "-sql", #"SELECT X AS "经度", Y AS "纬度", id AS "编号", name AS "名称", kind AS "类型", address AS "地址", phone AS "电话", hours AS "开放时间" FROM st"#])
-        let store = try newStore("xlsx")
-        _ = try Importer.run(ImportOptions(layer: .stations, file: file("stations.xlsx")), into: store)
-        assertSameGeometries(try geometries(store, .stations), try geometries(reference, .stations))
-        XCTAssertEqual(try texts(store, stationColumns), try texts(reference, stationColumns))
+        return file(name)
+    }
+
+    /// A sheet of the stations imports as their GeoJSON does: same ids and fields, positions within 1 mm.
+    private func assertSheetImportsAsGeoJSON(_ sheet: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        let reference = try reference(.stations)
+        let store = try newStore(sheet.lastPathComponent)
+        _ = try Importer.run(ImportOptions(layer: .stations, file: sheet), into: store)
+        assertSameGeometries(try geometries(store, .stations), try geometries(reference, .stations), file: file, line: line)
+        XCTAssertEqual(try texts(store, stationColumns), try texts(reference, stationColumns), file: file, line: line)
+    }
+
+    func testXLSXWithLongitudeAndLatitudeColumns() throws {
+        try assertSheetImportsAsGeoJSON(try ogrSheet("XLSX", "stations.xlsx"))
+    }
+
+    func testODSWithLongitudeAndLatitudeColumns() throws {
+        try assertSheetImportsAsGeoJSON(try ogrSheet("ODS", "stations.ods"))
+    }
+
+    /// GDAL reads XLS (Excel 97–2003, through FreeXL) but cannot write it: the sheet is written here with Debian's
+    /// python3-xlwt (`make deps` installs it), numbers as numbers, empty cells left empty.
+    func testXLSWithLongitudeAndLatitudeColumns() throws {
+        let python = "/usr/bin/python3"
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: python)
+        probe.arguments = ["-c", "import xlwt"]
+        probe.standardError = FileHandle.nullDevice
+        try? probe.run()
+        probe.waitUntilExit()
+        guard probe.terminationStatus == 0 else {
+            let message = "python3-xlwt is not installed (`make deps` installs it): no .xls to test"
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail(message + "; on CI it must be") }
+            throw XCTSkip(message)
+        }
+        try run(python, ["-c", """
+            import csv, sys, xlwt
+            headers = {"X": "经度", "Y": "纬度", "id": "编号", "name": "名称", "kind": "类型", "address": "地址", "phone": "电话", "hours": "开放时间"}
+            book = xlwt.Workbook(encoding="utf-8")
+            sheet = book.add_sheet("站点")
+            with open(sys.argv[1], encoding="utf-8") as f:
+                rows = list(csv.reader(f))
+            for c, name in enumerate(rows[0]):
+                sheet.write(0, c, headers[name])
+            for r, row in enumerate(rows[1:], start=1):
+                for c, value in enumerate(row):
+                    if value != "":
+                        sheet.write(r, c, float(value) if rows[0][c] in ("X", "Y") else value)
+            book.save(sys.argv[2])
+            """, try stationsCSV().path, file("stations.xls").path])
+        XCTAssertEqual(SourceFormat.detect(file("stations.xls")).name, "XLS")
+        try assertSheetImportsAsGeoJSON(file("stations.xls"))
+    }
+
+    /// FlatGeobuf of the compounds (polygons, with GDAL's packed spatial index, which reorders the features).
+    func testFlatGeobufCompounds() throws {
+        let reference = try reference(.compounds)
+        try ogr2ogr(["-f", "FlatGeobuf", file("compounds.fgb").path, Self.sample.appendingPathComponent("compounds.geojson").path])
+        XCTAssertEqual(SourceFormat.detect(file("compounds.fgb")).name, "FlatGeobuf")
+        let store = try newStore("fgb")
+        let summary = try Importer.run(ImportOptions(layer: .compounds, file: file("compounds.fgb")), into: store)
+        XCTAssertEqual(summary.crs, .wgs84)
+        assertSameGeometries(try geometries(store, .compounds), try geometries(reference, .compounds))
+        let columns = "SELECT id, name, households, population, kind, grid_id FROM compounds ORDER BY id"
+        XCTAssertEqual(try texts(store, columns), try texts(reference, columns))
     }
 
     func testDXFWaysWithCRS() throws {
