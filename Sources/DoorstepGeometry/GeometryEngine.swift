@@ -68,9 +68,8 @@ public enum GeometryEngine {
                 case .multiPolygon(let ps)?: polygons += ps
                 case nil:
                     // A collection (WKB that Geometry does not take): its members one by one.
-                    let n = GEOSGetNumGeometries_r(ctx, part)
-                    guard n > 1 || GEOSGeomTypeId_r(ctx, part) == Int32(GEOS_GEOMETRYCOLLECTION.rawValue) else { return }
-                    for i in 0..<n { if let member = GEOSGetGeometryN_r(ctx, part, i) { collect(member) } }
+                    guard GEOSGeomTypeId_r(ctx, part) == Int32(GEOS_GEOMETRYCOLLECTION.rawValue) else { return }
+                    for i in 0..<GEOSGetNumGeometries_r(ctx, part) { if let member = GEOSGetGeometryN_r(ctx, part, i) { collect(member) } }
                 default: break
                 }
             }

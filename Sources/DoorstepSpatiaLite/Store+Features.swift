@@ -145,7 +145,7 @@ package struct FeatureRowReader {
                 if let text = row.optionalText(column), case .object(let members)? = try? JSONValue.parse(text) { extras = members }
                 continue
             case "services":
-                properties.append((name, .array(Store.decodeList(row.optionalText(column)).map(JSONValue.string))))
+                properties.append((name, .array(JSONValue.stringList(row.optionalText(column)).map(JSONValue.string))))
                 continue
             default:
                 if skipping.contains(name) { continue }

@@ -212,7 +212,7 @@ public final class Store {
                 """).forEach { row in
                 out.append(Station(
                     id: row.text(0), name: row.text(1), kind: row.optionalText(2),
-                    services: Store.decodeList(row.optionalText(3)), address: row.optionalText(4),
+                    services: JSONValue.stringList(row.optionalText(3)), address: row.optionalText(4),
                     phone: row.optionalText(5), hours: row.optionalText(6).flatMap { try? OpeningHours(parsing: $0) },
                     radiusMetres: row.optionalDouble(7), capacity: row.optionalInt(8).map(Int.init),
                     location: Coordinate(lon: row.double(9), lat: row.double(10))))
@@ -220,8 +220,6 @@ public final class Store {
         }
         return out
     }
-
-    package static func decodeList(_ text: String?) -> [String] { JSONValue.stringList(text) }
 
     /// Rebuilds the typed copies of the compounds (`compounds_polygons`, `compounds_points`, schema migration 3) that
     /// GIS clients open: with SpatiaLite's index triggers set aside, the R*Trees packed afterwards as for the layers.
