@@ -51,7 +51,10 @@ enum WebAssets {
 """#
 
     /// `/static/doorstep.css`: the page's styles (a file, since the policy allows no inline style).
-    static let css = #"""
+    static let css = baseCSS + residentsCSS
+
+    /// What both pages' styles share: type, the header bar, buttons, focus rings.
+    static let baseCSS = #"""
 *{box-sizing:border-box}
 html,body{margin:0;padding:0}
 body{font:16px/1.45 system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#1a1a1a;background:#f4f6f8}
@@ -62,6 +65,9 @@ button,.btn{font:inherit;min-height:44px;min-width:44px;border-radius:10px;borde
 button:focus-visible,.btn:focus-visible,input:focus-visible+span{outline:3px solid #f5b400;outline-offset:2px}
 #lang{background:transparent;color:#fff;border-color:#fff}
 .primary{background:#0b5cad;color:#fff}
+"""#
+
+    static let residentsCSS = #"""
 #controls{padding:8px 12px 4px;background:#fff;border-bottom:1px solid #d5dbe1}
 .row{display:flex;gap:8px;align-items:center;flex-wrap:wrap}
 #locate{flex:1}
@@ -110,9 +116,16 @@ main{display:flex;flex-direction:column}
 }
 """#
 
-    static let script = #"""
-"use strict";
-(function () {
+    /// The residents' script: the shared part and the page's own.
+    static let script = wrap(common + residents)
+
+    /// A page's script: strict mode, one scope of its own.
+    static func wrap(_ body: String) -> String { "\"use strict\";\n(function () {\n" + body + "\n})();\n" }
+
+    /// What both pages' scripts share: errors shown (never swallowed, CSP violations too), the config block, GCJ-02
+    /// for Chinese basemaps, DOM nodes made with text, the JSON API, links as text, the credits under the map. The page
+    /// part defines `T`, `lang` and `t` (api's "server error" word).
+    static let common = #"""
 var $ = function (id) { return document.getElementById(id); };
 // Errors are shown, never swallowed.
 function showError(message) {
@@ -131,29 +144,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 var config = {};
 try { config = JSON.parse($("doorstep-config").textContent); } catch (e) { showError("config: " + e.message); }
 
-var T = {
-  zh: { title: "家门口", subtitle: "附近的服务站", locate: "使用我的位置", hint: "或在地图上点一下你的位置",
-    services: "服务", openNow: "现在开放", search: "搜索", results: "最近的服务站", map: "地图",
-    locating: "正在定位…", searching: "正在查找…", found: "离你最近的 {n} 个服务站", none: "附近没有符合条件的服务站",
-    straightNote: "步行距离不可用，按直线距离排列。", walk: "步行", straight: "直线", min: "分钟", m: "米", km: "公里",
-    open: "营业中", closed: "已关门", unknown: "时间未知", call: "电话", route: "路线", chosen: "✓ 已显示路线",
-    you: "你的位置", noGeo: "此浏览器不支持定位，请在地图上点选位置。", noData: "还没有服务站数据。", geoFail: "定位失败：{m}。请在地图上点选位置。",
-    noMap: "地图不可用（Leaflet 未安装：libjs-leaflet）。列表仍可使用。", pick: "请使用定位或在地图上点选位置。",
-    hours: "时间", addr: "地址", noRoute: "没有可走的路线", server: "服务器错误",
-    kind: { center: "服务中心", station: "服务站", post: "驿站" },
-    svc: { rest: "休息", water: "饮水", charging: "充电", meal: "热饭", medical: "医疗", legal: "法律", elderly: "养老", children: "儿童", meeting: "议事", toilet: "如厕", reading: "阅读" } },
-  en: { title: "Doorstep", subtitle: "service stations near you", locate: "Use my location", hint: "or tap the map where you are",
-    services: "Services", openNow: "Open now", search: "Search", results: "Nearest stations", map: "Map",
-    locating: "Finding your location…", searching: "Searching…", found: "The {n} stations nearest to you", none: "No matching station nearby",
-    straightNote: "Walking distances unavailable: ranked by straight-line distance.", walk: "walk", straight: "straight", min: "min", m: "m", km: "km",
-    open: "Open", closed: "Closed", unknown: "Hours unknown", call: "Call", route: "Route", chosen: "✓ Route shown",
-    you: "You are here", noGeo: "This browser cannot locate you: tap the map instead.", noData: "No stations have been loaded yet.", geoFail: "Could not locate you: {m}. Tap the map instead.",
-    noMap: "Map unavailable (Leaflet not installed: libjs-leaflet). The list still works.", pick: "Use your location or tap the map.",
-    hours: "Hours", addr: "Address", noRoute: "No walkable route", server: "Server error",
-    kind: { center: "Service centre", station: "Service station", post: "Rest post" },
-    svc: { rest: "Rest", water: "Water", charging: "Charging", meal: "Hot meals", medical: "Medical", legal: "Legal aid", elderly: "Elderly care", children: "Children", meeting: "Meeting room", toilet: "Toilet", reading: "Reading" } }
-};
-var SERVICES = ["rest", "water", "charging", "meal", "medical", "legal", "elderly", "children", "meeting"];
+// The language: ?lang=, else the last choice, else Chinese. The page part defines `T`, its words.
 var params = new URLSearchParams(location.search);
 var lang = params.get("lang") || (function () { try { return localStorage.getItem("doorstep.lang"); } catch (e) { return null; } })() || "zh";
 if (lang !== "zh" && lang !== "en") lang = "zh"; // not T[lang]: ?lang=constructor is an object too
@@ -184,6 +175,94 @@ function fromMap(latlng) {
   return w;
 }
 
+
+// A tooltip's content: the text as a DOM node (a string would be parsed as HTML by Leaflet).
+function tipNode(text) { return el("span", null, String(text)); }
+function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
+
+function api(url) {
+  return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {
+    return r.json().catch(function () { return {}; }).then(function (body) {
+      if (!r.ok) { var e = new Error(body.description || (t("server") + " " + r.status)); e.status = r.status; e.code = body.code; throw e; }
+      return body;
+    });
+  });
+}
+
+function link(href, text) { var a = el("a", null, text); a.href = href; a.rel = "noopener noreferrer"; a.target = "_blank"; return a; }
+// Appends `text` to `box` as text, its http(s) URLs as links (only those schemes can match).
+function linkify(box, text) {
+  text.split(/(https?:\/\/[^\s<>"]+)/).forEach(function (part, i) {
+    if (part) box.appendChild(i % 2 ? link(part, part) : document.createTextNode(part));
+  });
+}
+
+// The page's fixed words in the language (data-i18n, data-i18n-label) and the language button.
+function translatePage() {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.title = t("title") + " · " + t("subtitle");
+  document.querySelectorAll("[data-i18n]").forEach(function (n) { n.textContent = t(n.dataset.i18n); });
+  document.querySelectorAll("[data-i18n-label]").forEach(function (n) { n.setAttribute("aria-label", t(n.dataset.i18nLabel)); });
+  var b = $("lang");
+  b.textContent = lang === "zh" ? "EN" : "中文";
+  b.lang = lang === "zh" ? "en" : "zh-CN";
+  b.setAttribute("aria-label", lang === "zh" ? "English" : "中文");
+}
+// The language button: switches, remembers, and calls `apply`.
+function langButton(apply) {
+  $("lang").addEventListener("click", function () {
+    lang = lang === "zh" ? "en" : "zh";
+    try { localStorage.setItem("doorstep.lang", lang); } catch (e) { /* private mode: the choice lasts this page */ }
+    apply();
+  });
+}
+
+// The credits under the map, as text: Leaflet, the basemap's (with --tiles) and the data's own (the landing page's
+// attribution: OpenStreetMap's only for layers that came from it). Leaflet's own control would parse them as HTML.
+function addAttribution(map) {
+  var Attribution = L.Control.extend({ options: { position: "bottomright" }, onAdd: function () {
+    var box = L.DomUtil.create("div", "leaflet-control-attribution");
+    box.appendChild(link("https://leafletjs.com", "Leaflet"));
+    if (config.tiles && config.attribution) { box.appendChild(document.createTextNode(" | ")); linkify(box, String(config.attribution)); }
+    var data = document.createElement("span");
+    data.id = "data-credit";
+    box.appendChild(data);
+    api("/?f=json").then(function (landing) {
+      if (typeof landing.attribution === "string" && landing.attribution) data.textContent = " | " + landing.attribution;
+    }).catch(function () {});
+    L.DomEvent.disableClickPropagation(box);
+    return box;
+  } });
+  map.addControl(new Attribution());
+}
+
+"""#
+
+    static let residents = #"""
+var T = {
+  zh: { title: "家门口", subtitle: "附近的服务站", locate: "使用我的位置", hint: "或在地图上点一下你的位置",
+    services: "服务", openNow: "现在开放", search: "搜索", results: "最近的服务站", map: "地图",
+    locating: "正在定位…", searching: "正在查找…", found: "离你最近的 {n} 个服务站", none: "附近没有符合条件的服务站",
+    straightNote: "步行距离不可用，按直线距离排列。", walk: "步行", straight: "直线", min: "分钟", m: "米", km: "公里",
+    open: "营业中", closed: "已关门", unknown: "时间未知", call: "电话", route: "路线", chosen: "✓ 已显示路线",
+    you: "你的位置", noGeo: "此浏览器不支持定位，请在地图上点选位置。", noData: "还没有服务站数据。", geoFail: "定位失败：{m}。请在地图上点选位置。",
+    noMap: "地图不可用（Leaflet 未安装：libjs-leaflet）。列表仍可使用。", pick: "请使用定位或在地图上点选位置。",
+    hours: "时间", addr: "地址", noRoute: "没有可走的路线", server: "服务器错误",
+    kind: { center: "服务中心", station: "服务站", post: "驿站" },
+    svc: { rest: "休息", water: "饮水", charging: "充电", meal: "热饭", medical: "医疗", legal: "法律", elderly: "养老", children: "儿童", meeting: "议事", toilet: "如厕", reading: "阅读" } },
+  en: { title: "Doorstep", subtitle: "service stations near you", locate: "Use my location", hint: "or tap the map where you are",
+    services: "Services", openNow: "Open now", search: "Search", results: "Nearest stations", map: "Map",
+    locating: "Finding your location…", searching: "Searching…", found: "The {n} stations nearest to you", none: "No matching station nearby",
+    straightNote: "Walking distances unavailable: ranked by straight-line distance.", walk: "walk", straight: "straight", min: "min", m: "m", km: "km",
+    open: "Open", closed: "Closed", unknown: "Hours unknown", call: "Call", route: "Route", chosen: "✓ Route shown",
+    you: "You are here", noGeo: "This browser cannot locate you: tap the map instead.", noData: "No stations have been loaded yet.", geoFail: "Could not locate you: {m}. Tap the map instead.",
+    noMap: "Map unavailable (Leaflet not installed: libjs-leaflet). The list still works.", pick: "Use your location or tap the map.",
+    hours: "Hours", addr: "Address", noRoute: "No walkable route", server: "Server error",
+    kind: { center: "Service centre", station: "Service station", post: "Rest post" },
+    svc: { rest: "Rest", water: "Water", charging: "Charging", meal: "Hot meals", medical: "Medical", legal: "Legal aid", elderly: "Elderly care", children: "Children", meeting: "Meeting room", toilet: "Toilet", reading: "Reading" } }
+};
+var SERVICES = ["rest", "water", "charging", "meal", "medical", "legal", "elderly", "children", "meeting"];
+
 var state = { pos: null, accuracy: null, stations: [], chosen: null, walk: true, seq: 0 };
 var map = null, layers = {};
 
@@ -195,19 +274,8 @@ function telHref(phone) {
   if (!/^[0-9+\-\s().]+$/.test(p) || (p.match(/[0-9]/g) || []).length < 3) return null;
   return "tel:" + p.replace(/[^0-9+\-]/g, "");
 }
-// A tooltip's content: the text as a DOM node (a string would be parsed as HTML by Leaflet).
-function tipNode(text) { return el("span", null, String(text)); }
-function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
-
 function applyLang() {
-  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
-  document.title = t("title") + " · " + t("subtitle");
-  document.querySelectorAll("[data-i18n]").forEach(function (n) { n.textContent = t(n.dataset.i18n); });
-  document.querySelectorAll("[data-i18n-label]").forEach(function (n) { n.setAttribute("aria-label", t(n.dataset.i18nLabel)); });
-  var b = $("lang");
-  b.textContent = lang === "zh" ? "EN" : "中文";
-  b.lang = lang === "zh" ? "en" : "zh-CN";
-  b.setAttribute("aria-label", lang === "zh" ? "English" : "中文");
+  translatePage();
   document.querySelectorAll("#services span[data-svc]").forEach(function (s) { s.textContent = T[lang].svc[s.dataset.svc]; });
   render();
 }
@@ -223,15 +291,6 @@ function buildServices() {
   });
   $("opennow").checked = params.get("open_now") === "true";
   $("opennow").addEventListener("change", search);
-}
-
-function api(url) {
-  return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {
-    return r.json().catch(function () { return {}; }).then(function (body) {
-      if (!r.ok) { var e = new Error(body.description || (t("server") + " " + r.status)); e.status = r.status; e.code = body.code; throw e; }
-      return body;
-    });
-  });
 }
 
 function search() {
@@ -309,22 +368,7 @@ function initMap() {
   // Leaflet's attribution control parses its text as HTML: this one shows the operator's text as text.
   map = L.map("map", { zoomControl: true, attributionControl: false, tap: true });
   if (config.tiles) L.tileLayer(config.tiles, { maxZoom: 19 }).addTo(map);
-  // The basemap's credit (with --tiles) and the data's own (the landing page's attribution: OpenStreetMap's only for
-  // layers that came from it), as text.
-  var Attribution = L.Control.extend({ options: { position: "bottomright" }, onAdd: function () {
-    var box = L.DomUtil.create("div", "leaflet-control-attribution");
-    box.appendChild(link("https://leafletjs.com", "Leaflet"));
-    if (config.tiles && config.attribution) { box.appendChild(document.createTextNode(" | ")); linkify(box, String(config.attribution)); }
-    var data = document.createElement("span");
-    data.id = "data-credit";
-    box.appendChild(data);
-    api("/?f=json").then(function (landing) {
-      if (typeof landing.attribution === "string" && landing.attribution) data.textContent = " | " + landing.attribution;
-    }).catch(function () {});
-    L.DomEvent.disableClickPropagation(box);
-    return box;
-  } });
-  map.addControl(new Attribution());
+  addAttribution(map);
   var style = function (c, w, f) { return { color: c, weight: w, fillOpacity: f, fillColor: c }; };
   var opts = function (s) { return { style: s, coordsToLatLng: function (c) { return ll(c); }, interactive: false }; };
   layers.grids = L.geoJSON(null, opts(style("#7b57a8", 1.5, 0.04))).addTo(map);
@@ -335,14 +379,6 @@ function initMap() {
   layers.you = L.layerGroup().addTo(map);
   map.on("click", function (e) { setPosition(fromMap(e.latlng), null, true); });
   map.on("moveend", loadOverlay);
-}
-
-function link(href, text) { var a = el("a", null, text); a.href = href; a.rel = "noopener noreferrer"; a.target = "_blank"; return a; }
-// Appends `text` to `box` as text, its http(s) URLs as links (only those schemes can match).
-function linkify(box, text) {
-  text.split(/(https?:\/\/[^\s<>"]+)/).forEach(function (part, i) {
-    if (part) box.appendChild(i % 2 ? link(part, part) : document.createTextNode(part));
-  });
 }
 
 var overlayTimer = null, overlayKey = "";
@@ -427,11 +463,7 @@ function locate() {
 
 buildServices();
 initMap();
-$("lang").addEventListener("click", function () {
-  lang = lang === "zh" ? "en" : "zh";
-  try { localStorage.setItem("doorstep.lang", lang); } catch (e) { /* private mode: the choice lasts this page */ }
-  applyLang();
-});
+langButton(applyLang);
 $("locate").addEventListener("click", locate);
 applyLang();
 var lon = parseFloat(params.get("lon")), lat = parseFloat(params.get("lat"));
@@ -445,6 +477,5 @@ if (isFinite(lon) && isFinite(lat)) {
     if (b) map.fitBounds(L.latLngBounds([ll([b[0], b[1]]), ll([b[2], b[3]])]), { padding: [12, 12] }); else { map.setView([0, 0], 1); showError(t("noData")); }
   }).catch(function (e) { map.setView([0, 0], 1); showError(e.message); });
 }
-})();
 """#
 }

@@ -40,7 +40,12 @@ public enum WebPage {
 
     /// The page with `options` written into it (the page reads them from `<script type="application/json"
     /// id="doorstep-config">`, a data block the browser never runs; the policy allows no inline script).
-    public static func html(_ options: WebOptions) -> String {
+    public static func html(_ options: WebOptions) -> String { html(WebAssets.html, options) }
+
+    /// The planners' workbench (`/planner`) with `options` written into it, the same way.
+    public static func plannerHTML(_ options: WebOptions) -> String { html(PlannerAssets.html, options) }
+
+    static func html(_ template: String, _ options: WebOptions) -> String {
         let config = JSONValue.object([
             ("tiles", options.tiles.map(JSONValue.string) ?? .null),
             ("tilesCRS", .string(options.tilesCRS.rawValue)),
@@ -48,7 +53,7 @@ public enum WebPage {
         ])
         // Inside <script>, `<` must not start `</script>`: \u003c is the same JSON string.
         let text = config.jsonText.replacingOccurrences(of: "<", with: "\\u003c")
-        return WebAssets.html.replacingOccurrences(of: "{{CONFIG}}", with: text)
+        return template.replacingOccurrences(of: "{{CONFIG}}", with: text)
     }
 
     /// Whether `GET /` should answer with the page: `?f=html`, or an `Accept` preferring HTML to JSON (a browser
@@ -126,12 +131,23 @@ struct WebController<Context: RequestContext>: Sendable {
 
     let script: Asset
     let stylesheet: Asset
+    /// The planners' workbench: its page (served with the page's security headers) and its script and styles.
+    let plannerPage: ByteBuffer
+    let plannerHeaders: HTTPFields
+    let plannerScript: Asset
+    let plannerStylesheet: Asset
     let leaflet: [String: Asset]
     let leafletDirectory: String
 
     init(options: WebOptions) {
         script = Asset(contentType: WebPage.javascript, body: ByteBuffer(string: WebAssets.script), gzip: nil)
         stylesheet = Asset(contentType: WebPage.css, body: ByteBuffer(string: WebAssets.css), gzip: nil)
+        plannerPage = ByteBuffer(string: WebPage.plannerHTML(options))
+        var headers: HTTPFields = [.contentType: WebPage.html, .cacheControl: "no-cache"]
+        headers.append(contentsOf: SecurityHeaders.page(options))
+        plannerHeaders = headers
+        plannerScript = Asset(contentType: WebPage.javascript, body: ByteBuffer(string: PlannerAssets.script), gzip: nil)
+        plannerStylesheet = Asset(contentType: WebPage.css, body: ByteBuffer(string: PlannerAssets.css), gzip: nil)
         var files: [String: Asset] = [:]
         let dir = URL(fileURLWithPath: options.leafletDirectory)
         for (name, file, type) in WebPage.leafletFiles {
@@ -152,6 +168,20 @@ struct WebController<Context: RequestContext>: Sendable {
         routes.readOnly("/static/doorstep.css") { request, _ in
             _ = try QueryParameters(request, allowed: ["v"])
             return Self.serve(stylesheet, request, maxAge: 300)
+        }
+        routes.readOnly("/planner") { request, _ in
+            // The page reads its own query (options and scenario); the server accepts any.
+            var headers = plannerHeaders
+            headers[.contentLength] = String(plannerPage.readableBytes)
+            return Response(status: .ok, headers: headers, body: request.method == .head ? .init() : .init(byteBuffer: plannerPage))
+        }
+        routes.readOnly("/static/planner.js") { request, _ in
+            _ = try QueryParameters(request, allowed: ["v"])
+            return Self.serve(plannerScript, request, maxAge: 300)
+        }
+        routes.readOnly("/static/planner.css") { request, _ in
+            _ = try QueryParameters(request, allowed: ["v"])
+            return Self.serve(plannerStylesheet, request, maxAge: 300)
         }
         routes.readOnly("/static/leaflet/**") { request, context in
             let name = context.parameters.getCatchAll().joined(separator: "/")
