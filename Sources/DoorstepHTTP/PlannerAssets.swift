@@ -382,6 +382,9 @@ function initMap() {
   addAttribution(map);
   var geo = function (style) { return L.geoJSON(null, { style: style, coordsToLatLng: function (c) { return ll(c); } }); };
   layers.grids = geo(function (f) { var g = st.gridShare && st.gridShare[f.id]; return { color: "#5b3d8a", weight: 1.5, fillColor: shareColor(g), fillOpacity: g == null ? 0 : 0.35, interactive: false }; }).addTo(map);
+  // The streets, from zoom 15 (a page of the view's ways), under everything else.
+  layers.ways = geo({ color: "#98a4b0", weight: 1.5, fillOpacity: 0, interactive: false }).addTo(map);
+  map.on("moveend", loadWays);
   layers.areas = L.layerGroup().addTo(map);
   layers.compounds = geo(function (f) {
     var r = st.byID[f.id], s = r ? r.status : null, newly = st.newly && st.newly[f.id];
@@ -400,6 +403,18 @@ function initMap() {
     st.ops.push({ type: "add", key: "u" + n, pos: fromMap(e.latlng) });
     refresh();
   });
+}
+
+var waysKey = "";
+function loadWays() {
+  if (map.getZoom() < 15) { layers.ways.clearLayers(); waysKey = ""; return; }
+  var b = map.getBounds(), sw = fromMap(b.getSouthWest()), ne = fromMap(b.getNorthEast());
+  var bbox = [sw[0], sw[1], ne[0], ne[1]].map(function (x) { return x.toFixed(5); }).join(",");
+  if (bbox === waysKey) return; waysKey = bbox;
+  api("/collections/ways/items?limit=5000&bbox=" + bbox).then(function (fc) {
+    if (waysKey !== bbox) return;
+    layers.ways.clearLayers(); layers.ways.addData(fc); layers.ways.bringToBack();
+  }).catch(function (e) { showError("ways: " + e.message); });
 }
 
 function shareColor(s) {
