@@ -139,12 +139,17 @@ public enum AccessUseCase {
         }
     }
 
+    /// The report depends on the reach options and the weight, not on `by` (the server keeps one for every level and
+    /// format).
     public static func run(_ options: Options, on source: some AnalysisSource) throws -> Result {
         let coverage = try CoverageUseCase.report(options.analysis, on: source)
         let network = options.analysis.walk ? try source.walkingNetwork() : nil
+        let access = options.access
         let report = try Limits.computing {
-            try AccessAnalysis.run(stations: source.stations(), compounds: source.compoundSites(), network: network,
-                                   options: options.access, coverage: coverage)
+            try source.access(access) {
+                try AccessAnalysis.run(stations: source.stations(), compounds: source.compoundSites(), network: network,
+                                       options: access, coverage: coverage)
+            }
         }
         return Result(options: options, generation: try source.generation(), report: report)
     }

@@ -1,6 +1,6 @@
 import DoorstepGeo
 import DoorstepSpatiaLite
-import DoorstepHTTP
+@testable import DoorstepHTTP
 import DoorstepTestSupport
 import Foundation
 import HTTPTypes
@@ -70,7 +70,7 @@ final class AccessRouteTests: XCTestCase {
         let households = Dictionary(uniqueKeysWithValues: compounds.map { ($0.id, $0.households) })
         let population = Dictionary(uniqueKeysWithValues: compounds.map { ($0.id, $0.population) })
         let capacities = try fileCapacities()
-        let (app, _) = try makeApp(path)
+        let (app, data) = try makeApp(path)
         try await app.test(.router) { client in
             let walk = try await client.request("/v1/access?preset=10min&walk=true")
             XCTAssertEqual(walk.status, .ok, walk.text)
@@ -111,8 +111,12 @@ final class AccessRouteTests: XCTestCase {
             let weighted = hbody["rows"]!.array!.reduce(0.0) { $0 + Double((households[$1["id"]!.string!] ?? nil) ?? 0) * $1["score"]!.number! }
             XCTAssertEqual(total["score"]!.number!, weighted / total["demand"]!.number!, accuracy: 1e-12)
 
+            // One report per reach and demand, whatever the level and the format: three so far.
+            let cache = try await data.snapshot().analysis
+            XCTAssertEqual(cache.cachedAccessCount, 3)
             let geo = try await client.request("/v1/access?radius=300&format=geojson")
             XCTAssertEqual(geo.status, .ok)
+            XCTAssertEqual(cache.cachedAccessCount, 3, "by and format reuse the report")
             XCTAssertEqual(geo.contentType, "application/geo+json")
             XCTAssertEqual(try geo.body()["features"]?.array?.count, compounds.count)
         }
