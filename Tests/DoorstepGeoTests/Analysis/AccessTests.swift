@@ -134,10 +134,18 @@ final class AccessTests: XCTestCase {
         XCTAssertEqual(empty.stations[0].load, 0)
     }
 
-    /// Walking, each station's own radius: the stations within reach of every compound equal those whose coverage,
-    /// run for that station alone (`CoverageAnalysis`, one shortest-path tree), covers it; the scores then follow from
-    /// those sets by the formula written out here.
+    /// Walking (and straight), each station's own radius: the stations within reach of every compound equal those whose
+    /// coverage, run for that station alone (`CoverageAnalysis`, one shortest-path tree), covers it; the scores then
+    /// follow from those sets by the formula written out here.
     func testWalkingReachEqualsCoverageStationByStation() throws {
+        try checkReachAgainstCoverage(walk: true)
+    }
+
+    func testStraightReachEqualsCoverageStationByStation() throws {
+        try checkReachAgainstCoverage(walk: false)
+    }
+
+    func checkReachAgainstCoverage(walk: Bool) throws {
         let net = try network(lattice(6) + [[at(2000, 0), at(2000, 300)]])
         var rng = SplitMix64(seed: 17)
         func point() -> Coordinate { at(rng.unit() * 600, rng.unit() * 600) }
@@ -152,7 +160,7 @@ final class AccessTests: XCTestCase {
         }
         compounds.append(site("stranded", [at(-3000, 0)], households: 500, population: 1000))
         compounds.append(site("islander", [at(1990, 250)], households: 80, population: 200))
-        let coverage = CoverageOptions(reach: .perStation(fallback: 500), walk: true)
+        let coverage = CoverageOptions(reach: .perStation(fallback: 500), walk: walk)
         let report = try AccessAnalysis.run(stations: stations, compounds: compounds, network: net, options: AccessOptions(coverage: coverage))
 
         var reaching = [[Int]](repeating: [], count: compounds.count)
@@ -166,7 +174,10 @@ final class AccessTests: XCTestCase {
         }
         XCTAssertGreaterThan(reaching.filter { $0.count > 1 }.count, 3, "overlapping catchments are exercised")
         XCTAssertTrue(reaching[compounds.count - 1].contains(stations.count - 1), "the island station reaches the islander")
-        XCTAssertTrue(reaching[compounds.count - 2].isEmpty)
+        // As the crow flies "far" reaches 5 km (the stranded compound, 4.9 km away, too); walking, both are beyond the snap
+        // limit and reach nothing.
+        XCTAssertEqual(reaching[compounds.count - 2].isEmpty, walk)
+        XCTAssertEqual(reaching.contains { $0.contains(stations.count - 2) }, !walk)
         for (i, c) in report.compounds.enumerated() {
             XCTAssertEqual(c.stationsInReach, reaching[i].count, c.site.id)
             var expected = 0.0
@@ -180,7 +191,7 @@ final class AccessTests: XCTestCase {
             let j = stations.firstIndex { $0.id == s.station.id }!
             XCTAssertEqual(s.demandInReach, demand[j], s.station.id)
         }
-        XCTAssertEqual(report.stationsOffNetwork, ["far"])
+        XCTAssertEqual(report.stationsOffNetwork, walk ? ["far"] : [])
         XCTAssertEqual(report.stationsWithoutCapacity, stations.filter { $0.capacity == nil }.count)
         XCTAssertGreaterThan(report.stationsWithoutCapacity, 0)
     }

@@ -114,9 +114,18 @@ final class AccessRouteTests: XCTestCase {
             // One report per reach and demand, whatever the level and the format: three so far.
             let cache = try await data.snapshot().analysis
             XCTAssertEqual(cache.cachedAccessCount, 3)
+            // No station qualifies: every score 0, no city load, no station.
+            let none = try await client.request("/v1/access?kind=nothing-like-it")
+            XCTAssertEqual(none.status, .ok, none.text)
+            let nbody = try none.body()
+            XCTAssertEqual(nbody["stations"]?.array?.count, 0)
+            XCTAssertEqual(nbody["summary"]?["total_capacity"]?.number, 0)
+            XCTAssertTrue(nbody["summary"]?["city_load"]?.isNull == true)
+            XCTAssertTrue(nbody["rows"]!.array!.allSatisfy { $0["score"]?.number == 0 && $0["stations_in_reach"]?.number == 0 })
+
             let geo = try await client.request("/v1/access?radius=300&format=geojson")
             XCTAssertEqual(geo.status, .ok)
-            XCTAssertEqual(cache.cachedAccessCount, 3, "by and format reuse the report")
+            XCTAssertEqual(cache.cachedAccessCount, 4, "by and format reuse the report")
             XCTAssertEqual(geo.contentType, "application/geo+json")
             XCTAssertEqual(try geo.body()["features"]?.array?.count, compounds.count)
         }
