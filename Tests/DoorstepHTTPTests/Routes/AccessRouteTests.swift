@@ -164,6 +164,19 @@ final class AccessRouteTests: XCTestCase {
             let r = try await runProgram(binary, ["import", layer, sampleCity.appendingPathComponent("\(layer).geojson").path, "--db", db])
             XCTAssertEqual(r.status, 0, r.output)
         }
+        // Two more stations without a capacity, near compounds (each then counts as 1).
+        let extra = dir.appendingPathComponent("extra.geojson")
+        try Data(#"""
+            {"type": "FeatureCollection", "features": [
+             {"type": "Feature", "properties": {"id": "X1", "name": "无容量一", "kind": "post"}, "geometry": {"type": "Point", "coordinates": [118.7855, 32.0415]}},
+             {"type": "Feature", "properties": {"id": "X2", "name": "无容量二", "kind": "post"}, "geometry": {"type": "Point", "coordinates": [118.7790, 32.0440]}}]}
+            """#.utf8).write(to: extra)
+        let added = try await runProgram(binary, ["import", "stations", extra.path, "--db", db])
+        XCTAssertEqual(added.status, 0, added.output)
+        var capacities = try fileCapacities()
+        capacities["X1"] = .some(nil)
+        capacities["X2"] = .some(nil)
+        let households = Dictionary(uniqueKeysWithValues: try Store(path: db, readOnly: true).compoundSites().map { ($0.id, $0.households) })
         let questions: [(cli: [String], http: String)] = [
             (["access", "--preset", "10min", "--walk", "--format", "json"], "/v1/access?preset=10min&walk=true"),
             (["access", "--radius", "300", "--by", "community", "--weight", "population", "--format", "json"],
@@ -178,12 +191,16 @@ final class AccessRouteTests: XCTestCase {
         }
         let (app, _) = try makeApp(db)
         let answers = outputs
+        let expectedCapacities = capacities
         try await app.test(.router) { client in
             for (q, out) in zip(questions, answers) {
                 let reply = try await client.request(q.http)
                 XCTAssertEqual(reply.status, .ok, reply.text)
                 XCTAssertEqual(out, reply.text + "\n", q.http)
             }
+            let body = try await client.request(questions[0].http).body()
+            XCTAssertEqual(body["summary"]?["stations_without_capacity"]?.int, 2)
+            Self.checkAnswer(body, demandOf: households, capacities: expectedCapacities)
         }
         let bad = try await runProgram(binary, ["access", "--weight", "area", "--db", db], combined: false)
         XCTAssertNotEqual(bad.status, 0)
