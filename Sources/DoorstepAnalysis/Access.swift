@@ -125,12 +125,13 @@ public enum AccessAnalysis {
     /// The capacity of a station that gives none.
     public static let defaultCapacity = 1.0
 
-    /// `coverage`, when given, is coverage with the same options (for each compound's nearest station); else it is
-    /// computed.
+    /// `coverage`, when given, is coverage of these compounds with the same options (for each compound's nearest
+    /// station); else it is computed.
     public static func run(stations: [Station], compounds: [CompoundSite], network: WalkingNetwork?, options: AccessOptions,
                            coverage: CoverageReport? = nil) throws -> AccessReport {
         let reach = options.coverage
-        let coverage = try coverage ?? CoverageAnalysis.run(stations: stations, compounds: compounds, network: network, options: reach)
+        let given = coverage.flatMap { $0.compounds.count == compounds.count ? $0 : nil }
+        let coverage = try given ?? CoverageAnalysis.run(stations: stations, compounds: compounds, network: network, options: reach)
         let qualifying = stations.filter { reach.filter.accepts($0) }
         let (sets, offNetwork) = try CandidateReach.sets(sites: qualifying.map(\.location), radius: qualifying.map { reach.reach.radius(of: $0) },
                                                          targets: compounds, walk: reach.walk, network: network)
