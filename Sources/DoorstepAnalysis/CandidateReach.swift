@@ -8,6 +8,23 @@ import Foundation
 /// when one of its reference points is within the site's radius, as the crow flies (geodesic) or on foot (straight leg
 /// to the network, the path along it, straight leg from it; both ends within the snap limit).
 package enum CandidateReach {
+    /// For each site, the indices (into `targets`) of the compounds within `radius[c]` of it, straight or walking
+    /// (`walk`, on `network`), ascending; and the sites beyond the snap limit (walking), which reach nothing.
+    package static func sets(sites: [Coordinate], radius: [Double], targets: [CompoundSite], walk: Bool,
+                             network: WalkingNetwork?) throws -> (sets: [[Int32]], offNetwork: [Int]) {
+        guard walk else { return (straight(candidates: sites, radius: radius, targets: targets), []) }
+        guard let network else { throw CoverageError("walking coverage needs the ways layer: import ways first") }
+        let projection = try network.makeProjection()
+        var offNetwork = [Int]()
+        let siteSnaps = sites.enumerated().map { i, location -> Snap? in
+            let s = network.snap(location, projection: projection)
+            if s == nil { offNetwork.append(i) }
+            return s
+        }
+        let targetSnaps = targets.map { $0.referencePoints.compactMap { network.snap($0, projection: projection) } }
+        return (walking(candidateSnaps: siteSnaps, radius: radius, targetSnaps: targetSnaps, graph: network.graph), offNetwork)
+    }
+
     /// For each candidate, the indices (into `targets`) of the compounds it would cover, ascending.
     /// `radius[c]` is candidate c's reach in metres.
     package static func straight(candidates: [Coordinate], radius: [Double], targets: [CompoundSite]) -> [[Int32]] {

@@ -7,10 +7,49 @@ import Foundation
 /// The levels coverage is summed at: the compound itself and the governance hierarchy above it.
 public enum CoverageLevel: String, CaseIterable, Sendable {
     case compound, grid, community, street, district
+
+    /// The group of `site` at this level: its key (grid id, community name …; "(none)" outside every one) and name.
+    public func group(of site: CompoundSite) -> (key: String, name: String) {
+        switch self {
+        case .compound: return (site.id, site.name)
+        case .grid: return (site.gridID ?? "(none)", site.gridName ?? "(outside every grid)")
+        case .community: return (site.community ?? "(none)", site.community ?? "(no community)")
+        case .street: return (site.street ?? "(none)", site.street ?? "(no street)")
+        case .district: return (site.district ?? "(none)", site.district ?? "(no district)")
+        }
+    }
+}
+
+/// A sum over a group of compounds' results (coverage, access), made by `CoverageLevel.groups`.
+package protocol CompoundGroup {
+    associatedtype Item
+    init(level: CoverageLevel, key: String, name: String)
+    var key: String { get }
+    static func site(of item: Item) -> CompoundSite
+    mutating func add(_ item: Item)
+}
+
+extension CoverageLevel {
+    /// `items` summed per group of this level, in a stable order (by key).
+    package func groups<G: CompoundGroup>(_ items: [G.Item]) -> [G] {
+        var groups = [String: G]()
+        for item in items {
+            let (key, name) = group(of: G.site(of: item))
+            groups[key, default: G(level: self, key: key, name: name)].add(item)
+        }
+        return groups.values.sorted { $0.key < $1.key }
+    }
+
+    /// `items` summed together: the total row.
+    package static func total<G: CompoundGroup>(_ items: [G.Item]) -> G {
+        var t = G(level: .district, key: "total", name: "total 合计")
+        for item in items { t.add(item) }
+        return t
+    }
 }
 
 /// Coverage summed over a group of compounds (a grid, a community …, or everything).
-public struct CoverageGroup: Sendable {
+public struct CoverageGroup: CompoundGroup, Sendable {
     public let level: CoverageLevel
     /// The group's id (grid id, community name …; "(none)" for compounds outside every grid).
     public let key: String
@@ -42,6 +81,8 @@ public struct CoverageGroup: Sendable {
         population > 0 ? 100 * Double(populationCovered) / Double(population) : nil
     }
 
+    package static func site(of item: CompoundCoverage) -> CompoundSite { item.site }
+
     package mutating func add(_ c: CompoundCoverage) {
         compounds += 1
         switch c.status {
@@ -64,29 +105,10 @@ public struct CoverageGroup: Sendable {
 
 extension CoverageReport {
     /// Coverage per group of `level`, in a stable order (by key).
-    public func groups(by level: CoverageLevel) -> [CoverageGroup] {
-        var groups = [String: CoverageGroup]()
-        for c in compounds {
-            let site = c.site
-            let key: String, name: String
-            switch level {
-            case .compound: (key, name) = (site.id, site.name)
-            case .grid: (key, name) = (site.gridID ?? "(none)", site.gridName ?? "(outside every grid)")
-            case .community: (key, name) = (site.community ?? "(none)", site.community ?? "(no community)")
-            case .street: (key, name) = (site.street ?? "(none)", site.street ?? "(no street)")
-            case .district: (key, name) = (site.district ?? "(none)", site.district ?? "(no district)")
-            }
-            groups[key, default: CoverageGroup(level: level, key: key, name: name)].add(c)
-        }
-        return groups.values.sorted { $0.key < $1.key }
-    }
+    public func groups(by level: CoverageLevel) -> [CoverageGroup] { level.groups(compounds) }
 
     /// Everything together.
-    public var total: CoverageGroup {
-        var t = CoverageGroup(level: .district, key: "total", name: "total 合计")
-        for c in compounds { t.add(c) }
-        return t
-    }
+    public var total: CoverageGroup { CoverageLevel.total(compounds) }
 
     /// Compounds not covered, most households first (unknown households last), then by distance to a station.
     public var gaps: [CompoundCoverage] {

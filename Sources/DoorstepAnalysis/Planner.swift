@@ -173,21 +173,9 @@ public enum CoveragePlanner {
             case .perStation(let fallback): return c.radiusMetres ?? fallback
             }
         }
-        var offNetwork = [String]()
-        let sets: [[Int32]]
-        if coverage.walk {
-            guard let network else { throw CoverageError("walking coverage needs the ways layer: import ways first") }
-            let projection = try network.makeProjection()
-            let candidateSnaps = candidates.map { c -> Snap? in
-                let s = network.snap(c.location, projection: projection)
-                if s == nil { offNetwork.append(c.id) }
-                return s
-            }
-            let targetSnaps = targets.map { $0.referencePoints.compactMap { network.snap($0, projection: projection) } }
-            sets = CandidateReach.walking(candidateSnaps: candidateSnaps, radius: radius, targetSnaps: targetSnaps, graph: network.graph)
-        } else {
-            sets = CandidateReach.straight(candidates: candidates.map(\.location), radius: radius, targets: targets)
-        }
+        let (sets, offNetworkIndices) = try CandidateReach.sets(sites: candidates.map(\.location), radius: radius, targets: targets,
+                                                                walk: coverage.walk, network: network)
+        let offNetwork = offNetworkIndices.map { candidates[$0].id }
         try WorkBudget.checkpoint()
         let problem = MaximalCovering(weights: targets.map(weight), sets: sets)
 

@@ -35,6 +35,10 @@ struct SnapshotSource: AnalysisSource, Sendable {
         return try snapshot.analysis.plan(PlanKey(coverage: CoverageKey(options.coverage), objective: options.objective,
                                                   weight: options.weight, spacing: spacing), compute: compute)
     }
+
+    func access(_ options: AccessOptions, compute: () throws -> AccessReport) throws -> AccessReport {
+        try snapshot.analysis.access(AccessKey(coverage: CoverageKey(options.coverage), weight: options.weight), compute: compute)
+    }
 }
 
 /// Per-snapshot memory of the planners' routes: the inputs, loaded on first use, and small LRU caches of coverage and
@@ -50,6 +54,7 @@ public final class AnalysisCache: @unchecked Sendable {
     private var geometries: [Layer: [String: JSONValue]] = [:]
     private var coverage = LRU<CoverageKey, CoverageReport>(capacity: 16)
     private var plans = LRU<PlanKey, PlanReport>(capacity: 8)
+    private var accessReports = LRU<AccessKey, AccessReport>(capacity: 8)
     /// Answers of the planners' routes as written, by request target: a repeated request costs a copy, not megabytes
     /// of JSON written again in the pool (where a flood of them would queue behind real work).
     private var answers = LRU<String, Answer>(capacity: 64)
@@ -138,6 +143,16 @@ public final class AnalysisCache: @unchecked Sendable {
         return report
     }
 
+    func access(_ key: AccessKey, compute: () throws -> AccessReport) rethrows -> AccessReport {
+        if let hit = lock.withLock({ accessReports[key] }) { return hit }
+        let report = try compute()
+        lock.withLock { accessReports[key] = report }
+        return report
+    }
+
+    /// How many access results are cached (tests).
+    var cachedAccessCount: Int { lock.withLock { accessReports.count } }
+
     /// How many coverage results are cached (tests).
     var cachedCoverageCount: Int { lock.withLock { coverage.count } }
 
@@ -176,6 +191,12 @@ struct PlanKey: Hashable, Sendable {
     let objective: PlanObjective
     let weight: PlanWeight
     let spacing: Double
+}
+
+/// What an access result depends on: reach and stations as coverage's, and the demand (not the level of the rows).
+struct AccessKey: Hashable, Sendable {
+    let coverage: CoverageKey
+    let weight: PlanWeight
 }
 
 /// A small least-recently-used map (capacities of tens: a linear scan of the order is cheaper than a linked list).

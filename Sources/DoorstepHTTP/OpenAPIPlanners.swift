@@ -1,6 +1,6 @@
 import DoorstepGeo
 
-/// The planners' part of the OpenAPI document: `/v1/coverage`, `/v1/gaps`, `/v1/areas`, `/v1/plan`, with the bounds the
+/// The planners' part of the OpenAPI document: `/v1/coverage`, `/v1/gaps`, `/v1/areas`, `/v1/plan`, `/v1/access`, with the bounds the
 /// handlers use (`PlannersAPI`) and the work budgets (`analysisBudgets`). `OpenAPIDocument.build` appends
 /// `plannerPaths` and `plannerSchemas`.
 extension OpenAPIDocument {
@@ -67,6 +67,24 @@ extension OpenAPIDocument {
                                   num(PlanUseCase.Options.spacingMetres.lowerBound, PlanUseCase.Options.spacingMetres.upperBound, PlanUseCase.Options.defaultSpacing)),
                                 format,
                              ], json: "PlanResponse")),
+            ("/v1/access", get("access", "Coverage by capacity (2SFCA)",
+                               description: """
+                                   As `doorstep access`: the two-step floating catchment area (Luo & Wang 2003). For each station j, \
+                                   R_j = capacity_j / the demand (households, or population with weight=population) of the compounds \
+                                   within its reach; each compound's score is Σ R_j over the stations within its reach (capacity per \
+                                   household or person). Reach is coverage's (straight or walk=true, from the compounds' reference \
+                                   points). A station without a capacity counts as \(Int(AccessAnalysis.defaultCapacity)) (summary.stations_without_capacity); \
+                                   a station with nobody in reach has load 0 and r null. stations lists every qualifying station, \
+                                   most loaded first, overloaded when its load exceeds summary.city_load. by=grid|community|street|district \
+                                   gives demand-weighted mean scores per group and a total row. Results are cached per data generation \
+                                   and options. format=geojson gives the rows with compound (by=compound) or grid (by=grid) geometry. \
+                                   radius and preset exclude each other (400 invalid_parameter when both are given).
+                                   """,
+                               params: coverageParameters + [
+                                  q(P.by, "Level of the rows", str(["enum": .array(AccessUseCase.Options.levels.map { .string($0.rawValue) }), "default": .string(AccessUseCase.Options.defaultLevel.rawValue)])),
+                                  q(P.weight, "The demand of a compound", str(["enum": .array(AccessUseCase.Options.weights.map { .string($0.rawValue) }), "default": .string(AccessUseCase.Options.defaultWeight.rawValue)])),
+                                  format,
+                               ], json: "AccessResponse")),
         ]
     }
 
@@ -96,6 +114,14 @@ extension OpenAPIDocument {
             ("PlanResponse", obj([("query", query), ("generation", integer), ("objective", anyObject), ("baseline", anyObject),
                                   ("upper_bound", .object([("type", "number"), ("nullable", true)])), ("sites", rows)],
                                  required: ["query", "generation", "objective", "baseline", "sites"])),
+            ("AccessSummary", obj([("formula", .object([("type", "string")])), ("score_unit", .object([("type", "string")])),
+                                   ("stations", integer), ("stations_without_capacity", integer),
+                                   ("total_capacity", .object([("type", "number")])), ("total_demand", .object([("type", "number")])),
+                                   ("city_load", .object([("type", "number"), ("nullable", true)]))],
+                                  required: ["formula", "score_unit", "stations", "stations_without_capacity", "total_capacity", "total_demand"])),
+            ("AccessResponse", obj([("query", query), ("generation", integer), ("summary", ref("AccessSummary")),
+                                    ("count", integer), ("rows", rows), ("stations", rows)],
+                                   required: ["query", "generation", "summary", "count", "rows", "stations"])),
             ("AnalysisFeatureCollection", obj(features, required: ["type", "features"])),
             ("AreasResponse", obj(features + [("off_network", .object([("type", "array"), ("items", .object([("type", "string")])),
                                                                        ("description", "Stations beyond the snap limit (no walking area)")]))],

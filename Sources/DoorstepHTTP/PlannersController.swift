@@ -30,6 +30,7 @@ struct PlannersController<Context: RequestContext>: Sendable {
         routes.readOnly("gaps", use: gaps)
         routes.readOnly("areas", use: areas)
         routes.readOnly("plan", use: plan)
+        routes.readOnly("access", use: access)
         return routes
     }
 
@@ -92,6 +93,19 @@ struct PlannersController<Context: RequestContext>: Sendable {
         let source = SnapshotSource(snapshot: snapshot, data: data)
         return try await Self.answer(request, snapshot) { () throws -> (JSONBytes, String) in
             let result = try PlanUseCase.run(options, on: source)
+            if format == .geojson { return (Records.bytes(try result.featureCollection(on: source)), MediaTypes.geoJSON) }
+            return (Records.bytes(result.json), MediaTypes.json)
+        }
+    }
+
+    @Sendable func access(request: Request, context: Context) async throws -> Response {
+        let q = try QueryParameters(request, allowed: N.coverage.union([N.by, N.weight, N.format]))
+        let options = try AccessUseCase.Options(try Self.analysis(q), by: q.string(N.by), weight: q.string(N.weight))
+        let format = try Self.format(q)
+        let snapshot = try await data.snapshot()
+        let source = SnapshotSource(snapshot: snapshot, data: data)
+        return try await Self.answer(request, snapshot) { () throws -> (JSONBytes, String) in
+            let result = try AccessUseCase.run(options, on: source)
             if format == .geojson { return (Records.bytes(try result.featureCollection(on: source)), MediaTypes.geoJSON) }
             return (Records.bytes(result.json), MediaTypes.json)
         }

@@ -29,11 +29,14 @@ public protocol AnalysisSource {
     /// The plan for `options` with generated candidates `spacing` apart (nil: candidates from a file): `compute()`, or a
     /// plan kept from before.
     func plan(_ options: PlanOptions, spacing: Double?, compute: () throws -> PlanReport) throws -> PlanReport
+    /// The access (2SFCA) result for `options`: `compute()`, or a result kept from before.
+    func access(_ options: AccessOptions, compute: () throws -> AccessReport) throws -> AccessReport
 }
 
 extension AnalysisSource {
     public func coverage(_ options: CoverageOptions, compute: () throws -> CoverageReport) throws -> CoverageReport { try compute() }
     public func plan(_ options: PlanOptions, spacing: Double?, compute: () throws -> PlanReport) throws -> PlanReport { try compute() }
+    public func access(_ options: AccessOptions, compute: () throws -> AccessReport) throws -> AccessReport { try compute() }
 }
 
 /// A database as the CLI reads it: the walking network loaded on first use with the CLI's snap limit (and stored in

@@ -18,7 +18,7 @@ final class OpenAPITests: XCTestCase {
             let paths = doc["paths"]?.keys ?? []
             for p in ["/", "/conformance", "/collections", "/collections/{collectionId}", "/collections/{collectionId}/items",
                       "/collections/{collectionId}/items/{featureId}", "/v1/nearest", "/api", "/health",
-                      "/v1/coverage", "/v1/gaps", "/v1/areas", "/v1/plan", "/livez"] {
+                      "/v1/coverage", "/v1/gaps", "/v1/areas", "/v1/plan", "/v1/access", "/livez"] {
                 XCTAssertTrue(paths.contains(p), "missing path \(p)")
             }
             // Query parameters (If-None-Match is a $ref to a header parameter).
@@ -30,6 +30,7 @@ final class OpenAPITests: XCTestCase {
             XCTAssertEqual(names("/v1/gaps"), ["radius", "preset", "walk", "kind", "service", "speed", "limit", "format"])
             XCTAssertEqual(names("/v1/areas"), ["radius", "preset", "bands", "walk", "station", "kind", "service", "lateral", "format"])
             XCTAssertEqual(names("/v1/plan"), ["radius", "preset", "walk", "kind", "service", "speed", "add", "target", "weight", "spacing", "format"])
+            XCTAssertEqual(names("/v1/access"), ["radius", "preset", "walk", "kind", "service", "speed", "by", "weight", "format"])
             let components = doc["components"]?["parameters"]
             XCTAssertEqual(components?["collectionId"]?["schema"]?["enum"]?.array?.compactMap(\.string),
                            ["stations", "compounds", "grids", "ways", "entrances", "coverage", "service-areas"])
@@ -50,7 +51,7 @@ final class OpenAPITests: XCTestCase {
                 guard let target = r?["$ref"]?.string else { return r }
                 return responses?[String(target.split(separator: "/").last!)]
             }
-            let analysis: Set<String> = ["/v1/coverage", "/v1/gaps", "/v1/areas", "/v1/plan"]
+            let analysis: Set<String> = ["/v1/coverage", "/v1/gaps", "/v1/areas", "/v1/plan", "/v1/access"]
             let readsData: Set<String> = analysis.union(["/collections", "/collections/{collectionId}", "/collections/{collectionId}/items",
                                                          "/collections/{collectionId}/items/{featureId}", "/v1/nearest", "/health"])
             for path in doc["paths"]?.keys ?? [] {
