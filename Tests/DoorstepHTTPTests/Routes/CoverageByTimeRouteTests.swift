@@ -29,12 +29,20 @@ final class CoverageByTimeRouteTests: XCTestCase {
             (["coverage", "--radius", "300", "--walk", "--by", "grid", "--open-at", "Sa 10:00"], "/v1/coverage?radius=300&walk=true&by=grid&open_at=Sa+10:00"),
             (["gaps", "--preset", "5min", "--open-at", "Fr 21:00", "--limit", "5"], "/v1/gaps?preset=5min&open_at=Fr%2021:00&limit=5"),
             (["plan", "--add", "2", "--preset", "5min", "--open-at", "Mo 20:00"], "/v1/plan?add=2&preset=5min&open_at=Mo%2020:00"),
+            (["areas", "--preset", "10min", "--kind", "post", "--open-at", "Mo 20:00", "--out", "-"], "/v1/areas?preset=10min&kind=post&open_at=Mo+20:00"),
             (["coverage", "--over-day", "--preset", "10min"], "/v1/coverage/hours?preset=10min"),
             (["coverage", "--over-day", "--day", "2026-11-28", "--radius", "400", "--walk", "--kind", "post", "--kind", "station"],
              "/v1/coverage/hours?day=2026-11-28&radius=400&walk=true&kind=post,station"),
         ]
         var runs = [(status: Int32, out: String, err: String)]()
-        for q in questions { runs.append(try await doorstep(q.cli + ["--format", "json"], db: db)) }
+        for q in questions { runs.append(try await doorstep(q.cli + (q.cli[0] == "areas" ? [] : ["--format", "json"]), db: db)) }
+        // The areas drawn at Mo 20:00 are those of the posts open then, by their own hours.
+        let posts = try Store(path: db, readOnly: true).stations().filter { $0.kind == "post" }
+        let openPosts = Set(posts.filter { $0.hours?.isOpen(weekday: 1, minuteOfDay: 20 * 60) == true }.map(\.id))
+        XCTAssertFalse(openPosts.isEmpty)
+        XCTAssertLessThan(openPosts.count, posts.count)
+        let drawn = try JSONValue.parse(runs[4].out)["features"]?.array?.compactMap { $0["properties"]?["station_id"]?.string } ?? []
+        XCTAssertEqual(Set(drawn), openPosts)
         let answers = runs
         let (app, _) = try makeApp(db)
         try await app.test(.router) { client in
@@ -50,6 +58,10 @@ final class CoverageByTimeRouteTests: XCTestCase {
             XCTAssertEqual(hours["query"]?["day"]?.string, "Sa")
             let rows = hours["hours"]?.array ?? []
             XCTAssertEqual(rows.count, 24)
+            // A Saturday is not a Monday (the office hours): the hours cache keeps days apart.
+            let monday = try await client.request("/v1/coverage/hours?preset=10min&day=2026-11-23").body()
+            XCTAssertEqual(monday["day"]?.string, "Mo")
+            XCTAssertNotEqual(monday["hours"], hours["hours"])
             for h in [0, 7, 9, 12, 17, 19, 21, 23] {
                 let at = try await client.request("/v1/coverage?preset=10min&open_at=Sa%20\(String(format: "%02d", h)):00").body()
                 XCTAssertEqual(rows[h]["hour"]?.int, h)
