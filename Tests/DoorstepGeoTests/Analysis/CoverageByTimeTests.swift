@@ -182,4 +182,43 @@ final class CoverageByTimeTests: XCTestCase {
         XCTAssertEqual(try CoverageHoursUseCase.Options(AnalysisOptions(), day: "2026-11-29").day, "Su")
         XCTAssertEqual(try CoverageHoursUseCase.Options(AnalysisOptions(), day: "Th").weekday, 4)
     }
+
+    /// A hand-built day, expected by hand: a station open `Su 23:00-01:00` counts at Sunday 23:00 and Monday 00:00 (the
+    /// hours after midnight belong to the day the range starts on) but not at Monday 01:00 or 23:00; one open
+    /// `Mo-Fr 09:00-17:00` counts from 09:00 to 16:00; one without hours never; a 24/7 one always; a station of another
+    /// kind not when the kind is filtered. Three distinct sets of open stations on a Monday, so three coverage runs.
+    func testAHandBuiltDay() throws {
+        func station(_ id: String, _ x: Double, _ hours: String?, kind: String = "post") throws -> Station {
+            Station(id: id, name: id, kind: kind, services: [], address: nil, phone: nil, hours: try hours.map { try OpeningHours(parsing: $0) },
+                    radiusMetres: nil, capacity: nil, location: at(x, 0))
+        }
+        func site(_ id: String, _ x: Double) -> CompoundSite {
+            CompoundSite(id: id, name: id, households: 100, population: 250, kind: nil, referencePoints: [at(x, 0)], hasEntrances: false,
+                         gridID: nil, gridName: nil, community: nil, street: nil, district: nil)
+        }
+        let stations = [try station("night", 0, "Su 23:00-01:00"), try station("office", 1000, "Mo-Fr 09:00-17:00"),
+                        try station("unknown", 2000, nil), try station("always", 3000, "24/7"), try station("centre", 2000, "24/7", kind: "center")]
+        let compounds = [site("A", 0), site("B", 1000), site("C", 2000), site("D", 3000)]
+        let posts = CoverageOptions(reach: .uniform(100), filter: StationFilter(kinds: ["post"]))
+        let monday = try CoverageByHour.run(stations: stations, compounds: compounds, network: nil, options: posts, weekday: 1)
+        for h in 0..<24 {
+            let open = 1 + (h == 0 ? 1 : 0) + ((9..<17).contains(h) ? 1 : 0)
+            let r = monday[h]
+            XCTAssertEqual([r.hour, r.openStations, r.householdsCovered, r.households, r.populationCovered, r.population],
+                           [h, open, 100 * open, 400, 250 * open, 1000], "Mo \(h):00")
+        }
+        let sets = CoverageByHour.openSets(stations, filter: posts.filter, weekday: 1).sets
+        XCTAssertEqual(sets.map(\.hours), [[0], Array(1...8) + Array(17...23), Array(9...16)])
+        let sunday = try CoverageByHour.run(stations: stations, compounds: compounds, network: nil, options: posts, weekday: 7)
+        XCTAssertEqual(sunday.map(\.householdsCovered), Array(repeating: 100, count: 23) + [200])
+        // Without the kind filter the 24/7 centre covers C all day; the station without hours still counts for nothing.
+        let any = try CoverageByHour.run(stations: stations, compounds: compounds, network: nil,
+                                         options: CoverageOptions(reach: .uniform(100)), weekday: 3)
+        XCTAssertEqual(any.map(\.openStations), (0..<24).map { 2 + ((9..<17).contains($0) ? 1 : 0) })
+        XCTAssertEqual(any.map(\.householdsCovered), (0..<24).map { 200 + ((9..<17).contains($0) ? 100 : 0) })
+        // No compounds, no stations: 24 empty hours, not a crash.
+        let empty = try CoverageByHour.run(stations: [], compounds: [], network: nil, options: posts, weekday: 2)
+        XCTAssertEqual(empty.map(\.hour), Array(0..<24))
+        XCTAssertTrue(empty.allSatisfy { $0.households == 0 && $0.openStations == 0 })
+    }
 }
