@@ -30,6 +30,10 @@ struct SnapshotSource: AnalysisSource, Sendable {
         try snapshot.analysis.coverage(CoverageKey(options), compute: compute)
     }
 
+    func coverageHours(_ options: CoverageOptions, weekday: Int, compute: () throws -> [HourCoverage]) throws -> [HourCoverage] {
+        try snapshot.analysis.coverageHours(HoursKey(coverage: CoverageKey(options), weekday: weekday), compute: compute)
+    }
+
     func plan(_ options: PlanOptions, spacing: Double?, compute: () throws -> PlanReport) throws -> PlanReport {
         guard let spacing else { return try compute() }
         return try snapshot.analysis.plan(PlanKey(coverage: CoverageKey(options.coverage), objective: options.objective,
@@ -55,6 +59,7 @@ public final class AnalysisCache: @unchecked Sendable {
     private var coverage = LRU<CoverageKey, CoverageReport>(capacity: 16)
     private var plans = LRU<PlanKey, PlanReport>(capacity: 8)
     private var accessReports = LRU<AccessKey, AccessReport>(capacity: 8)
+    private var hours = LRU<HoursKey, [HourCoverage]>(capacity: 16)
     /// Answers of the planners' routes as written, by request target: a repeated request costs a copy, not megabytes
     /// of JSON written again in the pool (where a flood of them would queue behind real work).
     private var answers = LRU<String, Answer>(capacity: 64)
@@ -130,24 +135,28 @@ public final class AnalysisCache: @unchecked Sendable {
     func cachedPlan(_ key: PlanKey) -> PlanReport? { lock.withLock { plans[key] } }
 
     func coverage(_ key: CoverageKey, compute: () throws -> CoverageReport) rethrows -> CoverageReport {
-        if let hit = lock.withLock({ coverage[key] }) { return hit }
-        let report = try compute()
-        lock.withLock { coverage[key] = report }
-        return report
+        try cached(\.coverage, key, compute: compute)
+    }
+
+    func coverageHours(_ key: HoursKey, compute: () throws -> [HourCoverage]) rethrows -> [HourCoverage] {
+        try cached(\.hours, key, compute: compute)
     }
 
     func plan(_ key: PlanKey, compute: () throws -> PlanReport) rethrows -> PlanReport {
-        if let hit = lock.withLock({ plans[key] }) { return hit }
-        let report = try compute()
-        lock.withLock { plans[key] = report }
-        return report
+        try cached(\.plans, key, compute: compute)
+    }
+
+    /// The value kept in `results` for `key`, else `compute()` kept there (the lock is not held while computing).
+    private func cached<Key, Value>(_ results: ReferenceWritableKeyPath<AnalysisCache, LRU<Key, Value>>, _ key: Key,
+                                    compute: () throws -> Value) rethrows -> Value {
+        if let hit = lock.withLock({ self[keyPath: results][key] }) { return hit }
+        let made = try compute()
+        lock.withLock { self[keyPath: results][key] = made }
+        return made
     }
 
     func access(_ key: AccessKey, compute: () throws -> AccessReport) rethrows -> AccessReport {
-        if let hit = lock.withLock({ accessReports[key] }) { return hit }
-        let report = try compute()
-        lock.withLock { accessReports[key] = report }
-        return report
+        try cached(\.accessReports, key, compute: compute)
     }
 
     /// How many access results are cached (tests).
@@ -177,13 +186,22 @@ struct CoverageKey: Hashable, Sendable {
     let walk: Bool
     let kinds: [String]
     let services: [String]
+    /// A report for 09:00 is never one for 21:00.
+    let openAt: WeekTime?
 
     init(_ options: CoverageOptions) {
         reach = options.reach
         walk = options.walk
         kinds = options.filter.kinds.sorted()
         services = options.filter.services.sorted()
+        openAt = options.filter.openAt
     }
+}
+
+/// What coverage by hour depends on: the coverage options (their open_at is never set) and the weekday.
+struct HoursKey: Hashable, Sendable {
+    let coverage: CoverageKey
+    let weekday: Int
 }
 
 struct PlanKey: Hashable, Sendable {

@@ -46,8 +46,7 @@ struct NearestController<Context: RequestContext>: Sendable {
         let transformers = self.transformers
         return try NearestUseCase.Options(
             lon: lon, lat: lat, crs: q.string(N.crs), k: q.int(N.k), kinds: q.list(N.kind), services: q.list(N.service),
-            // A form-encoded space arrives as `+`.
-            openAt: q.string(N.openAt).map { $0.replacingOccurrences(of: "+", with: " ") }, openNow: q.bool(N.openNow) ?? false,
+            openAt: q.text(N.openAt), openNow: q.bool(N.openNow) ?? false,
             timeZone: q.string(N.tz), walk: q.bool(N.walk) ?? false, speed: q.double(N.speed), route: q.bool(N.route) ?? false,
             toWGS84: { try transformers.toWGS84($0, epsg: $1) })
     }

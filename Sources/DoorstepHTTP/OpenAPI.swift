@@ -32,7 +32,7 @@ enum OpenAPIDocument {
                 ("description", .string("""
                     Community service stations within walking reach of every home. Residents' lookup (/v1/nearest), \
                     OGC API – Features – Part 1 (Core, GeoJSON, OpenAPI 3.0) for map tools, the planners' analyses \
-                    (/v1/coverage, /v1/gaps, /v1/areas, /v1/plan, /v1/access) and the service's health (/health, /livez). \
+                    (/v1/coverage, /v1/coverage/hours, /v1/gaps, /v1/areas, /v1/plan, /v1/access) and the service's health (/health, /livez). \
                     Every path answers GET and HEAD, OPTIONS for CORS preflight (Access-Control-Allow-Origin: *), and \
                     405 method_not_allowed with an Allow header (GET, HEAD, OPTIONS) for every other method, on any path. \
                     A request is a 400 invalid_parameter or unknown_parameter when it has a query parameter the route \

@@ -21,6 +21,19 @@ extension OpenAPIDocument {
                                     q(P.by, "Level of the rows", str(["enum": .array(CoverageUseCase.Options.levels.map { .string($0.rawValue) }), "default": .string(CoverageUseCase.Options.defaultLevel.rawValue)])),
                                     format,
                                  ], json: "CoverageResponse")),
+            ("/v1/coverage/hours", get("coverageHours", "Coverage for each hour of a day",
+                                       description: """
+                                           As `doorstep coverage --over-day`: for each hour 0–23 of day, the coverage counting only the \
+                                           stations that qualify and are open at HH:00 (a station without hours never counts): open_stations, \
+                                           households and people covered, and share (households covered / households, 0…1 to 4 decimals, \
+                                           null without households). Takes the coverage options except open_at (the hours are the times; 400 \
+                                           when given). Results are cached per data generation and options. radius and preset exclude each \
+                                           other (400 invalid_parameter when both are given).
+                                           """,
+                                       params: coverageParameters(openAt: false) + [
+                                        q(P.day, "The day: \(CoverageHoursUseCase.Options.days.joined(separator: ", ")) or a date YYYY-MM-DD (its weekday counts); 400 otherwise",
+                                          str(["default": .string(CoverageHoursUseCase.Options.defaultDay), "example": "Fr"])),
+                                       ], json: "CoverageHoursResponse", geo: nil)),
             ("/v1/gaps", get("gaps", "Compounds outside reach",
                              description: "Uncovered compounds, most households first, with the nearest station, as `doorstep gaps`. radius and preset exclude each other (400 invalid_parameter when both are given).",
                              params: coverageParameters + [
@@ -44,7 +57,7 @@ extension OpenAPIDocument {
                                 q(P.walk, "Walking areas along the network instead of circles; 501 without walkable ways", bool),
                                 q(P.station, "Only these station ids (repeat or comma-separate; at most \(AreasUseCase.Options.servedStations), counted after splitting at commas and dropping empty ones, 422 out_of_range beyond); 422 unknown_station for an id that does not qualify",
                                   .object([("type", "array"), ("items", .object([("type", "string")]))]), explode: true),
-                                kindParameter, serviceParameter,
+                                kindParameter, serviceParameter, openAtParameter,
                                 q(P.lateral, "Walking areas: metres either side of the reachable network",
                                   num(AreasUseCase.Options.lateralMetres.lowerBound, AreasUseCase.Options.lateralMetres.upperBound, AreasUseCase.Options.defaultLateral)),
                                 q(P.format, "Only geojson", str(["enum": .array(["geojson"])])),
@@ -109,6 +122,15 @@ extension OpenAPIDocument {
                                     required: ["mode", "reach", "qualifying_stations"])),
             ("CoverageResponse", obj([("query", query), ("generation", integer), ("summary", ref("CoverageSummary")),
                                       ("count", integer), ("rows", rows)], required: ["query", "generation", "summary", "count", "rows"])),
+            ("CoverageHoursResponse", obj([("query", query), ("generation", integer), ("day", .object([("type", "string")])),
+                                           ("hours", .object([("type", "array"), ("minItems", 24), ("maxItems", 24), ("items", obj([
+                                               ("hour", integer), ("time", .object([("type", "string")])), ("open_stations", integer),
+                                               ("households_covered", integer), ("households", integer),
+                                               ("share", .object([("type", "number"), ("nullable", true), ("minimum", 0), ("maximum", 1)])),
+                                               ("population_covered", integer), ("population", integer),
+                                           ], required: ["hour", "time", "open_stations", "households_covered", "households", "share",
+                                                         "population_covered", "population"]))]))],
+                                          required: ["query", "generation", "day", "hours"])),
             ("GapsResponse", obj([("query", query), ("generation", integer), ("summary", ref("CoverageSummary")),
                                   ("count", integer), ("gaps", rows)], required: ["query", "generation", "summary", "count", "gaps"])),
             ("PlanResponse", obj([("query", query), ("generation", integer), ("objective", anyObject), ("baseline", anyObject),
@@ -131,13 +153,16 @@ extension OpenAPIDocument {
 
     // MARK: Pieces
 
-    private static var coverageParameters: [JSONValue] {
+    private static var coverageParameters: [JSONValue] { coverageParameters(openAt: true) }
+
+    private static func coverageParameters(openAt: Bool) -> [JSONValue] {
         [
             q(P.radius, "One reach in metres for every station; not with preset (400). Neither: each station's radius_m, else \(Int(AnalysisOptions.fallbackRadius)) m",
               num(AnalysisOptions.radiusMetres.lowerBound, AnalysisOptions.radiusMetres.upperBound, nil, exclusiveMinimum: true)),
             presetParameter,
             q(P.walk, "Measure along the walkable network; 501 without walkable ways", bool),
             kindParameter, serviceParameter,
+        ] + (openAt ? [openAtParameter] : []) + [
             q(P.speed, "Walking speed for minutes, m/s", num(AnalysisOptions.walkingSpeed.lowerBound, AnalysisOptions.walkingSpeed.upperBound, AnalysisOptions.defaultWalkingSpeed)),
         ]
     }
@@ -145,6 +170,11 @@ extension OpenAPIDocument {
     private static var presetParameter: JSONValue {
         q(P.preset, "Life-circle preset: 100m, 5min (300 m), 10min (500 m), 15min (1000 m); not with radius (or bands on /v1/areas) (400)",
           str(["enum": .array(AnalysisOptions.presets.keys.sorted().map(JSONValue.string))]))
+    }
+
+    private static var openAtParameter: JSONValue {
+        q(P.openAt, "Only stations open at this local time count (a station without hours does not): 2026-11-23T09:30, \"2026-11-23 09:30\" (its weekday counts) or \"Mo 09:30\" (400 otherwise)",
+          str(["example": .string("2026-11-23T19:00")]))
     }
 
     private static var kindParameter: JSONValue {
@@ -188,10 +218,10 @@ extension OpenAPIDocument {
     /// An analysis GET: 200 JSON and/or GeoJSON, 304, 422, 501 (walk=true without ways), 503 with Retry-After (busy,
     /// budget_exceeded, unavailable) and the errors every path has.
     private static func get(_ id: String, _ summary: String, description: String, params: [JSONValue], json: String?,
-                            geo: String = "AnalysisFeatureCollection") -> JSONValue {
+                            geo: String? = "AnalysisFeatureCollection") -> JSONValue {
         var content: [(String, JSONValue)] = []
         if let json { content.append((MediaTypes.json, .object([("schema", ref(json))]))) }
-        content.append((MediaTypes.geoJSON, .object([("schema", ref(geo))])))
+        if let geo { content.append((MediaTypes.geoJSON, .object([("schema", ref(geo))]))) }
         let ok = JSONValue.object([("description", .string(summary)), ("content", .object(content))])
         let ifNoneMatch = JSONValue.object([("$ref", "#/components/parameters/If-None-Match")])
         return .object([("get", .object([

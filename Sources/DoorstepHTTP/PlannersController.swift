@@ -8,10 +8,11 @@ import Hummingbird
 enum PlannersAPI {
     enum Name {
         static let radius = "radius", preset = "preset", walk = "walk", kind = "kind", service = "service", speed = "speed"
+        static let openAt = "open_at", day = "day"
         static let by = "by", format = "format", limit = "limit"
         static let bands = "bands", station = "station", lateral = "lateral"
         static let add = "add", target = "target", weight = "weight", spacing = "spacing"
-        static let coverage: Set<String> = [radius, preset, walk, kind, service, speed]
+        static let coverage: Set<String> = [radius, preset, walk, kind, service, openAt, speed]
     }
 }
 
@@ -27,6 +28,7 @@ struct PlannersController<Context: RequestContext>: Sendable {
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.readOnly("coverage", use: coverage)
+        routes.readOnly("coverage/hours", use: coverageHours)
         routes.readOnly("gaps", use: gaps)
         routes.readOnly("areas", use: areas)
         routes.readOnly("plan", use: plan)
@@ -52,6 +54,17 @@ struct PlannersController<Context: RequestContext>: Sendable {
         }
     }
 
+    /// Coverage for each hour of a day: the coverage options except `open_at` (the hours are the times), and `day`.
+    @Sendable func coverageHours(request: Request, context: Context) async throws -> Response {
+        let q = try QueryParameters(request, allowed: N.coverage.subtracting([N.openAt]).union([N.day]))
+        let options = try CoverageHoursUseCase.Options(try Self.analysis(q), day: q.string(N.day))
+        let snapshot = try await data.snapshot()
+        let source = SnapshotSource(snapshot: snapshot, data: data)
+        return try await Self.answer(request, snapshot) { () throws -> (JSONBytes, String) in
+            (Records.bytes(try CoverageHoursUseCase.run(options, on: source).json), MediaTypes.json)
+        }
+    }
+
     @Sendable func gaps(request: Request, context: Context) async throws -> Response {
         let q = try QueryParameters(request, allowed: N.coverage.union([N.limit, N.format]))
         let options = try GapsUseCase.Options(try Self.analysis(q), limit: q.int(N.limit))
@@ -66,10 +79,11 @@ struct PlannersController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func areas(request: Request, context: Context) async throws -> Response {
-        let q = try QueryParameters(request, allowed: [N.radius, N.preset, N.bands, N.walk, N.station, N.kind, N.service, N.lateral, N.format])
+        let q = try QueryParameters(request, allowed: [N.radius, N.preset, N.bands, N.walk, N.station, N.kind, N.service, N.openAt, N.lateral,
+                                                       N.format])
         let options = try AreasUseCase.Options(radius: q.double(N.radius), preset: q.string(N.preset), bands: q.string(N.bands),
                                                walk: q.bool(N.walk) ?? false, kinds: q.list(N.kind), services: q.list(N.service),
-                                               stations: q.list(N.station), lateral: q.double(N.lateral))
+                                               openAt: q.text(N.openAt), stations: q.list(N.station), lateral: q.double(N.lateral))
         if let f = try q.string(N.format), f.lowercased() != Format.geojson.rawValue {
             throw APIError.invalid(N.format, "\"\(QueryParameters.clip(f))\" is not served; service areas are GeoJSON")
         }
@@ -132,7 +146,7 @@ struct PlannersController<Context: RequestContext>: Sendable {
     /// The parameters coverage, gaps and plan share, read from the query and validated by the use case.
     static func analysis(_ q: QueryParameters) throws -> AnalysisOptions {
         try AnalysisOptions(radius: q.double(N.radius), preset: q.string(N.preset), walk: q.bool(N.walk) ?? false,
-                            kinds: q.list(N.kind), services: q.list(N.service), speed: q.double(N.speed))
+                            kinds: q.list(N.kind), services: q.list(N.service), openAt: q.text(N.openAt), speed: q.double(N.speed))
     }
 
     static func format(_ q: QueryParameters) throws -> Format {

@@ -30,6 +30,11 @@ struct QueryParameters {
         return all[0]
     }
 
+    /// The one value of `name` as text where a form-encoded space arrives as `+` (`open_at=Mo+09:30`).
+    func text(_ name: String) throws -> String? {
+        try string(name).map { $0.replacingOccurrences(of: "+", with: " ") }
+    }
+
     /// Every value of a repeatable parameter, each split at commas, trimmed, empty pieces dropped.
     func list(_ name: String) -> [String] {
         (values[name] ?? []).flatMap { $0.split(separator: ",") }

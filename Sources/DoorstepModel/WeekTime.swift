@@ -32,7 +32,9 @@ public struct WeekTime: Hashable, Sendable, CustomStringConvertible {
                   (0..<24).contains(h), (0..<60).contains(m) else { return nil }
             return h * 60 + m
         }
-        let pieces = t.split(whereSeparator: { $0 == " " || $0 == "T" })
+        // A space parts a weekday or a date from the time; without one, ISO's `T` parts a date (not the T of `Th`).
+        var pieces = t.split(separator: " ")
+        if pieces.count == 1 { pieces = t.split(separator: "T") }
         guard pieces.count == 2, let m = minutes(pieces[1]) else { return nil }
         if let d = days.firstIndex(of: String(pieces[0])) {
             self.init(weekday: d + 1, minute: m)

@@ -32,7 +32,7 @@ extension Doorstep {
 
         func options() throws -> AreasUseCase.Options {
             try AreasUseCase.Options(radius: analysis.radius, preset: analysis.preset, bands: bands, walk: analysis.walk, kinds: analysis.kind,
-                                     services: analysis.service, stations: station, lateral: lateral, snapLimit: analysis.snapLimit)
+                                     services: analysis.service, openAt: analysis.openAt, stations: station, lateral: lateral, snapLimit: analysis.snapLimit)
         }
 
         func validate() throws { try validating { _ = try options() } }

@@ -20,6 +20,9 @@ struct AnalysisArguments: ParsableArguments {
     @Option(help: "Service a station must offer to count (repeat: all of them).")
     var service: [String] = []
 
+    @Option(help: "Only stations open at this local time count (a station without hours does not): \"YYYY-MM-DD HH:MM\" (its weekday counts) or \"Mo 09:30\".")
+    var openAt: String?
+
     @Option(help: "Walking speed in m/s for times (\(Limits.text(AnalysisOptions.walkingSpeed)), default \(AnalysisOptions.defaultWalkingSpeed)).")
     var speed: Double?
 
@@ -27,7 +30,8 @@ struct AnalysisArguments: ParsableArguments {
     var snapLimit: Double?
 
     func options() throws -> AnalysisOptions {
-        try AnalysisOptions(radius: radius, preset: preset, walk: walk, kinds: kind, services: service, speed: speed, snapLimit: snapLimit)
+        try AnalysisOptions(radius: radius, preset: preset, walk: walk, kinds: kind, services: service, openAt: openAt, speed: speed,
+                            snapLimit: snapLimit)
     }
 }
 
@@ -48,6 +52,10 @@ extension Doorstep {
             A compound is covered when one of its reference points (its entrances, else its point on surface) is within
             a qualifying station's radius. Walking distances follow the network (one multi-source search).
             --format json writes the answer of GET /v1/coverage: {query, generation, summary, count, rows}.
+            --open-at "2026-11-23 19:00" counts only the stations open then (a station without hours does not count).
+            --over-day gives one row per hour 0-23 of --day (default Mo), each evaluated at HH:00 with only the stations open
+            then: hour, time, open_stations, households_covered, households, share (0-1), population_covered, population;
+            --format json writes the answer of GET /v1/coverage/hours: {query, generation, day, hours}.
             """
         )
 
@@ -60,16 +68,58 @@ extension Doorstep {
         @Option(help: "table, json, csv or geojson")
         var format: OutputFormat = .table
 
-        func options() throws -> CoverageUseCase.Options { try CoverageUseCase.Options(analysis.options(), by: by) }
+        @Flag(help: "Coverage for each hour 0-23 of a day, evaluated at HH:00 with only the stations open then (not with --open-at or --by).")
+        var overDay = false
 
-        func validate() throws { try validating { _ = try options() } }
+        @Option(help: "With --over-day: \(CoverageHoursUseCase.Options.days.joined(separator: ", ")) or a date YYYY-MM-DD (its weekday counts; default \(CoverageHoursUseCase.Options.defaultDay)).")
+        var day: String?
+
+        func options() throws -> CoverageUseCase.Options {
+            if day != nil { throw UseCaseError(.conflict, ["day"], "needs \(name: "over_day")") }
+            return try CoverageUseCase.Options(analysis.options(), by: by)
+        }
+
+        func hoursOptions() throws -> CoverageHoursUseCase.Options {
+            if by != nil { throw UseCaseError(.conflict, ["by"], "not with \(name: "over_day"): its rows are the hours") }
+            if format == .geojson { throw UseCaseError(.conflict, ["format"], "\(name: "over_day") writes table, json or csv") }
+            return try CoverageHoursUseCase.Options(analysis.options(), day: day)
+        }
+
+        func validate() throws { try validating { if overDay { _ = try hoursOptions() } else { _ = try options() } } }
 
         func run() async throws {
+            if overDay { return try runOverDay() }
             try cli {
                 let options = try options()
                 let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit)
                 try show(try CoverageUseCase.run(options, on: source), source: source, format: format)
             }
+        }
+
+        func runOverDay() throws {
+            try cli {
+                let options = try hoursOptions()
+                let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit)
+                let result = try CoverageHoursUseCase.run(options, on: source)
+                switch format {
+                case .json, .geojson: print(result.json.jsonText)
+                case .csv: emit(result.rows, csv: true)
+                case .table:
+                    // The share to its four decimals (the table's numbers have one).
+                    emit(result.rows.map { row in
+                        row.map { member in
+                            guard member.0 == "share", case .number(let share) = member.1 else { return member }
+                            return (member.0, .string(String(format: "%.4f", share)))
+                        }
+                    }, csv: false)
+                    print("")
+                    print("\(options.day), each hour at HH:00; \(report(options.analysis))")
+                }
+            }
+        }
+
+        private func report(_ a: AnalysisOptions) -> String {
+            (a.walk ? "walking" : "straight") + ", reach \(a.reach)"
         }
     }
 

@@ -51,6 +51,20 @@ func networkBenchChild(grid: Int, areaStations: Int) throws {
                  coverageSeconds, straightSeconds, total.compoundsCovered, total.compounds, areas.areas.count, areaSeconds,
                  perArea * 1000, perArea * 5000, peakRSSMegabytes()))
     _ = straight
+    try coverageOverDayBench(stations: stations, sites: sites, network: network, single: coverageSeconds)
+}
+
+/// Coverage by hour of a Monday (issue 17, `coverage --over-day`): hours grouped by their set of open stations, one
+/// walking coverage per distinct set.
+func coverageOverDayBench(stations: [Station], sites: [CompoundSite], network: WalkingNetwork, single: Double) throws {
+    let options = CoverageOptions(reach: .uniform(500), walk: true)
+    let t = now()
+    let hours = try CoverageByHour.run(stations: stations, compounds: sites, network: network, options: options, weekday: 1)
+    let seconds = now() - t
+    let sets = CoverageByHour.openSets(stations, filter: options.filter, weekday: 1).sets.count
+    precondition(hours.count == 24)
+    print(String(format: "          coverage over a day (walking, 24 hours): %5.2f s for %d distinct sets of open stations (24 single runs ≈ %5.1f s)",
+                 seconds, sets, 24 * single))
 }
 
 /// Runs the network bench for each size in a child process.

@@ -8,10 +8,10 @@ import DoorstepNetwork
 import DoorstepStore
 import Foundation
 
-/// The parameters coverage, gaps, plan, export and render share — which stations count, how far they reach, walking or
-/// straight, how fast people walk, where the network stops — validated once, for the CLI (`--radius`, `--preset`,
-/// `--walk`, `--kind`, `--service`, `--speed`, `--snap-limit`) and the HTTP API (`radius`, `preset`, `walk`, `kind`,
-/// `service`, `speed`) alike. The limits and defaults below are the only ones; the OpenAPI document states them.
+/// The parameters coverage, gaps, plan, export and render share — which stations count (by kind, service and the time
+/// they must be open at), how far they reach, walking or straight, how fast people walk, where the network stops —
+/// validated once, for the CLI (`--radius`, `--preset`, `--walk`, `--kind`, `--service`, `--open-at`, `--speed`,
+/// `--snap-limit`) and the HTTP API (`radius`, `preset`, `walk`, `kind`, `service`, `open_at`, `speed`) alike. The limits and defaults below are the only ones; the OpenAPI document states them.
 public struct AnalysisOptions: Sendable {
     // MARK: Limits and defaults
 
@@ -45,12 +45,15 @@ public struct AnalysisOptions: Sendable {
     /// As given, in order (echoed in answers); the filter is their set.
     public let kinds: [String]
     public let services: [String]
+    /// Only stations open at this local moment count (a station without hours does not); nil: opening hours are
+    /// ignored.
+    public let openAt: WeekTime?
     public let speed: Double
     public let snapLimit: Double
 
     /// Validates the parameters; nil means not given (the default). Throws `UseCaseError` naming the parameter.
     public init(radius: Double? = nil, preset: String? = nil, walk: Bool = false, kinds: [String] = [], services: [String] = [],
-                speed: Double? = nil, snapLimit: Double? = nil) throws {
+                openAt: String? = nil, speed: Double? = nil, snapLimit: Double? = nil) throws {
         if radius != nil && preset != nil {
             throw UseCaseError.conflict(["radius", "preset"], "give \(name: "radius") or \(name: "preset"), not both")
         }
@@ -65,6 +68,7 @@ public struct AnalysisOptions: Sendable {
         self.walk = walk
         self.kinds = kinds
         self.services = services
+        self.openAt = try openAt.map(Self.openAt)
         self.speed = try speed.map { try Limits.check(Limits.finite($0, "speed"), Self.walkingSpeed, "speed", unit: "m/s") } ?? Self.defaultWalkingSpeed
         self.snapLimit = try snapLimit.map {
             try Limits.check(Limits.finite($0, "snap_limit"), Self.snapLimitMetres, "snap_limit", unit: "m", excludingLower: true)
@@ -77,6 +81,15 @@ public struct AnalysisOptions: Sendable {
         return metres
     }
 
+    /// `open_at` (also `/v1/nearest`'s and `--day`'s): a local date and time `2026-11-23T09:30` / `2026-11-23 09:30`
+    /// (its weekday counts) or a weekday and time `Mo 09:30`. Throws `UseCaseError` naming `open_at`.
+    public static func openAt(_ text: String) throws -> WeekTime {
+        guard let at = WeekTime(parsing: text) else {
+            throw UseCaseError(.invalid, ["open_at"], "\"\(Limits.clip(text))\" is not a local time like 2026-11-23T09:30 or \"Mo 09:30\"")
+        }
+        return at
+    }
+
     /// The bounds of `kind` and `service` (also `/v1/nearest`'s).
     static func checkFilter(kinds: [String], services: [String]) throws {
         try Limits.checkList(kinds, "kind", count: filterValues, length: filterValueLength)
@@ -84,7 +97,7 @@ public struct AnalysisOptions: Sendable {
     }
 
     /// Which stations count.
-    public var filter: StationFilter { StationFilter(kinds: Set(kinds), services: Set(services)) }
+    public var filter: StationFilter { StationFilter(kinds: Set(kinds), services: Set(services), openAt: openAt) }
 
     /// The options of the coverage computation itself.
     public var coverage: CoverageOptions { CoverageOptions(reach: reach, walk: walk, filter: filter, speed: speed) }
@@ -97,6 +110,9 @@ public struct AnalysisOptions: Sendable {
             ("kind", .array(kinds.map(JSONValue.string))), ("service", .array(services.map(JSONValue.string))),
             ("speed", .number(speed)),
         ]
+        // Only when given, as the weekday form ("Mo 09:30"): a date counts by its weekday, so 2026-11-23T09:30 and
+        // "Mo 09:30" are one question.
+        if let openAt { members.insert(("open_at", .string(openAt.description)), at: 4) }
         if snapLimit != Self.defaultSnapLimit { members.append(("snap_limit", .number(snapLimit))) }
         return members
     }

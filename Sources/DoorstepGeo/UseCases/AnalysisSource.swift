@@ -26,6 +26,8 @@ public protocol AnalysisSource {
     func withStore<T>(_ body: (any StoreReader) throws -> T) throws -> T
     /// The coverage result for `options`: `compute()`, or a result kept from before.
     func coverage(_ options: CoverageOptions, compute: () throws -> CoverageReport) throws -> CoverageReport
+    /// Coverage by hour of `weekday` for `options` (their `openAt` unused): `compute()`, or hours kept from before.
+    func coverageHours(_ options: CoverageOptions, weekday: Int, compute: () throws -> [HourCoverage]) throws -> [HourCoverage]
     /// The plan for `options` with generated candidates `spacing` apart (nil: candidates from a file): `compute()`, or a
     /// plan kept from before.
     func plan(_ options: PlanOptions, spacing: Double?, compute: () throws -> PlanReport) throws -> PlanReport
@@ -35,6 +37,9 @@ public protocol AnalysisSource {
 
 extension AnalysisSource {
     public func coverage(_ options: CoverageOptions, compute: () throws -> CoverageReport) throws -> CoverageReport { try compute() }
+    public func coverageHours(_ options: CoverageOptions, weekday: Int, compute: () throws -> [HourCoverage]) throws -> [HourCoverage] {
+        try compute()
+    }
     public func plan(_ options: PlanOptions, spacing: Double?, compute: () throws -> PlanReport) throws -> PlanReport { try compute() }
     public func access(_ options: AccessOptions, compute: () throws -> AccessReport) throws -> AccessReport { try compute() }
 }

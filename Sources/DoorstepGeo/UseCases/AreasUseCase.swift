@@ -45,6 +45,8 @@ public enum AreasUseCase {
         public let walk: Bool
         public let kinds: [String]
         public let services: [String]
+        /// Only stations open at this moment (`AnalysisOptions.openAt`); nil: hours are ignored.
+        public let openAt: WeekTime?
         /// Only these station ids (empty: every qualifying station).
         public let stations: [String]
         public let lateral: Double
@@ -52,7 +54,8 @@ public enum AreasUseCase {
 
         /// `areas`: one of radius, preset or bands (comma-separated metres), else one band of `defaultBand`.
         public init(radius: Double? = nil, preset: String? = nil, bands: String? = nil, walk: Bool = false, kinds: [String] = [],
-                    services: [String] = [], stations: [String] = [], lateral: Double? = nil, snapLimit: Double? = nil) throws {
+                    services: [String] = [], openAt: String? = nil, stations: [String] = [], lateral: Double? = nil,
+                    snapLimit: Double? = nil) throws {
             let given = [("radius", radius != nil), ("preset", preset != nil), ("bands", bands != nil)].filter(\.1).map(\.0)
             if given.count > 1 {
                 throw UseCaseError.conflict(given, "give one of \(name: "radius"), \(name: "preset"), \(name: "bands")")
@@ -72,8 +75,8 @@ public enum AreasUseCase {
             } else {
                 list = [Self.defaultBand]
             }
-            try self.init(bands: .given(list), walk: walk, kinds: kinds, services: services, stations: stations, lateral: lateral,
-                          snapLimit: snapLimit)
+            try self.init(bands: .given(list), walk: walk, kinds: kinds, services: services, openAt: try openAt.map(AnalysisOptions.openAt),
+                          stations: stations, lateral: lateral, snapLimit: snapLimit)
         }
 
         /// The areas of the stations coverage counts, each at the reach coverage used (`export areas`, `render`).
@@ -82,16 +85,17 @@ public enum AreasUseCase {
                 try Limits.check(r, Self.radiusMetres, "radius", unit: "m", excludingLower: true)
             }
             try self.init(bands: .reach(analysis.reach), walk: analysis.walk, kinds: analysis.kinds, services: analysis.services,
-                          stations: [], lateral: lateral, snapLimit: analysis.snapLimit)
+                          openAt: analysis.openAt, stations: [], lateral: lateral, snapLimit: analysis.snapLimit)
         }
 
-        private init(bands: Bands, walk: Bool, kinds: [String], services: [String], stations: [String], lateral: Double?,
-                     snapLimit: Double?) throws {
+        private init(bands: Bands, walk: Bool, kinds: [String], services: [String], openAt: WeekTime?, stations: [String],
+                     lateral: Double?, snapLimit: Double?) throws {
             try AnalysisOptions.checkFilter(kinds: kinds, services: services)
             self.bands = bands
             self.walk = walk
             self.kinds = kinds
             self.services = services
+            self.openAt = openAt
             self.stations = stations
             self.lateral = try lateral.map { try Limits.check(Limits.finite($0, "lateral"), Self.lateralMetres, "lateral", unit: "m") }
                 ?? Self.defaultLateral
@@ -100,7 +104,7 @@ public enum AreasUseCase {
             } ?? AnalysisOptions.defaultSnapLimit
         }
 
-        public var filter: StationFilter { StationFilter(kinds: Set(kinds), services: Set(services)) }
+        public var filter: StationFilter { StationFilter(kinds: Set(kinds), services: Set(services), openAt: openAt) }
 
         /// The stations these options draw, from all the database's: those that qualify, only those named when any
         /// are (each must qualify), at most `cap` when none are named.

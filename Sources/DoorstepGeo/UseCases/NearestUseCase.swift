@@ -74,10 +74,7 @@ public enum NearestUseCase {
             self.timeZone = zoneName
             if let openAt {
                 if openNow { throw UseCaseError.conflict(["open_at", "open_now"], "give \(name: "open_at") or \(name: "open_now"), not both") }
-                guard let at = WeekTime(parsing: openAt) else {
-                    throw UseCaseError(.invalid, ["open_at"], "\"\(Limits.clip(openAt))\" is not a local time like 2026-11-23T09:30 or \"Mo 09:30\"")
-                }
-                moment = at
+                moment = try AnalysisOptions.openAt(openAt)
                 filterOpen = true
             } else {
                 moment = WeekTime.at(now, in: zone)

@@ -18,7 +18,7 @@ final class OpenAPITests: XCTestCase {
             let paths = doc["paths"]?.keys ?? []
             for p in ["/", "/conformance", "/collections", "/collections/{collectionId}", "/collections/{collectionId}/items",
                       "/collections/{collectionId}/items/{featureId}", "/v1/nearest", "/api", "/health",
-                      "/v1/coverage", "/v1/gaps", "/v1/areas", "/v1/plan", "/v1/access", "/livez"] {
+                      "/v1/coverage", "/v1/coverage/hours", "/v1/gaps", "/v1/areas", "/v1/plan", "/v1/access", "/livez"] {
                 XCTAssertTrue(paths.contains(p), "missing path \(p)")
             }
             // Query parameters (If-None-Match is a $ref to a header parameter).
@@ -26,11 +26,12 @@ final class OpenAPITests: XCTestCase {
                 Set(doc["paths"]?[p]?["get"]?["parameters"]?.array?.compactMap { $0["name"]?.string } ?? [])
             }
             XCTAssertEqual(names("/v1/nearest"), ["lon", "lat", "crs", "k", "kind", "service", "open_now", "open_at", "tz", "walk", "speed", "route"])
-            XCTAssertEqual(names("/v1/coverage"), ["radius", "preset", "walk", "kind", "service", "speed", "by", "format"])
-            XCTAssertEqual(names("/v1/gaps"), ["radius", "preset", "walk", "kind", "service", "speed", "limit", "format"])
-            XCTAssertEqual(names("/v1/areas"), ["radius", "preset", "bands", "walk", "station", "kind", "service", "lateral", "format"])
-            XCTAssertEqual(names("/v1/plan"), ["radius", "preset", "walk", "kind", "service", "speed", "add", "target", "weight", "spacing", "format"])
-            XCTAssertEqual(names("/v1/access"), ["radius", "preset", "walk", "kind", "service", "speed", "by", "weight", "format"])
+            XCTAssertEqual(names("/v1/coverage"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "by", "format"])
+            XCTAssertEqual(names("/v1/coverage/hours"), ["radius", "preset", "walk", "kind", "service", "speed", "day"])
+            XCTAssertEqual(names("/v1/gaps"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "limit", "format"])
+            XCTAssertEqual(names("/v1/areas"), ["radius", "preset", "bands", "walk", "station", "kind", "service", "open_at", "lateral", "format"])
+            XCTAssertEqual(names("/v1/plan"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "add", "target", "weight", "spacing", "format"])
+            XCTAssertEqual(names("/v1/access"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "by", "weight", "format"])
             let components = doc["components"]?["parameters"]
             XCTAssertEqual(components?["collectionId"]?["schema"]?["enum"]?.array?.compactMap(\.string),
                            ["stations", "compounds", "grids", "ways", "entrances", "coverage", "service-areas"])
@@ -51,7 +52,7 @@ final class OpenAPITests: XCTestCase {
                 guard let target = r?["$ref"]?.string else { return r }
                 return responses?[String(target.split(separator: "/").last!)]
             }
-            let analysis: Set<String> = ["/v1/coverage", "/v1/gaps", "/v1/areas", "/v1/plan", "/v1/access"]
+            let analysis: Set<String> = ["/v1/coverage", "/v1/coverage/hours", "/v1/gaps", "/v1/areas", "/v1/plan", "/v1/access"]
             let readsData: Set<String> = analysis.union(["/collections", "/collections/{collectionId}", "/collections/{collectionId}/items",
                                                          "/collections/{collectionId}/items/{featureId}", "/v1/nearest", "/health"])
             for path in doc["paths"]?.keys ?? [] {
