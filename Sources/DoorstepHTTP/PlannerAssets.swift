@@ -56,7 +56,7 @@ enum PlannerAssets {
 <div class="row"><label><span data-i18n="proposeK">建议站点数</span> <input id="plan-k" type="number" min="1" max="50" value="3"></label><button id="propose" type="button" data-i18n="propose">建议选址</button></div>
 <div id="plan-out"></div>
 </details>
-<details id="hours-box">
+<details id="hours-box" open>
 <summary data-i18n="overDay">一天中的覆盖</summary>
 <div id="hours" role="img"></div>
 </details>
@@ -261,6 +261,7 @@ function refresh() {
   var url = changed ? "/v1/whatif?" + opts.concat(scenarioQuery(sc)).join("&") : "/v1/coverage?" + opts.join("&");
   $("export").hidden = !changed;
   if (changed) $("export").href = "/v1/whatif?" + opts.concat(scenarioQuery(sc)).concat(["format=geojson"]).join("&");
+  if ($("hours-box").open && hoursKey() !== st.hoursKey) drawHours();
   return api(url).then(function (answer) {
     if (seq !== st.seq) return;
     st.rows = answer.rows || []; st.summary = answer.summary; st.changes = answer.changes || null; st.sites = sc.sites; st.closed = sc.closed;
@@ -545,7 +546,7 @@ function initControls() {
   $("undo").addEventListener("click", function () { st.ops.pop(); refresh(); });
   $("reset").addEventListener("click", function () { st.ops = []; refresh(); });
   $("propose").addEventListener("click", propose);
-  $("hours-box").addEventListener("toggle", function () { if ($("hours-box").open) drawHours(); });
+  $("hours-box").addEventListener("toggle", function () { if ($("hours-box").open && st.summary && hoursKey() !== st.hoursKey) drawHours(); });
 }
 
 function propose() {
@@ -572,8 +573,11 @@ function propose() {
 }
 
 // The share covered at each hour of the day: a bar chart; a bar sets the time filter.
+function hoursKey() { return optionQuery(true).join("&") + "&day=" + $("opt-day").value + "&hour=" + $("opt-hour").value; }
+// (Of the stations as they are: a scenario's changes are not in it.)
 function drawHours() {
   var box = $("hours"), day = $("opt-day").value;
+  st.hoursKey = hoursKey();
   box.textContent = t("loading");
   api("/v1/coverage/hours?" + optionQuery(false).concat([q("day", day)]).join("&")).then(function (a) {
     box.textContent = "";
@@ -584,6 +588,7 @@ function drawHours() {
       r.setAttribute("x", String(h.hour * 10 + 1)); r.setAttribute("width", "8");
       r.setAttribute("y", String(95 - hgt)); r.setAttribute("height", String(hgt));
       r.setAttribute("fill", shareColor(h.share)); r.dataset.hour = h.hour; r.dataset.share = h.share;
+      if ($("opt-time").checked && +$("opt-hour").value === h.hour) { r.setAttribute("stroke", "#0b5cad"); r.setAttribute("stroke-width", "2"); }
       var title = document.createElementNS(ns, "title"); title.textContent = h.time + " · " + (100 * (h.share || 0)).toFixed(1) + "%"; r.appendChild(title);
       r.addEventListener("click", function () { $("opt-time").checked = true; $("opt-hour").value = h.hour; refresh(); });
       svg.appendChild(r);

@@ -62,6 +62,8 @@ final class PlannerPageTests: XCTestCase {
                 ("walk=true&reach=10min", "/v1/coverage?walk=true&preset=10min", false),
                 ("walk=true&reach=10min&add=\(add)&close=\(closed)", "/v1/whatif?walk=true&preset=10min&add=\(add)&close=\(closed)", true),
                 ("walk=false&reach=5min&add=\(add)", "/v1/whatif?walk=false&preset=5min&add=\(add)", true),
+                // Only the stations open on Monday at 21:00 count (the page's day and hour).
+                ("walk=true&reach=10min&day=Mo&hour=21", "/v1/coverage?walk=true&preset=10min&open_at=Mo%2021:00", false),
             ]
             // The API's answers first (the test client's idle connection would time out while Chromium runs).
             var answers = [JSONValue]()
