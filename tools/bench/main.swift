@@ -220,6 +220,7 @@ if wanted("network") { try networkBench() }
 if wanted("export") { try exportBench(work: work) }
 if wanted("oapif") { try oapifBench(work: work) }
 if wanted("plan") { try plannerBench() }
+if wanted("whatif") { try whatIfBench() }
 if wanted("osm") { try osmBench() }
 if wanted("http") { try httpBench() }
 print(String(format: "peak RSS of the benchmark process: %.0f MB", peakRSSMegabytes()))
