@@ -61,7 +61,7 @@ final class WhatIfTests: XCTestCase {
     }
 
     func testRandomScenariosEqualAFullRecompute() throws {
-        let (network, stations, compounds) = try city()
+        let (network, allStations, compounds) = try city()
         var random = Random(state: 42)
         let optionsList: [CoverageOptions] = [
             CoverageOptions(reach: .uniform(150), walk: true), CoverageOptions(reach: .uniform(300), walk: true),
@@ -69,12 +69,15 @@ final class WhatIfTests: XCTestCase {
             CoverageOptions(reach: .perStation(fallback: 120)),
             CoverageOptions(reach: .uniform(200), walk: true, filter: StationFilter(kinds: ["station"])),
         ]
-        for options in optionsList {
+        var transitions = [String: Int]()
+        // With the island's station and without it (then its compounds have no path until a site is added there).
+        for (options, stations) in optionsList.flatMap({ o in [(o, allStations), (o, allStations.filter { $0.id != "island" })] }) {
             let base = try CoverageAnalysis.run(stations: stations, compounds: compounds, network: network, options: options)
-            for scenario in 0..<25 {
+            for scenario in 0..<10 {
                 let addCount = Int(random.next() * 4)
                 var added = (0..<addCount).map { site($0 + 1, at(random.next() * 440 - 20, random.next() * 440 - 20)) }
                 if scenario % 5 == 1 { added.append(site(added.count + 1, at(2000, -10))) }          // on the isolated street
+                if scenario % 5 == 3 { added.append(site(added.count + 1, at(2200, 5))) }            // at its far end
                 if scenario % 7 == 2 { added.append(site(added.count + 1, at(5000, 5000))) }         // beyond the snap limit
                 let closed = stations.filter { _ in random.next() < 0.3 }.map(\.id)
                 let label = "\(options.reach) walk=\(options.walk) #\(scenario) +\(added.count) −\(closed)"
@@ -84,7 +87,14 @@ final class WhatIfTests: XCTestCase {
                 let changed = stations.filter { !closed.contains($0.id) } + added.map { station($0.id, $0.location) }
                 let full = try CoverageAnalysis.run(stations: changed, compounds: compounds, network: network, options: options)
                 assertSame(whatIf, full, label)
+                for (b, a) in zip(base.compounds, full.compounds) where b.status != a.status {
+                    transitions["\(b.status.rawValue)→\(a.status.rawValue)", default: 0] += 1
+                }
             }
+        }
+        // The scenarios did move compounds every way that matters.
+        for t in ["uncovered→covered", "covered→uncovered", "no_path→covered", "no_path→uncovered", "uncovered→no_path", "covered→no_path"] {
+            XCTAssertGreaterThan(transitions[t] ?? 0, 0, "no scenario had \(t): \(transitions)")
         }
     }
 

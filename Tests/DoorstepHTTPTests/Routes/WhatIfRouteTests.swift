@@ -83,7 +83,8 @@ final class WhatIfRouteTests: XCTestCase {
     /// Two sites beside compounds that are not covered (chosen from the full run, so that they do cover something)
     /// and one 100 km away.
     private static func sites(near report: CoverageReport) -> [(lon: Double, lat: Double)] {
-        let gaps = report.compounds.filter { $0.status == .uncovered }
+        let uncovered = report.compounds.filter { $0.status == .uncovered }
+        let gaps = uncovered.isEmpty ? report.compounds : uncovered
         let picked = [gaps.first!, gaps.last!].map { $0.site.referencePoints[0] }
         return picked.map { (lon: $0.lon + 0.0004, lat: $0.lat - 0.0003) } + [(lon: 119.7, lat: 32.9)]
     }
@@ -107,7 +108,7 @@ final class WhatIfRouteTests: XCTestCase {
         let (app, _) = try makeApp(path)
         let questions: [(query: String, options: CoverageOptions, kind: String?)] = [
             ("preset=5min&walk=true", CoverageOptions(reach: .uniform(300), walk: true), nil),
-            ("preset=10min", CoverageOptions(reach: .uniform(500)), nil),
+            ("radius=120", CoverageOptions(reach: .uniform(120)), nil),
             ("radius=250", CoverageOptions(reach: .uniform(250)), nil),
             ("walk=true", CoverageOptions(reach: .perStation(fallback: 500), walk: true), nil),
             // Added sites qualify whatever the filter: in the copy they are of that kind.
@@ -160,7 +161,7 @@ final class WhatIfRouteTests: XCTestCase {
         let (app, _) = try makeApp(path)
         var cases = [(Case, [String])]()
         for (query, options) in [("preset=10min&walk=true", CoverageOptions(reach: .uniform(500), walk: true)),
-                                 ("preset=10min", CoverageOptions(reach: .uniform(500))),
+                                 ("radius=150", CoverageOptions(reach: .uniform(150))),
                                  ("walk=true", CoverageOptions(reach: .perStation(fallback: 500), walk: true))] {
             let before = try Self.full(path, options)
             // The stations nearest to covered compounds: closing them uncovers something (or moves the nearest).
