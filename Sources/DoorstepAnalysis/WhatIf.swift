@@ -62,7 +62,7 @@ public enum WhatIfAnalysis {
         let qualifying = options.qualifying(stations)
         let closedQualifying = qualifying.filter { closedSet.contains($0.id) }
         let after = qualifying.filter { !closedSet.contains($0.id) } + added
-        let sites = base.compounds.map(\.site)
+        let rowsBefore = base.compounds
 
         // 1. What each added and each closed (qualifying) station reaches.
         let changed = added + closedQualifying
@@ -74,34 +74,38 @@ public enum WhatIfAnalysis {
         if options.walk {
             guard let network else { throw CoverageError("walking coverage needs the ways layer: import ways first") }
             walking = network
-            let proj = try network.makeProjection()
+            let proj = try projectionOfThisThread(network)
             projection = proj
-            let near = CandidateReach.straight(candidates: changed.map(\.location),
-                                               radius: radii.map { $0 * straightSlack + straightSlackMetres }, targets: sites)
+            let near = CandidateReach.straight(candidates: changed.map(\.location), radius: radii.map { $0 * straightSlack + straightSlackMetres },
+                                               targets: rowsBefore.count) { rowsBefore[$0].site.referencePoints }
             let targets = Array(Set(near.joined())).sorted()
-            let targetSnaps = targets.map { t in sites[Int(t)].referencePoints.compactMap { network.snap($0, projection: proj) } }
+            let targetSnaps = targets.map { t in rowsBefore[Int(t)].site.referencePoints.compactMap { network.snap($0, projection: proj) } }
             let siteSnaps = changed.map { network.snap($0.location, projection: proj) }
             onNetwork = siteSnaps.map { $0 != nil }
             reaches = CandidateReach.walking(candidateSnaps: siteSnaps, radius: radii, targetSnaps: targetSnaps, graph: network.graph)
                 .map { $0.map { Int(targets[Int($0)]) } }
         } else {
-            reaches = CandidateReach.straight(candidates: changed.map(\.location), radius: radii, targets: sites).map { $0.map(Int.init) }
+            reaches = CandidateReach.straight(candidates: changed.map(\.location), radius: radii, targets: rowsBefore.count) {
+                rowsBefore[$0].site.referencePoints
+            }.map { $0.map(Int.init) }
         }
         try WorkBudget.checkpoint()
 
         // 2. The compounds to compute again.
         var affected = Set(reaches.joined())
         let closedIDs = Set(closedQualifying.map(\.id))
-        for (i, row) in base.compounds.enumerated() {
-            if let id = row.nearestStraight?.stationID, closedIDs.contains(id) { affected.insert(i) }
-            if let id = row.nearestWalking?.stationID, closedIDs.contains(id) { affected.insert(i) }
+        if !closedIDs.isEmpty {
+            for i in rowsBefore.indices {
+                if let id = rowsBefore[i].nearestStraight?.stationID, closedIDs.contains(id) { affected.insert(i) }
+                if let id = rowsBefore[i].nearestWalking?.stationID, closedIDs.contains(id) { affected.insert(i) }
+            }
         }
         if let network = walking, let projection, !added.isEmpty {
             // No path before, but an added site on the same piece gives one (perhaps beyond its radius).
             var pieces = Set<Int>()
             for s in added { if let snap = network.snap(s.location, projection: projection) { pieces.insert(network.piece(of: snap)) } }
-            for (i, row) in base.compounds.enumerated() where row.status == .noPath && !affected.contains(i) {
-                if row.site.referencePoints.contains(where: { network.snap($0, projection: projection).map { pieces.contains(network.piece(of: $0)) } ?? false }) {
+            for i in rowsBefore.indices where rowsBefore[i].status == .noPath && !affected.contains(i) {
+                if rowsBefore[i].site.referencePoints.contains(where: { network.snap($0, projection: projection).map { pieces.contains(network.piece(of: $0)) } ?? false }) {
                     affected.insert(i)
                 }
             }
@@ -122,7 +126,7 @@ public enum WhatIfAnalysis {
         }
         for (n, i) in recomputed.enumerated() {
             if n & 15 == 0 { try WorkBudget.checkpoint() }
-            let site = sites[i]
+            let site = rowsBefore[i].site
             let straight = CoverageAnalysis.straightCoverage(of: site, index: index, reach: options.reach, maxRadius: maxRadius)
             if recheck != nil {
                 rows[i] = recheck!.row(site, nearestStraight: straight.nearest)
@@ -145,6 +149,17 @@ public enum WhatIfAnalysis {
         return WhatIfReport(before: base, after: report, added: addedSites, closed: closedStations,
                             newlyCovered: newlyCovered, newlyUncovered: newlyUncovered, recomputed: recomputed)
     }
+}
+
+/// The metric projection of `network`'s zone for the calling thread, made once per thread (PROJ's set-up costs about
+/// 30 ms, more than a what-if; a projection is not to be shared between threads). The analysis pool's threads live as
+/// long as the server.
+func projectionOfThisThread(_ network: WalkingNetwork) throws -> MetricProjection {
+    let key = "doorstep.metricProjection.\(network.zone.epsg)"
+    if let known = Thread.current.threadDictionary[key] as? MetricProjection { return known }
+    let made = try network.makeProjection()
+    Thread.current.threadDictionary[key] = made
+    return made
 }
 
 /// Walking coverage of one compound computed again from the compound's side: a Dijkstra from each snapped reference

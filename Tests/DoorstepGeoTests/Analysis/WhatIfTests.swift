@@ -74,7 +74,8 @@ final class WhatIfTests: XCTestCase {
         for (options, stations) in optionsList.flatMap({ o in [(o, allStations), (o, allStations.filter { $0.id != "island" })] }) {
             let base = try CoverageAnalysis.run(stations: stations, compounds: compounds, network: network, options: options)
             for scenario in 0..<10 {
-                let addCount = Int(random.next() * 4)
+                // Mostly a few sites (each tried against every compound); now and then more than `scanLimit` (the cell index).
+                let addCount = scenario % 9 == 4 ? CandidateReach.scanLimit + 3 : Int(random.next() * 4)
                 var added = (0..<addCount).map { site($0 + 1, at(random.next() * 440 - 20, random.next() * 440 - 20)) }
                 if scenario % 5 == 1 { added.append(site(added.count + 1, at(2000, -10))) }          // on the isolated street
                 if scenario % 5 == 3 { added.append(site(added.count + 1, at(2200, 5))) }            // at its far end
