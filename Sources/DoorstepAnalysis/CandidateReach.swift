@@ -16,7 +16,7 @@ package enum CandidateReach {
 
     /// Up to this many candidates are tried against every reference point in turn (what-if: a few sites against a
     /// city's compounds, where building the cell index would cost more than the scan); more go through the index.
-    static let scanLimit = 16
+    package static let scanLimit = 16
 
     /// As above, for `targets` compounds whose reference points `points(t)` gives (so that a caller holding them in
     /// other values, coverage rows, need not copy them out).
