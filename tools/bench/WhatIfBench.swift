@@ -13,12 +13,7 @@ func whatIfBench() throws {
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-whatifbench-\(getpid())")
     try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: work) }
-    let city = SyntheticCity(stations: 1_000, compounds: 50_000, waysGrid: 224, seed: 23)
-    try city.write(to: work)
-    let store = try Store(path: work.appendingPathComponent("city.sqlite").path)
-    for layer in ["ways", "grids", "compounds", "entrances", "stations"] {
-        _ = try Importer.run(ImportOptions(layer: Layer(rawValue: layer)!, file: work.appendingPathComponent("\(layer).geojson")), into: store)
-    }
+    let (city, store) = try latticeCity(in: work)
     let network = try WalkingNetwork.load(from: store)
     let stations = try store.stations()
     let compounds = try store.compoundSites()
