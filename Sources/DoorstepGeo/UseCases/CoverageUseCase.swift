@@ -129,6 +129,8 @@ public protocol CoverageRows: Sendable {
     var geometryLayer: Layer? { get }
     /// The rows, with each compound's place as lon/lat when `places` (CSV).
     func rows(places: Bool) -> [[(String, JSONValue)]]
+    /// The JSON answer (a requirement, so that a result with more members, what-if's, gives them wherever it is used).
+    var json: JSONValue { get }
 }
 
 extension CoverageRows {
