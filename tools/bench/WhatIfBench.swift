@@ -7,7 +7,8 @@ import Foundation
 /// compounds, 1,000 stations), walking, preset 10min (500 m) and 15min (1000 m): one added site at a random place per
 /// what-if (and one closed station), median and p95 over 40 runs, beside the full walking coverage it replaces. The
 /// base coverage is computed once (the server keeps it per generation and options). "compute" is the incremental
-/// analysis (`WhatIfAnalysis`); "answer" adds writing the JSON answer of its 50,000 rows.
+/// analysis (`WhatIfAnalysis`, add and close); "answer" adds writing the JSON answer with its 50,000 compound rows,
+/// "by=grid" the answer by grid (the page's summary) instead.
 func whatIfBench() throws {
     print("== whatif: 1 added site (and 1 closed station), walking, 224×224-block lattice (≈ 10⁵ edges), 50,000 compounds, 1,000 stations")
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-whatifbench-\(getpid())")
@@ -19,7 +20,7 @@ func whatIfBench() throws {
     let compounds = try store.compoundSites()
     print("  setup: \(network.graph.edgeCount) edges, \(compounds.count) compounds, \(stations.count) stations")
     print("  " + [("case", 22), ("full ms", 9), ("add p50", 9), ("add p95", 9), ("ratio", 7), ("+close p50", 11), ("+close p95", 11),
-                  ("answer p50", 11), ("recomputed", 11)]
+                  ("answer p50", 11), ("by=grid p50", 12), ("recomputed", 11)]
         .map { pad($0.0, $0.1, right: $0.0 != "case") }.joined(separator: " "))
     let (sw, ne) = city.extent
     for (preset, metres) in [("10min", 500.0), ("15min", 1000.0)] {
@@ -32,9 +33,10 @@ func whatIfBench() throws {
             Station(id: "whatif-1", name: "what-if 1", kind: nil, services: [], address: nil, phone: nil, hours: nil, radiusMetres: nil,
                     capacity: nil, location: Coordinate(lon: sw.lon + rng.unit() * (ne.lon - sw.lon), lat: sw.lat + rng.unit() * (ne.lat - sw.lat)))
         }
-        var add = [Double](), both = [Double](), answer = [Double](), recomputed = [Int]()
+        var add = [Double](), both = [Double](), answer = [Double](), grid = [Double](), recomputed = [Int]()
         let analysis = try AnalysisOptions(preset: preset, walk: true)
         let coverageOptions = try CoverageUseCase.Options(analysis)
+        let gridOptions = try CoverageUseCase.Options(analysis, by: "grid")
         for run in 0..<41 {
             let s = site()
             t = now()
@@ -49,15 +51,21 @@ func whatIfBench() throws {
             let options = try WhatIfUseCase.Options(coverageOptions, add: ["\(s.location.lon),\(s.location.lat)"], close: [closed])
             let bytes = Records.bytes(WhatIfUseCase.Result(options: options, generation: 1, whatIf: w2).json)
             let answerMs = (now() - t) * 1000 + ms2
-            if run == 0 || bytes.count < 0 { continue }  // warm-up
-            add.append(ms); both.append(ms2); answer.append(answerMs); recomputed.append(w2.recomputed.count + w.recomputed.count)
+            // The same by grid (the page's summary): rows per grid instead of per compound.
+            t = now()
+            let byGrid = try WhatIfUseCase.Options(gridOptions, add: ["\(s.location.lon),\(s.location.lat)"], close: [closed])
+            let gridBytes = Records.bytes(WhatIfUseCase.Result(options: byGrid, generation: 1, whatIf: w2).json)
+            let gridMs = (now() - t) * 1000 + ms2
+            if run == 0 || bytes.count < 0 || gridBytes.count < 0 { continue }  // warm-up
+            add.append(ms); both.append(ms2); answer.append(answerMs); grid.append(gridMs)
+            recomputed.append(w2.recomputed.count + w.recomputed.count)
         }
-        add.sort(); both.sort(); answer.sort()
+        add.sort(); both.sort(); answer.sort(); grid.sort()
         let cells = [pad("walking \(preset) (\(Int(metres)) m)", 22), String(format: "%9.0f", fullMs),
                      String(format: "%9.1f", percentile(add, 0.5)), String(format: "%9.1f", percentile(add, 0.95)),
                      String(format: "%6.0f×", fullMs / percentile(add, 0.5)),
                      String(format: "%11.1f", percentile(both, 0.5)), String(format: "%11.1f", percentile(both, 0.95)),
-                     String(format: "%11.1f", percentile(answer, 0.5)),
+                     String(format: "%11.1f", percentile(answer, 0.5)), String(format: "%12.1f", percentile(grid, 0.5)),
                      String(format: "%11.0f", Double(recomputed.reduce(0, +)) / Double(max(1, recomputed.count)) / 2)]
         print("  " + cells.joined(separator: " "))
     }

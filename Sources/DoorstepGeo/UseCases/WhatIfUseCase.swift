@@ -143,17 +143,17 @@ public enum WhatIfUseCase {
 
         /// `changes`: the added and closed stations, the compounds whose status changed and the totals before and after.
         public var changes: JSONValue {
-            func totals(_ r: CoverageReport) -> JSONValue {
-                let t = r.total
-                return .object([("households_covered", .number(Double(t.householdsCovered))), ("population_covered", .number(Double(t.populationCovered))),
-                                ("households", .number(Double(t.households))), ("population", .number(Double(t.population)))])
-            }
+            // Each total is a pass over every compound: once each.
             let before = whatIf.before.total, after = whatIf.after.total
+            func totals(_ t: CoverageGroup) -> JSONValue {
+                .object([("households_covered", .number(Double(t.householdsCovered))), ("population_covered", .number(Double(t.populationCovered))),
+                         ("households", .number(Double(t.households))), ("population", .number(Double(t.population)))])
+            }
             return .object([
                 ("added", .array(whatIf.added.map { .object(properties($0)) })),
                 ("closed", .array(whatIf.closed.map { .object([("id", .string($0.id)), ("name", .string($0.name))]) })),
                 ("newly_covered", ids(whatIf.newlyCovered)), ("newly_uncovered", ids(whatIf.newlyUncovered)),
-                ("before", totals(whatIf.before)), ("after", totals(whatIf.after)),
+                ("before", totals(before)), ("after", totals(after)),
                 ("households_delta", .number(Double(after.householdsCovered - before.householdsCovered))),
                 ("population_delta", .number(Double(after.populationCovered - before.populationCovered))),
                 ("recomputed", .number(Double(whatIf.recomputed.count))),
