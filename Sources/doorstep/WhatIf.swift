@@ -19,7 +19,8 @@ extension Doorstep {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var analysis: AnalysisArguments
 
-        @Option(help: "A hypothetical station at LON,LAT (WGS84; repeat, or separate with ';'; at most \(WhatIfUseCase.Options.addedSites)).")
+        @Option(parsing: .unconditionalSingleValue,
+                help: "A hypothetical station at LON,LAT (WGS84; repeat, or separate with ';'; at most \(WhatIfUseCase.Options.addedSites)).")
         var add: [String] = []
 
         @Option(help: "Close the station with this id (repeat, or separate with ','; at most \(WhatIfUseCase.Options.closedStations)).")
