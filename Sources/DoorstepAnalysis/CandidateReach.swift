@@ -28,37 +28,58 @@ package enum CandidateReach {
     /// For each candidate, the indices (into `targets`) of the compounds it would cover, ascending.
     /// `radius[c]` is candidate c's reach in metres.
     package static func straight(candidates: [Coordinate], radius: [Double], targets: [CompoundSite]) -> [[Int32]] {
-        guard let maxRadius = radius.max(), !targets.isEmpty else { return candidates.map { _ in [] } }
+        straight(candidates: candidates, radius: radius, targets: targets.count) { targets[$0].referencePoints }
+    }
+
+    /// Up to this many candidates are tried against every reference point in turn (what-if: a few sites against a
+    /// city's compounds, where building the cell index would cost more than the scan); more go through the index.
+    package static let scanLimit = 16
+
+    /// As above, for `targets` compounds whose reference points `points(t)` gives (so that a caller holding them in
+    /// other values, coverage rows, need not copy them out).
+    package static func straight(candidates: [Coordinate], radius: [Double], targets: Int, points: (Int) -> [Coordinate]) -> [[Int32]] {
+        guard let maxRadius = radius.max(), targets > 0 else { return candidates.map { _ in [] } }
+        // A cheap planar estimate first (over by well under 1 % within a city), the geodesic decides.
+        func within(_ q: Coordinate, _ p: Coordinate, _ r: Double) -> Bool {
+            let mLat = 110_574.0, mLon = 111_320.0 * cos(q.lat * .pi / 180)
+            let dx = (p.lon - q.lon) * mLon, dy = (p.lat - q.lat) * mLat
+            return dx * dx + dy * dy <= r * r * 1.03 && Geodesic.distance(q, p) <= r
+        }
+        if candidates.count <= scanLimit {
+            var out = candidates.map { _ in [Int32]() }
+            for t in 0..<targets {
+                let ps = points(t)
+                for c in candidates.indices where ps.contains(where: { within(candidates[c], $0, radius[c]) }) { out[c].append(Int32(t)) }
+            }
+            return out
+        }
         // Buckets of reference points in lon/lat cells at least maxRadius wide, so the 3 × 3 cells around a
         // candidate hold everything within reach. A degree of latitude is ≥ 110 574 m; of longitude ≥ that × cos(lat).
-        let maxLat = min(89.0, (targets.flatMap { $0.referencePoints.map { abs($0.lat) } }.max() ?? 0)
-            + maxRadius / 110_000 + 1e-9)
-        let cellLat = max(maxRadius / 110_000, 1e-7)
-        let cellLon = max(maxRadius / (110_000 * cos(maxLat * .pi / 180)), 1e-7)
-        var points = [(point: Coordinate, target: Int32)]()
-        var cells = CellIndex(cellWidth: cellLon, cellHeight: cellLat)
-        for (t, site) in targets.enumerated() {
-            for p in site.referencePoints {
-                cells.insert(Int32(points.count), x: p.lon, y: p.lat)
-                points.append((p, Int32(t)))
+        var pointList = [(point: Coordinate, target: Int32)]()
+        var maxAbsLat = 0.0
+        for t in 0..<targets {
+            for p in points(t) {
+                pointList.append((p, Int32(t)))
+                maxAbsLat = max(maxAbsLat, abs(p.lat))
             }
         }
-        var seen = [Int32](repeating: -1, count: targets.count)
+        let maxLat = min(89.0, maxAbsLat + maxRadius / 110_000 + 1e-9)
+        let cellLat = max(maxRadius / 110_000, 1e-7)
+        let cellLon = max(maxRadius / (110_000 * cos(maxLat * .pi / 180)), 1e-7)
+        var cells = CellIndex(cellWidth: cellLon, cellHeight: cellLat)
+        for (i, p) in pointList.enumerated() { cells.insert(Int32(i), x: p.point.lon, y: p.point.lat) }
+        var seen = [Int32](repeating: -1, count: targets)
         return candidates.enumerated().map { c, q in
             // Out of budget (WorkBudget): the rest cover nothing; the planner's checkpoint then discards the result.
             if c & 63 == 0 && WorkBudget.shouldStop { return [] }
             var out = [Int32]()
             let r = radius[c]
             let (kx, ky) = cells.cell(x: q.lon, y: q.lat)
-            // A cheap planar estimate first (over by well under 1 % within a city), the geodesic decides.
-            let mLat = 110_574.0, mLon = 111_320.0 * cos(q.lat * .pi / 180)
             for gx in (kx - 1)...(kx + 1) {
                 for gy in (ky - 1)...(ky + 1) {
-                    for i in cells.items(inCell: gx, gy) ?? [] where seen[Int(points[Int(i)].target)] != Int32(c) {
-                        let (p, t) = points[Int(i)]
-                        let dx = (p.lon - q.lon) * mLon, dy = (p.lat - q.lat) * mLat
-                        if dx * dx + dy * dy > r * r * 1.03 { continue }
-                        if Geodesic.distance(q, p) <= r {
+                    for i in cells.items(inCell: gx, gy) ?? [] where seen[Int(pointList[Int(i)].target)] != Int32(c) {
+                        let (p, t) = pointList[Int(i)]
+                        if within(q, p, r) {
                             seen[Int(t)] = Int32(c)
                             out.append(t)
                         }

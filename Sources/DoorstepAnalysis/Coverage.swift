@@ -42,6 +42,9 @@ public struct CoverageOptions: Sendable {
         self.filter = filter
         self.speed = speed
     }
+
+    /// The stations that count under these options, in their order.
+    public func qualifying(_ stations: [Station]) -> [Station] { stations.filter { filter.accepts($0) } }
 }
 
 /// A station and how far away it is.
@@ -85,32 +88,52 @@ public struct CoverageReport: Sendable {
 
 /// Computes coverage: straight (geodesic) or walking (one multi-source search from all qualifying stations).
 public enum CoverageAnalysis {
-    public static func run(stations: [Station], compounds: [CompoundSite], network: WalkingNetwork?,
-                           options: CoverageOptions) throws -> CoverageReport {
-        let qualifying = stations.filter { options.filter.accepts($0) }
-        let index = NearestIndex(stations: qualifying)
-        let maxRadius = qualifying.map { options.reach.radius(of: $0) }.max() ?? 0
-
-        func straight(_ site: CompoundSite) -> (nearest: StationDistance?, covered: Bool) {
-            var nearest: NearbyStation?
-            var covered = false
-            for p in site.referencePoints {
-                let n = index.nearest(to: p, k: 1).first
-                if let n, nearest == nil || n.distance < nearest!.distance { nearest = n }
-                if !covered {
-                    switch options.reach {
-                    case .uniform(let r):
-                        // With one radius the nearest station decides; no second search.
-                        covered = n.map { $0.distance <= r } ?? false
-                    case .perStation:
-                        // Every station within the largest radius, not a fixed number of them: a far station with a
-                        // big radius may cover where many nearer small ones do not.
-                        covered = index.nearest(to: p, k: index.stations.count, maxDistance: maxRadius)
-                            .contains { $0.distance <= options.reach.radius(of: $0.station) }
-                    }
+    /// Straight coverage of one compound against the stations of `index` (the qualifying ones): the nearest as the crow
+    /// flies, and whether one of its reference points is within a station's reach (`maxRadius`: the largest reach).
+    package static func straightCoverage(of site: CompoundSite, index: NearestIndex, reach: Reach,
+                                         maxRadius: Double) -> (nearest: StationDistance?, covered: Bool) {
+        var nearest: NearbyStation?
+        var covered = false
+        for p in site.referencePoints {
+            let n = index.nearest(to: p, k: 1).first
+            if let n, nearest == nil || n.distance < nearest!.distance { nearest = n }
+            if !covered {
+                switch reach {
+                case .uniform(let r):
+                    // With one radius the nearest station decides; no second search.
+                    covered = n.map { $0.distance <= r } ?? false
+                case .perStation:
+                    // Every station within the largest radius, not a fixed number of them: a far station with a
+                    // big radius may cover where many nearer small ones do not.
+                    covered = index.nearest(to: p, k: index.stations.count, maxDistance: maxRadius)
+                        .contains { $0.distance <= reach.radius(of: $0.station) }
                 }
             }
-            return (nearest.map { StationDistance(stationID: $0.station.id, stationName: $0.station.name, metres: $0.distance) }, covered)
+        }
+        return (nearest.map { StationDistance(stationID: $0.station.id, stationName: $0.station.name, metres: $0.distance) }, covered)
+    }
+
+    /// Why a compound snapped at `snap` has no path to a qualifying station, in words.
+    package static func noPathReason(_ snap: Snap, network: WalkingNetwork, filter: StationFilter, noStation: Bool,
+                                     noStationOnNetwork: Bool) -> String {
+        let stationWord = filter == .any ? "station" : "qualifying station"
+        if noStation { return "no station qualifies" }
+        if noStationOnNetwork { return "no \(stationWord) is within \(Int(network.snapLimit)) m of a street" }
+        return "its nearest street, \(network.way(of: snap)), is on \(network.describePiece(network.piece(of: snap))) with no \(stationWord)"
+    }
+
+    /// Why a compound is unreachable, in words.
+    package static func unreachableReason(_ network: WalkingNetwork) -> String {
+        "farther than \(Int(network.snapLimit)) m from every street"
+    }
+
+    public static func run(stations: [Station], compounds: [CompoundSite], network: WalkingNetwork?,
+                           options: CoverageOptions) throws -> CoverageReport {
+        let qualifying = options.qualifying(stations)
+        let index = NearestIndex(stations: qualifying)
+        let maxRadius = qualifying.map { options.reach.radius(of: $0) }.max() ?? 0
+        func straight(_ site: CompoundSite) -> (nearest: StationDistance?, covered: Bool) {
+            straightCoverage(of: site, index: index, reach: options.reach, maxRadius: maxRadius)
         }
 
         guard options.walk else {
@@ -144,11 +167,9 @@ public enum CoverageAnalysis {
         // Which pieces of the network have a qualifying station, to say why a compound has no path.
         var piecesWithStations = Set<Int>()
         for source in nearestSources { piecesWithStations.insert(network.piece(of: source.snap)) }
-        let stationWord = options.filter == .any ? "station" : "qualifying station"
         func noPathReason(_ snap: Snap) -> String {
-            if qualifying.isEmpty { return "no station qualifies" }
-            if nearestSources.isEmpty { return "no \(stationWord) is within \(Int(network.snapLimit)) m of a street" }
-            return "its nearest street, \(network.way(of: snap)), is on \(network.describePiece(network.piece(of: snap))) with no \(stationWord)"
+            Self.noPathReason(snap, network: network, filter: options.filter, noStation: qualifying.isEmpty,
+                              noStationOnNetwork: nearestSources.isEmpty)
         }
 
         let results = compounds.map { site -> CompoundCoverage in
@@ -172,7 +193,7 @@ public enum CoverageAnalysis {
             let status: CompoundCoverage.Status = !reachable ? .unreachable : covered ? .covered : (best == nil ? .noPath : .uncovered)
             var result = CompoundCoverage(site: site, status: status, nearestStraight: s.nearest, nearestWalking: walking)
             switch status {
-            case .unreachable: result.reason = "farther than \(Int(network.snapLimit)) m from every street"
+            case .unreachable: result.reason = Self.unreachableReason(network)
             case .noPath: result.reason = firstSnap.map(noPathReason)
             default: break
             }

@@ -47,7 +47,7 @@ enum OpenAPIDocument {
             ("tags", .array([
                 .object([("name", "Residents"), ("description", "Nearest stations, open now, offering what I need")]),
                 .object([("name", "Features"), ("description", "OGC API – Features – Part 1: Core")]),
-                .object([("name", "Planners"), ("description", .string("Coverage, gaps, service areas and plans, as the CLI computes them. \(analysisBudgets)"))]),
+                .object([("name", "Planners"), ("description", .string("Coverage, gaps, service areas, plans and what-ifs, as the CLI computes them. \(analysisBudgets)"))]),
                 .object([("name", "Service"), ("description", "API definition, readiness (/health) and liveness (/livez)")]),
             ])),
             ("paths", .object(plannerPaths + [
@@ -152,7 +152,7 @@ enum OpenAPIDocument {
         """
         Work budgets: bands ≤ \(AreasUseCase.Options.bandCount), lateral \(Int(AreasUseCase.Options.lateralMetres.lowerBound))…\(Int(AreasUseCase.Options.lateralMetres.upperBound)) m, \
         radius ≤ \(Int(AnalysisOptions.radiusMetres.upperBound)) m (areas \(Int(AreasUseCase.Options.radiusMetres.upperBound)) m), areas ≤ \(AreasUseCase.Options.servedStations) \
-        stations, plan add ≤ \(PlanUseCase.Options.servedSites.upperBound), spacing ≥ \(Int(PlanUseCase.Options.spacingMetres.lowerBound)) m (422 beyond); \
+        stations, plan add ≤ \(PlanUseCase.Options.servedSites.upperBound), spacing ≥ \(Int(PlanUseCase.Options.spacingMetres.lowerBound)) m (422 beyond); what-if add ≤ \(WhatIfUseCase.Options.addedSites) sites, close ≤ \(WhatIfUseCase.Options.closedStations) ids (400 beyond); \
         a per-request time budget (serve --analysis-budget, default 30 s; 503 budget_exceeded with Retry-After); and a \
         bounded pool: at most as many analysis requests at once as cores, a short queue, else 503 busy with Retry-After.
         """

@@ -1,6 +1,6 @@
 import DoorstepGeo
 
-/// The planners' part of the OpenAPI document: `/v1/coverage`, `/v1/gaps`, `/v1/areas`, `/v1/plan`, `/v1/access`, with the bounds the
+/// The planners' part of the OpenAPI document: `/v1/coverage`, `/v1/gaps`, `/v1/areas`, `/v1/plan`, `/v1/access`, `/v1/whatif`, with the bounds the
 /// handlers use (`PlannersAPI`) and the work budgets (`analysisBudgets`). `OpenAPIDocument.build` appends
 /// `plannerPaths` and `plannerSchemas`.
 extension OpenAPIDocument {
@@ -98,6 +98,33 @@ extension OpenAPIDocument {
                                   q(P.weight, "The demand of a compound", str(["enum": .array(AccessUseCase.Options.weights.map { .string($0.rawValue) }), "default": .string(AccessUseCase.Options.defaultWeight.rawValue)])),
                                   format,
                                ], json: "AccessResponse")),
+            ("/v1/whatif", get("whatif", "Coverage with stations added or closed (what-if)",
+                               description: """
+                                   As `doorstep whatif`: the coverage of /v1/coverage (same options, same rows at the by level) \
+                                   with hypothetical stations added at add= and existing stations closed by close=, plus changes: \
+                                   the added sites (whatif-1, whatif-2 … in order; each with the compounds it reaches and those it \
+                                   newly covers, and their households and population), the closed stations, the compounds newly \
+                                   covered and newly uncovered, the totals before and after and their deltas. Added sites qualify \
+                                   whatever kind, service or open_at filter is given; their reach is the uniform radius (radius, \
+                                   preset), else the fallback \(Int(AnalysisOptions.fallbackRadius)) m. Computed incrementally from \
+                                   the cached coverage (bounded searches around the changed stations); nothing is written. Neither \
+                                   add nor close: the coverage as it is with empty changes. Bounded: at most \(WhatIfUseCase.Options.addedSites) \
+                                   sites and \(WhatIfUseCase.Options.closedStations) closed ids (400 invalid_parameter beyond); a \
+                                   coordinate that is no finite WGS84 longitude,latitude, an empty add or close, or a close id no \
+                                   station has: 400 invalid_parameter naming the parameter. format=geojson gives the scenario: the \
+                                   added sites (points) and the compounds whose status changed (with their geometry, their coverage \
+                                   row and change: newly_covered or newly_uncovered). radius and preset exclude each other (400).
+                                   """,
+                               params: coverageParameters + [
+                                  q(P.add, "Hypothetical sites: lon,lat in WGS84 degrees, several separated by ; (at most \(WhatIfUseCase.Options.addedSites))",
+                                    str(["pattern": .string(#"^[^;]+,[^;]+(;[^;]+,[^;]+)*$"#)])),
+                                  q(P.close, "Ids of stations to close, comma-separated (at most \(WhatIfUseCase.Options.closedStations)); an id no station has: 400",
+                                    .object([("type", "array"), ("items", .object([("type", "string")])), ("maxItems", .number(Double(WhatIfUseCase.Options.closedStations)))]), explode: false),
+                                  q(P.addKind, "Kind of the added sites (at most \(WhatIfUseCase.Options.kindLength) characters); default the most common kind among the qualifying stations",
+                                    str(["maxLength": .number(Double(WhatIfUseCase.Options.kindLength))])),
+                                  q(P.by, "Level of the rows", str(["enum": .array(CoverageUseCase.Options.levels.map { .string($0.rawValue) }), "default": .string(CoverageUseCase.Options.defaultLevel.rawValue)])),
+                                  format,
+                               ], json: "WhatIfResponse")),
         ]
     }
 
@@ -144,6 +171,16 @@ extension OpenAPIDocument {
             ("AccessResponse", obj([("query", query), ("generation", integer), ("summary", ref("AccessSummary")),
                                     ("count", integer), ("rows", rows), ("stations", rows)],
                                    required: ["query", "generation", "summary", "count", "rows", "stations"])),
+            ("WhatIfResponse", obj([("query", query), ("generation", integer), ("summary", ref("CoverageSummary")),
+                                    ("count", integer), ("rows", rows),
+                                    ("changes", obj([("added", rows), ("closed", rows),
+                                                     ("newly_covered", .object([("type", "array"), ("items", .object([("type", "string")]))])),
+                                                     ("newly_uncovered", .object([("type", "array"), ("items", .object([("type", "string")]))])),
+                                                     ("before", anyObject), ("after", anyObject),
+                                                     ("households_delta", integer), ("population_delta", integer)],
+                                                    required: ["added", "closed", "newly_covered", "newly_uncovered", "before", "after",
+                                                               "households_delta", "population_delta"]))],
+                                   required: ["query", "generation", "summary", "count", "rows", "changes"])),
             ("AnalysisFeatureCollection", obj(features, required: ["type", "features"])),
             ("AreasResponse", obj(features + [("off_network", .object([("type", "array"), ("items", .object([("type", "string")])),
                                                                        ("description", "Stations beyond the snap limit (no walking area)")]))],

@@ -12,11 +12,12 @@ enum PlannersAPI {
         static let by = "by", format = "format", limit = "limit"
         static let bands = "bands", station = "station", lateral = "lateral"
         static let add = "add", target = "target", weight = "weight", spacing = "spacing"
+        static let close = "close", addKind = "add_kind"
         static let coverage: Set<String> = [radius, preset, walk, kind, service, openAt, speed]
     }
 }
 
-/// `GET /v1/coverage`, `/v1/gaps`, `/v1/areas`, `/v1/plan`: the CLI's `coverage`, `gaps`, `areas` and `plan` — the same
+/// `GET /v1/coverage`, `/v1/gaps`, `/v1/areas`, `/v1/plan`, `/v1/whatif`: the CLI's `coverage`, `gaps`, `areas`, `plan` and `whatif` — the same
 /// use cases (`UseCases/`) with the same options, run on the snapshot (`SnapshotSource`), where coverage and plan
 /// results are cached per generation and options (`AnalysisCache`); areas and plans are capped so one request stays
 /// bounded.
@@ -33,6 +34,7 @@ struct PlannersController<Context: RequestContext>: Sendable {
         routes.readOnly("areas", use: areas)
         routes.readOnly("plan", use: plan)
         routes.readOnly("access", use: access)
+        routes.readOnly("whatif", use: whatIf)
         return routes
     }
 
@@ -121,6 +123,20 @@ struct PlannersController<Context: RequestContext>: Sendable {
         return try await Self.answer(request, snapshot) { () throws -> (JSONBytes, String) in
             let result = try AccessUseCase.run(options, on: source)
             if format == .geojson { return (Records.bytes(try result.featureCollection(on: source)), MediaTypes.geoJSON) }
+    @Sendable func whatIf(request: Request, context: Context) async throws -> Response {
+        let q = try QueryParameters(request, allowed: N.coverage.union([N.by, N.format, N.add, N.close, N.addKind]))
+        let options = try WhatIfUseCase.Options(CoverageUseCase.Options(try Self.analysis(q), by: q.string(N.by)),
+                                                add: q.string(N.add).map { [$0] } ?? [], close: q.string(N.close).map { [$0] } ?? [],
+                                                addKind: q.string(N.addKind))
+        let format = try Self.format(q)
+        let snapshot = try await data.snapshot()
+        // Refused before the pool: an unknown station to close, walking without a network.
+        _ = try options.closedStations(in: snapshot.index.stations)
+        if options.coverage.analysis.walk && snapshot.walking == nil { throw UseCaseError.noWalkingNetwork }
+        let source = SnapshotSource(snapshot: snapshot, data: data)
+        return try await Self.answer(request, snapshot) { () throws -> (JSONBytes, String) in
+            let result = try WhatIfUseCase.run(options, on: source)
+            if format == .geojson { return (Records.bytes(try result.scenario(on: source)), MediaTypes.geoJSON) }
             return (Records.bytes(result.json), MediaTypes.json)
         }
     }

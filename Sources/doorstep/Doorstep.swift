@@ -8,7 +8,7 @@ struct Doorstep: AsyncParsableCommand {
         commandName: "doorstep",
         abstract: "家门口 Doorstep: a community service station within walking reach of every home.",
         version: DoorstepVersion.string,
-        subcommands: [Import.self, ImportOSM.self, Info.self, Network.self, Nearest.self, Coverage.self, Access.self, Gaps.self, Areas.self, Plan.self, Export.self, Render.self, Serve.self]
+        subcommands: [Import.self, ImportOSM.self, Info.self, Network.self, Nearest.self, Coverage.self, Access.self, Gaps.self, Areas.self, Plan.self, WhatIf.self, Export.self, Render.self, Serve.self]
     )
 }
 

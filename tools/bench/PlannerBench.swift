@@ -32,17 +32,24 @@ func plannerBench() throws {
     print("")
 }
 
+/// The planner's city (also the what-if bench's): 1,000 stations, 50,000 compounds on a 224 × 224-block lattice
+/// (≈ 10⁵ edges), written to `work` and imported into `work/city.sqlite`.
+func latticeCity(in work: URL) throws -> (SyntheticCity, Store) {
+    let city = SyntheticCity(stations: 1_000, compounds: 50_000, waysGrid: 224, seed: 23)
+    try city.write(to: work)
+    let store = try Store(path: work.appendingPathComponent("city.sqlite").path)
+    for layer in ["ways", "grids", "compounds", "entrances", "stations"] {
+        _ = try Importer.run(ImportOptions(layer: Layer(rawValue: layer)!, file: work.appendingPathComponent("\(layer).geojson")), into: store)
+    }
+    return (city, store)
+}
+
 private func plannerBenchChild() throws {
     let work = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-planbench-\(getpid())")
     try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: work) }
-    let city = SyntheticCity(stations: 1_000, compounds: 50_000, waysGrid: 224, seed: 23)
-    try city.write(to: work)
-    let store = try Store(path: work.appendingPathComponent("city.sqlite").path)
     var t = now()
-    for layer in ["ways", "grids", "compounds", "entrances", "stations"] {
-        _ = try Importer.run(ImportOptions(layer: Layer(rawValue: layer)!, file: work.appendingPathComponent("\(layer).geojson")), into: store)
-    }
+    let (city, store) = try latticeCity(in: work)
     let importSeconds = now() - t
     // From here the high-water mark counts only what planning needs (Linux: "5" resets VmHWM to the current RSS).
     try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
@@ -60,7 +67,7 @@ private func plannerBenchChild() throws {
         PlanCandidate(id: "V\(i + 1)", name: "空置门面 \(i + 1)",
                       location: Coordinate(lon: sw.lon + rng.unit() * (ne.lon - sw.lon), lat: sw.lat + rng.unit() * (ne.lat - sw.lat)))
     }
-    print(String(format: "  setup: %d edges, %d compounds, %d stations; import %.1f s (not timed below)",
+    print(String(format: "  setup: %d edges, %d compounds, %d stations; write + import %.1f s (not timed below)",
                  network.graph.edgeCount, compounds.count, stations.count, importSeconds))
     for walk in [true, false] {
         t = now()

@@ -221,6 +221,7 @@ if wanted("export") { try exportBench(work: work) }
 if wanted("oapif") { try oapifBench(work: work) }
 if wanted("plan") { try plannerBench() }
 if wanted("access") { try accessBench(work: work) }
+if wanted("whatif") { try whatIfBench() }
 if wanted("osm") { try osmBench() }
 if wanted("http") { try httpBench() }
 print(String(format: "peak RSS of the benchmark process: %.0f MB", peakRSSMegabytes()))

@@ -129,6 +129,8 @@ public protocol CoverageRows: Sendable {
     var geometryLayer: Layer? { get }
     /// The rows, with each compound's place as lon/lat when `places` (CSV).
     func rows(places: Bool) -> [[(String, JSONValue)]]
+    /// The JSON answer (a requirement, so that a result with more members, what-if's, gives them wherever it is used).
+    var json: JSONValue { get }
 }
 
 extension CoverageRows {
@@ -143,11 +145,14 @@ extension CoverageRows {
     }
 
     /// `{query, generation, summary, count, <rowsName>}`: the JSON answer of the CLI and the API.
-    public var json: JSONValue {
+    public var json: JSONValue { json(adding: []) }
+
+    /// The JSON answer with more members after the rows (what-if's `changes`).
+    public func json(adding extra: [(String, JSONValue)]) -> JSONValue {
         let rows = rows(places: false)
         return Records.envelope(query: query, generation: generation, [
             ("summary", summary), ("count", .number(Double(rows.count))), (rowsName, .array(rows.map { .object($0) })),
-        ])
+        ] + extra)
     }
 
     /// The rows as GeoJSON features with the geometry of `geometryLayer`.

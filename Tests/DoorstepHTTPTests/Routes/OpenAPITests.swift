@@ -18,7 +18,7 @@ final class OpenAPITests: XCTestCase {
             let paths = doc["paths"]?.keys ?? []
             for p in ["/", "/conformance", "/collections", "/collections/{collectionId}", "/collections/{collectionId}/items",
                       "/collections/{collectionId}/items/{featureId}", "/v1/nearest", "/api", "/health",
-                      "/v1/coverage", "/v1/coverage/hours", "/v1/gaps", "/v1/areas", "/v1/plan", "/v1/access", "/livez"] {
+                      "/v1/coverage", "/v1/coverage/hours", "/v1/gaps", "/v1/areas", "/v1/plan", "/v1/access", "/v1/whatif", "/livez"] {
                 XCTAssertTrue(paths.contains(p), "missing path \(p)")
             }
             // Query parameters (If-None-Match is a $ref to a header parameter).
@@ -32,6 +32,7 @@ final class OpenAPITests: XCTestCase {
             XCTAssertEqual(names("/v1/areas"), ["radius", "preset", "bands", "walk", "station", "kind", "service", "open_at", "lateral", "format"])
             XCTAssertEqual(names("/v1/plan"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "add", "target", "weight", "spacing", "format"])
             XCTAssertEqual(names("/v1/access"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "by", "weight", "format"])
+            XCTAssertEqual(names("/v1/whatif"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "add", "close", "add_kind", "by", "format"])
             let components = doc["components"]?["parameters"]
             XCTAssertEqual(components?["collectionId"]?["schema"]?["enum"]?.array?.compactMap(\.string),
                            ["stations", "compounds", "grids", "ways", "entrances", "coverage", "service-areas"])
@@ -52,7 +53,7 @@ final class OpenAPITests: XCTestCase {
                 guard let target = r?["$ref"]?.string else { return r }
                 return responses?[String(target.split(separator: "/").last!)]
             }
-            let analysis: Set<String> = ["/v1/coverage", "/v1/coverage/hours", "/v1/gaps", "/v1/areas", "/v1/plan", "/v1/access"]
+            let analysis: Set<String> = ["/v1/coverage", "/v1/coverage/hours", "/v1/gaps", "/v1/areas", "/v1/plan", "/v1/access", "/v1/whatif"]
             let readsData: Set<String> = analysis.union(["/collections", "/collections/{collectionId}", "/collections/{collectionId}/items",
                                                          "/collections/{collectionId}/items/{featureId}", "/v1/nearest", "/health"])
             for path in doc["paths"]?.keys ?? [] {
@@ -73,7 +74,7 @@ final class OpenAPITests: XCTestCase {
                 }
             }
             let budgets = doc["tags"]?.array?.first { $0["name"]?.string == "Planners" }?["description"]?.string ?? ""
-            for cap in ["bands ≤ 10", "lateral 1…200", "radius ≤ 100000", "areas 20000", "≤ 200", "add ≤ 50", "spacing ≥ 50",
+            for cap in ["bands ≤ 10", "lateral 1…200", "radius ≤ 100000", "areas 20000", "≤ 200", "add ≤ 50", "spacing ≥ 50", "what-if add ≤ 50 sites, close ≤ 500 ids",
                         "serve --analysis-budget, default 30 s", "as many analysis requests at once as cores", "503 busy with Retry-After"] {
                 XCTAssertTrue(budgets.contains(cap), "Planners tag lacks \(cap): \(budgets)")
             }

@@ -49,7 +49,7 @@ final class SchemathesisTests: XCTestCase {
             let report = (try? String(contentsOf: junit, encoding: .utf8)) ?? ""
             for operation in ["GET /", "GET /conformance", "GET /collections", "GET /collections/{collectionId}",
                               "GET /collections/{collectionId}/items", "GET /collections/{collectionId}/items/{featureId}",
-                              "GET /v1/nearest", "GET /v1/coverage", "GET /v1/coverage/hours", "GET /v1/gaps", "GET /v1/areas", "GET /v1/plan", "GET /v1/access",
+                              "GET /v1/nearest", "GET /v1/coverage", "GET /v1/coverage/hours", "GET /v1/gaps", "GET /v1/areas", "GET /v1/plan", "GET /v1/access", "GET /v1/whatif",
                               "GET /health", "GET /livez"] {
                 XCTAssertTrue(report.contains("<testcase name=\"\(operation)\""), "schemathesis did not test \(operation):\n\(report)")
             }
