@@ -123,6 +123,10 @@ struct PlannersController<Context: RequestContext>: Sendable {
         return try await Self.answer(request, snapshot) { () throws -> (JSONBytes, String) in
             let result = try AccessUseCase.run(options, on: source)
             if format == .geojson { return (Records.bytes(try result.featureCollection(on: source)), MediaTypes.geoJSON) }
+            return (Records.bytes(result.json), MediaTypes.json)
+        }
+    }
+
     @Sendable func whatIf(request: Request, context: Context) async throws -> Response {
         let q = try QueryParameters(request, allowed: N.coverage.union([N.by, N.format, N.add, N.close, N.addKind]))
         let options = try WhatIfUseCase.Options(CoverageUseCase.Options(try Self.analysis(q), by: q.string(N.by)),
