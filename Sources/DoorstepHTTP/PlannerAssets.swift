@@ -249,26 +249,39 @@ function readURL() {
   (params.get("close") || "").split(",").forEach(function (id) { if (id) st.ops.push({ type: "close", id: id, name: id }); });
 }
 
-// ---- computing: /v1/coverage with no change, /v1/whatif with changes ----
+// ---- computing ----
+// The compounds' rows come from /v1/coverage, fetched again only when the options change. A scenario asks /v1/whatif
+// for its totals and changes only (by=district: a few rows, not one per compound) and applies its newly covered and
+// newly uncovered compounds to those rows — the what-if's own statuses, so the page and the API agree.
 function refresh() {
-  var sc = scenario(), opts = optionQuery(true), seq = ++st.seq, started = Date.now();
+  var sc = scenario(), opts = optionQuery(true), seq = ++st.seq, started = Date.now(), key = opts.join("&");
   saveURL(sc);
   $("radius-box").hidden = $("opt-reach").value !== "radius";
   $("hour-out").textContent = pad(+$("opt-hour").value) + ":00";
   document.body.dataset.state = "loading";
   $("status").textContent = t("loading");
-  var changed = sc.sites.length + sc.closed.length > 0;
-  var url = changed ? "/v1/whatif?" + opts.concat(scenarioQuery(sc)).join("&") : "/v1/coverage?" + opts.join("&");
-  $("export").hidden = !changed;
-  if (changed) $("export").href = "/v1/whatif?" + opts.concat(scenarioQuery(sc)).concat(["format=geojson"]).join("&");
   if ($("hours-box").open && hoursKey() !== st.hoursKey) drawHours();
-  return api(url).then(function (answer) {
+  var changed = sc.sites.length + sc.closed.length > 0, whatif = opts.concat(scenarioQuery(sc));
+  $("export").hidden = !changed;
+  if (changed) $("export").href = "/v1/whatif?" + whatif.concat(["format=geojson"]).join("&");
+  var base = key === st.baseKey ? Promise.resolve(st.base) : api("/v1/coverage?" + key).then(function (a) { st.base = a; st.baseKey = key; return a; });
+  return base.then(function (coverage) {
+    return changed ? api("/v1/whatif?" + whatif.concat(["by=district"]).join("&")).then(function (w) { return [coverage, w]; }) : [coverage, null];
+  }).then(function (r) {
     if (seq !== st.seq) return;
-    st.rows = answer.rows || []; st.summary = answer.summary; st.changes = answer.changes || null; st.sites = sc.sites; st.closed = sc.closed;
-    st.byID = {}; st.rows.forEach(function (r) { st.byID[r.id] = r; });
-    st.newly = {}; if (st.changes) (st.changes.newly_covered || []).forEach(function (id) { st.newly[id] = true; });
+    var coverage = r[0], w = r[1];
+    st.summary = w ? w.summary : coverage.summary; st.changes = w ? w.changes : null; st.sites = sc.sites; st.closed = sc.closed;
+    st.newly = {}; var gone = {};
+    if (w) { (w.changes.newly_covered || []).forEach(function (id) { st.newly[id] = true; }); (w.changes.newly_uncovered || []).forEach(function (id) { gone[id] = true; }); }
+    st.rows = coverage.rows.map(function (row) {
+      if (!st.newly[row.id] && !gone[row.id]) return row;
+      var copy = {}; Object.keys(row).forEach(function (k) { copy[k] = row[k]; });
+      copy.covered = !!st.newly[row.id]; copy.status = copy.covered ? "covered" : "uncovered";
+      return copy;
+    });
+    st.byID = {}; st.rows.forEach(function (row) { st.byID[row.id] = row; });
     drawAll();
-    $("status").textContent = t("ready", { n: num(st.rows.length), s: num(answer.summary.qualifying_stations), ms: Date.now() - started });
+    $("status").textContent = t("ready", { n: num(st.rows.length), s: num(st.summary.qualifying_stations), ms: Date.now() - started });
     document.body.dataset.state = "done";
   }).catch(function (e) { if (seq === st.seq) { $("status").textContent = ""; showError(e.message); } });
 }
