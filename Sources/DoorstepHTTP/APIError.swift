@@ -95,6 +95,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
 enum MediaTypes {
     static let json = "application/json"
     static let geoJSON = "application/geo+json"
+    static let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     static let openAPI = "application/vnd.oai.openapi+json;version=3.0"
 }
 

@@ -32,7 +32,7 @@ final class OpenAPITests: XCTestCase {
             XCTAssertEqual(names("/v1/areas"), ["radius", "preset", "bands", "walk", "station", "kind", "service", "open_at", "lateral", "format"])
             XCTAssertEqual(names("/v1/plan"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "add", "target", "weight", "spacing", "format"])
             XCTAssertEqual(names("/v1/access"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "by", "weight", "format"])
-            XCTAssertEqual(names("/v1/whatif"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "add", "close", "add_kind", "by", "format"])
+            XCTAssertEqual(names("/v1/whatif"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "add", "close", "add_kind", "by", "format", "lang"])
             let components = doc["components"]?["parameters"]
             XCTAssertEqual(components?["collectionId"]?["schema"]?["enum"]?.array?.compactMap(\.string),
                            ["stations", "compounds", "grids", "ways", "entrances", "coverage", "service-areas"])
