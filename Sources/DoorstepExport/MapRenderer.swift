@@ -314,9 +314,26 @@ private struct MapDrawing {
     /// The compounds the legend counts: the area's, or all.
     let legendCompounds: [CompoundCoverage]
 
-    /// Whether a feature is drawn: everything for the whole city, else what meets the frame.
-    func shows(_ g: Geometry) -> Bool { visible.map { Planar.intersects(g, $0) } ?? true }
-    func shows(_ s: Station) -> Bool { shows(.point(s.location)) }
+    /// What is drawn of a feature: all of it for the whole city, else the parts that meet the frame; nil when none do.
+    func shown(_ g: Geometry) -> Geometry? {
+        guard let visible else { return g }
+        func meets(_ part: Geometry) -> Bool { Planar.intersects(part, visible) }
+        switch g {
+        case .multiPoint(let cs):
+            let kept = cs.filter { meets(.point($0)) }
+            return kept.isEmpty ? nil : .multiPoint(kept)
+        case .multiLineString(let ls):
+            let kept = ls.filter { meets(.lineString($0)) }
+            return kept.isEmpty ? nil : .multiLineString(kept)
+        case .multiPolygon(let ps):
+            let kept = ps.filter { meets(.polygon($0)) }
+            return kept.isEmpty ? nil : .multiPolygon(kept)
+        case .point, .lineString, .polygon:
+            return meets(g) ? g : nil
+        }
+    }
+
+    func shows(_ s: Station) -> Bool { shown(.point(s.location)) != nil }
 
     /// The XML declaration and `<svg>` element, the document's title and description (mode, reach, data credits),
     /// the shared definitions (`drawDefinitions`) and the white background.
@@ -382,7 +399,7 @@ private struct MapDrawing {
         var labels = [MapLabel]()
         svg.raw("<g id=\"grids\" stroke=\"#6e6e6e\" stroke-width=\"1.2\" stroke-linejoin=\"round\">\n")
         try store.forEachGeometry(of: .grids) { id, geometry in
-            guard shows(geometry) else { return }
+            guard let geometry = shown(geometry) else { return }
             let share = gridShare[id] ?? nil
             let fill = share.map { MapRenderer.shareClasses[min(4, max(0, Int($0 / 20)))] } ?? "url(#no-data)"
             svg.raw("<path fill=\"\(fill)\" fill-rule=\"evenodd\" d=\"")
@@ -401,7 +418,7 @@ private struct MapDrawing {
         svg.raw("<g id=\"streets\" fill=\"none\" stroke=\"#7a7a7a\" stroke-opacity=\"0.55\" stroke-linecap=\"round\" stroke-linejoin=\"round\">\n")
         var byWidth = [Double: PathData]()
         try store.forEachWay { highway, geometry in
-            guard shows(geometry) else { return }
+            guard let geometry = shown(geometry) else { return }
             byWidth[MapRenderer.streetWidth(highway), default: PathData()].add(geometry, frame.px)
         }
         for (width, data) in byWidth.sorted(by: { $0.key < $1.key }) {
@@ -453,7 +470,7 @@ private struct MapDrawing {
         }
         var paths = CompoundPaths()
         try store.forEachGeometry(of: .compounds) { id, geometry in
-            guard shows(geometry) else { return }
+            guard let geometry = shown(geometry) else { return }
             let s = status[id] ?? .uncovered
             if geometry.isPoint {
                 geometry.forEachCoordinate { c in
@@ -714,7 +731,7 @@ private struct LegendPanel {
         if let clusters {
             let total = MapRenderer.grouped(kinds.values.reduce(0, +))
             row("<circle cx=\"13\" cy=\"0\" r=\"10\" fill=\"\(MapRenderer.clusterColour)\" fill-opacity=\"0.7\" stroke=\"#ffffff\"/><text x=\"13\" y=\"4\" font-size=\"10\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"#ffffff\">n</text>",
-                "\(total) 站聚为 \(MapRenderer.grouped(clusters)) 组 · \(total) stations drawn as \(MapRenderer.grouped(clusters)) clusters")
+                "\(total) 站聚为 \(MapRenderer.grouped(clusters)) 组 · \(total) stations in \(MapRenderer.grouped(clusters)) clusters")
             y += 20
             text(xml("每 \(MapRenderer.fmtNumber(StationMarks.cell)) 像素一组，未覆盖小区画在上层 · one per \(MapRenderer.fmtNumber(StationMarks.cell)) px, gaps on top"),
                  attributes: "font-size=\"12\" fill=\"#737373\"")
