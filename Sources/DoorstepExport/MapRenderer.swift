@@ -36,12 +36,15 @@ public struct MapArea: Sendable {
     public let extent: BoundingBox
     /// Named in the header after the reach: "网格 G001 · grid G001".
     public let label: String
+    /// The area's outline, drawn over the compounds: its grids, or the box.
+    public let outline: [Geometry]
     /// The compounds the legend counts and sums.
     public let compounds: @Sendable (CompoundSite) -> Bool
 
-    public init(extent: BoundingBox, label: String, compounds: @escaping @Sendable (CompoundSite) -> Bool) {
+    public init(extent: BoundingBox, label: String, outline: [Geometry], compounds: @escaping @Sendable (CompoundSite) -> Bool) {
         self.extent = extent
         self.label = label
+        self.outline = outline
         self.compounds = compounds
     }
 }
@@ -104,6 +107,7 @@ public enum MapRenderer {
         let positions = stations.map { frame.px($0.location) }
         let clusters = StationMarks.needsClusters(positions) ? StationMarks.clusters(positions) : nil
         map.drawCompounds(compounds, gaps: clusters == nil)
+        if let area = options.area { map.drawOutline(area.outline) }
         map.drawGridLabels(gridLabels)
         let kinds = map.drawStations(stations, clusters: clusters)
         if clusters != nil { map.drawGaps(compounds) }
@@ -518,6 +522,15 @@ private struct MapDrawing {
                 svg.raw("\"/>\n")
             }
         }
+    }
+
+    /// The outline of the area drawn for its own report, dashed orange.
+    func drawOutline(_ outline: [Geometry]) {
+        var data = PathData()
+        for g in outline { data.add(g, frame.px) }
+        svg.raw("<path id=\"area-outline\" fill=\"none\" stroke=\"#d94801\" stroke-width=\"3\" stroke-dasharray=\"12 6\" stroke-linejoin=\"round\" d=\"")
+        svg.raw(data)
+        svg.raw("\"/>\n")
     }
 
     /// The grids' shares, small and purple, unless there are more than 300 and they would crowd the map.

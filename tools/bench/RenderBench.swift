@@ -8,9 +8,8 @@ import Foundation
 // share of the time (the PNG converted again on its own).
 func renderBench(work: URL) throws {
     print("== render (release `doorstep render` in a child process; the network bench's 10⁵-edge city)")
-    let doorstep = URL(fileURLWithPath: CommandLine.arguments[0]).absoluteURL.deletingLastPathComponent().appendingPathComponent("doorstep").path
-    guard FileManager.default.isExecutableFile(atPath: doorstep) else {
-        print("skipped: \(doorstep) not built (make bench builds it)")
+    guard let doorstep = try releaseDoorstep() else {
+        print("skipped: the release doorstep could not be built")
         print("")
         return
     }
@@ -24,10 +23,9 @@ func renderBench(work: URL) throws {
     }
     // The walking network is built and stored once, as `import ways` does, so the rows time the map.
     _ = try DatabaseSource(store, persistNetwork: true).walkingNetwork()
-    print(pad("render", 52) + " " + [("seconds", 9), ("SVG", 10), ("PNG", 10), ("peak RSS", 10)].map { pad($0.0, $0.1, right: true) }.joined(separator: " "))
+    print(pad("render --preset 10min", 52) + " " + [("seconds", 9), ("SVG", 10), ("PNG", 10), ("peak RSS", 10)].map { pad($0.0, $0.1, right: true) }.joined(separator: " "))
     let edges = city.latticeEdgeCount
-    for (label, extra) in [("--preset 10min --walk --png (whole city)", [String]()),
-                           ("--preset 10min --walk --png --grid G0500 (one grid)", ["--grid", "G0500"])] {
+    for (label, extra) in [("--walk --png, whole city", [String]()), ("--walk --png --grid G0500", ["--grid", "G0500"])] {
         let svg = dir.appendingPathComponent("map.svg"), png = dir.appendingPathComponent("map.png")
         try? FileManager.default.removeItem(at: png)
         let (status, seconds, rss) = runMeasured(doorstep, ["render", "--preset", "10min", "--walk", "--png", "--db", db.path, "--out", svg.path] + extra)

@@ -127,7 +127,9 @@ public enum RenderUseCase {
         let parameter: String, value: String, level: CoverageLevel, label: String
         switch area {
         case .bbox(let b):
-            return MapArea(extent: b, label: "范围 bbox \(b.west),\(b.south),\(b.east),\(b.north)") { site in
+            let corners = [(b.west, b.south), (b.east, b.south), (b.east, b.north), (b.west, b.north), (b.west, b.south)]
+            let outline = Geometry.polygon([corners.map { Coordinate(lon: $0.0, lat: $0.1) }])
+            return MapArea(extent: b, label: "范围 bbox \(b.west),\(b.south),\(b.east),\(b.north)", outline: [outline]) { site in
                 site.referencePoints.contains { $0.lon >= b.west && $0.lon <= b.east && $0.lat >= b.south && $0.lat <= b.north }
             }
         case .grid(let id): (parameter, value, level, label) = ("grid", id, .grid, "网格 grid")
@@ -142,11 +144,12 @@ public enum RenderUseCase {
             }
         }
         let locator = try store.gridLocator()
-        var extent: BoundingBox?, known = Set<String>()
+        var extent: BoundingBox?, known = Set<String>(), outline = [Geometry]()
         try store.forEachGeometry(of: .grids) { id, geometry in
             guard let place = locator.grid(id: id), let k = key(place) else { return }
             known.insert(k)
             guard k == value else { return }
+            outline.append(geometry)
             geometry.forEachCoordinate { c in
                 let b = BoundingBox(west: c.lon, south: c.lat, east: c.lon, north: c.lat)
                 extent = extent?.union(b) ?? b
@@ -157,6 +160,6 @@ public enum RenderUseCase {
             let list = known.isEmpty ? "the database has no grids" : "known: \(some.joined(separator: ", "))\(known.count > some.count ? " … (\(known.count))" : "")"
             throw UseCaseError(.invalid, [parameter], "no \(parameter) \"\(Limits.clip(value))\" in the grids layer; \(list)")
         }
-        return MapArea(extent: extent, label: "\(label) \(value)") { site in level.group(of: site).key == value }
+        return MapArea(extent: extent, label: "\(label) \(value)", outline: outline) { site in level.group(of: site).key == value }
     }
 }

@@ -287,12 +287,12 @@ final class RenderTests: XCTestCase {
 
     // MARK: Crowded stations
 
-    /// 1,500 stations on a square kilometre drawn 400 px wide, reaching 10 m: clusters, whose counts add up to the stations, each
+    /// 1,500 stations on 16 km² drawn 400 px wide, reaching 10 m: clusters, whose counts add up to the stations, each
     /// holding the stations of its 64 px cell (recomputed here from the stated transform), with the gaps drawn above
     /// them and the legend saying what was gathered. The sample city keeps one symbol per station.
     func testCrowdedStationsAreClusteredWithTheGapsOnTop() throws {
         let dir = work.appendingPathComponent("crowded")
-        try SyntheticCity(stations: 1_500, compounds: 400, waysGrid: 10, seed: 9).write(to: dir)
+        try SyntheticCity(stations: 1_500, compounds: 400, waysGrid: 40, seed: 9).write(to: dir)
         let store = try store(from: dir)
         let svg = path("crowded.svg")
         let result = try render(store, svg, radius: 10, width: 400)
@@ -315,6 +315,18 @@ final class RenderTests: XCTestCase {
         let gaps = try XCTUnwrap(order.firstIndex(of: "gaps")), marks = try XCTUnwrap(order.firstIndex(of: "stations"))
         XCTAssertGreaterThan(gaps, marks)
         XCTAssertFalse((map.paths["gaps"] ?? []).isEmpty, "10 m leaves gaps")
+
+        // Walking: 1,500 stations' areas are left out, said in a note and in the legend; one grid draws its stations'.
+        let walking = try render(store, path("walk.svg"), radius: 10, walk: true, width: 400)
+        XCTAssertEqual(walking.summary.serviceAreas, 0)
+        XCTAssertTrue(walking.notes.contains { $0.hasPrefix("walking areas of \(stations.count) stations are not drawn") }, "\(walking.notes)")
+        XCTAssertTrue(try read(path("walk.svg")).text.contains("walking areas of \(grouped(stations.count)) stations"))
+        let grid = try XCTUnwrap(try store.compoundSites().compactMap(\.gridID).min())
+        let one = try render(store, path("walk-grid.svg"), radius: 10, walk: true, grid: grid)
+        XCTAssertTrue(one.notes.isEmpty, "\(one.notes)")
+        XCTAssertGreaterThan(one.summary.serviceAreas, 0)
+        XCTAssertLessThanOrEqual(one.summary.serviceAreas, RenderUseCase.Options.walkingAreaStations)
+        XCTAssertNotNil(try read(path("walk-grid.svg")).paths["service-areas"])
 
         let sample = try sampleStore()
         let small = try render(sample, path("sample.svg"))
