@@ -1,4 +1,5 @@
 import CityGen
+import DoorstepTestSupport
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -22,8 +23,8 @@ final class RenderTests: XCTestCase {
 
     func path(_ name: String) -> String { work.appendingPathComponent(name).path }
 
-    func store(from dir: URL) throws -> Store {
-        let store = try Store(path: path("city-\(UUID()).sqlite"))
+    func store(from dir: URL, at file: String? = nil) throws -> Store {
+        let store = try Store(path: file ?? path("city-\(UUID()).sqlite"))
         for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
             let file = dir.appendingPathComponent("\(layer.rawValue).geojson")
             guard FileManager.default.fileExists(atPath: file.path) else { continue }
@@ -283,6 +284,29 @@ final class RenderTests: XCTestCase {
         _ = refusal("width") { _ = try render(store, path("x.svg"), width: 399.9) }
         _ = refusal("width") { _ = try render(store, path("x.svg"), width: .nan) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.svg")), "nothing is written when refused")
+    }
+
+    /// The command: refusals name the flag, an unknown grid lists known ones and exits 1, and one area is drawn.
+    func testTheCommandNamesTheFlag() throws {
+        let db = path("sample.sqlite")
+        _ = try store(from: packageRoot.appendingPathComponent("geodata/nanjing-xinjiekou"), at: db)
+        func doorstep(_ arguments: [String]) throws -> (status: Int32, err: String) {
+            let r = try runProcess(try TestProducts.doorstep(), ["render", "--db", db] + arguments)
+            return (r.status, r.err)
+        }
+        let unknown = try doorstep(["--grid", "NOPE", "--out", path("x.svg")])
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertTrue(unknown.err.contains("--grid: no grid \"NOPE\" in the grids layer; known: G001, G002, G003, G004, G005 … (28)"), unknown.err)
+        let box = try doorstep(["--bbox", "118.8,32.0,118.7,32.1", "--out", path("x.svg")])
+        XCTAssertNotEqual(box.status, 0)
+        XCTAssertTrue(box.err.contains("--bbox: "), box.err)
+        let png = try doorstep(["--grid", "G002", "--png", "--out", "-"])
+        XCTAssertNotEqual(png.status, 0)
+        XCTAssertTrue(png.err.contains("--png: needs an SVG file to convert (--out - writes the SVG to standard output)"), png.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.svg")))
+        let one = try doorstep(["--grid", "G002", "--out", path("g.svg")])
+        XCTAssertEqual(one.status, 0, one.err)
+        XCTAssertTrue(try read(path("g.svg")).text.contains("网格 grid G002"))
     }
 
     // MARK: Crowded stations
