@@ -27,12 +27,12 @@ package struct ReachRaster {
     package init() {}
 
     /// The grid spacing for a band: a quarter of the lateral (so that a line's strip is eight cells wide and its
-    /// boundary placed within a few centimetres), coarser only when the grid around the band would pass 1,500 cells a
-    /// side (about 9 MB of scratch). Nil when that would leave fewer than two cells across the lateral: then the
-    /// strip cannot be drawn faithfully and the buffer construction is used (lateral under 4 m at a 5 km band, under
-    /// 14 m at the 20 km limit).
+    /// boundary placed within a few centimetres), coarser only when the grid across the band would pass about 1,500 cells a
+    /// side (at most about 30 MB of scratch). Nil when that would leave fewer than two cells across the lateral: then the
+    /// strip cannot be drawn faithfully and the buffer construction is used (a lateral under 14 m at a 5 km band, under
+    /// 35 m beyond 13 km, under 54 m at the 20 km limit).
     package static func cellSize(band: Double, lateral: Double) -> Double? {
-        let cell = max(lateral / 4, (band + lateral) / 1500)
+        let cell = max(lateral / 4, (band + lateral) / 750)
         return cell <= lateral / 2 ? cell : nil
     }
 
