@@ -7,7 +7,8 @@ import DoorstepGeometry
 /// A grid of nodes `cell` metres apart covers the reached lines plus a margin. Each node holds the metres left of the
 /// lateral tolerance from the nearest reached line: `lateral − distance`, the distance measured exactly to each
 /// segment (the limit of sampling along it at ever finer spacing), the best over all segments. Nodes farther than
-/// `lateral + 2·cell` from every line keep a negative floor. The area's boundary is the iso-line at 0 of this field,
+/// `lateral + 1.5·cell` from every line keep a negative floor (every corner of a cell the boundary crosses is within
+/// `lateral + √2·cell` of a line, so it holds its exact value). The area's boundary is the iso-line at 0 of this field,
 /// drawn by marching squares with linear interpolation along the grid's edges (exact for the straight stretches of a
 /// buffer, where the distance is linear); saddle cells are decided by the mean of their four corners. Rings come out
 /// closed (the margin keeps the grid's border outside), never crossing, inside on the left: outer rings
@@ -26,13 +27,13 @@ package struct ReachRaster {
 
     package init() {}
 
-    /// The grid spacing for a band: a quarter of the lateral (so that a line's strip is eight cells wide and its
-    /// boundary placed within a few centimetres), coarser only when the grid across the band would pass about 1,500 cells a
+    /// The grid spacing for a band: a third of the lateral (11.7 m at the default 35 m: a line's strip is six cells
+    /// wide, its straight edges exact and its round caps within a few decimetres), coarser only when the grid across the band would pass about 1,500 cells a
     /// side (at most about 30 MB of scratch). Nil when that would leave fewer than two cells across the lateral: then the
     /// strip cannot be drawn faithfully and the buffer construction is used (a lateral under 14 m at a 5 km band, under
     /// 35 m beyond 13 km, under 54 m at the 20 km limit).
     package static func cellSize(band: Double, lateral: Double) -> Double? {
-        let cell = max(lateral / 4, (band + lateral) / 750)
+        let cell = max(lateral / 3, (band + lateral) / 750)
         return cell <= lateral / 2 ? cell : nil
     }
 
@@ -47,7 +48,7 @@ package struct ReachRaster {
             }
         }
         guard minX.isFinite, maxX.isFinite, minY.isFinite, maxY.isFinite else { return nil }
-        let reach = lateral + 2 * cell
+        let reach = lateral + 1.5 * cell
         // Node (0, 0) one cell beyond the reach, so the outermost row and column are always outside.
         let x0 = minX - reach - cell, y0 = minY - reach - cell
         let nx = Int(((maxX + reach + cell - x0) / cell).rounded(.up)) + 1

@@ -153,7 +153,7 @@ final class ReachRasterTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(c.iou, 0.9, "\(band) m, lateral \(lateral) m")
         }
         XCTAssertNil(ReachRaster.cellSize(band: 20_000, lateral: 35), "too thin for the grid: the buffer draws it")
-        XCTAssertEqual(ReachRaster.cellSize(band: 1000, lateral: 35), 35.0 / 4)
+        XCTAssertEqual(ReachRaster.cellSize(band: 1000, lateral: 35), 35.0 / 3)
     }
 
     /// The threaded drawing hands every station's areas over in station order, the same as the sequential one;
