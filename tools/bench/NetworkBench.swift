@@ -78,12 +78,16 @@ func areasBench(stations: [Station], network: WalkingNetwork, bufferStations: In
     let wall = now() - t
     let cpu = cpuSeconds(children: false) - before
     // The same on one thread: the speed-up says whether the work splits, whatever else the machine is running.
+    // Equal CPU seconds on one thread and on several mean no contention between the workers: CPU/wall below the
+    // thread count is then other work on the machine taking the cores.
+    let singleBefore = cpuSeconds(children: false)
     t = now()
     try ServiceAreas.each(stations: stations, bands: [500], network: network, zone: network.zone, threads: 1,
                           render: { areas in areas.reduce(0) { $0 + $1.geometry.geoJSON.jsonText.utf8.count } }, deliver: { _, _ in })
     let single = now() - t
-    print(String(format: "          all %d stations' areas at 500 m in process: %.1f s wall, CPU/wall %.2f on %d threads; one thread %.1f s: speed-up %.2f× (%d areas, %.0f MB of GeoJSON geometry; load average %@)",
-                 stations.count, wall, cpu / wall, cores, single, single / wall, count, Double(bytes) / 1_048_576, loadAverage() as NSString))
+    let singleCPU = cpuSeconds(children: false) - singleBefore
+    print(String(format: "          all %d stations' areas at 500 m in process: %.1f s wall, %.1f s CPU, CPU/wall %.2f on %d threads; one thread %.1f s wall, %.1f s CPU: speed-up %.2f× (%d areas, %.0f MB of GeoJSON geometry; load average %@)",
+                 stations.count, wall, cpu, cpu / wall, cores, single, singleCPU, single / wall, count, Double(bytes) / 1_048_576, loadAverage() as NSString))
 
     // The same through the CLI, as a user runs it.
     guard let doorstep = try releaseDoorstep() else { print("          no release doorstep: CLI row skipped"); return }
