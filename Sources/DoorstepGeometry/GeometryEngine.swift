@@ -53,6 +53,22 @@ public enum GeometryEngine {
         }
     }
 
+    /// The area of the intersection of two polygonal geometries, in their plane's units (GEOS Intersection then
+    /// Area): the overlap of two constructions of one area, for instance. Nil when GEOS cannot read or intersect them.
+    public static func intersectionArea(_ a: Geometry, _ b: Geometry) throws -> Double? {
+        try withContext { ctx in
+            guard let ga = read(a.wkb, ctx) else { return nil }
+            defer { GEOSGeom_destroy_r(ctx, ga) }
+            guard let gb = read(b.wkb, ctx) else { return nil }
+            defer { GEOSGeom_destroy_r(ctx, gb) }
+            guard let both = GEOSIntersection_r(ctx, ga, gb) else { return nil }
+            defer { GEOSGeom_destroy_r(ctx, both) }
+            var area = 0.0
+            guard GEOSArea_r(ctx, both, &area) == 1 else { return nil }
+            return area
+        }
+    }
+
     /// The polygons of GEOS's repair of `g` (MakeValid, then only the polygonal parts, as one MultiPolygon), or nil
     /// when nothing polygonal is left.
     public static func validPolygons(_ g: Geometry) throws -> Geometry? {

@@ -11,7 +11,10 @@ extension Doorstep {
             A walking area is the ground within --lateral metres (default 35) of every part of the network reachable
             within the band, plus the straight leg from the station to the network, dissolved per station and band.
             The file is the answer of GET /v1/areas: a FeatureCollection with an off_network list; --out - writes it to
-            standard output.
+            standard output. Stations are drawn on as many threads as the machine has cores and each one's Features
+            are written as soon as it is done, in station order, into a temporary file next to --out that is renamed
+            onto it at the end: an interrupted run (Ctrl-C, kill, an error) leaves the previous file, or none, never
+            part of a FeatureCollection.
             """
         )
 
@@ -40,10 +43,20 @@ extension Doorstep {
         func run() async throws {
             try cli {
                 let options = try options()
-                let result = try AreasUseCase.run(options, on: try database.source(walk: options.walk, snapLimit: options.snapLimit))
-                try writeOut(result.json.jsonText, to: out)
+                let source = try database.source(walk: options.walk, snapLimit: options.snapLimit)
+                let file = try ReplacedFile(out)
+                let result: AreasUseCase.Summary
+                do {
+                    result = try AreasUseCase.stream(options, on: source, threads: ProcessInfo.processInfo.activeProcessorCount,
+                                                     write: file.write)
+                    if out == "-" { try file.write([UInt8(ascii: "\n")]) }
+                    try file.commit()
+                } catch {
+                    file.discard()
+                    throw error
+                }
                 let bands = result.bands.count
-                note("\(result.areas.count) service areas (\(result.stations.count) stations × \(bands) band\(bands == 1 ? "" : "s"), \(options.walk ? "walking" : "circles")) written to \(destination(out))")
+                note("\(result.areas) service areas (\(result.stations) stations × \(bands) band\(bands == 1 ? "" : "s"), \(options.walk ? "walking" : "circles")) written to \(destination(out))")
                 if !result.offNetwork.isEmpty {
                     note("note: \(result.offNetwork.count) stations are farther than the snap limit from the network and have no walking area: \(result.offNetwork.prefix(10).joined(separator: ", "))")
                 }

@@ -39,19 +39,107 @@ func networkBenchChild(grid: Int, areaStations: Int) throws {
                                             options: CoverageOptions(reach: .uniform(500)))
     let straightSeconds = now() - t
 
-    t = now()
-    let areas = try ServiceAreas.make(stations: Array(stations.prefix(areaStations)), bands: [500], network: network,
-                                      zone: network.zone)
-    let areaSeconds = now() - t
-    let perArea = areaSeconds / Double(max(1, areas.areas.count))
-
     let total = report.total
-    print(String(format: "%9d edges %8d nodes | import %5.1f s | graph build %5.2f s, store %5.1f s | sites %4.2f s | walking coverage %5.2f s (straight %4.2f s), %d/%d compounds covered | areas %4d in %5.1f s (%.1f ms each → all 5,000 ≈ %.0f s) | peak RSS %4.0f MB",
+    print(String(format: "%9d edges %8d nodes | import %5.1f s | graph build %5.2f s, store %5.1f s | sites %4.2f s | walking coverage %5.2f s (straight %4.2f s), %d/%d compounds covered | peak RSS %4.0f MB",
                  network.graph.edgeCount, network.graph.nodes.count, importSeconds, buildSeconds, storeSeconds, sitesSeconds,
-                 coverageSeconds, straightSeconds, total.compoundsCovered, total.compounds, areas.areas.count, areaSeconds,
-                 perArea * 1000, perArea * 5000, peakRSSMegabytes()))
+                 coverageSeconds, straightSeconds, total.compoundsCovered, total.compounds, peakRSSMegabytes()))
     _ = straight
     try coverageOverDayBench(stations: stations, sites: sites, network: network, single: coverageSeconds)
+    try areasBench(stations: stations, network: network, bufferStations: areaStations, database: work.appendingPathComponent("city.sqlite"),
+                   size: network.graph.edgeCount > 500_000 ? "L" : "S")
+}
+
+/// Walking service areas (issue 15): one station's area at 1000 m, raster (the default) against the GEOS buffer
+/// (the construction before) and pgRouting's `pgr_drivingDistance` node set from the peers' figures; then every
+/// station's area at the 10min preset, in process on as many threads as cores and through `doorstep areas`
+/// (whole process: open, load, draw, stream the file), with CPU time / wall time and peak RSS.
+func areasBench(stations: [Station], network: WalkingNetwork, bufferStations: Int, database: URL, size: String) throws {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let sample = Array(stations.prefix(1000))
+    var t = now()
+    let raster = try ServiceAreas.make(stations: sample, bands: [1000], network: network, zone: network.zone)
+    let rasterMs = (now() - t) * 1000 / Double(max(1, raster.areas.count))
+    t = now()
+    let buffer = try ServiceAreas.make(stations: Array(sample.prefix(bufferStations)), bands: [1000], network: network, zone: network.zone,
+                                       construction: .buffer)
+    let bufferMs = (now() - t) * 1000 / Double(max(1, buffer.areas.count))
+    let peer = peerFigure("walk_dd1_bbox_\(size)_ms")
+    let versus = peer.map { String(format: "pgRouting pgr_drivingDistance node set %.1f ms → %.1f× faster", $0, $0 / rasterMs) } ?? "no peer figure"
+    let vertices = raster.areas.reduce(0) { $0 + vertexCount($1.geometry) } / max(1, raster.areas.count)
+    print(String(format: "          areas at 1000 m: raster %.2f ms/station (%d stations, %d vertices each) | GEOS buffer %.1f ms/station (%d stations; issue 15: 127 ms on 10⁵, 198 ms on 10⁶) | %@",
+                 rasterMs, raster.areas.count, vertices, bufferMs, buffer.areas.count, versus as NSString))
+
+    // Every station at the 10min preset (500 m), in process: threads as cores, each area's Feature JSON made.
+    let before = cpuSeconds(children: false)
+    t = now()
+    var bytes = 0, count = 0
+    try ServiceAreas.each(stations: stations, bands: [500], network: network, zone: network.zone, threads: cores,
+                          render: { areas in areas.reduce(0) { $0 + $1.geometry.geoJSON.jsonText.utf8.count } },
+                          deliver: { _, n in if let n { bytes += n; count += 1 } })
+    let wall = now() - t
+    let cpu = cpuSeconds(children: false) - before
+    // The same on one thread: the speed-up says whether the work splits, whatever else the machine is running.
+    // Equal CPU seconds on one thread and on several mean no contention between the workers: CPU/wall below the
+    // thread count is then other work on the machine taking the cores.
+    let singleBefore = cpuSeconds(children: false)
+    t = now()
+    try ServiceAreas.each(stations: stations, bands: [500], network: network, zone: network.zone, threads: 1,
+                          render: { areas in areas.reduce(0) { $0 + $1.geometry.geoJSON.jsonText.utf8.count } }, deliver: { _, _ in })
+    let single = now() - t
+    let singleCPU = cpuSeconds(children: false) - singleBefore
+    print(String(format: "          all %d stations' areas at 500 m in process: %.1f s wall, %.1f s CPU, CPU/wall %.2f on %d threads; one thread %.1f s wall, %.1f s CPU: speed-up %.2f× (%d areas, %.0f MB of GeoJSON geometry; load average %@)",
+                 stations.count, wall, cpu, cpu / wall, cores, single, singleCPU, single / wall, count, Double(bytes) / 1_048_576, loadAverage() as NSString))
+
+    // The same through the CLI, as a user runs it.
+    guard let doorstep = try releaseDoorstep() else { print("          no release doorstep: CLI row skipped"); return }
+    let out = database.deletingLastPathComponent().appendingPathComponent("areas.geojson")
+    let childBefore = cpuSeconds(children: true)
+    t = now()
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: doorstep)
+    process.arguments = ["areas", "--walk", "--preset", "10min", "--out", out.path, "--db", database.path]
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    let cliWall = now() - t
+    let cliCPU = cpuSeconds(children: true) - childBefore
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+    print(String(format: "          doorstep areas --walk --preset 10min (whole process, %d stations): %.1f s wall (target ≤ 20 s; issue 15: 295 s), CPU/wall %.2f (target ≥ 1.6; the network's loading is one thread), peak RSS %.0f MB, file %.0f MB, exit %d, load average %@",
+                 stations.count, cliWall, cliCPU / cliWall, Double(usage.ru_maxrss) / 1024, fileMB(out), process.terminationStatus, loadAverage() as NSString))
+}
+
+/// Vertices of a (Multi)Polygon, rings' closing points included.
+func vertexCount(_ g: Geometry) -> Int {
+    switch g {
+    case .polygon(let rings): return rings.reduce(0) { $0 + $1.count }
+    case .multiPolygon(let ps): return ps.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
+    default: return 0
+    }
+}
+
+/// The machine's 1-minute load average (other work competes for the cores).
+func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
+}
+
+/// User + system CPU seconds of this process or of its waited-for children.
+func cpuSeconds(children: Bool) -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t((children ? RUSAGE_CHILDREN : RUSAGE_SELF).rawValue), &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// A figure of the peers' file (`../shared/peers/figures-*.json`, or `DOORSTEP_PEER_FIGURES`), when one is present.
+func peerFigure(_ key: String) -> Double? {
+    let candidates = [ProcessInfo.processInfo.environment["DOORSTEP_PEER_FIGURES"], "../shared/peers/figures-2026-11-30.json"].compactMap { $0 }
+    for path in candidates {
+        guard let data = FileManager.default.contents(atPath: path), let json = try? JSONValue.parse(String(decoding: data, as: UTF8.self)),
+              case .number(let value)? = json["metrics"]?[key]?["value"] else { continue }
+        return value
+    }
+    return nil
 }
 
 /// Coverage by hour of a Monday (issue 17, `coverage --over-day`): hours grouped by their set of open stations, one
@@ -70,14 +158,14 @@ func coverageOverDayBench(stations: [Station], sites: [CompoundSite], network: W
 /// Runs the network bench for each size in a child process.
 func networkBench() throws {
     print("== walking network: 5,000 stations, 50,000 compounds, synthetic lattice cities (child process per size)")
-    // GEOS buffers take tens of ms per walking area; a sample of stations gives the per-area cost.
-    for (grid, areaStations) in [(224, 300), (707, 100)] {
+    // GEOS buffers take 100-200 ms per walking area at 1000 m; a sample of stations gives their per-area cost.
+    for (grid, areaStations) in [(224, 50), (707, 30)] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).absoluteURL
         process.arguments = ["network-one", String(grid), String(areaStations)]
         try process.run()
         process.waitUntilExit()
     }
-    print("targets: walking coverage of 50,000 compounds over 10⁶ edges ≤ 5 s; graph build ≤ 30 s; RSS ≤ 2 GB")
+    print("targets: walking coverage of 50,000 compounds over 10⁶ edges ≤ 5 s; graph build ≤ 30 s; RSS ≤ 2 GB; an area at 1000 m ≤ 5 ms on 10⁶ edges (≥ 6× faster than pgRouting's node set); all 5,000 areas ≤ 20 s with CPU/wall ≥ 1.6")
     print("")
 }

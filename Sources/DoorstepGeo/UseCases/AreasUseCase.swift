@@ -148,15 +148,27 @@ public enum AreasUseCase {
         /// `doorstep areas --out` writes.
         public var json: JSONValue {
             .object([("type", .string("FeatureCollection")),
-                     ("features", .array(areas.map { a in
-                         JSONValue.object([("type", .string("Feature")), ("geometry", a.geometry.geoJSON), ("properties", .object(a.properties))])
-                     })),
+                     ("features", .array(areas.map(AreasUseCase.feature))),
                      ("off_network", .array(offNetwork.map(JSONValue.string)))])
         }
     }
 
-    /// The service areas; at most `stationCap` stations when none are named (the server's budget).
-    public static func run(_ options: Options, on source: some AnalysisSource, stationCap: Int? = nil) throws -> Result {
+    /// One area as a GeoJSON Feature.
+    static func feature(_ a: ServiceArea) -> JSONValue {
+        .object([("type", .string("Feature")), ("geometry", a.geometry.geoJSON), ("properties", .object(a.properties))])
+    }
+
+    /// What `stream` wrote.
+    public struct Summary: Sendable {
+        public let stations: Int
+        public let areas: Int
+        public let offNetwork: [String]
+        public let bands: [Double]
+    }
+
+    /// The stations to draw and the distinct band lists, with the walking network and the zone.
+    private static func plan(_ options: Options, on source: some AnalysisSource, stationCap: Int?) throws
+        -> (stations: [Station], groups: [(bands: [Double], stations: [Station])], network: WalkingNetwork?, zone: MetricZone) {
         let stations = try options.select(from: source.stations(), cap: stationCap)
         var network: WalkingNetwork?
         if options.walk {
@@ -171,14 +183,53 @@ public enum AreasUseCase {
         case .reach(let reach):
             groups = Dictionary(grouping: stations, by: { reach.radius(of: $0) }).sorted { $0.key < $1.key }.map { ([$0.key], $0.value) }
         }
+        return (stations, groups, network, zone)
+    }
+
+    /// The answer of `run` written as it is drawn, byte for byte the same text as `run(…).json.jsonText`: the
+    /// FeatureCollection's head, then each station's Features as soon as it and every station before it are done
+    /// (in station order, on `threads` worker threads, each Feature's JSON made on its worker), then the
+    /// `off_network` list and the end. `write` gets pieces of UTF-8 on the calling thread.
+    public static func stream(_ options: Options, on source: some AnalysisSource, threads: Int,
+                              construction: ServiceAreas.Construction = .raster, write: ([UInt8]) throws -> Void) throws -> Summary {
+        let plan = try plan(options, on: source, stationCap: nil)
+        try write(Array(#"{"type":"FeatureCollection","features":["#.utf8))
+        var written = 0, offNetwork = [String]()
+        for group in plan.groups {
+            try ServiceAreas.each(stations: group.stations, bands: group.bands, network: plan.network, zone: plan.zone,
+                                  lateral: options.lateral, construction: construction, threads: threads,
+                                  render: { areas in
+                                      var out = JSONBytes(capacity: 4096)
+                                      for a in areas {
+                                          out.raw(",")
+                                          out.value(feature(a))
+                                      }
+                                      return (areas.count, out.bytes)
+                                  },
+                                  deliver: { i, made in
+                                      guard let (count, bytes) = made else { offNetwork.append(group.stations[i].id); return }
+                                      guard count > 0 else { return }
+                                      // Each piece starts with its comma; the first Feature of the file goes without.
+                                      try write(written == 0 ? Array(bytes.dropFirst()) : bytes)
+                                      written += count
+                                  })
+        }
+        try write(Array(("],\"off_network\":" + JSONValue.array(offNetwork.map(JSONValue.string)).jsonText + "}").utf8))
+        return Summary(stations: plan.stations.count, areas: written, offNetwork: offNetwork,
+                       bands: Array(Set(plan.groups.flatMap(\.bands))).sorted())
+    }
+
+    /// The service areas; at most `stationCap` stations when none are named (the server's budget).
+    public static func run(_ options: Options, on source: some AnalysisSource, stationCap: Int? = nil) throws -> Result {
+        let plan = try plan(options, on: source, stationCap: stationCap)
         var areas = [ServiceArea](), offNetwork = [String]()
-        for group in groups {
-            let made = try ServiceAreas.make(stations: group.stations, bands: group.bands, network: network, zone: zone,
+        for group in plan.groups {
+            let made = try ServiceAreas.make(stations: group.stations, bands: group.bands, network: plan.network, zone: plan.zone,
                                              lateral: options.lateral)
             areas += made.areas
             offNetwork += made.offNetwork
         }
-        return Result(options: options, generation: try source.generation(), stations: stations, areas: areas, offNetwork: offNetwork,
-                      bands: Array(Set(groups.flatMap(\.bands))).sorted())
+        return Result(options: options, generation: try source.generation(), stations: plan.stations, areas: areas, offNetwork: offNetwork,
+                      bands: Array(Set(plan.groups.flatMap(\.bands))).sorted())
     }
 }
