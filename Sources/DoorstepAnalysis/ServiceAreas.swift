@@ -95,8 +95,11 @@ public enum ServiceAreas {
         var areas = [ServiceArea]()
         var offNetwork = [String]()
         var search = network.map { BoundedSearch(graph: $0.graph) }
+        let progress = WorkProgress.begin(network == nil ? "service areas: circles" : "service areas: walking", total: stations.count, unit: "stations")
+        defer { progress.finish() }
         for s in stations {
             try WorkBudget.checkpoint()
+            defer { progress.advance() }
             guard let network else {
                 for band in bands {
                     let g = planeCircle(around: s.location, radius: band, projection: projection)

@@ -17,6 +17,7 @@ extension Doorstep {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var analysis: AnalysisArguments
+        @OptionGroup var console: ConsoleOptions
 
         @Option(help: "Several bands in metres, comma-separated (e.g. 300,500,1000; at most \(AreasUseCase.Options.bandCount), each at most \(Int(AreasUseCase.Options.radiusMetres.upperBound))); instead of --radius/--preset.")
         var bands: String?
@@ -38,6 +39,7 @@ extension Doorstep {
         func validate() throws { try validating { _ = try options() } }
 
         func run() async throws {
+            console.start()
             try cli {
                 let options = try options()
                 let result = try AreasUseCase.run(options, on: try database.source(walk: options.walk, snapLimit: options.snapLimit))

@@ -17,6 +17,7 @@ extension Doorstep {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var analysis: AnalysisArguments
+        @OptionGroup var console: ConsoleOptions
 
         @Option(help: "The SVG file to write (- for standard output).")
         var out: String
@@ -43,6 +44,7 @@ extension Doorstep {
         }
 
         func run() async throws {
+            console.start()
             try cli {
                 let options = try analysis.options()
                 let source = try database.source(walk: options.walk, snapLimit: options.snapLimit)
@@ -51,13 +53,15 @@ extension Doorstep {
                 // Walking areas of the qualifying stations, each at the radius coverage used.
                 let areas = options.walk && !circles
                     ? try AreasUseCase.run(try AreasUseCase.Options(options), on: source).areas.map(\.geometry) : nil
-                let summary = try MapRenderer.render(report: report, store: source.store, serviceAreas: areas, to: out,
-                                                     options: MapOptions(title: title, mapWidth: width))
+                let summary = try AtomicOutput.write(to: out) {
+                    try MapRenderer.render(report: report, store: source.store, serviceAreas: areas, to: $0,
+                                           options: MapOptions(title: title, mapWidth: width))
+                }
                 note("wrote \(out == "-" ? "the map to standard output" : out) (\(summary.width) × \(summary.height) px, \(summary.compounds) compounds, \(summary.stations) stations, \(summary.serviceAreas) service areas)")
             }
             if png {
                 let pngPath = (out.hasSuffix(".svg") ? String(out.dropLast(4)) : out) + ".png"
-                try convertToPNG(svg: out, png: pngPath)
+                try AtomicOutput.write(to: pngPath) { try convertToPNG(svg: out, png: $0) }
                 note("wrote \(pngPath)")
             }
         }
