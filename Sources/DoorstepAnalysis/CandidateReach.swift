@@ -69,7 +69,7 @@ package enum CandidateReach {
         var cells = CellIndex(cellWidth: cellLon, cellHeight: cellLat)
         for (i, p) in pointList.enumerated() { cells.insert(Int32(i), x: p.point.lon, y: p.point.lat) }
         var seen = [Int32](repeating: -1, count: targets)
-        let progress = WorkProgress.begin("plan: reach of candidates", total: candidates.count, unit: "candidates")
+        let progress = WorkProgress.begin("reach: around each site", total: candidates.count, unit: "sites")
         defer { progress.finish() }
         return candidates.enumerated().map { c, q in
             progress.advance()
@@ -111,7 +111,7 @@ package enum CandidateReach {
             }
         }
         var search = CandidateSearch(graph: graph, targets: targetSnaps.count)
-        let progress = WorkProgress.begin("plan: walking from candidates", total: candidateSnaps.count, unit: "candidates")
+        let progress = WorkProgress.begin("reach: walking from each site", total: candidateSnaps.count, unit: "sites")
         defer { progress.finish() }
         return candidateSnaps.enumerated().map { c, snap in
             progress.advance()
