@@ -59,6 +59,9 @@ public final class WorkProgress: @unchecked Sendable {
         show(force: false)
     }
 
+    /// Steps done so far (counted only while a display is installed).
+    public var completed: Int { lock.withLock { done } }
+
     /// The work is over: the line is cleared.
     public func finish() {
         guard let display else { return }

@@ -81,6 +81,69 @@ final class ProgressTests: XCTestCase {
         XCTAssertEqual(ProgressState(task: "t", done: 4000, total: nil, unit: "features", elapsed: .seconds(2)).line, "t 4000 features, 2000/s")
     }
 
+    /// Records what would be drawn. `@unchecked Sendable`: its members are used with `lock` held.
+    final class Recorder: ProgressDisplay, @unchecked Sendable {
+        let lock = NSLock()
+        var states = [ProgressState]()
+        var clears = 0
+        func show(_ state: ProgressState) { lock.withLock { states.append(state) } }
+        func clear() { lock.withLock { clears += 1 } }
+    }
+
+    /// Eight threads advancing one progress: every step is counted, the line is drawn at most about ten times a
+    /// second (plus the first), never past the total, and cleared once however often it is finished. Without a
+    /// display nothing is counted or drawn.
+    func testAdvancesFromManyThreadsAreCountedAndThrottled() {
+        let recorder = Recorder()
+        WorkProgress.display = recorder
+        defer { WorkProgress.display = nil }
+        let threads = 8, steps = 20_000
+        let started = Date()
+        let progress = WorkProgress.begin("t", total: threads * steps, unit: "steps")
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            for _ in 0..<steps { progress.advance() }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        XCTAssertEqual(progress.completed, threads * steps)
+        progress.finish()
+        progress.finish()
+        progress.advance()
+        recorder.lock.withLock {
+            XCTAssertEqual(recorder.clears, 1)
+            XCTAssertEqual(recorder.states.first?.done, 0)
+            XCTAssertLessThanOrEqual(recorder.states.count, Int(seconds * 10) + 2)
+            XCTAssertTrue(recorder.states.allSatisfy { $0.done <= threads * steps && $0.total == threads * steps })
+        }
+        WorkProgress.display = nil
+        let silent = WorkProgress.begin("u", total: 3)
+        silent.advance()
+        silent.finish()
+        XCTAssertEqual(silent.completed, 0)
+        recorder.lock.withLock { XCTAssertFalse(recorder.states.contains { $0.task == "u" }) }
+    }
+
+    /// On a terminal, `import` counts the features it reads with their rate; the last count drawn is at most the
+    /// file's features (counted here in the file's text) and the line is cleared before the summary.
+    func testImportShowsItsCountOnATerminal() throws {
+        let (dir, _) = try city()
+        let ways = dir.appendingPathComponent("ways.geojson")
+        let features = try String(contentsOf: ways, encoding: .utf8).components(separatedBy: #""type":"Feature""#).count - 1
+        XCTAssertGreaterThan(features, 1000)
+        let db = work.appendingPathComponent("new.sqlite").path
+        let r = try onTerminal(["import", "ways", ways.path, "--db", db], stdout: work.appendingPathComponent("stdout"))
+        XCTAssertEqual(r.status, 0, r.terminal)
+        // The first drawing, before a feature is read, is the task alone ("… …").
+        let lines = redraws(r.terminal, task: "import ways: reading ways.geojson").filter { !$0.hasSuffix("…") }
+        XCTAssertFalse(lines.isEmpty, r.terminal)
+        let counts = lines.compactMap { Int($0.split(separator: " ")[4]) }
+        XCTAssertEqual(counts.count, lines.count, "\(lines)")
+        XCTAssertEqual(counts, counts.sorted())
+        XCTAssertLessThanOrEqual(counts.last ?? .max, features)
+        XCTAssertTrue(lines.contains { $0.hasSuffix("/s") }, "\(lines)")
+        let summary = try String(contentsOf: work.appendingPathComponent("stdout"), encoding: .utf8)
+        XCTAssertTrue(summary.hasPrefix("ways: \(features) features from ways.geojson"), summary)
+    }
+
     /// The drawn states of one task in what a terminal was sent: each `\r…\e[K` redraw.
     func redraws(_ terminal: String, task: String) -> [String] {
         terminal.components(separatedBy: "\r").filter { $0.hasPrefix(task) }.map { $0.replacingOccurrences(of: "\u{1B}[K", with: "") }
