@@ -6,7 +6,7 @@ import Darwin
 import Foundation
 
 /// A file written whole or not at all: the writer writes into a hidden folder beside the target
-/// (`.NAME.doorstep-PID-N.partial/NAME`, so the name, its extension and its stem stay what the formats expect), and only
+/// (`.doorstep-PID-N.partial/NAME`, so the name, its extension and its stem stay what the formats expect), and only
 /// when it has finished are the files in it (the file, and a Shapefile's `.shx`/`.dbf`/`.prj`/`.cpg`) renamed into
 /// place, each replacing the one before at once. A writer that fails leaves nothing behind; an interrupted command
 /// calls `discardPending()` (the CLI's SIGINT/SIGTERM handler), which removes the folders of writes still under way.
@@ -21,7 +21,8 @@ public enum AtomicOutput {
         let target = URL(fileURLWithPath: path)
         let folder = target.deletingLastPathComponent()
         let name = target.lastPathComponent
-        let partial = folder.appendingPathComponent(".\(name).doorstep-\(getpid())-\(counter.next()).partial")
+        // Not named after the file: GDAL reads a path's first ".zip" or ".xlsx" as the archive (/vsizip/).
+        let partial = folder.appendingPathComponent(".doorstep-\(getpid())-\(counter.next()).partial")
         do {
             try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: false)
         } catch {
@@ -32,7 +33,16 @@ public enum AtomicOutput {
             try? FileManager.default.removeItem(at: partial)
             pending.remove(partial.path)
         }
-        let value = try body(partial.appendingPathComponent(name).path)
+        let temporary = partial.appendingPathComponent(name).path
+        let value: T
+        do {
+            value = try body(temporary)
+        } catch {
+            // A message naming the temporary names the file asked for instead.
+            let text = "\(error)"
+            guard text.contains(partial.path) else { throw error }
+            throw ExportError(text.replacingOccurrences(of: temporary, with: path).replacingOccurrences(of: partial.path, with: folder.path))
+        }
         // The file itself last: whoever waits for it finds its companions already there.
         let written = try FileManager.default.contentsOfDirectory(atPath: partial.path).sorted { ($0 == name ? 1 : 0, $0) < ($1 == name ? 1 : 0, $1) }
         for file in written {

@@ -141,7 +141,7 @@ final class ProgressTests: XCTestCase {
         XCTAssertLessThanOrEqual(counts.last ?? .max, features)
         XCTAssertTrue(lines.contains { $0.hasSuffix("/s") }, "\(lines)")
         let summary = try String(contentsOf: work.appendingPathComponent("stdout"), encoding: .utf8)
-        XCTAssertTrue(summary.hasPrefix("ways: \(features) features from ways.geojson"), summary)
+        XCTAssertTrue(summary.hasPrefix("ways: \(features) features from \(ways.path) "), summary)
     }
 
     /// The drawn states of one task in what a terminal was sent: each `\r…\e[K` redraw.
@@ -232,7 +232,7 @@ final class ProgressTests: XCTestCase {
 
     /// A write under way: the hidden temporary folder of `AtomicOutput` beside the target.
     func partial(_ folder: URL, for name: String) -> URL? {
-        names(folder).first { $0.hasPrefix(".\(name).doorstep-") && $0.hasSuffix(".partial") }.map { folder.appendingPathComponent($0) }
+        names(folder).first { $0.hasPrefix(".doorstep-") && $0.hasSuffix(".partial") }.map { folder.appendingPathComponent($0) }
     }
 
     /// SIGINT while `export coverage --walk --out x.gpkg` is under way: status 130, one line saying so, the previous
@@ -347,6 +347,10 @@ final class ProgressTests: XCTestCase {
         XCTAssertEqual(names(work), ["layer.cpg", "layer.dbf", "layer.shp", "layer.shx"])
         XCTAssertEqual(try String(contentsOf: target, encoding: .utf8), "shp")
         XCTAssertEqual(try AtomicOutput.write(to: "-") { $0 }, "-")
+        // A writer's message names the file asked for, not the temporary.
+        XCTAssertThrowsError(try AtomicOutput.write(to: target.path) { path in throw ExportError("cannot write \(path)") }) {
+            XCTAssertEqual("\($0)", "cannot write \(target.path)")
+        }
         XCTAssertThrowsError(try AtomicOutput.write(to: work.appendingPathComponent("missing/x.geojson").path) { _ in }) {
             XCTAssertTrue("\($0)".contains("missing/x.geojson"), "\($0)")
         }
