@@ -14,11 +14,38 @@ public struct MapOptions: Sendable {
     public var mapWidth: Double
     /// Date printed under the title (yyyy-MM-dd), today when nil.
     public var date: String?
+    /// One area drawn for its own report; nil: the whole city.
+    public var area: MapArea?
+    /// The number of qualifying stations whose walking areas were left out (a city's thousands cover the map and take
+    /// minutes): the legend says so, and the compounds' colours show the coverage. Nil: areas or circles are drawn.
+    public var serviceAreasLeftOut: Int?
 
-    public init(title: String? = nil, mapWidth: Double = 1400, date: String? = nil) {
+    public init(title: String? = nil, mapWidth: Double = 1400, date: String? = nil, area: MapArea? = nil, serviceAreasLeftOut: Int? = nil) {
         self.title = title
         self.mapWidth = mapWidth
         self.date = date
+        self.area = area
+        self.serviceAreasLeftOut = serviceAreasLeftOut
+    }
+}
+
+/// One area drawn for its own report (`render --bbox/--grid/--community/--street`): the map frames it with a margin,
+/// draws only the features in the frame, and the legend counts its compounds.
+public struct MapArea: Sendable {
+    /// What the frame fits: the box asked, or the extent of the area's grids.
+    public let extent: BoundingBox
+    /// Named in the header after the reach: "网格 G001 · grid G001".
+    public let label: String
+    /// The area's outline, drawn over the compounds: its grids, or the box.
+    public let outline: [Geometry]
+    /// The compounds the legend counts and sums.
+    public let compounds: @Sendable (CompoundSite) -> Bool
+
+    public init(extent: BoundingBox, label: String, outline: [Geometry], compounds: @escaping @Sendable (CompoundSite) -> Bool) {
+        self.extent = extent
+        self.label = label
+        self.outline = outline
+        self.compounds = compounds
     }
 }
 
@@ -29,6 +56,8 @@ public struct MapSummary: Sendable {
     public let compounds: Int
     public let stations: Int
     public let serviceAreas: Int
+    /// The marks the stations were gathered into when they were too crowded for a symbol each; nil: one symbol each.
+    public let stationClusters: Int?
 }
 
 /// Draws the coverage map as SVG: grids shaded by the share of households covered, compounds coloured by status,
@@ -44,6 +73,8 @@ public enum MapRenderer {
     /// the green/red compounds and the blue service areas.
     public static let shareClasses = ["#e7e3f2", "#cbc6e4", "#a9a3d2", "#8a81c0", "#6a51a3"]
     package static let serviceAreaColour = "#2c7fb8"
+    /// Clusters of stations: the colour of the station disc.
+    package static let clusterColour = "#08519c"
     public static var serviceAreaFill: String { serviceAreaColour }
 
     private static let defaultTitle = "家门口服务站覆盖图 · Community service station coverage"
@@ -58,29 +89,39 @@ public enum MapRenderer {
                               options: MapOptions = MapOptions()) throws -> MapSummary {
         let summaries = try store.layerSummaries()
         let credits = try store.credits(of: [.ways, .grids, .compounds, .entrances, .stations])
-        let frame = try MapFrame.fitting(drawnExtent(summaries), zone: store.metricZone(), mapWidth: options.mapWidth)
-        let map = MapDrawing(svg: try SVGOutput(path: path), frame: frame, report: report)
+        let frame = try MapFrame.fitting(options.area?.extent ?? drawnExtent(summaries), zone: store.metricZone(), mapWidth: options.mapWidth)
+        let legendCompounds = options.area.map { area in report.compounds.filter { area.compounds($0.site) } } ?? report.compounds
+        let map = MapDrawing(svg: try SVGOutput(path: path), frame: frame, report: report, visible: options.area.map { _ in frame.visibleBox },
+                             legendCompounds: legendCompounds)
         let title = options.title ?? defaultTitle
         map.drawPreamble(title: title, credits: credits)
-        map.drawHeader(title: title, date: options.date ?? today())
+        map.drawHeader(title: title, date: options.date ?? today(), area: options.area?.label)
         map.openMap()
         let gridLabels = try map.drawGrids(from: store)
         try map.drawStreets(from: store)
-        let stations = try store.stations()
-        let areaCount = map.drawServiceAreas(serviceAreas, of: stations.filter { report.options.filter.accepts($0) })
-        let compounds = try map.drawCompounds(from: store)
+        let stations = try store.stations().filter(map.shows)
+        let areaCount = options.serviceAreasLeftOut == nil
+            ? map.drawServiceAreas(serviceAreas, of: stations.filter { report.options.filter.accepts($0) }) : 0
+        let compounds = try map.collectCompounds(from: store)
+        // Crowded stations are gathered into clusters, and then the gaps go on top of them.
+        let positions = stations.map { frame.px($0.location) }
+        let clusters = StationMarks.needsClusters(positions) ? StationMarks.clusters(positions) : nil
+        map.drawCompounds(compounds, gaps: clusters == nil)
+        if let area = options.area { map.drawOutline(area.outline) }
         map.drawGridLabels(gridLabels)
-        let kinds = map.drawStations(stations)
+        let kinds = map.drawStations(stations, clusters: clusters)
+        if clusters != nil { map.drawGaps(compounds) }
         map.drawGapLabels(compounds.gapLabels)
         map.closeMap()
         map.drawScaleBar()
         map.drawNorthArrow()
         map.drawAttribution(credits)
-        map.drawLegend(kinds: kinds, walkingAreas: serviceAreas != nil, credits: credits)
+        map.drawLegend(kinds: kinds, clusters: clusters?.count, walkingAreas: serviceAreas != nil, leftOut: options.serviceAreasLeftOut,
+                       credits: credits)
         map.svg.raw("</svg>\n")
         try map.svg.close()
         return MapSummary(width: Int(frame.width), height: Int(frame.height), compounds: compounds.drawn, stations: stations.count,
-                          serviceAreas: areaCount)
+                          serviceAreas: areaCount, stationClusters: clusters?.count)
     }
 
     /// What the map frames: the extents of the compounds, stations and grids together.
@@ -228,8 +269,37 @@ private struct MapFrame {
         return (frameX + offsetX + (p.x - minX) * scale, frameY + mapH - (p.y - minY) * scale)
     }
 
+    /// The longitude/latitude box of what the frame shows: its corners and edge midpoints taken back through the
+    /// projection (grid north is within 1.6° of true north, so the midpoints keep the box around the frame).
+    var visibleBox: BoundingBox {
+        var box: BoundingBox?
+        for (fx, fy) in [(0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (0.0, 0.5), (1.0, 0.5), (0.0, 1.0), (0.5, 1.0), (1.0, 1.0)] {
+            let x = minX + (fx * mapW - offsetX) / scale, y = minY + (1 - fy) * mapH / scale
+            let c = projection.unproject(x: x, y: y)
+            let b = BoundingBox(west: c.lon, south: c.lat, east: c.lon, north: c.lat)
+            box = box?.union(b) ?? b
+        }
+        return box!
+    }
+
+    /// The page's pixels from the plane's metres, written into the map's group so that a reader can take the paths
+    /// back to the ground: `data-transform="s x0 y0"` is x = x0 + s·E, y = y0 − s·N in `data-crs`.
+    var transformAttributes: String {
+        let x0 = frameX + offsetX - minX * scale, y0 = frameY + mapH + minY * scale
+        return "data-crs=\"\(zone)\" data-transform=\"\(String(format: "%.12g %.12g %.12g", scale, x0, y0))\""
+    }
+
     /// The frame's `x`, `y`, `width` and `height` attributes.
     var rectAttributes: String { "x=\"\(f(frameX))\" y=\"\(f(frameY))\" width=\"\(f(mapW))\" height=\"\(f(mapH))\"" }
+}
+
+/// The compounds drawn, as one path per status and shape.
+private struct CompoundPaths {
+    static let gapStatuses: [CompoundCoverage.Status] = [.unreachable, .noPath, .uncovered]
+    var polygons = [CompoundCoverage.Status: PathData]()
+    var squares = [CompoundCoverage.Status: PathData]()
+    var drawn = 0
+    var gapLabels = [MapLabel]()
 }
 
 /// A text to place at a point on the page.
@@ -243,6 +313,31 @@ private struct MapDrawing {
     let svg: SVGOutput
     let frame: MapFrame
     let report: CoverageReport
+    /// What the frame shows when one area is drawn: features outside it are left out. Nil: the whole city.
+    let visible: BoundingBox?
+    /// The compounds the legend counts: the area's, or all.
+    let legendCompounds: [CompoundCoverage]
+
+    /// What is drawn of a feature: all of it for the whole city, else the parts that meet the frame; nil when none do.
+    func shown(_ g: Geometry) -> Geometry? {
+        guard let visible else { return g }
+        func meets(_ part: Geometry) -> Bool { Planar.intersects(part, visible) }
+        switch g {
+        case .multiPoint(let cs):
+            let kept = cs.filter { meets(.point($0)) }
+            return kept.isEmpty ? nil : .multiPoint(kept)
+        case .multiLineString(let ls):
+            let kept = ls.filter { meets(.lineString($0)) }
+            return kept.isEmpty ? nil : .multiLineString(kept)
+        case .multiPolygon(let ps):
+            let kept = ps.filter { meets(.polygon($0)) }
+            return kept.isEmpty ? nil : .multiPolygon(kept)
+        case .point, .lineString, .polygon:
+            return meets(g) ? g : nil
+        }
+    }
+
+    func shows(_ s: Station) -> Bool { shown(.point(s.location)) != nil }
 
     /// The XML declaration and `<svg>` element, the document's title and description (mode, reach, data credits),
     /// the shared definitions (`drawDefinitions`) and the white background.
@@ -277,8 +372,8 @@ private struct MapDrawing {
     }
 
     /// The header above the map: the title, and under it the reach in words and the date.
-    func drawHeader(title: String, date: String) {
-        let reachText = MapRenderer.reachDescription(report.options.reach, walk: report.options.walk)
+    func drawHeader(title: String, date: String, area: String?) {
+        let reachText = MapRenderer.reachDescription(report.options.reach, walk: report.options.walk) + (area.map { " · " + $0 } ?? "")
         svg.raw("""
             <g id="title">
             <text x="\(f(MapFrame.margin))" y="52" font-size="30" font-weight="bold" fill="#1a1a1a">\(xml(title))</text>
@@ -291,7 +386,7 @@ private struct MapDrawing {
     /// The map frame's paper background, and the start of the group the map's layers are clipped to.
     func openMap() {
         svg.raw("<rect id=\"map-frame-bg\" \(frame.rectAttributes) fill=\"#faf8f3\"/>\n")
-        svg.raw("<g id=\"map\" clip-path=\"url(#map-clip)\">\n")
+        svg.raw("<g id=\"map\" clip-path=\"url(#map-clip)\" \(frame.transformAttributes)>\n")
     }
 
     /// The end of the clipped group, and the frame's border over it.
@@ -308,6 +403,7 @@ private struct MapDrawing {
         var labels = [MapLabel]()
         svg.raw("<g id=\"grids\" stroke=\"#6e6e6e\" stroke-width=\"1.2\" stroke-linejoin=\"round\">\n")
         try store.forEachGeometry(of: .grids) { id, geometry in
+            guard let geometry = shown(geometry) else { return }
             let share = gridShare[id] ?? nil
             let fill = share.map { MapRenderer.shareClasses[min(4, max(0, Int($0 / 20)))] } ?? "url(#no-data)"
             svg.raw("<path fill=\"\(fill)\" fill-rule=\"evenodd\" d=\"")
@@ -321,12 +417,17 @@ private struct MapDrawing {
         return labels
     }
 
-    /// The streets, faint, their width by class (`MapRenderer.streetWidth`).
+    /// The streets, faint, their width by class (`MapRenderer.streetWidth`): one path per width.
     func drawStreets(from store: any StoreReader) throws {
         svg.raw("<g id=\"streets\" fill=\"none\" stroke=\"#7a7a7a\" stroke-opacity=\"0.55\" stroke-linecap=\"round\" stroke-linejoin=\"round\">\n")
+        var byWidth = [Double: PathData]()
         try store.forEachWay { highway, geometry in
-            svg.raw("<path stroke-width=\"\(MapRenderer.streetWidth(highway))\" d=\"")
-            svg.path(geometry, frame.px)
+            guard let geometry = shown(geometry) else { return }
+            byWidth[MapRenderer.streetWidth(highway), default: PathData()].add(geometry, frame.px)
+        }
+        for (width, data) in byWidth.sorted(by: { $0.key < $1.key }) {
+            svg.raw("<path stroke-width=\"\(width)\" d=\"")
+            svg.raw(data)
             svg.raw("\"/>\n")
         }
         svg.raw("</g>\n")
@@ -348,7 +449,9 @@ private struct MapDrawing {
     private func drawAreaShapes(_ areas: [Geometry]?, of qualifying: [Station], pathStart: String) {
         guard let areas else {
             for s in qualifying {
-                let (x, y) = frame.px(s.location)
+                let (x, y) = frame.px(s.location), r = report.options.reach.radius(of: s) * frame.scale
+                // Only circles that reach into the frame.
+                guard x + r >= frame.frameX, x - r <= frame.frameX + frame.mapW, y + r >= frame.frameY, y - r <= frame.frameY + frame.mapH else { continue }
                 svg.raw("<circle cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"\(f(report.options.reach.radius(of: s) * frame.scale))\"/>\n")
             }
             return
@@ -360,43 +463,74 @@ private struct MapDrawing {
         }
     }
 
-    /// The compounds, coloured by status (`drawCompound`). Returns how many were drawn, and the names of those not
-    /// covered as labels when there are at most 80 of them.
-    func drawCompounds(from store: any StoreReader) throws -> (drawn: Int, gapLabels: [MapLabel]) {
+    /// The compounds in the frame by status, as path data (one path per status and shape), how many there are, and
+    /// the names of those not covered as labels when there are at most 80 of them.
+    func collectCompounds(from store: any StoreReader) throws -> CompoundPaths {
         var status = [String: CompoundCoverage.Status](minimumCapacity: report.compounds.count)
         var names = [String: String]()
         for c in report.compounds {
             status[c.site.id] = c.status
             if !c.isCovered { names[c.site.id] = c.site.name }
         }
-        var gapLabels = [MapLabel]()
-        var drawn = 0
-        svg.raw("<g id=\"compounds\" stroke-width=\"1.2\" stroke-linejoin=\"round\">\n")
+        var paths = CompoundPaths()
         try store.forEachGeometry(of: .compounds) { id, geometry in
-            drawCompound(geometry, status: status[id] ?? .uncovered)
-            drawn += 1
-            if let name = names[id], names.count <= 80, let c = MapRenderer.labelPoint(geometry, frame.px) {
-                gapLabels.append(MapLabel(x: c.0, y: c.1, text: name))
+            guard let geometry = shown(geometry) else { return }
+            let s = status[id] ?? .uncovered
+            if geometry.isPoint {
+                geometry.forEachCoordinate { c in
+                    let (x, y) = frame.px(c)
+                    paths.squares[s, default: PathData()].square(x: x, y: y, size: 10)
+                }
+            } else {
+                paths.polygons[s, default: PathData()].add(geometry, frame.px, oriented: true)
+            }
+            paths.drawn += 1
+            if let name = names[id], let c = MapRenderer.labelPoint(geometry, frame.px) {
+                paths.gapLabels.append(MapLabel(x: c.0, y: c.1, text: name))
             }
         }
-        svg.raw("</g>\n")
-        return (drawn, gapLabels)
+        if paths.gapLabels.count > 80 { paths.gapLabels = [] }
+        return paths
     }
 
-    /// One compound in the colours of its status: its polygons, or a 10 px square on each of its points.
-    private func drawCompound(_ geometry: Geometry, status: CompoundCoverage.Status) {
-        let fill = MapRenderer.compoundColour(status)
-        let stroke = MapRenderer.compoundStroke(status)
-        if geometry.isPoint {
-            geometry.forEachCoordinate { c in
-                let (x, y) = frame.px(c)
-                svg.raw("<rect x=\"\(f(x - 5))\" y=\"\(f(y - 5))\" width=\"10\" height=\"10\" fill=\"\(fill)\" stroke=\"\(stroke)\"/>\n")
+    /// The covered compounds, and with `gaps` the others too, in the colours of their status.
+    func drawCompounds(_ paths: CompoundPaths, gaps: Bool) {
+        svg.raw("<g id=\"compounds\" stroke-width=\"1.2\" stroke-linejoin=\"round\">\n")
+        drawCompounds(paths, [.covered] + (gaps ? CompoundPaths.gapStatuses : []))
+        svg.raw("</g>\n")
+    }
+
+    /// The compounds not covered, over the stations' clusters.
+    func drawGaps(_ paths: CompoundPaths) {
+        svg.raw("<g id=\"gaps\" stroke-width=\"1.2\" stroke-linejoin=\"round\">\n")
+        drawCompounds(paths, CompoundPaths.gapStatuses)
+        svg.raw("</g>\n")
+    }
+
+    /// Polygons filled and outlined in their status's colours, points as 10 px squares.
+    private func drawCompounds(_ paths: CompoundPaths, _ statuses: [CompoundCoverage.Status]) {
+        for s in statuses {
+            let fill = MapRenderer.compoundColour(s), stroke = MapRenderer.compoundStroke(s)
+            if let data = paths.polygons[s] {
+                svg.raw("<path class=\"\(s.rawValue)\" fill=\"\(fill)\" fill-opacity=\"0.82\" stroke=\"\(stroke)\" fill-rule=\"nonzero\" d=\"")
+                svg.raw(data)
+                svg.raw("\"/>\n")
             }
-        } else {
-            svg.raw("<path fill=\"\(fill)\" fill-opacity=\"0.82\" stroke=\"\(stroke)\" fill-rule=\"evenodd\" d=\"")
-            svg.path(geometry, frame.px)
-            svg.raw("\"/>\n")
+            if let data = paths.squares[s] {
+                svg.raw("<path class=\"\(s.rawValue)\" fill=\"\(fill)\" stroke=\"\(stroke)\" d=\"")
+                svg.raw(data)
+                svg.raw("\"/>\n")
+            }
         }
+    }
+
+    /// The outline of the area drawn for its own report, dashed orange.
+    func drawOutline(_ outline: [Geometry]) {
+        var data = PathData()
+        for g in outline { data.add(g, frame.px) }
+        svg.raw("<path id=\"area-outline\" fill=\"none\" stroke=\"#d94801\" stroke-width=\"3\" stroke-dasharray=\"12 6\" stroke-linejoin=\"round\" d=\"")
+        svg.raw(data)
+        svg.raw("\"/>\n")
     }
 
     /// The grids' shares, small and purple, unless there are more than 300 and they would crowd the map.
@@ -408,9 +542,26 @@ private struct MapDrawing {
     }
 
     /// The stations, each by its kind's symbol and titled with its name, centres on top; those the report's filter
-    /// does not count are faded. Returns how many of each symbol were drawn.
-    func drawStations(_ stations: [Station]) -> [String: Int] {
+    /// does not count are faded. With `clusters` (of `stations`' indexes), one mark per cluster instead: a disc with
+    /// its count, or a small dot titled with the name for a station alone. Returns how many of each kind there are.
+    func drawStations(_ stations: [Station], clusters: [StationMarks.Cluster]?) -> [String: Int] {
         var kinds = [String: Int]()
+        if let clusters {
+            for s in stations { kinds[MapRenderer.symbol(for: s.kind), default: 0] += 1 }
+            svg.raw("<g id=\"stations\" fill=\"\(MapRenderer.clusterColour)\" stroke=\"#ffffff\">\n")
+            svg.raw("<g id=\"station-clusters\" fill-opacity=\"0.7\" stroke-width=\"1.2\">\n")
+            for c in clusters {
+                let n = c.members.count
+                let title = n == 1 ? "<title>\(xml(stations[c.members[0]].name))</title>" : ""
+                svg.raw("<circle cx=\"\(f(c.x))\" cy=\"\(f(c.y))\" r=\"\(f(StationMarks.radius(n)))\" data-count=\"\(n)\">\(title)</circle>\n")
+            }
+            svg.raw("</g>\n<g font-size=\"11\" font-weight=\"bold\" text-anchor=\"middle\" stroke=\"none\" fill=\"#ffffff\">\n")
+            for c in clusters where c.members.count > 1 {
+                svg.raw("<text x=\"\(f(c.x))\" y=\"\(f(c.y + 4))\">\(c.members.count)</text>\n")
+            }
+            svg.raw("</g>\n</g>\n")
+            return kinds
+        }
         svg.raw("<g id=\"stations\">\n")
         let order: [String] = ["other", "post", "station", "center"]
         for k in order {
@@ -497,15 +648,15 @@ private struct MapDrawing {
 
     /// The legend panel right of the map, at least as tall as the map: the keys to the compounds, grids, stations
     /// (with `kinds`, the counts drawn), service areas and streets, the summary, and the coordinate system.
-    func drawLegend(kinds: [String: Int], walkingAreas: Bool, credits: [String]) {
+    func drawLegend(kinds: [String: Int], clusters: Int?, walkingAreas: Bool, leftOut: Int?, credits: [String]) {
         let legendX = frame.frameX + frame.mapW + MapFrame.gap, legendY = frame.frameY
         var panel = LegendPanel(x: legendX + 22, y: legendY + 40)
         panel.text("图例 Legend", attributes: "font-size=\"22\" font-weight=\"bold\" fill=\"#1a1a1a\"")
-        panel.compoundKeys(report)
+        panel.compoundKeys(legendCompounds, walk: report.options.walk)
         panel.gridKeys()
-        panel.stationKeys(kinds)
-        panel.serviceAreaAndStreetKeys(walkingAreas: walkingAreas, walk: report.options.walk)
-        panel.summary(report)
+        panel.stationKeys(kinds, clusters: clusters)
+        panel.serviceAreaAndStreetKeys(walkingAreas: walkingAreas, walk: report.options.walk, leftOut: leftOut)
+        panel.summary(legendCompounds, qualifying: report.qualifyingStations)
         panel.y += 30
         panel.text("坐标 \(frame.zone)\(credits.isEmpty ? "" : " · 数据见右下角")", attributes: "font-size=\"12\" fill=\"#737373\"")
         svg.raw("<g id=\"legend\">\n<rect x=\"\(f(legendX))\" y=\"\(f(legendY))\" width=\"\(f(MapFrame.legendW))\" height=\"\(f(max(frame.mapH, panel.y + 22 - legendY)))\" fill=\"#ffffff\" stroke=\"#d0d0d0\"/>\n")
@@ -563,15 +714,15 @@ private struct LegendPanel {
     }
 
     /// The compounds by status, with their counts; no path and off the network only when walking.
-    mutating func compoundKeys(_ report: CoverageReport) {
-        let counts = Dictionary(grouping: report.compounds, by: \.status).mapValues(\.count)
+    mutating func compoundKeys(_ compounds: [CompoundCoverage], walk: Bool) {
+        let counts = Dictionary(grouping: compounds, by: \.status).mapValues(\.count)
         func key(_ status: CompoundCoverage.Status, _ meaning: String) {
             row(Self.box(MapRenderer.compoundColour(status), MapRenderer.compoundStroke(status)), "\(meaning) (\(counts[status] ?? 0))")
         }
         heading("小区 Compounds")
         key(.covered, "已覆盖 covered")
         key(.uncovered, "未覆盖 not covered")
-        if report.options.walk {
+        if walk {
             key(.noPath, "无步行路径 no walking path")
             key(.unreachable, "不可达 off the network")
         }
@@ -586,9 +737,18 @@ private struct LegendPanel {
         row(Self.box("url(#no-data)", "#6e6e6e", opacity: 1), "无小区或户数不详 no compounds / households")
     }
 
-    /// The station symbols with how many of each were drawn (`kinds`); "other" only when there were any.
-    mutating func stationKeys(_ kinds: [String: Int]) {
+    /// The station symbols with how many of each were drawn (`kinds`); "other" only when there were any. With
+    /// `clusters`, the cluster mark first and what was gathered.
+    mutating func stationKeys(_ kinds: [String: Int], clusters: Int?) {
         heading("服务站 Stations")
+        if let clusters {
+            let total = MapRenderer.grouped(kinds.values.reduce(0, +))
+            row("<circle cx=\"13\" cy=\"0\" r=\"10\" fill=\"\(MapRenderer.clusterColour)\" fill-opacity=\"0.7\" stroke=\"#ffffff\"/><text x=\"13\" y=\"4\" font-size=\"10\" font-weight=\"bold\" text-anchor=\"middle\" fill=\"#ffffff\">n</text>",
+                "\(total) 站聚为 \(MapRenderer.grouped(clusters)) 组 · \(total) stations in \(MapRenderer.grouped(clusters)) clusters")
+            y += 20
+            text(xml("每 \(MapRenderer.fmtNumber(StationMarks.cell)) 像素一组，未覆盖小区画在上层 · one per \(MapRenderer.fmtNumber(StationMarks.cell)) px, gaps on top"),
+                 attributes: "font-size=\"12\" fill=\"#737373\"")
+        }
         let kindRows: [(String, String)] = [("center", "党群服务中心 centre"), ("station", "党群服务站 station"),
                                             ("post", "驿站 post"), ("other", "其他 other")]
         for (k, label) in kindRows where k != "other" || kinds[k] != nil {
@@ -597,18 +757,25 @@ private struct LegendPanel {
     }
 
     /// The service areas (walking areas, or radius circles — for reference only when walking), and the streets.
-    mutating func serviceAreaAndStreetKeys(walkingAreas: Bool, walk: Bool) {
+    mutating func serviceAreaAndStreetKeys(walkingAreas: Bool, walk: Bool, leftOut: Int?) {
         heading("服务范围 Service areas")
         let areaLabel = walkingAreas ? "步行可达范围 walking area" : (walk ? "半径圆（示意）radius circle, for reference" : "半径圆 radius circle")
         let colour = MapRenderer.serviceAreaColour
-        row("<rect x=\"0\" y=\"-8\" width=\"26\" height=\"16\" fill=\"\(colour)\" fill-opacity=\"0.16\" stroke=\"\(colour)\" stroke-opacity=\"0.6\" stroke-dasharray=\"5 4\"/>", areaLabel)
+        if let leftOut {
+            y += 26
+            text(xml("\(MapRenderer.grouped(leftOut)) 站步行范围未画 · walking areas of \(MapRenderer.grouped(leftOut)) stations"), attributes: "font-size=\"14.5\" fill=\"#262626\"")
+            y += 20
+            text(xml("not drawn; the compounds' colours show coverage"), attributes: "font-size=\"14.5\" fill=\"#262626\"")
+        } else {
+            row("<rect x=\"0\" y=\"-8\" width=\"26\" height=\"16\" fill=\"\(colour)\" fill-opacity=\"0.16\" stroke=\"\(colour)\" stroke-opacity=\"0.6\" stroke-dasharray=\"5 4\"/>", areaLabel)
+        }
         row("<line x1=\"0\" y1=\"0\" x2=\"26\" y2=\"0\" stroke=\"#7a7a7a\" stroke-opacity=\"0.8\" stroke-width=\"2\"/>", "道路 streets")
     }
 
     /// The summary: the share of households covered, large, then the households, compounds and stations counted,
     /// and how many compounds have no households when some have none.
-    mutating func summary(_ report: CoverageReport) {
-        let t = report.total
+    mutating func summary(_ compounds: [CompoundCoverage], qualifying: Int) {
+        let t: CoverageGroup = CoverageLevel.total(compounds)
         heading("统计 Summary")
         y += 34
         text(Share.text(t.householdsCoveredPercent), attributes: "font-size=\"28\" font-weight=\"bold\" fill=\"\(MapRenderer.compoundStroke(.covered))\"")
@@ -616,7 +783,7 @@ private struct LegendPanel {
         for line in [
             "覆盖户数 households: \(MapRenderer.grouped(t.householdsCovered)) / \(MapRenderer.grouped(t.households))",
             "覆盖小区 compounds: \(t.compoundsCovered) / \(t.compounds)",
-            "计入站点 stations counted: \(report.qualifyingStations)",
+            "计入站点 stations counted: \(qualifying)",
         ] + (t.compoundsWithoutHouseholds > 0 ? ["\(t.compoundsWithoutHouseholds) 个小区无户数 compounds without households"] : []) {
             y += 24
             text(xml(line), attributes: "font-size=\"14\" fill=\"#262626\"")
@@ -661,27 +828,17 @@ package final class SVGOutput {
         try? output.flushIfFull()
     }
 
-    /// Appends path data (`M x,y x,y … Z` per ring) of a geometry in pixels.
+    /// Appends the path data gathered in `data`.
+    package func raw(_ data: PathData) {
+        output.json.raw(data.bytes.bytes)
+        try? output.flushIfFull()
+    }
+
+    /// Appends path data (`M x,y x,y … Z` per ring) of a geometry in pixels (`PathData`).
     package func path(_ g: Geometry, _ px: (Coordinate) -> (Double, Double)) {
-        func line(_ cs: [Coordinate], close: Bool) {
-            for (i, c) in cs.enumerated() {
-                if close && i == cs.count - 1 && cs.count > 1 && c == cs[0] { break }
-                let (x, y) = px(c)
-                output.append(i == 0 ? "M" : " ")
-                output.appendFixed(x, decimals: 1)
-                output.append(UInt8(ascii: ","))
-                output.appendFixed(y, decimals: 1)
-            }
-            if close { output.append(UInt8(ascii: "Z")) }
-        }
-        switch g {
-        case .point(let c): line([c, c], close: false)
-        case .multiPoint(let cs): for c in cs { line([c, c], close: false) }
-        case .lineString(let cs): line(cs, close: false)
-        case .multiLineString(let ls): for l in ls { line(l, close: false) }
-        case .polygon(let rings): for r in rings { line(r, close: true) }
-        case .multiPolygon(let ps): for p in ps { for r in p { line(r, close: true) } }
-        }
+        var data = PathData()
+        data.add(g, px)
+        raw(data)
     }
 
     package func close() throws { try output.close() }

@@ -21,6 +21,7 @@ package enum WorkbookText {
         "nearest_walking_station": "步行最近站点编号", "walking_m": "步行距离(米)", "walking_min": "步行时间(分钟)",
         "reference": "参考点", "lon": "经度", "lat": "纬度", "wkt": "几何(WKT)", "attribution": "数据来源",
         "synthetic": "合成数据", "osm_id": "OSM编号", "highway": "道路类型", "foot": "步行",
+        "change": "变化", "covers": "可达小区数", "newly_covered": "新覆盖小区数", "on_network": "在路网上",
     ]
 
     package static func header(_ key: String, _ language: ExportLanguage) -> String {
@@ -32,7 +33,7 @@ package enum WorkbookText {
         "grids": ("网格", "grids"), "communities": ("社区", "communities"), "streets": ("街道", "streets"),
         "districts": ("区县", "districts"), "stations": ("站点", "stations"), "entrances": ("出入口", "entrances"),
         "ways": ("道路", "ways"), "network": ("步行网络", "network"), "coverage-grid": ("网格覆盖", "grid coverage"),
-        "areas": ("服务范围", "service areas"), "about": ("说明", "about"),
+        "areas": ("服务范围", "service areas"), "about": ("说明", "about"), "changes": ("方案变化", "scenario changes"),
     ]
 
     package static func sheet(_ content: String, _ language: ExportLanguage) -> String {
@@ -59,7 +60,11 @@ extension GeoJSONExport {
     /// `export coverage --out x.xlsx`: a workbook with a sheet per level — compounds (with lon/lat of their first
     /// reference point), grids, communities, streets, districts — headers in `options.language`, and an about sheet
     /// with the credits and the analysis parameters.
-    public static func coverageWorkbook(_ report: CoverageReport, store: any StoreReader, to path: String, options: ExportOptions = .init()) throws -> ExportSummary {
+    ///
+    /// A what-if scenario's workbook (`changes` non-empty) is the coverage after the change with a sheet of the
+    /// changes first (the added and closed stations, the compounds whose status changed) and `title` on the about sheet.
+    public static func coverageWorkbook(_ report: CoverageReport, store: any StoreReader, to path: String, options: ExportOptions = .init(),
+                                        title: (zh: String, en: String)? = nil, changes: [[(String, JSONValue)]] = []) throws -> ExportSummary {
         let language = options.language
         let translate: (String) -> String = { WorkbookText.header($0, language) }
         var compounds = OGRTable(name: WorkbookText.sheet("compounds", language))
@@ -75,6 +80,13 @@ extension GeoJSONExport {
             compounds.rows.append(.init(geometry: nil, properties: p))
         }
         var tables = [compounds]
+        if !changes.isEmpty {
+            var sheet = OGRTable(name: WorkbookText.sheet("changes", language))
+            sheet.geometry = false
+            sheet.header = translate
+            sheet.rows = changes.map { .init(geometry: nil, properties: $0) }
+            tables.insert(sheet, at: 0)
+        }
         for (level, sheet) in [(CoverageLevel.grid, "grids"), (.community, "communities"), (.street, "streets"), (.district, "districts")] {
             var t = OGRTable(name: WorkbookText.sheet(sheet, language))
             t.geometry = false
@@ -94,7 +106,7 @@ extension GeoJSONExport {
             (zh ? "服务半径" : "reach", reach),
             (zh ? "合计" : "total", "\(t.compoundsCovered)/\(t.compounds) \(zh ? "小区已覆盖" : "compounds covered"), \(t.householdsCovered)/\(t.households) \(zh ? "户" : "households") (\(Share.text(t.householdsCoveredPercent)))"),
         ]
-        tables.append(WorkbookText.aboutSheet(title: zh ? "家门口服务覆盖" : "doorstep coverage",
+        tables.append(WorkbookText.aboutSheet(title: title.map { zh ? $0.zh : $0.en } ?? (zh ? "家门口服务覆盖" : "doorstep coverage"),
                                               credits: Credits.line(try store.credits(of: creditedLayers(report))), extra: extra, language))
         _ = try OGRFile.write(path: path, format: .xlsx, tables: tables, encoding: nil, style: nil)
         return ExportSummary(path: path, features: report.compounds.count, bbox: box.box)

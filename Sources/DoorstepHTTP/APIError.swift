@@ -95,12 +95,16 @@ public struct APIError: HTTPResponseError, CustomStringConvertible, Sendable {
 enum MediaTypes {
     static let json = "application/json"
     static let geoJSON = "application/geo+json"
+    static let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     static let openAPI = "application/vnd.oai.openapi+json;version=3.0"
 }
 
 /// Turns every error into a JSON error response, so nothing reaches the client as Hummingbird's plain-text error or
 /// a bare 500. Errors that are not the client's fault are logged.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Where store failures are counted (`/metrics`).
+    var metrics: ServiceMetrics? = nil
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
@@ -117,6 +121,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as EmptyStore {
             return APIError(.notFound, code: "empty", error.description).response
         } catch let error as any StoreFailure {
+            metrics?.storeError()
             context.logger.error("database error on \(request.method) \(request.uri): \(error)")
             return APIError(.serviceUnavailable, code: "unavailable", "the database could not be read; try again").response
         } catch {
@@ -141,14 +146,63 @@ struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// One access-log line per request through swift-log: method, target, status, time.
+/// How `doorstep serve` writes its access log (`--access-log`).
+public enum AccessLogFormat: String, Sendable, CaseIterable {
+    /// One line per request through swift-log on standard error: method, target, status, time.
+    case text
+    /// One JSON object per line on standard output, for log shippers: `time` (ISO 8601, ms), `method`, `target`,
+    /// `route` (the route template, `NotFound` when none), `status`, `ms`, `bytes` (the body's length when known).
+    case json
+    /// No access log.
+    case off
+}
+
+/// One access-log line per request, as `format` says.
 struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    var format: AccessLogFormat = .text
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if format == .off { return try await next(request, context) }
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let elapsed = ContinuousClock.now - start
         let ms = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-        context.logger.info("\(request.method) \(request.uri) \(response.status.code) \(String(format: "%.2f", ms)) ms")
+        if format == .text {
+            context.logger.info("\(request.method) \(request.uri) \(response.status.code) \(String(format: "%.2f", ms)) ms")
+            return response
+        }
+        var line = JSONBytes(capacity: 256)
+        line.value(.object([
+            ("time", .string(Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date()))),
+            ("method", .string(request.method.rawValue)), ("target", .string(request.uri.string)),
+            ("route", .string(context.endpointPath ?? "NotFound")), ("status", .number(Double(response.status.code))),
+            ("ms", .number((ms * 100).rounded() / 100)),
+            ("bytes", response.headers[.contentLength].flatMap(Double.init).map(JSONValue.number) ?? .null),
+        ]))
+        line.byte(UInt8(ascii: "\n"))
+        JSONLines.standardOutput.write(line.bytes)
         return response
+    }
+}
+
+/// Whole lines to standard output from many threads: one write(2) per line, under a lock, so lines never interleave.
+final class JSONLines: @unchecked Sendable {
+    static let standardOutput = JSONLines(fd: STDOUT_FILENO)
+    private let fd: Int32
+    private let lock = NSLock()
+
+    init(fd: Int32) { self.fd = fd }
+
+    func write(_ bytes: [UInt8]) {
+        lock.withLock {
+            bytes.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n <= 0 { if errno == EINTR { continue }; return }
+                    offset += n
+                }
+            }
+        }
     }
 }

@@ -21,6 +21,8 @@ public struct ServeOptions: Sendable {
     public var connections: ConnectionOptions
     /// Workers, queue and time budget of the analysis routes (AnalysisPool.swift).
     public var analysis: AnalysisPool.Options
+    /// The access log: swift-log lines on standard error (default), JSON lines on standard output, or none.
+    public var accessLog: AccessLogFormat = .text
 
     public init(databasePath: String, host: String = "127.0.0.1", port: Int = 8080,
                 refreshInterval: Duration = .milliseconds(500), logLevel: Logger.Level = .info, web: WebOptions = WebOptions(),
@@ -69,7 +71,7 @@ public func buildApplication(data: any DoorstepData, options: ServeOptions, logg
         return AnalysisPool.shared
     }()
     raiseOpenFileLimit()
-    let router = buildRouter(data: data, baseURL: options.baseURL, web: options.web, analysis: pool)
+    let router = buildRouter(data: data, baseURL: options.baseURL, web: options.web, analysis: pool, accessLog: options.accessLog)
     return Application(
         router: router,
         server: options.connections.server,
@@ -82,18 +84,20 @@ public func buildApplication(data: any DoorstepData, options: ServeOptions, logg
 
 /// Every route of the service, testable without a socket (`app.test(.router)`).
 ///
-/// Middleware, outermost first: access log → CORS and security headers → JSON errors → request guards (methods,
-/// sizes, NUL, bodies) → ETags → the analysis pool of this router. Routes: `/health`, `/livez`, `/api`,
+/// Middleware, outermost first: metrics → access log → CORS and security headers → JSON errors → request guards
+/// (methods, sizes, NUL, bodies) → ETags → the analysis pool of this router. Routes: `/health`, `/livez`, `/api`, `/metrics`,
 /// the OGC API – Features routes and `/v1/nearest`. The planners' `/v1/coverage`, `/v1/gaps` and `/v1/areas` join as
 /// one more controller under `/v1` (and their paths in `OpenAPIDocument`); their collections join `collections`.
 public func buildRouter(data: any DoorstepData, collections: [any FeatureCollectionSource] = Collections.all,
                         baseURL: String = "http://127.0.0.1:8080", web: WebOptions = WebOptions(),
-                        analysis: AnalysisPool = .shared) -> Router<BasicRequestContext> {
+                        analysis: AnalysisPool = .shared, accessLog: AccessLogFormat = .text,
+                        metrics: ServiceMetrics = ServiceMetrics()) -> Router<BasicRequestContext> {
     let router = Router(options: .autoGenerateHeadEndpoints)
-    router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
+    router.add(middleware: AccessLogMiddleware(format: accessLog))
     router.add(middleware: CORSMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: ErrorMiddleware(metrics: metrics))
     router.add(middleware: RequestGuardMiddleware())
     router.add(middleware: GenerationETagMiddleware(data: data))
     router.add(middleware: AnalysisPoolMiddleware(pool: analysis))
@@ -104,6 +108,7 @@ public func buildRouter(data: any DoorstepData, collections: [any FeatureCollect
     router.addRoutes(NearestController(data: data, transformers: TransformerCache()).endpoints, atPath: "/v1")
     router.addRoutes(PlannersController(data: data).endpoints, atPath: "/v1")
     router.addRoutes(WebController(options: web).endpoints)
+    router.addRoutes(MetricsController(metrics: metrics, data: data, pool: analysis).endpoints)
     return router
 }
 

@@ -102,6 +102,18 @@ enum OpenAPIDocument {
                     "livez", "Service", "Liveness",
                     description: "200 {status: ok} while the process serves requests at all; it reads nothing (use /health for readiness).",
                     params: [], responses: responses(json("Liveness", "The process is alive"), errors: [], cached: false)))),
+                ("/metrics", path(operation(
+                    "metrics", "Service", "Metrics for Prometheus",
+                    description: """
+                        The Prometheus text format (0.0.4): doorstep_http_requests_total{route,method,status}, \
+                        doorstep_http_request_duration_seconds{route} (histogram), doorstep_analysis_running, \
+                        doorstep_analysis_queued, doorstep_analysis_workers, doorstep_data_generation (absent until data is \
+                        read) and doorstep_store_errors_total. Route labels are route templates (NotFound for paths no route \
+                        has). Answers while the store cannot be read.
+                        """,
+                    params: [], responses: responses(.object([("description", "The scrape"),
+                                                              ("content", .object([("text/plain", .object([("schema", type("string"))]))]))]),
+                                                     errors: [], cached: false)))),
             ])),
             ("components", .object([
                 ("parameters", .object(parameters(collections: collections))),

@@ -123,8 +123,10 @@ extension OpenAPIDocument {
                                   q(P.addKind, "Kind of the added sites (at most \(WhatIfUseCase.Options.kindLength) characters); default the most common kind among the qualifying stations",
                                     str(["maxLength": .number(Double(WhatIfUseCase.Options.kindLength))])),
                                   q(P.by, "Level of the rows", str(["enum": .array(CoverageUseCase.Options.levels.map { .string($0.rawValue) }), "default": .string(CoverageUseCase.Options.defaultLevel.rawValue)])),
-                                  format,
-                               ], json: "WhatIfResponse")),
+                                  q(P.format, "json (default), geojson (the scenario) or xlsx (the scenario's workbook: a sheet of the changes, then coverage's sheets after the change)",
+                                    str(["enum": .array(["json", "geojson", "xlsx"]), "default": "json"])),
+                                  q(P.lang, "The workbook's sheet names and headers (format=xlsx)", str(["enum": .array(ExportLanguage.allCases.map { .string($0.rawValue) }), "default": "zh"])),
+                               ], json: "WhatIfResponse", workbook: true)),
         ]
     }
 
@@ -255,10 +257,11 @@ extension OpenAPIDocument {
     /// An analysis GET: 200 JSON and/or GeoJSON, 304, 422, 501 (walk=true without ways), 503 with Retry-After (busy,
     /// budget_exceeded, unavailable) and the errors every path has.
     private static func get(_ id: String, _ summary: String, description: String, params: [JSONValue], json: String?,
-                            geo: String? = "AnalysisFeatureCollection") -> JSONValue {
+                            geo: String? = "AnalysisFeatureCollection", workbook: Bool = false) -> JSONValue {
         var content: [(String, JSONValue)] = []
         if let json { content.append((MediaTypes.json, .object([("schema", ref(json))]))) }
         if let geo { content.append((MediaTypes.geoJSON, .object([("schema", ref(geo))]))) }
+        if workbook { content.append((MediaTypes.xlsx, .object([("schema", .object([("type", "string"), ("format", "binary")]))]))) }
         let ok = JSONValue.object([("description", .string(summary)), ("content", .object(content))])
         let ifNoneMatch = JSONValue.object([("$ref", "#/components/parameters/If-None-Match")])
         return .object([("get", .object([

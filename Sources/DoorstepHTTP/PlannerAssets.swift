@@ -52,7 +52,7 @@ enum PlannerAssets {
 <div class="row"><button id="mode-add" type="button" aria-pressed="false" data-i18n="addMode">在地图上添加站点</button><button id="undo" type="button" disabled data-i18n="undo">撤销</button><button id="reset" type="button" disabled data-i18n="reset">清空</button></div>
 <p class="hint" data-i18n="whatifHint">点击站点可关闭或拖动它；添加的站点也可拖动。</p>
 <ol id="changes"></ol>
-<p><a id="export" class="btn" href="#" download="doorstep-scenario.geojson" hidden data-i18n="export">导出方案（GeoJSON）</a></p>
+<p class="row"><a id="export" class="btn" href="#" download="doorstep-scenario.geojson" hidden data-i18n="export">导出方案（GeoJSON）</a><a id="export-xlsx" class="btn" href="#" download="doorstep-scenario.xlsx" hidden data-i18n="exportXLSX">导出方案（Excel）</a></p>
 <div class="row"><label><span data-i18n="proposeK">建议站点数</span> <input id="plan-k" type="number" min="1" max="50" value="3"></label><button id="propose" type="button" data-i18n="propose">建议选址</button></div>
 <div id="plan-out"></div>
 </details>
@@ -144,7 +144,7 @@ var T = {
     reach: "范围", own: "各站自己的半径", radius: "自定义半径", metres: "半径（米）", kind: "类型", service: "服务", all: "全部",
     atTime: "只计开放的站点", day: "星期", hour: "时刻", ofHouseholds: "户数覆盖率", households: "户数", population: "人口", change: "变化",
     hh: "户", compoundsWord: "个小区", whatif: "假设方案", addMode: "在地图上添加站点", undo: "撤销", reset: "清空",
-    whatifHint: "点击站点可关闭或拖动它；添加的站点也可拖动。", export: "导出方案（GeoJSON）", proposeK: "建议站点数", propose: "建议选址",
+    whatifHint: "点击站点可关闭或拖动它；添加的站点也可拖动。", export: "导出方案（GeoJSON）", exportXLSX: "导出方案（Excel）", proposeK: "建议站点数", propose: "建议选址",
     overDay: "一天中的覆盖", summary: "分区汇总", name: "名称", compounds: "小区", covered: "已覆盖", gaps: "缺口（按户数）",
     stCovered: "已覆盖", stUncovered: "未覆盖", stNoPath: "无路可达", stUnreachable: "离路太远", stNewly: "新覆盖", map: "地图",
     server: "服务器错误", noMap: "地图不可用（Leaflet 未安装：libjs-leaflet）。", loading: "计算中…", ready: "{n} 个小区 · {s} 个站点参与计算 · {ms} 毫秒",
@@ -159,7 +159,7 @@ var T = {
     reach: "Reach", own: "Each station's radius", radius: "Custom radius", metres: "Radius (m)", kind: "Kind", service: "Service", all: "All",
     atTime: "Only stations open at", day: "Day", hour: "Hour", ofHouseholds: "of households covered", households: "Households", population: "People", change: "Change",
     hh: "households", compoundsWord: "compounds", whatif: "What-if", addMode: "Add a station on the map", undo: "Undo", reset: "Clear",
-    whatifHint: "Click a station to close or drag it; added stations can be dragged too.", export: "Export scenario (GeoJSON)", proposeK: "Sites", propose: "Propose sites",
+    whatifHint: "Click a station to close or drag it; added stations can be dragged too.", export: "Export scenario (GeoJSON)", exportXLSX: "Export scenario (Excel)", proposeK: "Sites", propose: "Propose sites",
     overDay: "Coverage over the day", summary: "Summary", name: "Name", compounds: "Compounds", covered: "Covered", gaps: "Gaps (by households)",
     stCovered: "covered", stUncovered: "uncovered", stNoPath: "no path", stUnreachable: "off the network", stNewly: "newly covered", map: "Map",
     server: "Server error", noMap: "Map unavailable (Leaflet not installed: libjs-leaflet).", loading: "Computing…", ready: "{n} compounds · {s} stations counted · {ms} ms",
@@ -249,26 +249,38 @@ function readURL() {
   (params.get("close") || "").split(",").forEach(function (id) { if (id) st.ops.push({ type: "close", id: id, name: id }); });
 }
 
-// ---- computing: /v1/coverage with no change, /v1/whatif with changes ----
+// ---- computing ----
+// The compounds' rows come from /v1/coverage, fetched again only when the options change. A scenario asks /v1/whatif
+// for its totals and changes only (by=district: a few rows, not one per compound) and applies its newly covered and
+// newly uncovered compounds to those rows — the what-if's own statuses, so the page and the API agree.
 function refresh() {
-  var sc = scenario(), opts = optionQuery(true), seq = ++st.seq, started = Date.now();
+  var sc = scenario(), opts = optionQuery(true), seq = ++st.seq, started = Date.now(), key = opts.join("&");
   saveURL(sc);
   $("radius-box").hidden = $("opt-reach").value !== "radius";
   $("hour-out").textContent = pad(+$("opt-hour").value) + ":00";
   document.body.dataset.state = "loading";
   $("status").textContent = t("loading");
-  var changed = sc.sites.length + sc.closed.length > 0;
-  var url = changed ? "/v1/whatif?" + opts.concat(scenarioQuery(sc)).join("&") : "/v1/coverage?" + opts.join("&");
-  $("export").hidden = !changed;
-  if (changed) $("export").href = "/v1/whatif?" + opts.concat(scenarioQuery(sc)).concat(["format=geojson"]).join("&");
   if ($("hours-box").open && hoursKey() !== st.hoursKey) drawHours();
-  return api(url).then(function (answer) {
+  var changed = sc.sites.length + sc.closed.length > 0, whatif = opts.concat(scenarioQuery(sc));
+  st.exportQuery = changed ? whatif : null;
+  var base = key === st.baseKey ? Promise.resolve(st.base) : api("/v1/coverage?" + key).then(function (a) { st.base = a; st.baseKey = key; return a; });
+  return base.then(function (coverage) {
+    return changed ? api("/v1/whatif?" + whatif.concat(["by=district"]).join("&")).then(function (w) { return [coverage, w]; }) : [coverage, null];
+  }).then(function (r) {
     if (seq !== st.seq) return;
-    st.rows = answer.rows || []; st.summary = answer.summary; st.changes = answer.changes || null; st.sites = sc.sites; st.closed = sc.closed;
-    st.byID = {}; st.rows.forEach(function (r) { st.byID[r.id] = r; });
-    st.newly = {}; if (st.changes) (st.changes.newly_covered || []).forEach(function (id) { st.newly[id] = true; });
+    var coverage = r[0], w = r[1];
+    st.summary = w ? w.summary : coverage.summary; st.changes = w ? w.changes : null; st.sites = sc.sites; st.closed = sc.closed;
+    st.newly = {}; var gone = {};
+    if (w) { (w.changes.newly_covered || []).forEach(function (id) { st.newly[id] = true; }); (w.changes.newly_uncovered || []).forEach(function (id) { gone[id] = true; }); }
+    st.rows = coverage.rows.map(function (row) {
+      if (!st.newly[row.id] && !gone[row.id]) return row;
+      var copy = {}; Object.keys(row).forEach(function (k) { copy[k] = row[k]; });
+      copy.covered = !!st.newly[row.id]; copy.status = copy.covered ? "covered" : "uncovered";
+      return copy;
+    });
+    st.byID = {}; st.rows.forEach(function (row) { st.byID[row.id] = row; });
     drawAll();
-    $("status").textContent = t("ready", { n: num(st.rows.length), s: num(answer.summary.qualifying_stations), ms: Date.now() - started });
+    $("status").textContent = t("ready", { n: num(st.rows.length), s: num(st.summary.qualifying_stations), ms: Date.now() - started });
     document.body.dataset.state = "done";
   }).catch(function (e) { if (seq === st.seq) { $("status").textContent = ""; showError(e.message); } });
 }
@@ -292,7 +304,17 @@ function drawTotals() {
   }
 }
 
+// The scenario's downloads: GeoJSON, and the workbook in the page's language.
+function drawExports() {
+  var w = st.exportQuery;
+  $("export").hidden = !w; $("export-xlsx").hidden = !w;
+  if (!w) return;
+  $("export").href = "/v1/whatif?" + w.concat(["format=geojson"]).join("&");
+  $("export-xlsx").href = "/v1/whatif?" + w.concat(["format=xlsx", q("lang", lang)]).join("&");
+}
+
 function drawChanges() {
+  drawExports();
   var list = $("changes"); list.textContent = "";
   var added = {}; ((st.changes && st.changes.added) || []).forEach(function (a, i) { added[i] = a; });
   var i = 0;

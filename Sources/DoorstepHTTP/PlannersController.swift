@@ -12,7 +12,7 @@ enum PlannersAPI {
         static let by = "by", format = "format", limit = "limit"
         static let bands = "bands", station = "station", lateral = "lateral"
         static let add = "add", target = "target", weight = "weight", spacing = "spacing"
-        static let close = "close", addKind = "add_kind"
+        static let close = "close", addKind = "add_kind", lang = "lang"
         static let coverage: Set<String> = [radius, preset, walk, kind, service, openAt, speed]
     }
 }
@@ -128,11 +128,14 @@ struct PlannersController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func whatIf(request: Request, context: Context) async throws -> Response {
-        let q = try QueryParameters(request, allowed: N.coverage.union([N.by, N.format, N.add, N.close, N.addKind]))
+        let q = try QueryParameters(request, allowed: N.coverage.union([N.by, N.format, N.add, N.close, N.addKind, N.lang]))
         let options = try WhatIfUseCase.Options(CoverageUseCase.Options(try Self.analysis(q), by: q.string(N.by)),
                                                 add: q.string(N.add).map { [$0] } ?? [], close: q.string(N.close).map { [$0] } ?? [],
                                                 addKind: q.string(N.addKind))
-        let format = try Self.format(q)
+        // The scenario's workbook besides the JSON and GeoJSON answers.
+        let workbook = try q.string(N.format)?.lowercased() == "xlsx"
+        let format = workbook ? .json : try Self.format(q)
+        let language = try WhatIfUseCase.workbookLanguage(q.string(N.lang))
         let snapshot = try await data.snapshot()
         // Refused before the pool: an unknown station to close, walking without a network.
         _ = try options.closedStations(in: snapshot.index.stations)
@@ -140,9 +143,23 @@ struct PlannersController<Context: RequestContext>: Sendable {
         let source = SnapshotSource(snapshot: snapshot, data: data)
         return try await Self.answer(request, snapshot) { () throws -> (JSONBytes, String) in
             let result = try WhatIfUseCase.run(options, on: source)
+            if workbook { return (try Self.workbook(result, on: source, language: language), MediaTypes.xlsx) }
             if format == .geojson { return (Records.bytes(try result.scenario(on: source)), MediaTypes.geoJSON) }
             return (Records.bytes(result.json), MediaTypes.json)
         }
+    }
+
+    /// A scenario's workbook as bytes: written by GDAL into a private temporary directory, read back, removed.
+    static func workbook(_ result: WhatIfUseCase.Result, on source: SnapshotSource, language: ExportLanguage) throws -> JSONBytes {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-whatif-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("scenario.xlsx").path
+        _ = try result.workbook(on: source, to: path, language: language)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        var bytes = JSONBytes(capacity: data.count)
+        bytes.raw(data)
+        return bytes
     }
 
     /// The answer to `request`: as written before for the same request target in this generation, else made in the

@@ -58,7 +58,7 @@ struct RequestGuardMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// `ETag` on every successful GET/HEAD answer that depends only on the database generation (and the representation),
 /// and `304 Not Modified` when the client's `If-None-Match` already holds it. Left out where the answer depends on
-/// the clock: `/health`, `/livez`, and `/v1/nearest` unless `open_at` fixes the time (its `open` field is evaluated
+/// the clock: `/health`, `/livez`, `/metrics`, and `/v1/nearest` unless `open_at` fixes the time (its `open` field is evaluated
 /// now). The tag is weak (`W/"g<generation>-<representation>"`): features pages carry a `timeStamp` of their own.
 /// When an import commits while the answer is made, the answer gets no tag.
 struct GenerationETagMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -88,7 +88,7 @@ struct GenerationETagMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func taggable(_ request: Request) -> Bool {
         let path = request.uri.path
-        if path == "/health" || path == "/livez" { return false }
+        if path == "/health" || path == "/livez" || path == "/metrics" { return false }
         if path == "/v1/nearest" {
             return request.uri.queryParameters["open_at"] != nil
         }

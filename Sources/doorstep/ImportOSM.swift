@@ -45,13 +45,7 @@ extension Doorstep {
             if let mendWithin { try validating { _ = try NetworkUseCase.Options(tolerance: mendWithin) } }
         }
 
-        static func parseBBox(_ text: String) -> BoundingBox? {
-            let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard parts.count == 4, let w = parts[0], let s = parts[1], let e = parts[2], let n = parts[3],
-                  (-180...180).contains(w), (-180...180).contains(e), (-90...90).contains(s), (-90...90).contains(n),
-                  w < e, s < n else { return nil }
-            return BoundingBox(west: w, south: s, east: e, north: n)
-        }
+        static func parseBBox(_ text: String) -> BoundingBox? { try? Limits.box(text, "bbox") }
 
         func run() async throws {
             console.start(removeOnInterrupt: database.createdFiles)

@@ -10,7 +10,9 @@ extension Doorstep {
             Example: doorstep render --preset 10min --walk --out coverage.svg --png --db city.sqlite
             Grids are shaded by the share of households covered, compounds coloured covered / not covered / off the
             network, stations drawn by kind with their service areas (walking areas with --walk), streets faint
-            underneath; legend in Chinese and English, scale bar, north arrow, attribution.
+            underneath; legend in Chinese and English, scale bar, north arrow, attribution. Crowded stations are drawn as
+            clusters with their count (the gaps on top), and a city's thousands of walking areas are left out (the
+            compounds' colours show coverage). --bbox, --grid, --community or --street draw one area for its own report.
             --png converts with rsvg-convert (Debian librsvg2-bin; fonts-noto-cjk for the Chinese text).
             """
         )
@@ -28,36 +30,44 @@ extension Doorstep {
         @Option(help: "Title of the map (default: 家门口服务站覆盖图 · Community service station coverage).")
         var title: String?
 
-        @Option(help: "Width of the map frame in pixels (the legend is added to the right).")
-        var width: Double = 1400
+        @Option(help: "Width of the map frame in pixels, 400 to 10000 (the legend is added to the right).")
+        var width: Double = RenderUseCase.Options.defaultWidth
 
         @Flag(help: "With --walk: draw radius circles instead of walking areas (faster on big cities).")
         var circles = false
 
+        @Option(help: ArgumentHelp("Draw only this box, for its own report: west,south,east,north in degrees.", valueName: "w,s,e,n"))
+        var bbox: String?
+
+        @Option(help: ArgumentHelp("Draw only this grid (its id), for its own report.", valueName: "id"))
+        var grid: String?
+
+        @Option(help: ArgumentHelp("Draw only this community's grids, for its own report.", valueName: "name"))
+        var community: String?
+
+        @Option(help: ArgumentHelp("Draw only this street's grids, for its own report.", valueName: "name"))
+        var street: String?
+
+        private func options() throws -> RenderUseCase.Options {
+            try RenderUseCase.Options(analysis.options(), out: out, png: png, title: title, width: width, circles: circles,
+                                      bbox: bbox, grid: grid, community: community, street: street)
+        }
+
         func validate() throws {
-            if !(width >= 400 && width <= 10_000) { throw ValidationError("--width must be between 400 and 10000 pixels") }
-            if png && out == "-" { throw ValidationError("--png needs an SVG file to convert (--out - writes the SVG to standard output)") }
-            try validating {
-                let options = try analysis.options()
-                if options.walk && !circles { _ = try AreasUseCase.Options(options) }
-            }
+            try validating { _ = try options() }
         }
 
         func run() async throws {
             console.start()
             try cli {
-                let options = try analysis.options()
-                let source = try database.source(walk: options.walk, snapLimit: options.snapLimit)
-                let report = try CoverageUseCase.report(options, on: source)
-                noteOffNetwork(report.stationsOffNetwork, snapLimit: options.snapLimit)
-                // Walking areas of the qualifying stations, each at the radius coverage used.
-                let areas = options.walk && !circles
-                    ? try AreasUseCase.run(try AreasUseCase.Options(options), on: source).areas.map(\.geometry) : nil
-                let summary = try AtomicOutput.write(to: out) {
-                    try MapRenderer.render(report: report, store: source.store, serviceAreas: areas, to: $0,
-                                           options: MapOptions(title: title, mapWidth: width))
-                }
-                note("wrote \(out == "-" ? "the map to standard output" : out) (\(summary.width) × \(summary.height) px, \(summary.compounds) compounds, \(summary.stations) stations, \(summary.serviceAreas) service areas)")
+                let options = try options()
+                let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit)
+                let result = try RenderUseCase.run(options, on: source)
+                noteOffNetwork(result.stationsOffNetwork, snapLimit: options.analysis.snapLimit)
+                for text in result.notes { note("note: \(text)") }
+                let summary = result.summary
+                let stations = summary.stationClusters.map { "\(summary.stations) stations in \($0) clusters" } ?? "\(summary.stations) stations"
+                note("wrote \(out == "-" ? "the map to standard output" : out) (\(summary.width) × \(summary.height) px, \(summary.compounds) compounds, \(stations), \(summary.serviceAreas) service areas)")
             }
             if png {
                 let pngPath = (out.hasSuffix(".svg") ? String(out.dropLast(4)) : out) + ".png"

@@ -65,6 +65,9 @@ extension Doorstep {
         @Option(help: "Seconds one analysis request may take, queueing included; then 503 budget_exceeded.")
         var analysisBudget: Double = 30
 
+        @Option(help: "Access log: text (a line per request on standard error, at --log-level info), json (one JSON object per line on standard output, for log shippers) or off.")
+        var accessLog: String = AccessLogFormat.text.rawValue
+
         func validate() throws {
             guard idleTimeout > 0 && idleTimeout <= 3600 else { throw ValidationError("--idle-timeout must be above 0 and at most 3600 seconds") }
             guard headerTimeout > 0 && headerTimeout <= 600 else { throw ValidationError("--header-timeout must be above 0 and at most 600 seconds") }
@@ -74,6 +77,7 @@ extension Doorstep {
             if let analysisQueue, !(0...10_000).contains(analysisQueue) { throw ValidationError("--analysis-queue must be between 0 and 10000") }
             guard analysisBudget > 0 && analysisBudget <= 3600 else { throw ValidationError("--analysis-budget must be above 0 and at most 3600 seconds") }
             guard (0...4096).contains(pageCacheMB) else { throw ValidationError("--page-cache-mb must be between 0 and 4096") }
+            guard AccessLogFormat(rawValue: accessLog) != nil else { throw ValidationError("--access-log must be text, json or off") }
             guard WebOptions.TileCRS(rawValue: tilesCRS) != nil else { throw ValidationError("--tiles-crs must be wgs84 or gcj02") }
             if let tiles, !(tiles.hasPrefix("http://") || tiles.hasPrefix("https://") || tiles.hasPrefix("/")) || tiles.contains("\"") {
                 throw ValidationError("--tiles must be an http(s) URL template such as https://tile.example.org/{z}/{x}/{y}.png")
@@ -94,11 +98,13 @@ extension Doorstep {
             let level = Logger.Level(rawValue: logLevel)!
             LoggingSystem.bootstrap { label in ServerLogHandler(label: label, level: level) }
             let web = WebOptions(tiles: tiles, tilesCRS: WebOptions.TileCRS(rawValue: tilesCRS)!, tilesAttribution: tilesAttribution)
-            let options = ServeOptions(
+            var configured = ServeOptions(
                 databasePath: database.db, host: host, port: port, logLevel: level, web: web, pageCacheBytes: pageCacheMB << 20,
                 connections: ConnectionOptions(idleTimeout: .seconds(idleTimeout), headerTimeout: .seconds(headerTimeout),
                                                maxConnections: maxConnections, maxConnectionsPerAddress: maxConnectionsPerAddress),
                 analysis: AnalysisPool.Options(workers: analysisWorkers, queue: analysisQueue, budget: .seconds(analysisBudget)))
+            configured.accessLog = AccessLogFormat(rawValue: accessLog)!
+            let options = configured
             // "Serving" is said only once the socket listens, with the port it got (`--port 0`: one the system
             // chose); a port that cannot be bound is an error naming host:port before anything else is printed.
             let listening = OnceFlag()

@@ -36,11 +36,27 @@ extension Doorstep {
         @Option(help: "table, json, csv or geojson (the scenario)")
         var format: OutputFormat = .table
 
+        @Option(help: "Also write the scenario as a workbook (.xlsx): a sheet of the changes, then coverage's sheets after the change.")
+        var out: String?
+
+        @Option(help: "The workbook's sheet names and headers: zh (default) or en.")
+        var lang: String?
+
         func options() throws -> WhatIfUseCase.Options {
             try WhatIfUseCase.Options(CoverageUseCase.Options(analysis.options(), by: by), add: add, close: close, addKind: addKind)
         }
 
-        func validate() throws { try validating { _ = try options() } }
+        func validate() throws {
+            try validating {
+                _ = try options()
+                _ = try workbookLanguage()
+                if let out, !out.lowercased().hasSuffix(".xlsx") {
+                    throw UseCaseError(.invalid, ["out"], "the scenario workbook is an .xlsx file; the other formats go to standard output with --format")
+                }
+            }
+        }
+
+        func workbookLanguage() throws -> ExportLanguage { try WhatIfUseCase.workbookLanguage(lang) }
 
         func run() async throws {
             console.start()
@@ -48,6 +64,10 @@ extension Doorstep {
                 let options = try options()
                 let source = try database.source(walk: options.coverage.analysis.walk, snapLimit: options.coverage.analysis.snapLimit)
                 let result = try WhatIfUseCase.run(options, on: source)
+                if let out {
+                    let written = try result.workbook(on: source, to: out, language: try workbookLanguage())
+                    FileHandle.standardError.write(Data("doorstep: wrote the scenario to \(written.path)\n".utf8))
+                }
                 switch format {
                 case .json: print(result.json.jsonText)
                 case .geojson: print(try result.scenario(on: source).jsonText)

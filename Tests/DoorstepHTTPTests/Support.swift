@@ -51,6 +51,8 @@ struct Reply {
     let status: HTTPResponse.Status
     let headers: HTTPFields
     let text: String
+    /// The body as sent (a workbook is no text).
+    var bytes: [UInt8] = []
     var json: JSONValue? { try? JSONValue.parse(text) }
     var contentType: String? { headers[.contentType] }
 
@@ -63,7 +65,7 @@ struct Reply {
 extension TestClientProtocol {
     func request(_ uri: String, _ method: HTTPRequest.Method = .get, headers: HTTPFields = [:], body: ByteBuffer? = nil) async throws -> Reply {
         let r = try await executeRequest(uri: uri, method: method, headers: headers, body: body)
-        return Reply(status: r.status, headers: r.headers, text: String(buffer: r.body))
+        return Reply(status: r.status, headers: r.headers, text: String(buffer: r.body), bytes: Array(buffer: r.body))
     }
 }
 

@@ -218,6 +218,7 @@ if wanted("nearest") {
 if wanted("network") { try networkBench() }
 
 if wanted("export") { try exportBench(work: work) }
+if wanted("render") { try renderBench(work: work) }
 if wanted("oapif") { try oapifBench(work: work) }
 if wanted("plan") { try plannerBench() }
 if wanted("access") { try accessBench(work: work) }

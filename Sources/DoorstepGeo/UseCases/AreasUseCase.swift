@@ -79,13 +79,14 @@ public enum AreasUseCase {
                           stations: stations, lateral: lateral, snapLimit: snapLimit)
         }
 
-        /// The areas of the stations coverage counts, each at the reach coverage used (`export areas`, `render`).
-        public init(_ analysis: AnalysisOptions, lateral: Double? = nil) throws {
+        /// The areas of the stations coverage counts (only `stations` when named), each at the reach coverage used
+        /// (`export areas`, `render`).
+        public init(_ analysis: AnalysisOptions, lateral: Double? = nil, stations: [String] = []) throws {
             if case .uniform(let r) = analysis.reach {
                 try Limits.check(r, Self.radiusMetres, "radius", unit: "m", excludingLower: true)
             }
             try self.init(bands: .reach(analysis.reach), walk: analysis.walk, kinds: analysis.kinds, services: analysis.services,
-                          openAt: analysis.openAt, stations: [], lateral: lateral, snapLimit: analysis.snapLimit)
+                          openAt: analysis.openAt, stations: stations, lateral: lateral, snapLimit: analysis.snapLimit)
         }
 
         private init(bands: Bands, walk: Bool, kinds: [String], services: [String], openAt: WeekTime?, stations: [String],

@@ -172,6 +172,19 @@ public enum Limits {
         return value
     }
 
+    /// A longitude/latitude box written `west,south,east,north` in degrees (`118.763,32.0355,118.7962,32.052`): four
+    /// numbers, longitudes within ±180, latitudes within ±90, west below east and south below north.
+    public static func box(_ text: String, _ name: String) throws -> BoundingBox {
+        let form = "W,S,E,N in degrees (west < east, south < north), e.g. 118.763,32.0355,118.7962,32.052"
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { throw UseCaseError(.invalid, [name], "\"\(clip(text))\" is not \(form)", allowed: form) }
+        let n = try parts.map { try number(String($0), name) }
+        guard n.allSatisfy({ (-180...180).contains($0) }), (-90...90).contains(n[1]), (-90...90).contains(n[3]), n[0] < n[2], n[1] < n[3] else {
+            throw UseCaseError(.outOfRange, [name], "\"\(clip(text))\" is not \(form)", allowed: form)
+        }
+        return BoundingBox(west: n[0], south: n[1], east: n[2], north: n[3])
+    }
+
     /// A number given as a flag or a parameter: finite, else not a number.
     static func finite(_ value: Double, _ name: String) throws -> Double {
         guard value.isFinite else { throw UseCaseError(.invalid, [name], "\(value) is not a finite number") }

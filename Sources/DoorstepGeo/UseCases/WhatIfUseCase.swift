@@ -174,16 +174,44 @@ public enum WhatIfUseCase {
                 features.append(feature(point, properties(site)))
             }
             let speed = options.coverage.analysis.speed
-            var changed = whatIf.newlyCovered.map { (index: $0, change: "newly_covered") }
-            changed += whatIf.newlyUncovered.map { (index: $0, change: "newly_uncovered") }
-            changed.sort { $0.index < $1.index }
-            for (i, change) in changed {
+            for (i, change) in changedCompounds {
                 let row = whatIf.after.compounds[i]
                 features.append(feature(geometries[row.site.id] ?? .null, row.properties(speed: speed) + [("change", .string(change))]))
             }
             return .featureCollection(features)
         }
+
+        /// The compounds whose status changed, in the compounds' order, with the change.
+        var changedCompounds: [(index: Int, change: String)] {
+            var changed = whatIf.newlyCovered.map { (index: $0, change: "newly_covered") }
+            changed += whatIf.newlyUncovered.map { (index: $0, change: "newly_uncovered") }
+            return changed.sorted { $0.index < $1.index }
+        }
+
+        /// The scenario as a workbook for the street office (`doorstep whatif --out x.xlsx`, `GET /v1/whatif?format=xlsx`):
+        /// a sheet of the changes — the added sites (with how many compounds each reaches and newly covers), the closed
+        /// stations, the compounds whose status changed (their coverage rows) — then coverage's sheets for the world after
+        /// the change (compounds, grids, communities, streets, districts) and the about sheet.
+        public func workbook(on source: some AnalysisSource, to path: String, language: ExportLanguage = .zh) throws -> ExportSummary {
+            var rows = whatIf.added.map { site -> [(String, JSONValue)] in
+                [("change", .string("added"))] + properties(site).map { member -> (String, JSONValue) in
+                    guard member.0 == "covers" || member.0 == "newly_covered", case .array(let ids) = member.1 else { return member }
+                    return (member.0, .number(Double(ids.count)))
+                }
+            }
+            rows += whatIf.closed.map { [("change", .string("closed")), ("id", .string($0.id)), ("name", .string($0.name))] }
+            let speed = options.coverage.analysis.speed
+            rows += changedCompounds.map { [("change", .string($0.change))] + whatIf.after.compounds[$0.index].properties(speed: speed) }
+            if rows.isEmpty { rows = [[("change", .string(language == .zh ? "无变化" : "none"))]] }
+            return try source.withStore { store in
+                try GeoJSONExport.coverageWorkbook(report, store: store, to: path, options: ExportOptions(language: language),
+                                                   title: ("家门口假设方案", "doorstep what-if scenario"), changes: rows)
+            }
+        }
     }
+
+    /// The language of a scenario workbook's sheets and headers (`--lang`, `lang`): zh (default) or en.
+    public static func workbookLanguage(_ text: String?) throws -> ExportLanguage { try Limits.choice(text, "lang", default: ExportLanguage.zh) }
 
     public static func run(_ options: Options, on source: some AnalysisSource) throws -> Result {
         let stations = try source.stations()

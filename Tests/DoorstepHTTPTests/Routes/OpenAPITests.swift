@@ -32,7 +32,7 @@ final class OpenAPITests: XCTestCase {
             XCTAssertEqual(names("/v1/areas"), ["radius", "preset", "bands", "walk", "station", "kind", "service", "open_at", "lateral", "format"])
             XCTAssertEqual(names("/v1/plan"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "add", "target", "weight", "spacing", "format"])
             XCTAssertEqual(names("/v1/access"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "by", "weight", "format"])
-            XCTAssertEqual(names("/v1/whatif"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "add", "close", "add_kind", "by", "format"])
+            XCTAssertEqual(names("/v1/whatif"), ["radius", "preset", "walk", "kind", "service", "open_at", "speed", "add", "close", "add_kind", "by", "format", "lang"])
             let components = doc["components"]?["parameters"]
             XCTAssertEqual(components?["collectionId"]?["schema"]?["enum"]?.array?.compactMap(\.string),
                            ["stations", "compounds", "grids", "ways", "entrances", "coverage", "service-areas"])
@@ -61,7 +61,7 @@ final class OpenAPITests: XCTestCase {
                 let statuses = Set(codes?.keys ?? [])
                 XCTAssertTrue(statuses.isSuperset(of: ["200", "400", "405", "413", "414"]), "\(path): \(statuses.sorted())")
                 XCTAssertEqual(statuses.contains("503"), readsData.contains(path), "\(path): 503 where data is read")
-                XCTAssertEqual(statuses.contains("304"), !["/health", "/livez"].contains(path), "\(path): 304 on the API GETs")
+                XCTAssertEqual(statuses.contains("304"), !["/health", "/livez", "/metrics"].contains(path), "\(path): 304 on the API GETs")
                 XCTAssertEqual(statuses.contains("422"), path.hasPrefix("/v1/") || path.hasSuffix("/items"), path)
                 XCTAssertNotNil(resolved(codes?["405"])?["headers"]?["Allow"], path)
                 for code in statuses where code.hasPrefix("4") || (code.hasPrefix("5") && path != "/health") {
