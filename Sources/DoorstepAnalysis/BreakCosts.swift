@@ -56,8 +56,11 @@ public enum BreakCosts {
         }
         var costs = [BreakCost]()
         costs.reserveCapacity(breaks.count)
+        let progress = WorkProgress.begin("network: cost of each break", total: breaks.count, unit: "breaks")
+        defer { progress.finish() }
         for b in breaks {
             try WorkBudget.checkpoint()
+            progress.advance()
             guard !waiting.isEmpty else { costs.append(.none); continue }
             let g = b.connector.lengthMetres
             let dU = tree.cost(at: b.from.snap, graph: graph)?.cost ?? .infinity

@@ -69,7 +69,10 @@ package enum CandidateReach {
         var cells = CellIndex(cellWidth: cellLon, cellHeight: cellLat)
         for (i, p) in pointList.enumerated() { cells.insert(Int32(i), x: p.point.lon, y: p.point.lat) }
         var seen = [Int32](repeating: -1, count: targets)
+        let progress = WorkProgress.begin("reach: around each site", total: candidates.count, unit: "sites")
+        defer { progress.finish() }
         return candidates.enumerated().map { c, q in
+            progress.advance()
             // Out of budget (WorkBudget): the rest cover nothing; the planner's checkpoint then discards the result.
             if c & 63 == 0 && WorkBudget.shouldStop { return [] }
             var out = [Int32]()
@@ -108,7 +111,10 @@ package enum CandidateReach {
             }
         }
         var search = CandidateSearch(graph: graph, targets: targetSnaps.count)
+        let progress = WorkProgress.begin("reach: walking from each site", total: candidateSnaps.count, unit: "sites")
+        defer { progress.finish() }
         return candidateSnaps.enumerated().map { c, snap in
+            progress.advance()
             guard let snap, !(c & 15 == 0 && WorkBudget.shouldStop) else { return [] }
             return search.cover(from: snap, radius: radius[c], stamp: Int32(c), graph: graph, edgeStart: count, onEdge: onEdge)
         }

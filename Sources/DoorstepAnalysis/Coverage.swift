@@ -136,8 +136,11 @@ public enum CoverageAnalysis {
             straightCoverage(of: site, index: index, reach: options.reach, maxRadius: maxRadius)
         }
 
+        let progress = WorkProgress.begin("coverage: \(options.walk ? "walking from" : "around") compounds", total: compounds.count, unit: "compounds")
+        defer { progress.finish() }
         guard options.walk else {
             let results = compounds.map { site -> CompoundCoverage in
+                progress.advance()
                 let s = straight(site)
                 return CompoundCoverage(site: site, status: s.covered ? .covered : .uncovered, nearestStraight: s.nearest, nearestWalking: nil)
             }
@@ -173,6 +176,7 @@ public enum CoverageAnalysis {
         }
 
         let results = compounds.map { site -> CompoundCoverage in
+            progress.advance()
             let s = straight(site)
             var reachable = false
             var best: (cost: Double, label: Int32)?

@@ -152,8 +152,11 @@ public enum ServiceAreas {
         var tools = try Tools(zone: zone, network: network)
         var areas = [ServiceArea]()
         var offNetwork = [String]()
+        let progress = WorkProgress.begin(network == nil ? "service areas: circles" : "service areas: walking", total: stations.count, unit: "stations")
+        defer { progress.finish() }
         for s in stations {
             try WorkBudget.checkpoint()
+            defer { progress.advance() }
             if let made = try Self.areas(of: s, bands: bands, network: network, lateral: lateral, construction: construction, tools: &tools) {
                 areas += made
             } else {
@@ -198,10 +201,13 @@ public enum ServiceAreas {
             spawned.append(thread)
             thread.start()
         }
+        let progress = WorkProgress.begin(network == nil ? "service areas: circles" : "service areas: walking", total: stations.count, unit: "stations")
+        defer { progress.finish() }
         do {
             for i in stations.indices {
                 guard let value = try shared.result(i) else { continue }
                 try deliver(i, value.value)
+                progress.advance()
             }
         } catch {
             shared.fail(error)

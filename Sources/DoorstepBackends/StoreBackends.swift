@@ -11,6 +11,12 @@ public enum StoreBackends {
         FileManager.default.fileExists(atPath: address)
     }
 
+    /// The files a store at `address` is kept in (the file and SQLite's journals beside it): what to remove when a
+    /// command creating it is interrupted.
+    public static func files(_ address: String) -> [String] {
+        [address] + DatabaseFile.companions(address)
+    }
+
     /// An existing store, read-only or for writing. A read-only open of a store written by an older Doorstep
     /// upgrades it first (the upgrade is a write, so it cannot happen on the read-only connection).
     public static func open(_ address: String, readOnly: Bool) throws -> any StoreWriter {

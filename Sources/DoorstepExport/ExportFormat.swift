@@ -85,13 +85,40 @@ extension ExportFormat {
         guard let format = ExportFormat(path: path) else {
             throw ExportError("cannot tell the format of \(path) from its extension; give one of \(extensions)")
         }
-        if format == .geojson { return try GeoJSONWriter(path: path, crs: options.crs, members: members) }
+        let header = ExportHeader(members: members)
+        let progress = "export \(header.content): writing \(format.rawValue)"
+        if format == .geojson { return ProgressSink(try GeoJSONWriter(path: path, crs: options.crs, members: members), task: progress) }
         guard options.crs == .wgs84 else {
             throw ExportError("--crs \(options.crs.rawValue) is for GeoJSON overlays on Chinese basemaps; \(format.rawValue) files are written in WGS84 (EPSG:4326)")
         }
-        let header = ExportHeader(members: members)
-        if format == .csv { return try CSVFeatureWriter(path: path, header: header, options: options) }
-        return try OGRFeatureWriter(path: path, format: format, header: header, options: options)
+        if format == .csv { return ProgressSink(try CSVFeatureWriter(path: path, header: header, options: options), task: progress) }
+        return ProgressSink(try OGRFeatureWriter(path: path, format: format, header: header, options: options), task: progress)
+    }
+}
+
+/// A sink that counts its features on the progress line (`WorkProgress`), then hands them on.
+final class ProgressSink: FeatureSink {
+    private let sink: any FeatureSink
+    private let progress: WorkProgress
+
+    init(_ sink: any FeatureSink, task: String) {
+        self.sink = sink
+        progress = WorkProgress.begin(task, unit: "features")
+    }
+
+    deinit { progress.finish() }
+
+    func write(geometry: Geometry?, properties: [(String, JSONValue)], id: String?) throws {
+        try sink.write(geometry: geometry, properties: properties, id: id)
+        progress.advance()
+    }
+
+    var featureCount: Int { sink.featureCount }
+    var notes: [String] { sink.notes }
+
+    func finish() throws -> BoundingBox? {
+        defer { progress.finish() }
+        return try sink.finish()
     }
 }
 

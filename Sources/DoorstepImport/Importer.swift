@@ -137,7 +137,10 @@ public enum Importer {
         var compoundChanges: CompoundChanges?
         do {
             try store.importing(options.layer, replace: options.replace) { writer in
+                let progress = WorkProgress.begin("import \(options.layer.rawValue): reading \(fileName)", unit: "features")
+                defer { progress.finish() }
                 while let batch = try channel.next() {
+                    progress.advance(by: batch.count)
                     for record in batch {
                         if let first = ids[record.id] {
                             problems.add(ImportProblem(record.location, field: "id", "duplicate id \"\(record.id)\" (first at \(first))"))

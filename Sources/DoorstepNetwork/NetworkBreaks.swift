@@ -207,7 +207,10 @@ public enum NetworkRepair {
         var ends = [NetworkBreak]()
         var danglingCount = 0
         var joined = Set<[UInt64]>()
+        let progress = WorkProgress.begin("network: looking for breaks", total: graph.nodes.count, unit: "nodes")
+        defer { progress.finish() }
         for n in 0..<Int32(graph.nodes.count) where degree(n) == 1 {
+            progress.advance(to: Int(n))
             let e0 = graph.incident[Int(graph.incidentStart[Int(n)])]
             if graph.edgeSource[Int(e0)] == graph.edgeTarget[Int(e0)] { continue }  // a loop: not an end
             danglingCount += 1

@@ -62,7 +62,9 @@ public final class WalkingNetwork: Sendable {
                             persist: Bool) throws -> WalkingNetwork {
         let (network, graph) = try build(from: store, snapLimit: snapLimit, tolerance: tolerance)
         if persist, tolerance == 0, try store.storedNetworkGeneration() != network.waysGeneration {
-            try store.storeNetwork(graph.edgeRecords, waysGeneration: network.waysGeneration)
+            try WorkProgress.run("walking network: storing its edges") { _ in
+                try store.storeNetwork(graph.edgeRecords, waysGeneration: network.waysGeneration)
+            }
         }
         return network
     }
@@ -70,7 +72,9 @@ public final class WalkingNetwork: Sendable {
     private static func build(from store: any StoreReader, snapLimit: Double,
                               tolerance: Double) throws -> (network: WalkingNetwork, graph: WalkGraph) {
         let generation = try store.generation(of: .ways)
-        let graph = WalkGraph(ways: try store.walkableWays(), tolerance: tolerance)
+        let graph = try WorkProgress.run("walking network: building it from the ways") { _ in
+            WalkGraph(ways: try store.walkableWays(), tolerance: tolerance)
+        }
         let zone = try store.metricZone()
         return (try WalkingNetwork(graph: graph, zone: zone, snapLimit: snapLimit, waysGeneration: generation), graph)
     }

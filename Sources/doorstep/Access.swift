@@ -19,6 +19,7 @@ extension Doorstep {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var analysis: AnalysisArguments
+        @OptionGroup var console: ConsoleOptions
 
         @Option(help: "\(AccessUseCase.Options.levels.map(\.rawValue).joined(separator: ", ")) (default \(AccessUseCase.Options.defaultLevel.rawValue))")
         var by: String?
@@ -37,6 +38,7 @@ extension Doorstep {
         func validate() throws { try validating { _ = try options() } }
 
         func run() async throws {
+            console.start()
             try cli {
                 let options = try options()
                 let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit)

@@ -20,6 +20,7 @@ extension Doorstep {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var analysis: AnalysisArguments
+        @OptionGroup var console: ConsoleOptions
 
         @Option(help: "Several bands in metres, comma-separated (e.g. 300,500,1000; at most \(AreasUseCase.Options.bandCount), each at most \(Int(AreasUseCase.Options.radiusMetres.upperBound))); instead of --radius/--preset.")
         var bands: String?
@@ -41,19 +42,21 @@ extension Doorstep {
         func validate() throws { try validating { _ = try options() } }
 
         func run() async throws {
+            console.start()
             try cli {
                 let options = try options()
                 let source = try database.source(walk: options.walk, snapLimit: options.snapLimit)
-                let file = try ReplacedFile(out)
-                let result: AreasUseCase.Summary
-                do {
-                    result = try AreasUseCase.stream(options, on: source, threads: ProcessInfo.processInfo.activeProcessorCount,
-                                                     write: file.write)
-                    if out == "-" { try file.write([UInt8(ascii: "\n")]) }
-                    try file.commit()
-                } catch {
-                    file.discard()
-                    throw error
+                // Streamed into a temporary file renamed into place at the end (AtomicOutput): an interrupted or failed
+                // run leaves the previous file, or none.
+                let result = try AtomicOutput.write(to: out) { path -> AreasUseCase.Summary in
+                    let output = try BufferedOutput(path: path)
+                    let summary = try AreasUseCase.stream(options, on: source, threads: ProcessInfo.processInfo.activeProcessorCount) { bytes in
+                        output.json.raw(bytes)
+                        try output.flushIfFull()
+                    }
+                    if path == "-" { output.json.raw([UInt8(ascii: "\n")]) }
+                    try output.close()
+                    return summary
                 }
                 let bands = result.bands.count
                 note("\(result.areas) service areas (\(result.stations) stations × \(bands) band\(bands == 1 ? "" : "s"), \(options.walk ? "walking" : "circles")) written to \(destination(out))")

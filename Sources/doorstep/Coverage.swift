@@ -61,6 +61,7 @@ extension Doorstep {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var analysis: AnalysisArguments
+        @OptionGroup var console: ConsoleOptions
 
         @Option(help: "\(CoverageUseCase.Options.levels.map(\.rawValue).joined(separator: ", ")) (default \(CoverageUseCase.Options.defaultLevel.rawValue))")
         var by: String?
@@ -88,6 +89,7 @@ extension Doorstep {
         func validate() throws { try validating { if overDay { _ = try hoursOptions() } else { _ = try options() } } }
 
         func run() async throws {
+            console.start()
             if overDay { return try runOverDay() }
             try cli {
                 let options = try options()
@@ -134,6 +136,7 @@ extension Doorstep {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var analysis: AnalysisArguments
+        @OptionGroup var console: ConsoleOptions
 
         @Option(help: "table, json, csv or geojson")
         var format: OutputFormat = .table
@@ -146,6 +149,7 @@ extension Doorstep {
         func validate() throws { try validating { _ = try options() } }
 
         func run() async throws {
+            console.start()
             try cli {
                 let options = try options()
                 let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit)

@@ -31,6 +31,9 @@ struct DatabaseOptions: ParsableArguments {
     func write<T>(_ body: (any StoreWriter) throws -> T) throws -> T {
         try StoreBackends.writing(db, body)
     }
+
+    /// What an interrupted command that writes the database removes: the database, when this command creates it.
+    var createdFiles: [String] { StoreBackends.exists(db) ? [] : StoreBackends.files(db) }
 }
 
 /// An error shown to the user as one clear message.
@@ -48,11 +51,6 @@ extension InputCRS: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }
 }
 
-/// Writes to standard error (progress and notes stay out of piped output).
-func note(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}
-
 /// Runs a use case's part of a command: a refusal (`UseCaseError`) is shown with the CLI's names (`--snap-limit`).
 func cli<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as UseCaseError { throw CLIError(error.cliMessage) }
@@ -63,12 +61,13 @@ func validating(_ body: () throws -> Void) throws {
     do { try body() } catch let error as UseCaseError { throw ValidationError(error.cliMessage) }
 }
 
-/// Writes `text` to the file at `path`; `-` is standard output (as for every `--out`).
+/// Writes `text` to the file at `path`, whole or not at all (`AtomicOutput`); `-` is standard output (as for every
+/// `--out`).
 func writeOut(_ text: String, to path: String) throws {
     if path == "-" {
         print(text)
     } else {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        try AtomicOutput.write(to: path) { try Data(text.utf8).write(to: URL(fileURLWithPath: $0)) }
     }
 }
 

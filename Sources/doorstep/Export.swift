@@ -34,6 +34,7 @@ extension Doorstep {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var analysis: AnalysisArguments
+        @OptionGroup var console: ConsoleOptions
 
         @Option(help: "coverage: compound (each compound, default) or grid (grids with their share of households covered).")
         var by: String?
@@ -58,6 +59,7 @@ extension Doorstep {
         func validate() throws { try validating { _ = try options() } }
 
         func run() async throws {
+            console.start()
             try cli {
                 let options = try options()
                 let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit,

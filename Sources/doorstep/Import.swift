@@ -30,6 +30,7 @@ extension Doorstep {
         var fields: [String] = []
 
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var console: ConsoleOptions
 
         @Option(help: "CRS of the coordinates: EPSG:n (e.g. EPSG:4490, EPSG:4548), gcj02, bd09. Default: the file's crs member, else WGS84.")
         var crs: InputCRS?
@@ -72,6 +73,7 @@ extension Doorstep {
         }
 
         func run() async throws {
+            console.start(removeOnInterrupt: database.createdFiles)
             try database.write(run)
         }
 

@@ -19,6 +19,7 @@ extension Doorstep {
         var file: String
 
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var console: ConsoleOptions
 
         @Option(help: ArgumentHelp("Keep only features with a position inside this box (nothing is clipped).", valueName: "W,S,E,N"))
         var bbox: String?
@@ -47,6 +48,7 @@ extension Doorstep {
         static func parseBBox(_ text: String) -> BoundingBox? { try? Limits.box(text, "bbox") }
 
         func run() async throws {
+            console.start(removeOnInterrupt: database.createdFiles)
             try database.write(run)
         }
 

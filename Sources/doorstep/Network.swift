@@ -50,6 +50,7 @@ extension Doorstep {
 
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var network: NetworkArguments
+            @OptionGroup var console: ConsoleOptions
 
             @Option(help: "table, json or geojson")
             var format: OutputFormat = .table
@@ -63,6 +64,7 @@ extension Doorstep {
             }
 
             func run() async throws {
+                console.start()
                 try cli {
                     let check = try NetworkUseCase.check(try network.options(), store: try database.open(readOnly: true))
                     switch format {
@@ -129,6 +131,7 @@ extension Doorstep {
 
             @OptionGroup var database: DatabaseOptions
             @OptionGroup var network: NetworkArguments
+            @OptionGroup var console: ConsoleOptions
 
             @Flag(help: "Store nothing: write the connectors it would add as GeoJSON to --out.")
             var dryRun = false
@@ -155,6 +158,7 @@ extension Doorstep {
             }
 
             func run() async throws {
+                console.start()
                 try cli {
                     let options = try network.options()
                     let store = try database.open()

@@ -21,6 +21,7 @@ extension Doorstep {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var analysis: AnalysisArguments
+        @OptionGroup var console: ConsoleOptions
 
         @Option(help: "Maximal covering: propose this many new sites (\(PlanUseCase.Options.sites.lowerBound)…\(PlanUseCase.Options.sites.upperBound)).")
         var add: Int?
@@ -50,6 +51,7 @@ extension Doorstep {
         func validate() throws { try validating { _ = try options() } }
 
         func run() async throws {
+            console.start()
             try cli {
                 let options = try options()
                 let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit)

@@ -19,6 +19,7 @@ extension Doorstep {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var analysis: AnalysisArguments
+        @OptionGroup var console: ConsoleOptions
 
         @Option(help: "The SVG file to write (- for standard output).")
         var out: String
@@ -57,6 +58,7 @@ extension Doorstep {
         }
 
         func run() async throws {
+            console.start()
             try cli {
                 let options = try options()
                 let source = try database.source(walk: options.analysis.walk, snapLimit: options.analysis.snapLimit)
@@ -69,7 +71,7 @@ extension Doorstep {
             }
             if png {
                 let pngPath = (out.hasSuffix(".svg") ? String(out.dropLast(4)) : out) + ".png"
-                try convertToPNG(svg: out, png: pngPath)
+                try AtomicOutput.write(to: pngPath) { try convertToPNG(svg: out, png: $0) }
                 note("wrote \(pngPath)")
             }
         }

@@ -18,6 +18,7 @@ extension Doorstep {
 
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var analysis: AnalysisArguments
+        @OptionGroup var console: ConsoleOptions
 
         @Option(parsing: .unconditionalSingleValue,
                 help: "A hypothetical station at LON,LAT (WGS84; repeat, or separate with ';'; at most \(WhatIfUseCase.Options.addedSites)).")
@@ -58,6 +59,7 @@ extension Doorstep {
         func workbookLanguage() throws -> ExportLanguage { try WhatIfUseCase.workbookLanguage(lang) }
 
         func run() async throws {
+            console.start()
             try cli {
                 let options = try options()
                 let source = try database.source(walk: options.coverage.analysis.walk, snapLimit: options.coverage.analysis.snapLimit)

@@ -115,34 +115,37 @@ public enum ExportUseCase {
             notes.append("--style adds simplestyle properties to GeoJSON only; "
                          + (options.format == .gpkg ? "the GeoPackage carries QGIS styles instead" : "ignored for \(options.format.rawValue)"))
         }
-        let store = source.store, out = options.out, file = options.file
-        var summary: ExportSummary
-        switch options.target {
-        case .layer(let layer):
-            summary = try GeoJSONExport.layer(layer, store: store, to: out, options: file)
-        case .network:
-            // Builds and stores the network when it is missing or older than the ways.
-            _ = try source.walkingNetwork()
-            summary = try GeoJSONExport.network(store: store, to: out, options: file)
-        case .coverage, .gaps:
-            let report = try CoverageUseCase.report(options.analysis, on: source)
-            if let note = Records.offNetworkNote(report.stationsOffNetwork, snapLimit: options.analysis.snapLimit) { notes.append(note) }
-            if options.target == .gaps {
-                summary = try GeoJSONExport.gaps(report, store: store, to: out, options: file)
-            } else if options.byGrid {
-                summary = try GeoJSONExport.gridCoverage(report, store: store, to: out, options: file)
-            } else if options.format == .xlsx {
-                summary = try GeoJSONExport.coverageWorkbook(report, store: store, to: out, options: file)
-            } else {
-                summary = try GeoJSONExport.coverage(report, store: store, to: out, options: file)
+        let store = source.store, file = options.file
+        // Written whole or not at all: into a temporary beside the file, renamed into place when complete.
+        let written = try AtomicOutput.write(to: options.out) { out -> ExportSummary in
+            switch options.target {
+            case .layer(let layer):
+                return try GeoJSONExport.layer(layer, store: store, to: out, options: file)
+            case .network:
+                // Builds and stores the network when it is missing or older than the ways.
+                _ = try source.walkingNetwork()
+                return try GeoJSONExport.network(store: store, to: out, options: file)
+            case .coverage, .gaps:
+                let report = try CoverageUseCase.report(options.analysis, on: source)
+                if let note = Records.offNetworkNote(report.stationsOffNetwork, snapLimit: options.analysis.snapLimit) { notes.append(note) }
+                if options.target == .gaps {
+                    return try GeoJSONExport.gaps(report, store: store, to: out, options: file)
+                } else if options.byGrid {
+                    return try GeoJSONExport.gridCoverage(report, store: store, to: out, options: file)
+                } else if options.format == .xlsx {
+                    return try GeoJSONExport.coverageWorkbook(report, store: store, to: out, options: file)
+                } else {
+                    return try GeoJSONExport.coverage(report, store: store, to: out, options: file)
+                }
+            case .areas:
+                let areas = try AreasUseCase.run(try AreasUseCase.Options(options.analysis), on: source)
+                if !areas.offNetwork.isEmpty {
+                    notes.append("\(areas.offNetwork.count) stations are off the network and have no walking area: \(areas.offNetwork.prefix(10).joined(separator: ", "))")
+                }
+                return try write(areas, store: store, to: out, options: file)
             }
-        case .areas:
-            let areas = try AreasUseCase.run(try AreasUseCase.Options(options.analysis), on: source)
-            if !areas.offNetwork.isEmpty {
-                notes.append("\(areas.offNetwork.count) stations are off the network and have no walking area: \(areas.offNetwork.prefix(10).joined(separator: ", "))")
-            }
-            summary = try write(areas, store: store, to: out, options: file)
         }
+        let summary = ExportSummary(path: options.out, features: written.features, bbox: written.bbox, notes: written.notes)
         return Result(summary: summary, notes: notes + summary.notes)
     }
 

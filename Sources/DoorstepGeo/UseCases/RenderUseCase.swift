@@ -104,9 +104,12 @@ public enum RenderUseCase {
                 areas = try AreasUseCase.run(named, on: source).areas.map(\.geometry)
             }
         }
-        let summary = try MapRenderer.render(report: report, store: source.store, serviceAreas: areas, to: options.out,
-                                             options: MapOptions(title: options.title, mapWidth: options.width, area: area,
-                                                                 serviceAreasLeftOut: leftOut))
+        // Written whole or not at all: into a temporary beside the file, renamed into place when complete.
+        let summary = try AtomicOutput.write(to: options.out) {
+            try MapRenderer.render(report: report, store: source.store, serviceAreas: areas, to: $0,
+                                   options: MapOptions(title: options.title, mapWidth: options.width, area: area,
+                                                       serviceAreasLeftOut: leftOut))
+        }
         return Result(summary: summary, stationsOffNetwork: report.stationsOffNetwork, notes: notes)
     }
 

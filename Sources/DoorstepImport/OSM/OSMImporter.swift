@@ -116,7 +116,9 @@ public enum OSMImporter {
 
         // 4. Layer rules.
         var sorter = LayerSorter(bbox: options.bbox)
-        try forEachFeature(in: sequence, fileName: fileName) { sorter.add($0) }
+        try WorkProgress.run("import-osm: sorting osmium's features into layers", unit: "features") { progress in
+            try forEachFeature(in: sequence, fileName: fileName) { sorter.add($0); progress.advance() }
+        }
         sorter.foldBuildingsIntoAreas()
 
         // 5. Store, one transaction for every layer.
@@ -154,8 +156,7 @@ public enum OSMImporter {
         }
         if let candidates = options.candidatesFile, !sorter.stations.isEmpty {
             do {
-                if FileManager.default.fileExists(atPath: candidates.path) { try FileManager.default.removeItem(at: candidates) }
-                try FileManager.default.copyItem(at: draft, to: candidates)
+                try AtomicOutput.write(to: candidates.path) { try FileManager.default.copyItem(atPath: draft.path, toPath: $0) }
             } catch {
                 throw ImportError(file: candidates.path, ImportProblem(.file, "the layers were stored, but the candidates file cannot be written: \(error.localizedDescription)"))
             }
