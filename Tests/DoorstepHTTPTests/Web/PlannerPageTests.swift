@@ -121,6 +121,50 @@ final class PlannerPageTests: XCTestCase {
         }
     }
 
+    /// A planner's click: headless Chromium driven over the DevTools protocol (`tools/browser/planner_click.py`) presses
+    /// "add a station" and clicks the map; the site the page added (it writes it into its URL) is then asked of
+    /// `/v1/whatif` directly, and the page must show that answer's numbers: households covered, the change, its own
+    /// table's total. A 1440×900 screenshot of the page after the click is kept.
+    func testClickingTheMapAddsAStationWithTheAPIsNumbers() async throws {
+        guard let chromium = findProgram("chromium") ?? findProgram("chromium-browser") else {
+            throw XCTSkip("chromium (Debian chromium) is not installed; `make deps` installs it")
+        }
+        guard WebPageTests.leafletInstalled else { throw XCTSkip("libjs-leaflet is not installed; `make deps` installs it") }
+        let python = try XCTUnwrap(findProgram("python3"), "python3 is needed to drive the browser")
+        let (app, _) = try makeApp(try sampleDatabase(self), refresh: .milliseconds(500))
+        let artifacts = packageRoot.appendingPathComponent(".build/artifacts")
+        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+        let shot = artifacts.appendingPathComponent("planner-click-1440x900.png")
+        try? FileManager.default.removeItem(at: shot)
+        try await app.test(.live) { client in
+            let base = "http://127.0.0.1:\(client.port!)"
+            let script = packageRoot.appendingPathComponent("tools/browser/planner_click.py").path
+            let (status, output) = try await runProgram(python, [script, chromium, base, "walk=true&reach=10min", shot.path])
+            XCTAssertEqual(status, 0, output)
+            let shown = try JSONValue.parse(try XCTUnwrap(output.split(separator: "\n").last.map(String.init)))
+            XCTAssertEqual(shown["state"]?.string, "done")
+            XCTAssertEqual(shown["errors"]?.string, "", "the page shows errors")
+            XCTAssertEqual(shown["changes"]?.number, 1, "one change listed")
+            // The site the click made, as the page put it into its URL.
+            let search = try XCTUnwrap(shown["search"]?.string)
+            let add = try XCTUnwrap(URLComponents(string: "/planner" + search)?.queryItems?.first { $0.name == "add" }?.value)
+            let coordinates = add.split(separator: ",").compactMap { Double($0) }
+            XCTAssertEqual(coordinates.count, 2, add)
+            let answer = try await client.request("/v1/whatif?walk=true&preset=10min&add=\(add)").body()
+            let covered = try XCTUnwrap(answer["summary"]?["households_covered"]?.int)
+            XCTAssertEqual(Self.number(shown["covered"]?.string ?? ""), covered, "headline vs /v1/whatif")
+            XCTAssertEqual(Self.number(shown["delta"]?.string ?? ""), answer["changes"]?["households_delta"]?.int, "change vs /v1/whatif")
+            let total = shown["total"]?.array?.compactMap(\.string) ?? []
+            XCTAssertEqual(total.count, 5)
+            if total.count == 5 { XCTAssertEqual(Self.number(total[3]), covered, "the page's summed table vs /v1/whatif") }
+            // The click did change something to compare: a station at that place covers compounds.
+            XCTAssertGreaterThan(answer["changes"]?["added"]?.array?.first?["covers"]?.array?.count ?? 0, 0, "the click's site covers nothing")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: shot.path)[.size] as? Int) ?? 0
+        XCTAssertGreaterThan(size, 20_000, "screenshot missing or empty")
+        print("planner screenshot after a click (1440×900): \(shot.path)")
+    }
+
     /// The first position of a GeoJSON geometry (a polygon's first vertex).
     static func firstPosition(_ geometry: JSONValue?) -> (Double, Double)? {
         var value = geometry?["coordinates"]
