@@ -110,12 +110,12 @@ package enum CandidateReach {
                 fill[Int(s.edge)] += 1
             }
         }
-        var search = CandidateSearch(graph: graph, targets: targetSnaps.count)
         let progress = WorkProgress.begin("reach: walking from each site", total: candidateSnaps.count, unit: "sites")
         defer { progress.finish() }
-        return candidateSnaps.enumerated().map { c, snap in
+        // Each site's search is independent: as many threads as cores, each with its own search state.
+        return ParallelMap.map(count: candidateSnaps.count, makeState: { CandidateSearch(graph: graph, targets: targetSnaps.count) }) { search, c in
             progress.advance()
-            guard let snap, !(c & 15 == 0 && WorkBudget.shouldStop) else { return [] }
+            guard let snap = candidateSnaps[c], !(c & 15 == 0 && WorkBudget.shouldStop) else { return [] }
             return search.cover(from: snap, radius: radius[c], stamp: Int32(c), graph: graph, edgeStart: count, onEdge: onEdge)
         }
     }

@@ -1,0 +1,46 @@
+import DoorstepModel
+import Foundation
+import XCTest
+
+/// `ParallelMap`: results in index order whatever thread made them, every index exactly once, one state per thread,
+/// and the caller's budget on every thread.
+final class ParallelMapTests: XCTestCase {
+    func testOrderEveryIndexOnceAndStatePerThread() {
+        let states = Counter()
+        for (count, threads, chunk) in [(0, 4, 8), (1, 4, 8), (7, 3, 1), (1000, 2, 64), (1000, 8, 7), (10_000, 5, 64)] {
+            states.reset()
+            let out = ParallelMap.map(count: count, threads: threads, chunk: chunk, makeState: { () -> [Int] in states.add(); return [] }) { seen, i -> Int in
+                seen.append(i)
+                // Uneven work, so threads interleave.
+                if i % 97 == 0 { usleep(200) }
+                return i * i
+            }
+            XCTAssertEqual(out, (0..<count).map { $0 * $0 }, "count \(count), threads \(threads)")
+            let workers = max(1, min(threads, (count + chunk - 1) / chunk))
+            XCTAssertEqual(states.value, workers, "one state per thread (count \(count), threads \(threads))")
+        }
+    }
+
+    func testTheCallersBudgetHoldsOnEveryThread() throws {
+        let budget = WorkBudget(limit: .seconds(60))
+        budget.cancel()
+        let stopped = try? budget.run {
+            ParallelMap.map(count: 500, threads: 4, chunk: 10, makeState: { () }) { _, _ in WorkBudget.shouldStop }
+        }
+        XCTAssertNil(stopped, "a cancelled budget's run throws at its checkpoint")
+        let seen = try WorkBudget(limit: .seconds(60)).run {
+            ParallelMap.map(count: 500, threads: 4, chunk: 10, makeState: { () }) { _, _ in WorkBudget.current != nil && !WorkBudget.shouldStop }
+        }
+        XCTAssertEqual(seen, Array(repeating: true, count: 500), "every thread sees the caller's live budget")
+        let none = ParallelMap.map(count: 500, threads: 4, chunk: 10, makeState: { () }) { _, _ in WorkBudget.current == nil }
+        XCTAssertEqual(none, Array(repeating: true, count: 500), "no budget, none on the threads")
+    }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add() { lock.withLock { n += 1 } }
+    func reset() { lock.withLock { n = 0 } }
+    var value: Int { lock.withLock { n } }
+}
