@@ -22,7 +22,7 @@ package enum CandidateReach {
             return s
         }
         let targetSnaps = targets.map { $0.referencePoints.compactMap { network.snap($0, projection: projection) } }
-        return (walking(candidateSnaps: siteSnaps, radius: radius, targetSnaps: targetSnaps, graph: network.graph), offNetwork)
+        return (try walking(candidateSnaps: siteSnaps, radius: radius, targetSnaps: targetSnaps, graph: network.graph), offNetwork)
     }
 
     /// For each candidate, the indices (into `targets`) of the compounds it would cover, ascending.
@@ -97,7 +97,7 @@ package enum CandidateReach {
     /// Walking: one bounded shortest-path search per candidate (nodes beyond its radius are never visited), then the
     /// reference points on the edges it touched are read off. Candidates without a snap (beyond the snap limit)
     /// cover nothing. `targetSnaps[t]` are the snapped reference points of target t (unreachable ones left out).
-    package static func walking(candidateSnaps: [Snap?], radius: [Double], targetSnaps: [[Snap]], graph: WalkGraph) -> [[Int32]] {
+    package static func walking(candidateSnaps: [Snap?], radius: [Double], targetSnaps: [[Snap]], graph: WalkGraph) throws -> [[Int32]] {
         // Reference points by edge (CSR): the target, the offset along the edge, the leg.
         var count = [Int](repeating: 0, count: graph.edgeCount + 1)
         for snaps in targetSnaps { for s in snaps { count[Int(s.edge) + 1] += 1 } }
@@ -113,9 +113,9 @@ package enum CandidateReach {
         let progress = WorkProgress.begin("reach: walking from each site", total: candidateSnaps.count, unit: "sites")
         defer { progress.finish() }
         // Each site's search is independent: as many threads as cores, each with its own search state.
-        return ParallelMap.map(count: candidateSnaps.count, makeState: { CandidateSearch(graph: graph, targets: targetSnaps.count) }) { search, c in
+        return try ParallelMap.map(count: candidateSnaps.count, makeState: { CandidateSearch(graph: graph, targets: targetSnaps.count) }) { search, c in
             progress.advance()
-            guard let snap = candidateSnaps[c], !(c & 15 == 0 && WorkBudget.shouldStop) else { return [] }
+            guard let snap = candidateSnaps[c] else { return [] }
             return search.cover(from: snap, radius: radius[c], stamp: Int32(c), graph: graph, edgeStart: count, onEdge: onEdge)
         }
     }

@@ -82,7 +82,7 @@ public enum WhatIfAnalysis {
             let targetSnaps = targets.map { t in rowsBefore[Int(t)].site.referencePoints.compactMap { network.snap($0, projection: proj) } }
             let siteSnaps = changed.map { network.snap($0.location, projection: proj) }
             onNetwork = siteSnaps.map { $0 != nil }
-            reaches = CandidateReach.walking(candidateSnaps: siteSnaps, radius: radii, targetSnaps: targetSnaps, graph: network.graph)
+            reaches = try CandidateReach.walking(candidateSnaps: siteSnaps, radius: radii, targetSnaps: targetSnaps, graph: network.graph)
                 .map { $0.map { Int(targets[Int($0)]) } }
         } else {
             reaches = CandidateReach.straight(candidates: changed.map(\.location), radius: radii, targets: rowsBefore.count) {

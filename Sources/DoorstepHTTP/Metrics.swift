@@ -88,7 +88,9 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func record(_ request: Request, _ context: Context, status: Int, since start: ContinuousClock.Instant) {
-        metrics.request(route: context.endpointPath ?? "NotFound", method: request.method.rawValue, status: status,
+        // Only the methods the service answers are labels of their own; any other is OTHER (refused with 405 anyway).
+        let method = [.get, .head, .options].contains(request.method) ? request.method.rawValue : "OTHER"
+        metrics.request(route: context.endpointPath ?? "NotFound", method: method, status: status,
                         duration: ContinuousClock.now - start)
     }
 }

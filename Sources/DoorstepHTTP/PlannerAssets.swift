@@ -179,7 +179,7 @@ var KIND_COLORS = { center: "#8e0b1e", station: "#d1391c", post: "#f08a24" };
 
 // The scenario is a list of operations (undo pops the last): add a site, move an added site, close or move a station.
 var st = { ops: [], rows: [], byID: {}, summary: null, changes: null, base: null, level: "district", drill: [], stations: [],
-  stationByID: {}, seq: 0, adding: false, plan: null };
+  stationByID: Object.create(null), seq: 0, adding: false, plan: null };
 var map = null, layers = {};
 
 function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -201,7 +201,7 @@ function optionQuery(withTime) {
 
 // The scenario as the what-if API's `add` and `close` (a moved station: closed, and added where it now stands).
 function scenario() {
-  var sites = [], closed = [], moved = {};
+  var sites = [], closed = [], moved = Object.create(null);
   st.ops.forEach(function (o) {
     if (o.type === "add") sites.push({ key: o.key, pos: o.pos, label: o.label });
     else if (o.type === "moveSite") sites.forEach(function (s) { if (s.key === o.key) s.pos = o.pos; });
@@ -270,15 +270,15 @@ function refresh() {
     if (seq !== st.seq) return;
     var coverage = r[0], w = r[1];
     st.summary = w ? w.summary : coverage.summary; st.changes = w ? w.changes : null; st.sites = sc.sites; st.closed = sc.closed;
-    st.newly = {}; var gone = {};
+    st.newly = Object.create(null); var gone = Object.create(null);
     if (w) { (w.changes.newly_covered || []).forEach(function (id) { st.newly[id] = true; }); (w.changes.newly_uncovered || []).forEach(function (id) { gone[id] = true; }); }
     st.rows = coverage.rows.map(function (row) {
       if (!st.newly[row.id] && !gone[row.id]) return row;
-      var copy = {}; Object.keys(row).forEach(function (k) { copy[k] = row[k]; });
+      var copy = Object.create(null); Object.keys(row).forEach(function (k) { copy[k] = row[k]; });
       copy.covered = !!st.newly[row.id]; copy.status = copy.covered ? "covered" : "uncovered";
       return copy;
     });
-    st.byID = {}; st.rows.forEach(function (row) { st.byID[row.id] = row; });
+    st.byID = Object.create(null); st.rows.forEach(function (row) { st.byID[row.id] = row; });
     drawAll();
     $("status").textContent = t("ready", { n: num(st.rows.length), s: num(st.summary.qualifying_stations), ms: Date.now() - started });
     document.body.dataset.state = "done";
@@ -337,7 +337,7 @@ function stationName(id) { var s = st.stationByID[id]; return s && s.properties 
 function inScope(r) { return st.drill.every(function (d) { return String(r[KEY[d.level]] == null ? "(none)" : r[KEY[d.level]]) === d.key; }); }
 
 function group(rows, level) {
-  var g = {}, order = [];
+  var g = Object.create(null), order = [];
   rows.forEach(function (r) {
     var k = r[KEY[level]] == null ? "(none)" : String(r[KEY[level]]);
     if (!g[k]) { g[k] = { key: k, name: r[NAME[level]] == null ? "(—)" : String(r[NAME[level]]), compounds: 0, households: 0, covered: 0 }; order.push(k); }
@@ -461,7 +461,7 @@ function compoundPopup(r) {
 
 function drawMap() {
   if (!map) return;
-  st.gridShare = {};
+  st.gridShare = Object.create(null);
   group(st.rows, "grid").forEach(function (g) { st.gridShare[g.key] = g.households > 0 ? g.covered / g.households : null; });
   layers.grids.setStyle(layers.grids.options.style);
   layers.compounds.setStyle(layers.compounds.options.style);
@@ -483,12 +483,12 @@ function drawMap() {
 
 function drawStations() {
   layers.stations.clearLayers();
-  var closed = {}; (st.closed || []).forEach(function (id) { closed[id] = true; });
+  var closed = Object.create(null); (st.closed || []).forEach(function (id) { closed[id] = true; });
   st.stations.forEach(function (f) {
     if (!f.geometry || closed[f.id]) return;
     var k = f.properties && f.properties.kind, r = k === "center" ? 8 : k === "station" ? 6 : 4;
     var m = L.circleMarker(ll(f.geometry.coordinates), { radius: r, color: "#fff", weight: 1.5, fillColor: KIND_COLORS[k] || "#5f6b77", fillOpacity: 1 });
-    m.bindTooltip(tipNode((f.properties && f.properties.name || f.id) + (k ? " · " + (T[lang].kinds[k] || k) : "")), { className: "name" });
+    m.bindTooltip(tipNode((f.properties && f.properties.name || f.id) + (k ? " · " + tr("kinds", k) : "")), { className: "name" });
     m.on("click", function (e) { L.DomEvent.stopPropagation(e); L.popup().setLatLng(e.latlng).setContent(stationPopup(f)).openOn(map); });
     m.addTo(layers.stations);
   });
@@ -497,7 +497,7 @@ function drawStations() {
 function stationPopup(f) {
   var p = f.properties || {}, box = el("div", "pop");
   box.appendChild(el("p", null, p.name || f.id)); box.lastChild.style.fontWeight = "700";
-  box.appendChild(el("p", null, [p.kind ? (T[lang].kinds[p.kind] || p.kind) : "", p.capacity != null ? t("capacity") + " " + p.capacity : "", p.hours || ""].filter(Boolean).join(" · ")));
+  box.appendChild(el("p", null, [p.kind ? tr("kinds", p.kind) : "", p.capacity != null ? t("capacity") + " " + p.capacity : "", p.hours || ""].filter(Boolean).join(" · ")));
   var row = el("div", "row");
   var area = el("button", null, t("areaBtn")); area.type = "button";
   area.addEventListener("click", function () { showArea(f.id); map.closePopup(); });
@@ -517,7 +517,12 @@ function stationPopup(f) {
 }
 
 function showArea(id) {
-  api("/v1/areas?" + optionQuery(false).filter(function (x) { return !/^(kind|service)=/.test(x); }).concat([q("station", id)]).join("&")).then(function (fc) {
+  // The station's own reach as the options say: the preset or radius (at most the areas' 20 km), or its radius_m.
+  var opts = optionQuery(false).filter(function (x) { return !/^(kind|service|radius)=/.test(x); }), f = st.stationByID[id];
+  var own = f && f.properties && +f.properties.radius_m, reach = $("opt-reach").value;
+  if (reach === "radius") opts.push(q("radius", Math.min(20000, +$("opt-radius").value || 500)));
+  else if (reach === "own" && own > 0) opts.push(q("radius", Math.min(20000, own)));
+  api("/v1/areas?" + opts.concat([q("station", id)]).join("&")).then(function (fc) {
     layers.areas.clearLayers();
     L.geoJSON(fc, { style: { color: "#0b5cad", weight: 2, fillOpacity: 0.12 }, coordsToLatLng: function (c) { return ll(c); }, interactive: false }).addTo(layers.areas);
   }).catch(function (e) { showError(e.message); });
@@ -530,12 +535,12 @@ function boundsOf(ids) {
 }
 function zoomToRows(rows) {
   if (!map) return;
-  var ids = {}; rows.forEach(function (r) { ids[r.id] = true; });
+  var ids = Object.create(null); rows.forEach(function (r) { ids[r.id] = true; });
   var b = boundsOf(ids); if (b) map.fitBounds(b, { padding: [20, 20], maxZoom: 17 });
 }
 function zoomToCompound(id) {
   if (!map) return;
-  var ids = {}; ids[id] = true;
+  var ids = Object.create(null); ids[id] = true;
   var b = boundsOf(ids); if (!b) return;
   map.fitBounds(b, { padding: [60, 60], maxZoom: 18 });
   layers.compounds.eachLayer(function (l) { if (l.feature.id === id) l.setStyle({ weight: 5, color: "#f5b400" }); });
@@ -635,14 +640,14 @@ applyLang();
 // The stations (for the map and the kind and service choices), compounds and grids, then the coverage.
 Promise.all([allItems("stations"), map ? allItems("compounds") : Promise.resolve([]), map ? allItems("grids") : Promise.resolve([])]).then(function (r) {
   st.stations = r[0];
-  var kinds = {}, services = {};
+  var kinds = Object.create(null), services = Object.create(null);
   st.stations.forEach(function (f) {
     st.stationByID[f.id] = f;
     var p = f.properties || {};
     if (p.kind) kinds[p.kind] = true;
     (Array.isArray(p.services) ? p.services : String(p.services || "").split(/[,;]/)).forEach(function (s) { if (s) services[s.trim()] = true; });
   });
-  Object.keys(kinds).sort().forEach(function (k) { var o = el("option", null, T[lang].kinds[k] || k); o.value = k; $("opt-kind").appendChild(o); });
+  Object.keys(kinds).sort().forEach(function (k) { var o = el("option", null, tr("kinds", k)); o.value = k; $("opt-kind").appendChild(o); });
   Object.keys(services).sort().forEach(function (s) { var o = el("option", null, s); o.value = s; $("opt-service").appendChild(o); });
   ["kind", "service"].forEach(function (n) { var v = params.get(n); if (v && (n === "kind" ? kinds : services)[v]) $("opt-" + n).value = v; });
   if (map) {

@@ -148,7 +148,11 @@ try { config = JSON.parse($("doorstep-config").textContent); } catch (e) { showE
 var params = new URLSearchParams(location.search);
 var lang = params.get("lang") || (function () { try { return localStorage.getItem("doorstep.lang"); } catch (e) { return null; } })() || "zh";
 if (lang !== "zh" && lang !== "en") lang = "zh"; // not T[lang]: ?lang=constructor is an object too
-function t(key, vars) { var s = T[lang][key]; if (vars) Object.keys(vars).forEach(function (k) { s = s.replace("{" + k + "}", function () { return String(vars[k]); }); }); return s; }
+// The words of `key`, its {placeholders} filled in one pass (a value holding "{h}" is never filled in again).
+function t(key, vars) {
+  var s = T[lang][key];
+  return vars ? s.replace(/\{(\w+)\}/g, function (m, k) { return Object.prototype.hasOwnProperty.call(vars, k) ? String(vars[k]) : m; }) : s;
+}
 // A translation of a data value (kind, service) or the value itself: own keys only, so "constructor" stays text.
 function tr(table, key) { return Object.prototype.hasOwnProperty.call(T[lang][table], key) ? T[lang][table][key] : String(key); }
 

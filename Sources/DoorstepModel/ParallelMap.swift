@@ -1,72 +1,97 @@
 import Foundation
 
-/// Independent pieces of work on as many threads as cores: `count` items, each made by `body(&state, index)` with a
-/// per-thread `state` (a search's scratch arrays) made once per thread by `makeState`. Results come back in index
-/// order, whatever thread made them. The caller's `WorkBudget` holds on every thread (a stopped budget makes the
-/// remaining items whatever `body` returns for it, and the caller's checkpoint discards the result, as on one thread).
-/// Threads take items in small chunks from a shared counter, so an uneven item does not leave a core idle.
-/// One thread, or few items, runs inline.
+/// Independent pieces of work on the cores: `count` items, each made by `body(&state, index)` with a per-thread
+/// `state` (a search's scratch arrays) made once per thread by `makeState`. Results come back in index order, whatever
+/// thread made them.
+///
+/// - **The caller works too**, with helper threads beside it. Helpers are a process-wide allowance of one fewer than
+///   the cores: a call takes what is free, so several analyses at once (the server's pool) never run more threads
+///   than their own plus that allowance, and a call that finds none free runs on its caller alone.
+/// - **Budgets**: the caller's `WorkBudget` holds on every thread; once it stops, no further chunk is handed out and
+///   the call throws `WorkStopped` (as `WorkBudget.checkpoint()` does) instead of returning a partial answer.
+/// - Threads take items in small chunks from a shared counter, so an uneven item does not leave a core idle.
 public enum ParallelMap {
     public static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
 
     public static func map<State, T>(count: Int, threads: Int = cores, chunk: Int = 64, makeState: @escaping () -> State,
-                                     _ body: @escaping (inout State, Int) -> T) -> [T] {
-        let workers = max(1, min(threads, (count + chunk - 1) / max(1, chunk)))
-        guard workers > 1 else {
-            var state = makeState()
-            return (0..<count).map { body(&state, $0) }
-        }
+                                     _ body: @escaping (inout State, Int) -> T) throws -> [T] {
+        let wanted = max(1, min(threads, (count + chunk - 1) / max(1, chunk)))
+        let helpers = wanted > 1 ? Allowance.shared.take(wanted - 1) : 0
+        defer { Allowance.shared.give(helpers) }
         let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
         results.initialize(repeating: nil)
         defer { results.deinitialize(); results.deallocate() }
-        let next = NextIndex()
         let budget = WorkBudget.current
         // Each thread writes only the results of the indices it took; the buffer outlives them (`group.wait()`).
-        let shared = Shared(body: body, makeState: makeState, results: results)
+        let shared = Shared(body: body, makeState: makeState, results: results, budget: budget, chunk: max(1, chunk))
         let group = DispatchGroup()
-        for _ in 0..<workers {
+        for _ in 0..<helpers {
             group.enter()
             let thread = Thread {
-                let work = {
-                    var state = shared.makeState()
-                    while let range = next.take(chunk, of: count) {
-                        for i in range { shared.results[i] = shared.body(&state, i) }
-                    }
-                }
-                if let budget { _ = try? budget.run(work) } else { work() }
+                if let budget { _ = try? budget.run(shared.work) } else { shared.work() }
                 group.leave()
             }
             thread.stackSize = 1 << 22
             thread.start()
         }
+        shared.work()
         group.wait()
-        return results.map { $0! }
+        try WorkBudget.checkpoint()
+        return try results.map {
+            // Only a stopped budget leaves an item undone, and then the checkpoint above has thrown.
+            guard let value = $0 else { throw WorkStopped(reason: .cancelled, limit: budget?.limit ?? .zero) }
+            return value
+        }
     }
 
-    /// The closures and the result buffer, handed to the threads. `@unchecked Sendable`: see `map`.
+    /// Helper threads free in the process: one fewer than the cores.
+    private final class Allowance: @unchecked Sendable {
+        static let shared = Allowance(ProcessInfo.processInfo.activeProcessorCount - 1)
+        private let lock = NSLock()
+        private var free: Int
+
+        init(_ free: Int) { self.free = max(0, free) }
+
+        func take(_ wanted: Int) -> Int { lock.withLock { let n = min(wanted, free); free -= n; return n } }
+        func give(_ n: Int) { lock.withLock { free += n } }
+    }
+
+    /// The closures, the result buffer and the next chunk, shared by the threads of one call. `@unchecked Sendable`:
+    /// `next` is used with `lock` held; each result slot is written by the one thread that took its index.
     private final class Shared<State, T>: @unchecked Sendable {
         let body: (inout State, Int) -> T
         let makeState: () -> State
         let results: UnsafeMutableBufferPointer<T?>
+        let budget: WorkBudget?
+        let chunk: Int
+        private let lock = NSLock()
+        private var next = 0
 
-        init(body: @escaping (inout State, Int) -> T, makeState: @escaping () -> State, results: UnsafeMutableBufferPointer<T?>) {
+        init(body: @escaping (inout State, Int) -> T, makeState: @escaping () -> State, results: UnsafeMutableBufferPointer<T?>,
+             budget: WorkBudget?, chunk: Int) {
+            self.chunk = chunk
             self.body = body
             self.makeState = makeState
             self.results = results
+            self.budget = budget
         }
-    }
 
-    /// The next chunk of indices to take. `@unchecked Sendable`: `value` is used with `lock` held.
-    private final class NextIndex: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
+        func work() {
+            var state: State?
+            while let range = take() {
+                if state == nil { state = makeState() }
+                for i in range { results[i] = body(&state!, i) }
+            }
+        }
 
-        func take(_ chunk: Int, of count: Int) -> Range<Int>? {
-            lock.withLock {
-                guard value < count else { return nil }
-                let start = value
-                value = min(count, value + chunk)
-                return start..<value
+        /// The next chunk, none once all are taken or the budget has stopped.
+        private func take() -> Range<Int>? {
+            if budget?.stopReason != nil { return nil }
+            return lock.withLock {
+                guard next < results.count else { return nil }
+                let start = next
+                next = min(results.count, next + chunk)
+                return start..<next
             }
         }
     }

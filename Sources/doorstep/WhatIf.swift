@@ -65,8 +65,9 @@ extension Doorstep {
                 let source = try database.source(walk: options.coverage.analysis.walk, snapLimit: options.coverage.analysis.snapLimit)
                 let result = try WhatIfUseCase.run(options, on: source)
                 if let out {
-                    let written = try result.workbook(on: source, to: out, language: try workbookLanguage())
-                    FileHandle.standardError.write(Data("doorstep: wrote the scenario to \(written.path)\n".utf8))
+                    let language = try workbookLanguage()
+                    let written = try AtomicOutput.write(to: out) { try result.workbook(on: source, to: $0, language: language) }
+                    FileHandle.standardError.write(Data("doorstep: wrote the scenario to \(out) (\(written.features) compounds)\n".utf8))
                 }
                 switch format {
                 case .json: print(result.json.jsonText)
