@@ -146,7 +146,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DoorstepGeoTests",
-            dependencies: ["DoorstepGeo", "DoorstepSpatiaLite", "CityGen", "DoorstepTestSupport"],
+            dependencies: ["DoorstepGeo", "DoorstepSpatiaLite", "DoorstepPostGIS", "CityGen", "DoorstepTestSupport"],
             resources: [],
             swiftSettings: upcoming
         ),

@@ -37,8 +37,8 @@ package final class Connection {
         guard let handle = PQconnectdb(conninfo) else { throw PostGISError("\(name): libpq could not allocate a connection") }
         self.handle = handle
         guard PQstatus(handle) == CONNECTION_OK else {
+            // Every member is set: deinit runs and finishes the handle.
             let message = Connection.text(PQerrorMessage(handle))
-            PQfinish(handle)
             throw PostGISError("cannot connect to \(name): \(message)", sqlState: "08001")
         }
         // Numbers as text in their shortest exact form (the default since PostgreSQL 12; said here, not assumed),

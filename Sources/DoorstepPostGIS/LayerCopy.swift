@@ -3,10 +3,11 @@ import DoorstepModel
 import DoorstepStore
 import Foundation
 
-/// One layer's import into PostGIS, inside the import's transaction: records stream through `COPY` into a temporary
-/// table as the import checks them; before the next statement on the connection (the import log, the compounds'
-/// changes …, or the end of the import) one `INSERT … ON CONFLICT (id) DO UPDATE` upserts them — by id, the last record
-/// of an id winning and new ids stored in the order they first came, as the SpatiaLite writer does.
+/// One layer's import into PostGIS, inside the import's transaction: records stream through `COPY` as the import checks
+/// them. Into an empty layer (a first import, or `--replace`) they go straight into its table; into a layer holding
+/// rows they go into a temporary table, and before the next statement on the connection (the import log, the
+/// compounds' changes …, or the end of the import) one `INSERT … ON CONFLICT (id) DO UPDATE` upserts them in the order
+/// they came, as the SpatiaLite writer does. (Ids are unique within an import: the importer refuses duplicates.)
 package final class LayerCopy: LayerSink {
     private let connection: Connection
     private let layer: Layer
@@ -16,16 +17,20 @@ package final class LayerCopy: LayerSink {
     private var compounds: Set<String>?
     private var copy: CopyIn?
     private var sequence = 0
+    /// The layer was empty: rows are copied into its table directly.
+    private let direct: Bool
 
-    package init(connection: Connection, layer: Layer) throws {
+    package init(connection: Connection, layer: Layer, empty: Bool) throws {
         self.connection = connection
         self.layer = layer
+        direct = empty
         columns = ["id"] + layer.fields.map(\.name) + ["properties"] + (layer == .compounds ? ["ref_lon", "ref_lat"] : []) + ["geom"]
         if layer == .entrances {
             var ids = Set<String>()
             try connection.forEach("SELECT id FROM compounds") { ids.insert($0.string(0, 0)) }
             compounds = ids
         }
+        guard !direct else { return }
         // The staging table has the layer's columns without their constraints, and the order each record came in.
         try connection.execute("""
             DROP TABLE IF EXISTS pg_temp.doorstep_stage;
@@ -40,23 +45,15 @@ package final class LayerCopy: LayerSink {
         try connection.execute("DROP TABLE IF EXISTS pg_temp.doorstep_stage")
     }
 
-    /// Ends the open copy and upserts its rows into the layer.
-    private func merge(_ copy: CopyIn) throws {
-        self.copy = nil
+    /// Ends the open copy and, into a layer that held rows, upserts the staged rows into it. Static, with what it
+    /// needs: the connection runs it before its next statement, which may come after the writer is gone.
+    private static func merge(_ copy: CopyIn, on connection: Connection, layer: Layer, columns: [String], direct: Bool) throws {
         try connection.endCopy(copy)
-        let geometry: String
-        switch layer {
-        case .grids, .ways: geometry = "ST_Multi(geom)"
-        default: geometry = "geom"
-        }
+        guard !direct else { return }
         let list = columns.joined(separator: ", ")
-        let values = columns.map { $0 == "geom" ? geometry : $0 }.joined(separator: ", ")
         let updates = columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
         try connection.execute("""
-            INSERT INTO \(layer.rawValue)(\(list))
-            SELECT \(values) FROM (
-                SELECT DISTINCT ON (id) *, min(seq) OVER (PARTITION BY id) AS first_seq FROM doorstep_stage ORDER BY id, seq DESC
-            ) AS s ORDER BY first_seq
+            INSERT INTO \(layer.rawValue)(\(list)) SELECT \(list) FROM doorstep_stage ORDER BY seq
             ON CONFLICT (id) DO UPDATE SET \(updates);
             TRUNCATE doorstep_stage;
             """)
@@ -66,7 +63,7 @@ package final class LayerCopy: LayerSink {
         if let compounds, case .text(let compoundID) = record.values[0], !compounds.contains(compoundID) {
             return .failure(ImportProblem(record.location, field: "compound_id", "no compound with id \"\(compoundID)\" (import compounds first)"))
         }
-        var fields: [String?] = [String(sequence), record.id]
+        var fields: [String?] = direct ? [record.id] : [String(sequence), record.id]
         sequence += 1
         for value in record.values {
             switch value {
@@ -82,7 +79,14 @@ package final class LayerCopy: LayerSink {
             guard let p = record.referencePoint else { return .failure(ImportProblem(record.location, field: "geometry", "no reference point")) }
             fields += [String(p.lon), String(p.lat)]
         }
-        fields.append("SRID=4326;" + record.geometry.wkbHex)
+        // The table's type: grids are MultiPolygons and ways MultiLineStrings, whatever the file had.
+        let geometry: Geometry
+        switch (layer, record.geometry) {
+        case (.grids, .polygon(let rings)): geometry = .multiPolygon([rings])
+        case (.ways, .lineString(let line)): geometry = .multiLineString([line])
+        default: geometry = record.geometry
+        }
+        fields.append("SRID=4326;" + geometry.wkbHex)
         let copy = try self.copy ?? open()
         try copy.row(fields)
         return .success(nil)
@@ -90,13 +94,21 @@ package final class LayerCopy: LayerSink {
 
     /// Starts a copy into the staging table, to be merged before the connection's next statement.
     private func open() throws -> CopyIn {
-        let copy = try connection.startCopy("COPY doorstep_stage(seq, \(columns.joined(separator: ", "))) FROM STDIN")
+        let target = direct ? "\(layer.rawValue)(\(columns.joined(separator: ", ")))" : "doorstep_stage(seq, \(columns.joined(separator: ", ")))"
+        let copy = try connection.startCopy("COPY \(target) FROM STDIN")
         self.copy = copy
-        connection.beforeNextStatement = (finish: { [unowned self] in try self.merge(copy) },
-                                          abandon: { [unowned self] in
-                                              self.copy = nil
-                                              try? self.connection.endCopy(copy, failing: "the import stopped")
-                                          })
+        let (connection, layer, columns, direct) = (self.connection, self.layer, self.columns, self.direct)
+        // The connection owns these closures and runs them before its next statement (or on rollback), so they
+        // hold it unowned; the writer they hold weakly, only to forget its copy.
+        connection.beforeNextStatement = (
+            finish: { [unowned connection, weak self] in
+                self?.copy = nil
+                try LayerCopy.merge(copy, on: connection, layer: layer, columns: columns, direct: direct)
+            },
+            abandon: { [unowned connection, weak self] in
+                self?.copy = nil
+                try? connection.endCopy(copy, failing: "the import stopped")
+            })
         return copy
     }
 }

@@ -572,8 +572,9 @@ extension PostGISStore: StoreWriter {
             }
             // DELETE, not TRUNCATE: TRUNCATE would lock readers out until the import commits; with DELETE every
             // server goes on reading the old rows until then.
+            let empty = try replace || connection.scalar("SELECT EXISTS (SELECT 1 FROM \(table))") == "f"
             if replace { try connection.execute("DELETE FROM \(table)") }
-            let writer = try LayerCopy(connection: connection, layer: layer)
+            let writer = try LayerCopy(connection: connection, layer: layer, empty: empty)
             let result = try body(writer)
             try writer.finish()
             try connection.execute("ANALYZE \(table)")

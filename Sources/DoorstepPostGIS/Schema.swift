@@ -67,9 +67,9 @@ package enum PGSchema {
         columns.map { $0.kind == .geometry ? "ST_AsBinary(geom) AS geom" : Connection.identifier($0.name) }.joined(separator: ", ")
     }
 
-    private static func create(_ table: String, _ columns: [Column]) -> String {
+    private static func create(_ table: String, _ columns: [Column], spatialIndex: Bool = true) -> String {
         "CREATE TABLE \(table)(\(columns.map { "\($0.name) \($0.sql)" }.joined(separator: ", ")));\n"
-            + "CREATE INDEX \(table)_geom ON \(table) USING gist(geom);\n"
+            + (spatialIndex ? "CREATE INDEX \(table)_geom ON \(table) USING gist(geom);\n" : "")
     }
 
     /// Numbered migrations; the store's version is `doorstep_meta.schema_version`. A migration is never edited
@@ -80,7 +80,9 @@ package enum PGSchema {
         // column from its cast, where SpatiaLite needed tables), and the trigger that counts a change made by any
         // SQL client as an import.
         Layer.allCases.map { create($0.rawValue, columns($0)) }.joined()
-            + create("network_edges", networkColumns)
+            // The network is rewritten whole by every build and read whole; like the file's, it has no spatial index
+            // (keeping a GiST index up to date cost more than the rest of storing it).
+            + create("network_edges", networkColumns, spatialIndex: false)
             + create("water", [fid, id, t("kind"), t("name"), geom("Geometry")])
             + """
             CREATE INDEX entrances_compound ON entrances(compound_id);
