@@ -146,6 +146,20 @@ package final class Connection {
         try pending.finish()
     }
 
+    /// Runs `body` in a transaction opened with `begin` (`BEGIN …`): committed when it returns, rolled back when it
+    /// throws.
+    package func transaction<T>(_ begin: String, _ body: () throws -> T) throws -> T {
+        try execute(begin)
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            rollback()
+            throw error
+        }
+    }
+
     /// Rolls the open transaction back, abandoning an open copy first rather than finishing it.
     package func rollback() {
         if let pending = beforeNextStatement {

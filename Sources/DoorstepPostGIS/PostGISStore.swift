@@ -74,44 +74,45 @@ public final class PostGISStore {
         PostGISError("\(address.displayName): written by a newer Doorstep (schema version \(version); this doorstep knows versions up to \(PGSchema.currentVersion)); upgrade doorstep to use it — the store is left as it is")
     }
 
-    /// Creates the schema, PostGIS and the tables when missing and runs the migrations this store lacks, each in a
-    /// transaction, under the schema's advisory lock (two first imports at once create it once).
+    /// Creates the schema, PostGIS and the tables when missing and runs the migrations this store lacks, in one
+    /// transaction under the schema's advisory lock (two first imports at once create it once).
     private func migrate() throws {
-        try connection.execute("BEGIN")
         do {
-            try lockSchema()
-            if try connection.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schemaName]) == "0" {
-                try connection.execute("CREATE SCHEMA \(quotedSchema)")
-                createdSchema = true
-            }
-            if try connection.scalar("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'") == "0" {
-                do {
-                    try connection.execute("CREATE EXTENSION postgis")
-                } catch let error as PostGISError {
-                    throw PostGISError("\(address.displayName): PostGIS is not installed in this database and cannot be installed by this user (\(error.message)); ask its administrator to run CREATE EXTENSION postgis")
-                }
-            }
-            try useSchema()
-            if try !PostGISStore.holdsStore(connection, schema: schemaName) {
-                try connection.execute("""
-                    CREATE TABLE doorstep_meta(key text PRIMARY KEY, value text NOT NULL);
-                    INSERT INTO doorstep_meta(key, value) VALUES ('schema_version', '0'), ('store_id', gen_random_uuid()::text);
-                    """)
-                createdTables = true
-            }
-            var version = try schemaVersion()
-            if version > PGSchema.currentVersion { throw newer(version) }
-            while version < PGSchema.currentVersion {
-                try connection.execute(PGSchema.migrations[version])
-                version += 1
-                try connection.query("UPDATE doorstep_meta SET value = $1 WHERE key = 'schema_version'", [String(version)])
-            }
-            try connection.execute("COMMIT")
+            try connection.transaction("BEGIN") { try migrateInTransaction() }
         } catch {
-            connection.rollback()
             createdTables = false
             createdSchema = false
             throw error
+        }
+    }
+
+    private func migrateInTransaction() throws {
+        try lockSchema()
+        if try connection.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schemaName]) == "0" {
+            try connection.execute("CREATE SCHEMA \(quotedSchema)")
+            createdSchema = true
+        }
+        if try connection.scalar("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'") == "0" {
+            do {
+                try connection.execute("CREATE EXTENSION postgis")
+            } catch let error as PostGISError {
+                throw PostGISError("\(address.displayName): PostGIS is not installed in this database and cannot be installed by this user (\(error.message)); ask its administrator to run CREATE EXTENSION postgis")
+            }
+        }
+        try useSchema()
+        if try !PostGISStore.holdsStore(connection, schema: schemaName) {
+            try connection.execute("""
+                CREATE TABLE doorstep_meta(key text PRIMARY KEY, value text NOT NULL);
+                INSERT INTO doorstep_meta(key, value) VALUES ('schema_version', '0'), ('store_id', gen_random_uuid()::text);
+                """)
+            createdTables = true
+        }
+        var version = try schemaVersion()
+        if version > PGSchema.currentVersion { throw newer(version) }
+        while version < PGSchema.currentVersion {
+            try connection.execute(PGSchema.migrations[version])
+            version += 1
+            try connection.query("UPDATE doorstep_meta SET value = $1 WHERE key = 'schema_version'", [String(version)])
         }
     }
 
@@ -150,33 +151,19 @@ public final class PostGISStore {
     /// Runs `body` in one read snapshot (inside an open transaction it joins it).
     package func read<T>(_ body: () throws -> T) throws -> T {
         if connection.inTransaction { return try body() }
-        try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        do {
-            let value = try body()
-            try connection.execute("COMMIT")
-            return value
-        } catch {
-            connection.rollback()
-            throw error
-        }
+        return try connection.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 
     /// Runs `body` in the open write transaction, else in one of its own under the schema's lock, with this session's
     /// changes marked as Doorstep's (the trigger then leaves counting them to `bumpGeneration`).
     private func inWrite<T>(_ body: () throws -> T) throws -> T {
         if writeTransactionOpen { return try body() }
-        try connection.execute("BEGIN")
         writeTransactionOpen = true
         defer { writeTransactionOpen = false }
-        do {
+        return try connection.transaction("BEGIN") {
             try lockSchema()
             try connection.execute("SET LOCAL doorstep.importing = 'on'")
-            let value = try body()
-            try connection.execute("COMMIT")
-            return value
-        } catch {
-            connection.rollback()
-            throw error
+            return try body()
         }
     }
 
@@ -626,21 +613,14 @@ extension PostGISStore: StoreWriter {
         try inWrite {
             let before = try connectorCount()
             try connection.execute("DELETE FROM ways WHERE mended = 1")
-            var number = 0
-            for c in connectors {
-                // `mend/n`, skipping numbers a way of the data already uses as its id.
-                var id: String
-                repeat {
-                    number += 1
-                    id = "mend/\(number)"
-                } while try connection.query("SELECT 1 FROM ways WHERE id = $1", [id]).count > 0
-                let properties = JSONValue.object([
-                    ("kind", .string(c.kind.rawValue)), ("from_way", .string(c.fromWay)), ("to_way", .string(c.toWay)),
-                ]).jsonText
+            let ids = try NetworkConnector.ids(count: connectors.count) { id in
+                try connection.query("SELECT 1 FROM ways WHERE id = $1", [id]).count > 0
+            }
+            for (id, c) in zip(ids, connectors) {
                 try connection.query("""
                     INSERT INTO ways(id, mended, length_m, reason, properties, geom)
                     VALUES ($1, 1, $2, $3, $4, ST_Multi(ST_GeomFromWKB(decode($5, 'hex'), 4326)))
-                    """, [id, String(c.lengthMetres), c.reason, properties, Geometry.lineString(c.line).wkbHex])
+                    """, [id, String(c.lengthMetres), c.reason, c.storedProperties, Geometry.lineString(c.line).wkbHex])
             }
             try bumpGeneration(.ways)
             return before

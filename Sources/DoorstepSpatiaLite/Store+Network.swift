@@ -74,22 +74,13 @@ extension Store {
                 INSERT INTO ways(id, highway, name, foot, bridge, tunnel, layer, mended, length_m, reason, properties, geom)
                 VALUES(?, NULL, NULL, NULL, NULL, NULL, NULL, 1, ?, ?, ?, CastToMultiLineString(GeomFromWKB(?, 4326)))
                 """)
-            var number = 0
-            for c in connectors {
-                // `mend/n`, skipping numbers a way of the data already uses as its id.
-                var id: String
-                repeat {
-                    number += 1
-                    id = "mend/\(number)"
-                    try taken.bind([.text(id)])
-                    let used = try taken.step()
-                    taken.reset()
-                    if !used { break }
-                } while true
-                let properties = JSONValue.object([
-                    ("kind", .string(c.kind.rawValue)), ("from_way", .string(c.fromWay)), ("to_way", .string(c.toWay)),
-                ]).jsonText
-                try insert.run([.text(id), .double(c.lengthMetres), .text(c.reason), .text(properties),
+            let ids = try NetworkConnector.ids(count: connectors.count) { id in
+                try taken.bind([.text(id)])
+                defer { taken.reset() }
+                return try taken.step()
+            }
+            for (id, c) in zip(ids, connectors) {
+                try insert.run([.text(id), .double(c.lengthMetres), .text(c.reason), .text(c.storedProperties),
                                 .blob(Geometry.lineString(c.line).wkb)])
             }
             try bumpGeneration(.ways)

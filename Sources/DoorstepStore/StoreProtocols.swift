@@ -160,6 +160,25 @@ public struct NetworkConnector: Sendable, Hashable {
     }
 }
 
+extension NetworkConnector {
+    /// What a stored connector keeps in its `properties` column: its kind and the two ways it joins (JSON text).
+    public var storedProperties: String {
+        JSONValue.object([("kind", .string(kind.rawValue)), ("from_way", .string(fromWay)), ("to_way", .string(toWay))]).jsonText
+    }
+
+    /// Ids for `count` connectors, `mend/1`, `mend/2` … in order, skipping the numbers `taken` says a way of the data
+    /// already uses as its id.
+    public static func ids(count: Int, taken: (String) throws -> Bool) rethrows -> [String] {
+        var ids = [String](), number = 0
+        while ids.count < count {
+            number += 1
+            let id = "mend/\(number)"
+            if try !taken(id) { ids.append(id) }
+        }
+        return ids
+    }
+}
+
 /// Water no connector may cross: a river, canal or stream as a line or an area, a lake or pond as an area.
 public struct WaterFeature: Sendable {
     public var id: String

@@ -38,7 +38,7 @@ func provinceBench(work: URL) throws {
             var importSeconds = 0.0, importPeak = 0.0
             for layer in ["ways", "grids", "compounds", "entrances", "stations"] {
                 let (status, seconds, peak) = runMeasured(doorstep, ["import", layer, dir.appendingPathComponent("\(layer).geojson").path,
-                                                                     "--db", address, "--quiet"], quiet: true)
+                                                                     "--db", address, "--quiet", "--max-file-mb", "8192"], quiet: true)
                 guard status == 0 else { print("  \(label): import \(layer) failed (exit \(status))"); return }
                 importSeconds += seconds
                 importPeak = max(importPeak, peak)
