@@ -2,11 +2,13 @@ import Foundation
 import XCTest
 @testable import DoorstepGeo
 import DoorstepSpatiaLite
+import DoorstepTestSupport
 
 /// Importing into a database that already holds data: upsert by id, `--replace`, feature ids, and failed or
 /// interrupted imports that leave the database exactly as it was (and the snapshot that checks it).
 final class ImportUpsertTests: ImportTestCase {
     func testSnapshotSeesAChangeInEveryTable() throws {
+        try TestStores.requireSpatiaLite("checks the snapshot helper inside SQLite transactions")
         try seedCity()
         let before = try snapshot(store)
         XCTAssertEqual(before.filter { $0.hasPrefix("stations: ") }.count, 2)
@@ -94,8 +96,7 @@ final class ImportUpsertTests: ImportTestCase {
         XCTAssertEqual(summary.features, 2)
         XCTAssertEqual(summary.updated, 0)
         XCTAssertEqual(summary.layerCount, 2)
-        var ids = [String]()
-        try store.database.prepare("SELECT id FROM stations ORDER BY id").forEach { ids.append($0.text(0)) }
+        let ids = try texts("SELECT id FROM stations ORDER BY id")
         XCTAssertEqual(ids, ["S2", "S9"])
         XCTAssertEqual(try text("SELECT name FROM stations WHERE id = 'S2'"), "二号站（新）")
         XCTAssertEqual(try count("compounds"), 1, "--replace touches only its layer")
@@ -125,8 +126,7 @@ final class ImportUpsertTests: ImportTestCase {
             feature(#"{"id": "S8", "name": "八号站"}"#, point(118.80, 32.06), id: #""S8""#),
             feature(#"{"id": 9, "name": "九号站"}"#, point(118.81, 32.07), id: #""9""#),
         ]))
-        var ids = [String]()
-        try store.database.prepare("SELECT id FROM stations ORDER BY fid").forEach { ids.append($0.text(0)) }
+        let ids = try texts("SELECT id FROM stations ORDER BY fid")
         XCTAssertEqual(ids, ["S7", "42", "S8", "9"])
         XCTAssertEqual(try text("SELECT name FROM stations WHERE id = 'S7'"), "七号站")
     }
@@ -143,6 +143,7 @@ final class ImportUpsertTests: ImportTestCase {
 
     /// A full disk (here SQLite's page limit) during an import is reported as that, alone, and nothing is stored.
     func testDiskFullIsReportedAlone() throws {
+        try TestStores.requireSpatiaLite("a full SQLite file (PRAGMA max_page_count)")
         try seedCity()
         let before = try snapshot(store)
         let pages = try XCTUnwrap(try store.database.scalarInt("PRAGMA page_count"))

@@ -1,5 +1,5 @@
 import DoorstepGeo
-import DoorstepSpatiaLite
+import DoorstepTestSupport
 import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -14,7 +14,7 @@ final class ServiceRouteTests: XCTestCase {
 
     func testHealth() async throws {
         let path = try sampleDatabase(self)
-        let generation = try Store(path: path, readOnly: true).generation()
+        let generation = try StoreBackends.open(path, readOnly: true).generation()
         let (app, _) = try makeApp(path)
         try await app.test(.router) { client in
             let reply = try await client.request("/health")
