@@ -11,7 +11,7 @@ extension CLITests {
         let r = try doorstep(["info", "--db", db, "--format", "json"])
         XCTAssertEqual(r.status, 0, r.err)
         let doc = try JSONValue.parse(r.out)
-        let store = try StoreBackends.open(db, readOnly: true)
+        let store = try Store(path: db, readOnly: true)
         let edges = try XCTUnwrap(store.database.scalarInt("SELECT count(*) FROM network_edges"))
         let pieces = try XCTUnwrap(store.database.scalarInt("SELECT count(DISTINCT component) FROM network_edges"))
         let length = try XCTUnwrap(Double(store.database.scalarText("SELECT total(length_m) FROM network_edges") ?? ""))

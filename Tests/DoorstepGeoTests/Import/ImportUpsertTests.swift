@@ -24,11 +24,11 @@ final class ImportUpsertTests: ImportTestCase {
             "UPDATE import_log SET repaired = 1 WHERE seq = 1",
         ]
         for change in changes {
-            try store.database.transaction {
-                try store.database.execute(change)
+            try file!.database.transaction {
+                try file!.database.execute(change)
                 XCTAssertNotEqual(try snapshot(store), before, change)
-                try store.database.execute("ROLLBACK")
-                try store.database.execute("BEGIN") // transaction() commits this empty one
+                try file!.database.execute("ROLLBACK")
+                try file!.database.execute("BEGIN") // transaction() commits this empty one
             }
             XCTAssertEqual(try snapshot(store), before)
         }
@@ -146,8 +146,8 @@ final class ImportUpsertTests: ImportTestCase {
         try TestStores.requireSpatiaLite("a full SQLite file (PRAGMA max_page_count)")
         try seedCity()
         let before = try snapshot(store)
-        let pages = try XCTUnwrap(try store.database.scalarInt("PRAGMA page_count"))
-        try store.database.execute("PRAGMA max_page_count = \(pages + 8)")
+        let pages = try XCTUnwrap(try file!.database.scalarInt("PRAGMA page_count"))
+        try file!.database.execute("PRAGMA max_page_count = \(pages + 8)")
         let features = (1...3000).map { feature(#"{"id": "F\#($0)", "name": "站\#($0)", "address": "\#(String(repeating: "路", count: 200))"}"#, point(118.78, 32.04)) }
         XCTAssertThrowsError(try importText(.stations, "many.geojson", collection(features))) { error in
             XCTAssertTrue(error is StoreError, "\(type(of: error)): \(error)")

@@ -1,4 +1,5 @@
 import DoorstepGeo
+import DoorstepSpatiaLite
 import DoorstepTestSupport
 import DoorstepHTTP
 import Foundation
