@@ -15,7 +15,7 @@ SCHEMATHESIS_VERSION := 4.32.5
 SCHEMATHESIS_VENV    := .venv-schemathesis
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build run test bench sample install clean
+.PHONY: deps build run test bench bench-province sample install clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -78,6 +78,12 @@ bench: deps
 	$(SWIFT) build -c release --product doorstep-bench
 	$(SWIFT) build -c release --product doorstep
 	stdbuf -oL .build/release/doorstep-bench  # line-buffered: its lines stay in order with its child processes' output
+
+# The province (issue 18): 10⁵, 10⁶ and 10⁷ walkable edges in SpatiaLite and PostGIS; most of an hour, ~10 GB of disk.
+bench-province: deps
+	$(SWIFT) build -c release --product doorstep-bench
+	$(SWIFT) build -c release --product doorstep
+	stdbuf -oL .build/release/doorstep-bench province
 
 # `make install PREFIX=DIR` (default /usr/local; DESTDIR=… stages a package), after `make deps`: doorstep built in
 # release and linked with the Swift standard library and Foundation statically (--static-swift-stdlib: it runs

@@ -35,14 +35,21 @@ let package = Package(
         ),
         .systemLibrary(name: "CPROJ", pkgConfig: "proj", providers: [.apt(["libproj-dev"])]),
         .systemLibrary(name: "CGEOS", pkgConfig: "geos", providers: [.apt(["libgeos-dev"])]),
+        // libpq, PostgreSQL's own client: the PostGIS store (README, "Scale": why libpq and not postgres-nio).
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // The house, bottom up (docs/DESIGN.md): each target may import only those listed as its dependencies, so
-        // the direction of the flow is the compiler's rule. Only DoorstepSpatiaLite names SQLite.
+        // the direction of the flow is the compiler's rule. Only DoorstepSpatiaLite names SQLite, only DoorstepPostGIS names PostgreSQL.
         .target(name: "DoorstepModel", swiftSettings: upcoming),
         .target(name: "DoorstepGeometry", dependencies: ["DoorstepModel", "CPROJ", "CGEOS"], swiftSettings: upcoming),
         .target(name: "DoorstepStore", dependencies: ["DoorstepModel", "DoorstepGeometry"], swiftSettings: upcoming),
         .target(
             name: "DoorstepSpatiaLite",
             dependencies: ["DoorstepModel", "DoorstepGeometry", "DoorstepStore", "CSpatiaLite"],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "DoorstepPostGIS",
+            dependencies: ["DoorstepModel", "DoorstepGeometry", "DoorstepStore", "CPostgres"],
             swiftSettings: upcoming
         ),
         .target(name: "DoorstepGDAL", dependencies: ["DoorstepModel", "CGDAL"], swiftSettings: upcoming),
@@ -73,7 +80,11 @@ let package = Package(
             swiftSettings: upcoming
         ),
         // Opens a store by its address: the one target that knows the backends.
-        .target(name: "DoorstepBackends", dependencies: ["DoorstepStore", "DoorstepSpatiaLite"], swiftSettings: upcoming),
+        .target(
+            name: "DoorstepBackends",
+            dependencies: ["DoorstepStore", "DoorstepSpatiaLite", "DoorstepPostGIS"],
+            swiftSettings: upcoming
+        ),
         // The engine in one import for the HTTP service, the CLI, the tools and the tests: every layer above except
         // the backends' own targets, so none of them can name SQLite.
         .target(
@@ -135,7 +146,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DoorstepGeoTests",
-            dependencies: ["DoorstepGeo", "DoorstepSpatiaLite", "CityGen", "DoorstepTestSupport"],
+            dependencies: ["DoorstepGeo", "DoorstepSpatiaLite", "DoorstepPostGIS", "CityGen", "DoorstepTestSupport"],
             resources: [],
             swiftSettings: upcoming
         ),

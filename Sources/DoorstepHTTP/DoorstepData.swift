@@ -107,7 +107,8 @@ extension DoorstepData {
     }
 }
 
-/// `DoorstepData` over a SpatiaLite file: a pool of read-only connections and one snapshot per database generation.
+/// `DoorstepData` over a store (a SpatiaLite file or PostGIS): a pool of read-only connections and one snapshot per
+/// database generation.
 ///
 /// Fresh data: every `snapshot()` call is cheap (a lock held to copy one reference); at most once per
 /// `refreshInterval` one caller — never two at once, the others go on with the current snapshot — reads
@@ -115,7 +116,7 @@ extension DoorstepData {
 /// index, layer summaries) and swaps it in. Requests already running keep the snapshot they took. Features are read
 /// straight from the pool, so each page is exactly one committed state.
 ///
-/// `@unchecked Sendable` is safe because the mutable members (`current`, `lastCheck`, `checking`, `replacedNotLoaded`) are read and written
+/// `@unchecked Sendable` is safe because the mutable members (`current`, `lastCheck`, `checking`, `changeHeard`, `replacedNotLoaded`) are read and written
 /// only with `lock` held, and the lock is never held across SQL or index building; `pool` is itself Sendable and
 /// `DataSnapshot` is an immutable value.
 public final class StoreData: DoorstepData, @unchecked Sendable {
@@ -127,6 +128,8 @@ public final class StoreData: DoorstepData, @unchecked Sendable {
     private var current: DataSnapshot
     private var lastCheck: ContinuousClock.Instant
     private var checking = false
+    /// The store said it changed (`StoreSource.watch`): the next snapshot call checks, whatever the interval.
+    private var changeHeard = false
     /// The file was replaced but loading it failed: load it at the next check even if its generation looks the same.
     private var replacedNotLoaded = false
     /// The last readiness check: when, and what failed (nil: ready).
@@ -144,6 +147,12 @@ public final class StoreData: DoorstepData, @unchecked Sendable {
         self.logger = logger
         current = try StoreData.load(pool, pageCacheBytes: pageCacheBytes)
         lastCheck = .now
+        // A store that hears its changes (PostGIS: LISTEN/NOTIFY) has them loaded at once, before any request asks.
+        source.watch { [weak self] in
+            guard let self else { return }
+            self.lock.withLock { self.changeHeard = true }
+            Task { _ = try? await self.snapshot() }
+        }
     }
 
     /// Opens the store at `address` (`StoreBackends`) and loads the first snapshot.
@@ -182,9 +191,10 @@ public final class StoreData: DoorstepData, @unchecked Sendable {
     /// The current snapshot, and whether this caller is the one to check for a newer generation now.
     private func takeSnapshot(at now: ContinuousClock.Instant) -> (DataSnapshot, due: Bool) {
         lock.withLock {
-            let due = !checking && now - lastCheck >= refreshInterval
+            let due = !checking && (changeHeard || now - lastCheck >= refreshInterval)
             if due {
                 checking = true
+                changeHeard = false
                 lastCheck = now
             }
             return (current, due)

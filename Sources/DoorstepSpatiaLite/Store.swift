@@ -308,9 +308,6 @@ public final class Store {
                 s.reset()
                 layers.append(.init(layer: layer, count: n, bbox: box))
             }
-            let pointLayers = layers.filter { $0.layer == .stations || $0.layer == .compounds }.compactMap(\.bbox)
-            let extent = pointLayers.dropFirst().reduce(pointLayers.first) { box, next in box?.union(next) }
-            let zone = extent.map { MetricZone(center: $0.center) }
             var imports = [StoreInfo.ImportEntry]()
             try database.cached("SELECT layer, file, features, crs, replaced, repaired, at FROM import_log ORDER BY seq DESC LIMIT 10")
                 .forEach { row in
@@ -321,7 +318,7 @@ public final class Store {
             let unknownHouseholds = Int(try database.scalarInt("SELECT count(*) FROM compounds WHERE households IS NULL") ?? 0)
             let orphans = try orphanEntrances(limit: 20)
             return StoreInfo(path: database.path, schemaVersion: Schema.currentVersion, fileSize: size ?? 0,
-                             layers: layers, metricZone: zone, recentImports: imports,
+                             layers: layers, metricZone: StoreInfo.metricZone(of: layers), recentImports: imports,
                              compoundsWithoutHouseholds: unknownHouseholds,
                              orphanEntrances: orphans.sample, orphanEntranceCount: orphans.count)
         }

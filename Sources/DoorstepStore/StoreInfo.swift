@@ -66,6 +66,14 @@ public struct StoreInfo: Sendable {
     public let orphanEntrances: [OrphanEntrance]
     public let orphanEntranceCount: Int
 
+    /// The metric plane of the stations' and compounds' extent (nil when both are empty): the one rule of
+    /// `StoreReader.metricZone`, for every store's `info()`.
+    package static func metricZone(of layers: [LayerInfo]) -> MetricZone? {
+        let pointLayers = layers.filter { $0.layer == .stations || $0.layer == .compounds }.compactMap(\.bbox)
+        let extent = pointLayers.dropFirst().reduce(pointLayers.first) { box, next in box?.union(next) }
+        return extent.map { MetricZone(center: $0.center) }
+    }
+
     package init(path: String, schemaVersion: Int, fileSize: Int, layers: [LayerInfo], metricZone: MetricZone?, recentImports: [ImportEntry], compoundsWithoutHouseholds: Int, orphanEntrances: [OrphanEntrance], orphanEntranceCount: Int) {
         self.path = path
         self.schemaVersion = schemaVersion

@@ -190,6 +190,14 @@ public protocol StoreSource: AnyObject, Sendable {
     func reopenIfReplaced() throws -> Bool
     /// Throws unless the store can be read right now, through a fresh connection (readiness).
     func checkReadiness() throws
+    /// Calls `handler` (on a thread of the source's) whenever a change is committed to the store, by any process:
+    /// a server then loads the new generation without waiting for a request. Sources that cannot hear changes do
+    /// nothing; their readers still see each change at the next generation check.
+    func watch(_ handler: @escaping @Sendable () -> Void)
+}
+
+extension StoreSource {
+    public func watch(_ handler: @escaping @Sendable () -> Void) {}
 }
 
 /// A failure of the store itself (not of the data given to it): the message says what failed.

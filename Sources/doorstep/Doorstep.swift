@@ -14,16 +14,22 @@ struct Doorstep: AsyncParsableCommand {
 
 /// Options every subcommand that reads or writes a database takes.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "The SpatiaLite database file.")
+    @Option(name: .long, help: "The store: a SpatiaLite file, or PostGIS as postgresql://user@host:port/dbname?schema=city.")
     var db: String = "doorstep.sqlite"
 
     /// An existing database, read-only or for writing (analyses that store the walking network they build); only
     /// the import commands create one (`write`).
     func open(readOnly: Bool = false) throws -> any StoreWriter {
-        if !StoreBackends.exists(db) {
+        try requireExisting()
+        return try StoreBackends.open(db, readOnly: readOnly)
+    }
+
+    /// Throws when there is no database file at `--db`, with how to make one. A PostGIS address is left to opening
+    /// it, which says whether the server, the database or the store in the schema is missing.
+    func requireExisting() throws {
+        if !StoreBackends.isPostGIS(db) && !StoreBackends.exists(db) {
             throw CLIError("\(db): no such database; create it with `doorstep import LAYER FILE --db \(db)`")
         }
-        return try StoreBackends.open(db, readOnly: readOnly)
     }
 
     /// Runs `body` on the database opened for writing, creating it when there is none; when `body` fails, a database

@@ -89,9 +89,7 @@ extension Doorstep {
         }
 
         func run() async throws {
-            guard FileManager.default.fileExists(atPath: database.db) else {
-                throw CLIError("\(database.db): no such database; create it with `doorstep import LAYER FILE --db \(database.db)`")
-            }
+            try database.requireExisting()
             // Bring an older file up to the current schema (readers refuse other versions); a file we may not write
             // is served as it is.
             try? StoreBackends.upgradeIfOlder(database.db)

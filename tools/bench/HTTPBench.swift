@@ -149,12 +149,12 @@ struct Server {
     }
 }
 
-private struct WrkResult {
+struct WrkResult {
     var rate = 0.0, p50 = 0.0, p99 = 0.0
     var non2xx = 0, socketErrors = 0, status2xx = 0, status4xx = 0, status5xx = 0
 }
 
-private func findExecutable(_ name: String) -> String? {
+func findExecutable(_ name: String) -> String? {
     for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
         let path = "\(dir)/\(name)"
         if FileManager.default.isExecutableFile(atPath: path) { return path }
@@ -176,9 +176,14 @@ func releaseDoorstep() throws -> String? {
 }
 
 func withServer(_ doorstep: String, database: URL, port: Int, extra: [String] = [], _ body: (Server) throws -> Void) throws {
+    try withServer(doorstep, address: database.path, port: port, extra: extra, body)
+}
+
+/// `doorstep serve` on a store address (a file or PostGIS) while `body` runs.
+func withServer(_ doorstep: String, address: String, port: Int, extra: [String] = [], _ body: (Server) throws -> Void) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: doorstep)
-    process.arguments = ["serve", "--db", database.path, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warning"] + extra
+    process.arguments = ["serve", "--db", address, "--host", "127.0.0.1", "--port", String(port), "--log-level", "warning"] + extra
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.standardError // a server that will not start says why
     try process.run()
@@ -187,8 +192,9 @@ func withServer(_ doorstep: String, database: URL, port: Int, extra: [String] = 
         process.terminate()
         process.waitUntilExit()
     }
-    // Up when /health answers (at most 30 s: the first snapshot builds the index and the walking network).
-    let deadline = Date().addingTimeInterval(30)
+    // Up when /health answers (at most 300 s: the first snapshot builds the index and the walking network, which
+    // takes minutes at province scale).
+    let deadline = Date().addingTimeInterval(300)
     while Date() < deadline {
         if let data = try? Data(contentsOf: URL(string: server.base + "/health")!), !data.isEmpty { break }
         guard process.isRunning else { throw BenchError("doorstep serve exited with status \(process.terminationStatus)") }
@@ -198,7 +204,7 @@ func withServer(_ doorstep: String, database: URL, port: Int, extra: [String] = 
 }
 
 /// `/v1/nearest` paths at `count` points spread over `box` from a fixed seed.
-private func queryPaths(in box: BoundingBox, count: Int, seed: UInt64) -> [String] {
+func queryPaths(in box: BoundingBox, count: Int, seed: UInt64) -> [String] {
     var rng = SplitMix64(seed: seed)
     return (0..<count).map { _ in
         String(format: "/v1/nearest?lon=%.6f&lat=%.6f", box.west + rng.unit() * (box.east - box.west), box.south + rng.unit() * (box.north - box.south))
@@ -224,12 +230,12 @@ private func runWrk(_ wrk: String, _ server: Server, label: String, paths: [Stri
 
 /// One wrk run over `paths` in rotation (a Lua script), results from its `done` hook.
 /// `countStatuses` adds a Lua `response` hook (2xx/4xx/5xx counts), which costs wrk time; only the soak uses it.
-private func wrkRun(_ wrk: String, _ server: Server, paths: [String], seconds: Int, dir: URL, countStatuses: Bool = false) throws -> WrkResult {
+func wrkRun(_ wrk: String, _ server: Server, paths: [String], seconds: Int, dir: URL, countStatuses: Bool = false) throws -> WrkResult {
     try startWrk(wrk, server, paths: paths, seconds: seconds, dir: dir, countStatuses: countStatuses).finish()
 }
 
 /// A wrk run going on in the background; `finish()` waits for it and reads its result.
-private struct RunningWrk {
+struct RunningWrk {
     let process: Process
     let pipe: Pipe
 
@@ -253,7 +259,7 @@ private struct RunningWrk {
     }
 }
 
-private func startWrk(_ wrk: String, _ server: Server, paths: [String], seconds: Int, connections: Int = 64, threads: Int = 2,
+func startWrk(_ wrk: String, _ server: Server, paths: [String], seconds: Int, connections: Int = 64, threads: Int = 2,
                       dir: URL, countStatuses: Bool = false) throws -> RunningWrk {
     let script = dir.appendingPathComponent("run-\(UUID().uuidString).lua")
     let list = paths.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",\n")
@@ -293,7 +299,7 @@ private func startWrk(_ wrk: String, _ server: Server, paths: [String], seconds:
     return RunningWrk(process: process, pipe: pipe)
 }
 
-private struct BenchError: Error, CustomStringConvertible {
+struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }

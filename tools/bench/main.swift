@@ -225,6 +225,8 @@ if wanted("access") { try accessBench(work: work) }
 if wanted("whatif") { try whatIfBench() }
 if wanted("osm") { try osmBench() }
 if wanted("http") { try httpBench() }
+// Not in the default run: most of an hour at 10⁷ edges (`doorstep-bench province`, `make bench-province`).
+if only?.contains("province") == true { try provinceBench(work: work) }
 print(String(format: "peak RSS of the benchmark process: %.0f MB", peakRSSMegabytes()))
 
 /// `s` padded with spaces to `width` characters (on the left when `right`): Foundation's `%-20@` does not pad on Linux.
