@@ -34,7 +34,7 @@ enum PostGISQuery {
     static func snapshot(_ address: String, tables: [String]) throws -> [String] {
         let schema = try schemaName(address)
         var script = """
-            SELECT 'schema: ' || c.relkind || ' ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            SELECT 'schema: ' || c.relkind::text || ' ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = '\(schema)';
 
             """
@@ -90,7 +90,12 @@ enum PostGISQuery {
         // json_extract(col, '$.key') / '$."key"' → (col::jsonb #>> '{key}')
         s = s.replacingOccurrences(of: #"\bjson_extract\((\w+),\s*'\$\.\"?([^"']+)\"?'\)"#,
                                    with: "($1::jsonb #>> '{$2}')", options: .regularExpression)
-        s = s.replacingOccurrences(of: #"\bAsText\("#, with: "ST_AsText(", options: .regularExpression)
+        s = s.replacingOccurrences(of: #"\b(AsText|GeomFromText)\("#, with: "ST_$1(", options: .regularExpression)
+        // SpatiaLite's R*Tree (the SpatialIndex table) → the bounding-box operator, which PostGIS answers from GiST
+        s = s.replacingOccurrences(
+            of: #"FROM SpatialIndex WHERE f_table_name = '(\w+)' AND f_geometry_column = '(\w+)'\s+AND search_frame ="#,
+            with: "FROM $1 WHERE $2 &&", options: .regularExpression)
+        s = s.replacingOccurrences(of: #"\bBuildMbr\("#, with: "ST_MakeEnvelope(", options: .regularExpression)
         // typeof(column) → SQLite's storage class of the value
         s = s.replacingOccurrences(of: #"\btypeof\((\w+)\)"#, with: """
             (CASE WHEN $1 IS NULL THEN 'null' WHEN pg_typeof($1) IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) \
