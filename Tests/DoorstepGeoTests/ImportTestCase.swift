@@ -41,6 +41,13 @@ class ImportTestCase: XCTestCase {
         try super.tearDownWithError()
     }
 
+    /// Puts a fresh, empty store in the place of `store` (the old one is removed when the test ends).
+    func resetStore() throws {
+        let old = directory
+        addTeardownBlock { if let old { try? FileManager.default.removeItem(at: old) } }
+        store = try makeStore()
+    }
+
     /// Opens a fresh Doorstep store (a file in a new temporary directory, which also holds the test's input files).
     private func makeStore() throws -> any StoreWriter {
         let dir = FileManager.default.temporaryDirectory

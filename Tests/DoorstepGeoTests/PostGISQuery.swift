@@ -29,6 +29,11 @@ enum PostGISQuery {
         }
     }
 
+    /// Runs `sql` (SpatiaLite's spelling) on the store at `address`, committed.
+    static func execute(_ address: String, _ sql: String) throws {
+        _ = try run(address, translate(sql) + ";")
+    }
+
     /// Every row of `tables` and the names of every relation in the address's schema, as sorted text lines: equal
     /// snapshots mean an identical store (the PostGIS form of `ImportTestCase.snapshot`).
     static func snapshot(_ address: String, tables: [String]) throws -> [String] {

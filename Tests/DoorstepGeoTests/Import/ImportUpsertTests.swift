@@ -8,12 +8,9 @@ import DoorstepTestSupport
 /// interrupted imports that leave the database exactly as it was (and the snapshot that checks it).
 final class ImportUpsertTests: ImportTestCase {
     func testSnapshotSeesAChangeInEveryTable() throws {
-        try TestStores.requireSpatiaLite("checks the snapshot helper inside SQLite transactions")
         try seedCity()
         let before = try snapshot(store)
         XCTAssertEqual(before.filter { $0.hasPrefix("stations: ") }.count, 2)
-        XCTAssertTrue(before.contains { $0.hasPrefix("ways: ") && $0.contains("geom='MULTILINESTRING((118.775 32.035, 118.785 32.045))'") },
-                      "geometry is dumped as WKT")
         let changes = [
             "UPDATE stations SET phone = '1' WHERE id = 'S2'",
             "UPDATE compounds SET ref_lat = ref_lat + 1e-9",
@@ -23,12 +20,31 @@ final class ImportUpsertTests: ImportTestCase {
             "UPDATE doorstep_meta SET value = '99'",
             "UPDATE import_log SET repaired = 1 WHERE seq = 1",
         ]
+        guard let file else {
+            // PostGIS: each change committed (by psql) to a store seeded afresh. The tables' trigger counts such a
+            // change in doorstep_meta, so that table is left out but for the change to it: the snapshot must see the
+            // changed row itself.
+            XCTAssertTrue(before.contains { $0.hasPrefix("ways: ") && $0.contains("[[118.775, 32.035], [118.785, 32.045]]") },
+                          "geometry is dumped (as GeoJSON)")
+            for change in changes {
+                try resetStore()
+                try seedCity()
+                let meta = change.contains("doorstep_meta")
+                func lines() throws -> [String] { try snapshot(store).filter { meta || !$0.hasPrefix("doorstep_meta: ") } }
+                let seeded = try lines()
+                try PostGISQuery.execute(address, change)
+                XCTAssertNotEqual(try lines(), seeded, change)
+            }
+            return
+        }
+        XCTAssertTrue(before.contains { $0.hasPrefix("ways: ") && $0.contains("geom='MULTILINESTRING((118.775 32.035, 118.785 32.045))'") },
+                      "geometry is dumped as WKT")
         for change in changes {
-            try file!.database.transaction {
-                try file!.database.execute(change)
+            try file.database.transaction {
+                try file.database.execute(change)
                 XCTAssertNotEqual(try snapshot(store), before, change)
-                try file!.database.execute("ROLLBACK")
-                try file!.database.execute("BEGIN") // transaction() commits this empty one
+                try file.database.execute("ROLLBACK")
+                try file.database.execute("BEGIN") // transaction() commits this empty one
             }
             XCTAssertEqual(try snapshot(store), before)
         }
