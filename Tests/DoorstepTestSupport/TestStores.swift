@@ -52,13 +52,14 @@ public enum TestStores {
             let schema = "t_" + randomName(12)
             return postgresURL + (postgresURL.contains("?") ? "&" : "?") + "schema=" + schema
         }
-        var dir = directory
-        if dir == nil {
-            let own = FileManager.default.temporaryDirectory.appendingPathComponent("\(ownPrefix)\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: own, withIntermediateDirectories: true)
-            dir = own
-        }
-        return dir!.appendingPathComponent("\(name).sqlite").path
+        return try (directory ?? ownDirectory()).appendingPathComponent("\(name).sqlite").path
+    }
+
+    /// A new temporary directory for one store's file (removed with it).
+    private static func ownDirectory() throws -> URL {
+        let own = FileManager.default.temporaryDirectory.appendingPathComponent("\(ownPrefix)\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: own, withIntermediateDirectories: true)
+        return own
     }
 
     /// Removes the store at `address`: the file and SQLite's companions (and the temporary directory `make` made for
