@@ -47,6 +47,13 @@ enum PostGISQuery {
         return try run(address, script).split(separator: "\n").map(String.init).sorted()
     }
 
+    /// The names of the tables in the address's schema.
+    static func tables(_ address: String) throws -> [String] {
+        try rows(address, "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1").compactMap {
+            if case .text(let name) = $0.first { name } else { nil }
+        }
+    }
+
     private static let separator = "--doorstep-columns-end--"
 
     private static func schemaName(_ address: String) throws -> String {
@@ -69,13 +76,19 @@ enum PostGISQuery {
         return result.out
     }
 
-    /// `sql` with its `?` placeholders replaced by the literals of `arguments`.
+    /// `sql` with its placeholders (`?`, or `?N` counting from 1) replaced by the literals of `arguments`.
     static func bind(_ sql: String, _ arguments: [SQLValue]) throws -> String {
-        var out = "", next = arguments.makeIterator()
-        for c in sql {
+        var out = "", next = 0, chars = Array(sql), i = 0
+        while i < chars.count {
+            let c = chars[i]
+            i += 1
             guard c == "?" else { out.append(c); continue }
-            guard let value = next.next() else { throw Failure(description: "too few arguments for \(sql)") }
-            switch value {
+            var digits = ""
+            while i < chars.count, chars[i].isASCII, chars[i].isNumber { digits.append(chars[i]); i += 1 }
+            let index = Int(digits).map { $0 - 1 } ?? next
+            next = index + 1
+            guard arguments.indices.contains(index) else { throw Failure(description: "no argument \(index + 1) for \(sql)") }
+            switch arguments[index] {
             case .null: out += "NULL"
             case .int(let v): out += "\(v)"
             case .double(let v): out += "\(v)::double precision"
@@ -95,7 +108,10 @@ enum PostGISQuery {
         // json_extract(col, '$.key') / '$."key"' → (col::jsonb #>> '{key}')
         s = s.replacingOccurrences(of: #"\bjson_extract\((\w+),\s*'\$\.\"?([^"']+)\"?'\)"#,
                                    with: "($1::jsonb #>> '{$2}')", options: .regularExpression)
-        s = s.replacingOccurrences(of: #"\b(AsText|GeomFromText)\("#, with: "ST_$1(", options: .regularExpression)
+        s = s.replacingOccurrences(of: #"\b(AsText|GeomFromText|GeomFromGeoJSON|SetSRID)\("#, with: "ST_$1(", options: .regularExpression)
+        s = s.replacingOccurrences(of: #"\bMbrMinX\("#, with: "ST_XMin(", options: .regularExpression)
+        // ifnull(column, 'text') → coalesce(column::text, 'text')
+        s = s.replacingOccurrences(of: #"\bifnull\((\w+),\s*'"#, with: "coalesce($1::text, '", options: .regularExpression)
         // SpatiaLite's R*Tree (the SpatialIndex table) → the bounding-box operator, which PostGIS answers from GiST
         s = s.replacingOccurrences(
             of: #"FROM SpatialIndex WHERE f_table_name = '(\w+)' AND f_geometry_column = '(\w+)'\s+AND search_frame ="#,
