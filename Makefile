@@ -5,10 +5,11 @@ RUN_DB    ?= out/nanjing.sqlite
 DOORSTEP  := .build/debug/doorstep
 # Debian packages the build, the tests and the benchmarks need (docs/DESIGN.md, "The house": the system libraries);
 # python3-xlwt writes the .xls the XLS import test reads (GDAL reads XLS but cannot write it); curl runs the README's
-# HTTP examples (ReadmeExamplesTests).
+# HTTP examples (ReadmeExamplesTests); postgresql-15 and postgresql-15-postgis-3 are the private cluster the PostGIS
+# half of `make test` runs on (tools/pg/cluster); haproxy balances two servers on one store in the many-servers test.
 APT_PACKAGES := libspatialite-dev libsqlite3-dev libproj-dev libgeos-dev libsqlite3-mod-spatialite proj-data \
                 gdal-bin libgdal-dev pkg-config librsvg2-bin fonts-noto-cjk osmium-tool libjs-leaflet chromium wrk python3-venv \
-                python3-xlwt curl
+                python3-xlwt curl postgresql-15 postgresql-15-postgis-3 haproxy
 # schemathesis fuzzes /api against a live server in `make test` (SchemathesisTests), from its own virtual environment.
 SCHEMATHESIS_VERSION := 4.32.5
 SCHEMATHESIS_VENV    := .venv-schemathesis
@@ -51,10 +52,27 @@ run: build
 
 # InstallTests checks an install made here by the Makefile's own recipe, in debug to reuse this build (see there).
 TEST_INSTALL := $(CURDIR)/.build/test-install
+# The suite runs twice: whole on SpatiaLite files, then its store-facing classes (listed once, in $(POSTGIS_SUITE)) on
+# PostGIS, each test in a schema of its own in a private PostgreSQL cluster on loopback (tools/pg/cluster; port
+# DOORSTEP_PG_PORT, default 55432). The cluster is started before the first half, so a machine that cannot run it
+# fails at once, and stopped afterwards whatever happened; a failure of either half fails `make test`. There is no
+# way to skip the PostGIS half.
+PG_CLUSTER    := tools/pg/cluster
+POSTGIS_SUITE := Tests/postgis-suite.txt
 test: deps
 	$(SWIFT) build --build-tests
 	rm -rf $(TEST_INSTALL) && $(MAKE) install PREFIX=$(TEST_INSTALL) INSTALL_CONFIG=debug
-	DOORSTEP_TEST_INSTALL_PREFIX=$(TEST_INSTALL) $(SWIFT) test
+	@classes="$$(sed -e 's/#.*//' -e 's/[[:space:]]//g' $(POSTGIS_SUITE) | grep . | paste -sd '|' -)"; \
+	[ -n "$$classes" ] || { echo "make test: no test classes in $(POSTGIS_SUITE)" >&2; exit 1; }; \
+	url="$$($(PG_CLUSTER) start)" || { echo "make test: the private PostgreSQL cluster did not start ($(PG_CLUSTER) start);" \
+	  "the PostGIS half of the suite cannot run, and it may not be skipped" >&2; exit 1; }; \
+	trap '$(PG_CLUSTER) stop' EXIT; trap 'exit 130' INT TERM; \
+	status=0; \
+	echo "== the suite on SpatiaLite"; \
+	env -u DOORSTEP_TEST_STORE DOORSTEP_TEST_INSTALL_PREFIX=$(TEST_INSTALL) $(SWIFT) test || status=1; \
+	echo "== the store-facing tests on PostGIS ($$url)"; \
+	DOORSTEP_TEST_STORE="$$url" $(SWIFT) test --skip-build --filter "^($$classes)/" || status=1; \
+	exit $$status
 
 bench: deps
 	$(SWIFT) build -c release --product doorstep-bench

@@ -3,14 +3,20 @@ import XCTest
 @testable import DoorstepGeo
 import DoorstepSpatiaLite
 
-/// The fixture of the import tests (`doorstep import` end to end: files on disk → `Importer` → a real SpatiaLite
-/// file, checked by SQL), shared by the topic classes in Import/ and by SpatiaLite/StoredGeometryTests.
+/// The fixture of the import tests (`doorstep import` end to end: files on disk → `Importer` → a real store, checked
+/// by SQL), shared by the topic classes in Import/ and by SpatiaLite/StoredGeometryTests.
 ///
-/// Every test runs on a fresh database in its own temporary directory. Failed imports are checked to leave the
-/// database exactly as it was (`snapshot`), and every test checks at tear-down that no prepared statement leaked.
+/// Every test runs on a fresh store (`TestStores`: a SpatiaLite file in its own temporary directory, or a PostGIS
+/// schema), opened through `StoreBackends`. Failed imports are checked to leave the store exactly as it was
+/// (`snapshot`), and on SpatiaLite every test checks at tear-down that no prepared statement leaked. The SQL of the
+/// checks is SpatiaLite's; on PostGIS it runs through psql (`PostGISQuery`), translated where the dialects differ.
 class ImportTestCase: XCTestCase {
     var directory: URL!
-    var store: Store!
+    var store: (any StoreWriter)!
+    /// The address of `store` (a file path or a postgresql:// URL).
+    var address: String!
+    /// The SpatiaLite store under `store`, or nil on PostGIS: for checks of SQLite itself.
+    var file: Store? { store as? Store }
 
     /// Raised by a helper when an expectation already reported with XCTFail makes going on pointless.
     private struct Unexpected: Error, CustomStringConvertible { let description: String }
@@ -23,11 +29,11 @@ class ImportTestCase: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        if let store {
+        if let file {
             // The store keeps some statements prepared on purpose (Database.cached); drop those, then nothing
             // prepared by an import (LayerWriter, readers) or by this test may still be open.
-            store.database.clearStatementCache()
-            XCTAssertEqual(store.database.openStatements, [], "prepared statements leaked on the connection")
+            file.database.clearStatementCache()
+            XCTAssertEqual(file.database.openStatements, [], "prepared statements leaked on the connection")
         }
         store = nil
         if let directory { try? FileManager.default.removeItem(at: directory) }
@@ -35,13 +41,22 @@ class ImportTestCase: XCTestCase {
         try super.tearDownWithError()
     }
 
-    /// Opens a fresh Doorstep database in a new temporary directory (which also holds the test's input files).
-    private func makeStore() throws -> Store {
+    /// Puts a fresh, empty store in the place of `store` (the old one is removed when the test ends).
+    func resetStore() throws {
+        let old = directory
+        addTeardownBlock { if let old { try? FileManager.default.removeItem(at: old) } }
+        store = try makeStore()
+    }
+
+    /// Opens a fresh Doorstep store (a file in a new temporary directory, which also holds the test's input files).
+    private func makeStore() throws -> any StoreWriter {
         let dir = FileManager.default.temporaryDirectory
             .appendingPathComponent("doorstep-import-tests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         directory = dir
-        let store = try Store(path: dir.appendingPathComponent("city.sqlite").path)
+        let (fresh, address) = try freshStore(self, in: dir)
+        self.address = address
+        guard let store = fresh as? Store else { return fresh }
         // The R*Tree module's own statements are left out of `openStatements`; touching every spatial index here
         // shows that, and that a fresh connection holds nothing else.
         for layer in Layer.allCases {
@@ -58,7 +73,8 @@ class ImportTestCase: XCTestCase {
 
     /// Every row of every layer table (all columns, geometry as WKT), `doorstep_meta` and `import_log`, plus the
     /// names of all schema objects, as sorted text lines: equal snapshots mean an identical database.
-    func snapshot(_ store: Store) throws -> [String] {
+    func snapshot(_ store: any StoreReader) throws -> [String] {
+        guard let store = store as? Store else { return try PostGISQuery.snapshot(address, tables: Self.snapshotTables) }
         var lines = [String]()
         try store.database.prepare("SELECT type, name FROM sqlite_master").forEach { row in
             lines.append("schema: \(row.text(0)) \(row.text(1))")
@@ -239,12 +255,28 @@ class ImportTestCase: XCTestCase {
     // MARK: - Reading back
 
     func row(_ sql: String, _ arguments: [SQLValue] = []) throws -> [SQLValue] {
-        let statement = try store.database.prepare(sql)
+        guard let file else {
+            guard let first = try PostGISQuery.rows(address, sql, arguments).first else {
+                throw Unexpected(description: "no row for \(sql) \(arguments)")
+            }
+            return first
+        }
+        let statement = try file.database.prepare(sql)
         var out: [SQLValue]?
         try statement.forEach(arguments) { s in
             if out == nil { out = (0..<s.columnCount).map { s.value($0) } }
         }
         guard let out else { throw Unexpected(description: "no row for \(sql) \(arguments)") }
+        return out
+    }
+
+    /// The first column of every row of `sql`, as text.
+    func texts(_ sql: String) throws -> [String] {
+        guard let file else {
+            return try PostGISQuery.rows(address, sql).map { if case .text(let s) = $0.first { s } else { "\($0)" } }
+        }
+        var out = [String]()
+        try file.database.prepare(sql).forEach { out.append($0.text(0)) }
         return out
     }
 

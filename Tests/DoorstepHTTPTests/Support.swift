@@ -1,6 +1,6 @@
 import DoorstepGeo
-import DoorstepSpatiaLite
 import DoorstepHTTP
+import DoorstepTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -21,19 +21,27 @@ func temporaryDirectory(_ test: XCTestCase) throws -> URL {
     return dir
 }
 
-/// Imports the sample city (central Nanjing) in `make run`'s order into `path`.
-func importSampleCity(into path: String) throws {
-    let store = try Store(path: path)
-    for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
-        _ = try Importer.run(ImportOptions(layer: layer, file: sampleCity.appendingPathComponent("\(layer.rawValue).geojson")), into: store)
+/// Imports the sample city (central Nanjing) in `make run`'s order into the store at `address`.
+func importSampleCity(into address: String) throws {
+    try StoreBackends.writing(address) { store in
+        for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
+            _ = try Importer.run(ImportOptions(layer: layer, file: sampleCity.appendingPathComponent("\(layer.rawValue).geojson")), into: store)
+        }
     }
 }
 
-/// A temporary database holding the sample city.
+/// A fresh store holding the sample city (a SpatiaLite file, or a PostGIS schema under DOORSTEP_TEST_STORE), removed
+/// when the test ends.
 func sampleDatabase(_ test: XCTestCase) throws -> String {
-    let path = try temporaryDirectory(test).appendingPathComponent("city.sqlite").path
-    try importSampleCity(into: path)
-    return path
+    let address = try TestStores.fresh(test)
+    try importSampleCity(into: address)
+    return address
+}
+
+/// Imports `options` into the existing store at `address`, as `doorstep import … --db ADDRESS` does.
+@discardableResult
+func importInto(_ address: String, _ options: ImportOptions) throws -> ImportSummary {
+    try StoreBackends.writing(address) { try Importer.run(options, into: $0) }
 }
 
 /// The service on `path`, checking for new imports on every request unless told otherwise.

@@ -26,8 +26,7 @@ final class CoverageByTimeTests: XCTestCase {
     /// without hours, `T-OFFICE` open `Mo-Fr 09:00-17:00`. Within `lonely` metres of these compounds there is only
     /// their own new station. Returns the database and those two compounds.
     func database(extra: Bool) throws -> (path: String, hoursless: CompoundSite?, office: CompoundSite?) {
-        let path = work.appendingPathComponent("city-\(extra).sqlite").path
-        let store = try Store(path: path)
+        let (store, path) = try freshStore(self, name: "city-\(extra)", in: work)
         for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
             _ = try Importer.run(ImportOptions(layer: layer, file: Self.sampleCity.appendingPathComponent("\(layer.rawValue).geojson")), into: store)
         }
@@ -61,14 +60,14 @@ final class CoverageByTimeTests: XCTestCase {
 
     func coverage(_ path: String, _ open: String?, walk: Bool = false, radius: Double = 300) throws -> CoverageUseCase.Result {
         let options = try CoverageUseCase.Options(AnalysisOptions(radius: radius, walk: walk, openAt: open))
-        return try CoverageUseCase.run(options, on: DatabaseSource(try Store(path: path, readOnly: true)))
+        return try CoverageUseCase.run(options, on: DatabaseSource(try StoreBackends.open(path, readOnly: true)))
     }
 
     /// Straight reach, one radius: a compound is covered at `open_at` exactly when the nearest station open then (the
     /// nearest use case with that `open_at`, k = 1, from each reference point) is within the radius.
     func testCoverageAtATimeAgreesWithNearestOpenAt() throws {
         let (path, _, _) = try database(extra: true)
-        let store = try Store(path: path, readOnly: true)
+        let store = try StoreBackends.open(path, readOnly: true)
         let stations = try store.stations()
         for (open, radius) in [("2026-11-23 19:30", 300.0), ("Mo 08:00", 500), ("Sa 12:30", 300), ("2026-11-29T21:30", 1000), ("Su 03:00", 500)] {
             let at = try XCTUnwrap(WeekTime(parsing: open))
@@ -103,7 +102,7 @@ final class CoverageByTimeTests: XCTestCase {
     func testEachHourIsCoverageAtThatHour() throws {
         let (path, hoursless, office) = try database(extra: true)
         let hoursless_ = try XCTUnwrap(hoursless), office_ = try XCTUnwrap(office)
-        let source = DatabaseSource(try Store(path: path, readOnly: true))
+        let source = DatabaseSource(try StoreBackends.open(path, readOnly: true))
         for (day, walk, radius) in [("Mo", false, Self.lonely), ("2026-11-28", false, Self.lonely), ("Fr", true, 300), ("Th", false, 300)] {
             let hours = try CoverageHoursUseCase.run(CoverageHoursUseCase.Options(AnalysisOptions(radius: radius, walk: walk), day: day), on: source)
             XCTAssertEqual(hours.hours.map(\.hour), Array(0..<24))

@@ -109,7 +109,7 @@ final class NearestTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-nearest-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try Store(path: dir.appendingPathComponent("t.sqlite").path)
+        let (store, address) = try freshStore(self, name: "t", in: dir)
         let stations = makeStations(50)
         var text = "{\"type\":\"FeatureCollection\",\"features\":["
         text += stations.map { s in
@@ -123,11 +123,17 @@ final class NearestTests: XCTestCase {
         XCTAssertEqual(loaded.count, 50)
         let q = Coordinate(lon: 118.77, lat: 32.05)
         let found = NearestIndex(stations: loaded).nearest(to: q, k: 50)
-        let sql = try store.database.prepare("SELECT ST_Distance(geom, MakePoint(?, ?, 4326), 1) FROM stations WHERE id = ?")
+        // The store engine's own ellipsoidal distance (SpatiaLite's, or PostGIS's on geography).
+        let (x, y) = (sqlNumber(q.lon), sqlNumber(q.lat))
         for n in found {
-            try sql.bind([.double(q.lon), .double(q.lat), .text(n.station.id)])
-            XCTAssertTrue(try sql.step())
-            XCTAssertEqual(n.distance, sql.double(0), accuracy: 0.01, n.station.id)
+            let id = n.station.id.replacingOccurrences(of: "'", with: "''")
+            let metres = try XCTUnwrap(try engineScalar(address, spatiaLite: """
+                SELECT ST_Distance(geom, MakePoint(\(x), \(y), 4326), 1) FROM stations WHERE id = '\(id)'
+                """, postGIS: """
+                SELECT ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint(\(x), \(y)), 4326)::geography, true)
+                FROM stations WHERE id = '\(id)'
+                """).flatMap(Double.init), n.station.id)
+            XCTAssertEqual(n.distance, metres, accuracy: 0.01, n.station.id)
         }
     }
 

@@ -306,7 +306,7 @@ final class PlannerTests: XCTestCase {
         {"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"G1","name":"一网格","community":"社区甲","street":"街道乙","district":"区丙"},
         "geometry":{"type":"Polygon","coordinates":[[[\(a.lon),\(a.lat)],[\(b.lon),\(a.lat)],[\(b.lon),\(b.lat)],[\(a.lon),\(b.lat)],[\(a.lon),\(a.lat)]]]}}]}
         """.write(to: grids, atomically: true, encoding: .utf8)
-        let store = try Store(path: dir.appendingPathComponent("t.sqlite").path)
+        let store = try freshStore(self, name: "t", in: dir).store
         _ = try Importer.run(ImportOptions(layer: .grids, file: grids), into: store)
         let places = try store.grids(containing: [at(0, 0), at(500, 500)])
         XCTAssertEqual(places[0]?.id, "G1")

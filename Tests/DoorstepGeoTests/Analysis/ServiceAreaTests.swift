@@ -5,13 +5,13 @@ import DoorstepSpatiaLite
 
 /// Service areas: circles against πr², walking areas against a hand-computed shape, rivers, and the station itself.
 final class ServiceAreaTests: XCTestCase {
-    var store: Store!
+    var store: (any StoreWriter)!
     var dir: URL!
 
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-areas-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        store = try Store(path: dir.appendingPathComponent("t.sqlite").path)
+        store = try freshStore(self, name: "t", in: dir).store
     }
 
     override func tearDownWithError() throws {

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 @testable import DoorstepGeo
-import DoorstepSpatiaLite
+import DoorstepTestSupport
 
 extension CLITests {
     /// `info --format json` carries the walking network as the table does, with the edges and pieces that
@@ -11,10 +11,11 @@ extension CLITests {
         let r = try doorstep(["info", "--db", db, "--format", "json"])
         XCTAssertEqual(r.status, 0, r.err)
         let doc = try JSONValue.parse(r.out)
-        let store = try Store(path: db, readOnly: true)
-        let edges = try XCTUnwrap(store.database.scalarInt("SELECT count(*) FROM network_edges"))
-        let pieces = try XCTUnwrap(store.database.scalarInt("SELECT count(DISTINCT component) FROM network_edges"))
-        let length = try XCTUnwrap(Double(store.database.scalarText("SELECT total(length_m) FROM network_edges") ?? ""))
+        func sql(_ query: String) throws -> String? { try engineScalar(db, spatiaLite: query, postGIS: query) }
+        let edges = try XCTUnwrap(sql("SELECT count(*) FROM network_edges").flatMap { Int64($0) })
+        let pieces = try XCTUnwrap(sql("SELECT count(DISTINCT component) FROM network_edges").flatMap { Int64($0) })
+        let length = try XCTUnwrap(Double(engineScalar(db, spatiaLite: "SELECT total(length_m) FROM network_edges",
+                                                       postGIS: "SELECT sum(length_m) FROM network_edges") ?? ""))
         XCTAssertGreaterThan(edges, 100)
         XCTAssertEqual(doc["network"]?["edges"], .number(Double(edges)))
         XCTAssertEqual(doc["network"]?["pieces"], .number(Double(pieces)))
@@ -26,7 +27,7 @@ extension CLITests {
     /// A database that holds only grids has no metric plane to measure in: `areas` says the database is empty
     /// instead of measuring in some assumed city.
     func testAnEmptyStoreSaysSo() throws {
-        let db = work.appendingPathComponent("grids-only.sqlite").path
+        let db = try TestStores.fresh(self, name: "grids-only", in: work)
         let grids = CLITests.root.appendingPathComponent("geodata/nanjing-xinjiekou/grids.geojson").path
         XCTAssertEqual(try doorstep(["import", "grids", grids, "--db", db]).status, 0)
         let r = try doorstep(["areas", "--db", db, "--radius", "300", "--out", work.appendingPathComponent("areas.geojson").path])

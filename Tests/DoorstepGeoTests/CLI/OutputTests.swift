@@ -50,7 +50,7 @@ extension CLITests {
         let table = try csv(r.out)
         XCTAssertTrue(table.bom)
         XCTAssertTrue(table.header.contains("lon") && table.header.contains("lat"), "\(table.header)")
-        let sites = Dictionary(uniqueKeysWithValues: try Store(path: db, readOnly: true).compoundSites().map { ($0.id, $0) })
+        let sites = Dictionary(uniqueKeysWithValues: try StoreBackends.open(db, readOnly: true).compoundSites().map { ($0.id, $0) })
         XCTAssertGreaterThan(table.rows.count, 0)
         for row in table.rows {
             let site = try XCTUnwrap(sites[row["id"] ?? ""], "unknown id \(row["id"] ?? "")")

@@ -30,16 +30,16 @@ final class ExportTests: XCTestCase {
     func path(_ name: String) -> String { work.appendingPathComponent(name).path }
 
     /// A store holding the small fixtures (compounds and stations).
-    func fixtureStore() throws -> Store {
-        let store = try Store(path: path("fixtures.sqlite"))
+    func fixtureStore() throws -> any StoreWriter {
+        let store = try freshStore(self, name: "fixtures", in: work).store
         _ = try Importer.run(ImportOptions(layer: .compounds, file: Self.fixtures.appendingPathComponent("compounds.geojson")), into: store)
         _ = try Importer.run(ImportOptions(layer: .stations, file: Self.fixtures.appendingPathComponent("stations.geojson")), into: store)
         return store
     }
 
     /// A store holding the sample city.
-    func sampleStore() throws -> Store {
-        let store = try Store(path: path("sample.sqlite"))
+    func sampleStore() throws -> any StoreWriter {
+        let store = try freshStore(self, name: "sample", in: work).store
         for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
             _ = try Importer.run(ImportOptions(layer: layer, file: Self.sample.appendingPathComponent("\(layer.rawValue).geojson")), into: store)
         }
@@ -269,8 +269,10 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(features.first?["properties"]?["covered"], .bool(false))
         XCTAssertNotNil(features.first?["properties"]?["walking_m"])
         XCTAssertNotNil(features.first?["properties"]?["nearest_station"])
-        store.database.clearStatementCache()
-        XCTAssertEqual(store.database.openStatements, [], "every streaming statement is finalized")
+        if let file = store as? Store { // SQLite's prepared statements
+            file.database.clearStatementCache()
+            XCTAssertEqual(file.database.openStatements, [], "every streaming statement is finalized")
+        }
     }
 
     // MARK: The map

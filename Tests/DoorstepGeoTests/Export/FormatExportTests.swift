@@ -24,15 +24,15 @@ final class FormatExportTests: XCTestCase {
     func path(_ name: String) -> String { work.appendingPathComponent(name).path }
 
     /// The sample city, imported as `make run` does.
-    func store() throws -> Store {
-        let store = try Store(path: path("sample.sqlite"))
+    func store() throws -> any StoreWriter {
+        let store = try freshStore(self, name: "sample", in: work).store
         for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
             _ = try Importer.run(ImportOptions(layer: layer, file: Self.sample.appendingPathComponent("\(layer.rawValue).geojson")), into: store)
         }
         return store
     }
 
-    func report(_ store: Store) throws -> CoverageReport {
+    func report(_ store: any StoreReader) throws -> CoverageReport {
         try CoverageAnalysis.run(stations: store.stations(), compounds: store.compoundSites(), network: nil,
                                  options: CoverageOptions(reach: .uniform(300)))
     }

@@ -23,19 +23,22 @@ final class RenderTests: XCTestCase {
 
     func path(_ name: String) -> String { work.appendingPathComponent(name).path }
 
-    func store(from dir: URL, at file: String? = nil) throws -> Store {
-        let store = try Store(path: file ?? path("city-\(UUID()).sqlite"))
+    /// A fresh store (`TestStores`) holding the layers found in `dir`, and its address.
+    func storeAndAddress(from dir: URL) throws -> (store: any StoreWriter, address: String) {
+        let (store, address) = try freshStore(self, name: "city-\(UUID())", in: work)
         for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
             let file = dir.appendingPathComponent("\(layer.rawValue).geojson")
             guard FileManager.default.fileExists(atPath: file.path) else { continue }
             _ = try Importer.run(ImportOptions(layer: layer, file: file), into: store)
         }
-        return store
+        return (store, address)
     }
 
-    func sampleStore() throws -> Store { try store(from: packageRoot.appendingPathComponent("geodata/nanjing-xinjiekou")) }
+    func store(from dir: URL) throws -> any StoreWriter { try storeAndAddress(from: dir).store }
 
-    func render(_ store: Store, _ out: String, preset: String? = "5min", radius: Double? = nil, walk: Bool = false, width: Double? = nil, bbox: String? = nil,
+    func sampleStore() throws -> any StoreWriter { try store(from: packageRoot.appendingPathComponent("geodata/nanjing-xinjiekou")) }
+
+    func render(_ store: any StoreWriter, _ out: String, preset: String? = "5min", radius: Double? = nil, walk: Bool = false, width: Double? = nil, bbox: String? = nil,
                 grid: String? = nil, community: String? = nil, street: String? = nil) throws -> RenderUseCase.Result {
         let options = try RenderUseCase.Options(AnalysisOptions(radius: radius, preset: radius == nil ? preset : nil, walk: walk), out: out, width: width, bbox: bbox, grid: grid,
                                                 community: community, street: street)
@@ -288,8 +291,7 @@ final class RenderTests: XCTestCase {
 
     /// The command: refusals name the flag, an unknown grid lists known ones and exits 1, and one area is drawn.
     func testTheCommandNamesTheFlag() throws {
-        let db = path("sample.sqlite")
-        _ = try store(from: packageRoot.appendingPathComponent("geodata/nanjing-xinjiekou"), at: db)
+        let db = try storeAndAddress(from: packageRoot.appendingPathComponent("geodata/nanjing-xinjiekou")).address
         func doorstep(_ arguments: [String]) throws -> (status: Int32, err: String) {
             let r = try runProcess(try TestProducts.doorstep(), ["render", "--db", db] + arguments)
             return (r.status, r.err)

@@ -35,7 +35,7 @@ final class CreditsTests: XCTestCase {
 
     func testAnOfficesOwnDataCarriesItsOwnCreditNotOpenStreetMaps() throws {
         let files = try officeFiles()
-        let store = try Store(path: dir.appendingPathComponent("city.sqlite").path)
+        let store = try freshStore(self, in: dir).store
         var stations = ImportOptions(layer: .stations, file: files.stations)
         stations.attribution = "鼓楼区华侨路街道办事处，2026年11月"
         _ = try Importer.run(stations, into: store)
@@ -65,7 +65,7 @@ final class CreditsTests: XCTestCase {
 
     func testReplaceResetsTheCreditAndAddingAddsIt() throws {
         let files = try officeFiles()
-        let store = try Store(path: dir.appendingPathComponent("city.sqlite").path)
+        let store = try freshStore(self, in: dir).store
         _ = try Importer.run(ImportOptions(layer: .stations, file: files.stations), into: store)
         var more = ImportOptions(layer: .stations, file: files.stations)
         more.attribution = "市民政局"
@@ -86,7 +86,7 @@ final class CreditsTests: XCTestCase {
 
     /// The sample city's files say they are OpenStreetMap's (metadata.attribution), so their layers carry ODbL.
     func testAFileThatStatesItsCreditIsBelieved() throws {
-        let store = try Store(path: dir.appendingPathComponent("city.sqlite").path)
+        let store = try freshStore(self, in: dir).store
         let sample = Self.root.appendingPathComponent("geodata/nanjing-xinjiekou/stations.geojson")
         _ = try Importer.run(ImportOptions(layer: .stations, file: sample), into: store)
         let stated = try XCTUnwrap(JSONValue.parse(String(contentsOf: sample, encoding: .utf8))["metadata"]?["attribution"])
@@ -96,7 +96,7 @@ final class CreditsTests: XCTestCase {
 
     func testOpenStreetMapImportsAreCreditedToOpenStreetMap() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/osmium") else { throw XCTSkip("osmium-tool is not installed") }
-        let store = try Store(path: dir.appendingPathComponent("city.sqlite").path)
+        let store = try freshStore(self, in: dir).store
         let extract = Self.root.appendingPathComponent("Tests/Fixtures/osm/nanjing-xinjiekou.osm")
         _ = try OSMImporter.run(OSMImportOptions(file: extract), into: store)
         for layer in [Layer.ways, .compounds, .stations] {

@@ -48,16 +48,23 @@ final class GDALImportTests: XCTestCase {
 
     private func ogr2ogr(_ arguments: [String]) throws { try run("/usr/bin/ogr2ogr", arguments) }
 
-    private func newStore(_ name: String) throws -> Store { try Store(path: file("\(name).sqlite").path) }
+    /// The address of each store `newStore` made, by the store's identity (for the SQL of the checks).
+    private var addresses: [ObjectIdentifier: String] = [:]
+
+    private func newStore(_ name: String) throws -> any StoreWriter {
+        let (store, address) = try freshStore(self, name: name, in: directory)
+        addresses[ObjectIdentifier(store)] = address
+        return store
+    }
 
     /// The layer as Doorstep's own GeoJSON reader stores it: id → (geometry, attribute row).
-    private func reference(_ layer: Layer) throws -> Store {
+    private func reference(_ layer: Layer) throws -> any StoreWriter {
         let store = try newStore("reference-\(layer.rawValue)")
         _ = try Importer.run(ImportOptions(layer: layer, file: Self.sample.appendingPathComponent("\(layer.rawValue).geojson")), into: store)
         return store
     }
 
-    private func geometries(_ store: Store, _ layer: Layer) throws -> [(String, Geometry)] {
+    private func geometries(_ store: any StoreReader, _ layer: Layer) throws -> [(String, Geometry)] {
         var out = [(String, Geometry)]()
         try store.forEachGeometry(of: layer) { out.append(($0, $1)) }
         return out
@@ -98,7 +105,22 @@ final class GDALImportTests: XCTestCase {
         XCTAssertLessThan(worst, 0.001, "largest vertex difference \(worst) m", file: file, line: line)
     }
 
-    private func texts(_ store: Store, _ sql: String) throws -> [String] {
+    /// The rows of `sql` (SpatiaLite's SQL; on PostGIS through `PostGISQuery`), each as its values joined by `|`.
+    private func texts(_ store: any StoreReader, _ sql: String) throws -> [String] {
+        guard let store = store as? Store else {
+            let address = try XCTUnwrap(addresses[ObjectIdentifier(store)], "a store not made by newStore")
+            return try PostGISQuery.rows(address, sql).map { row in
+                row.map { value -> String in
+                    switch value {
+                    case .null: "NULL"
+                    case .int(let v): "\(v)"
+                    case .double(let v): "\(v)"
+                    case .text(let s): s
+                    case .blob(let b): String(decoding: b, as: UTF8.self)
+                    }
+                }.joined(separator: "|")
+            }
+        }
         var out = [String]()
         try store.database.prepare(sql).forEach { row in
             out.append((0..<row.columnCount).map { row.value($0) == .null ? "NULL" : row.text($0) }.joined(separator: "|"))
@@ -106,7 +128,7 @@ final class GDALImportTests: XCTestCase {
         return out
     }
 
-    private func count(_ store: Store, _ table: String) throws -> Int {
+    private func count(_ store: any StoreReader, _ table: String) throws -> Int {
         try texts(store, "SELECT count(*) FROM \(table)").first.flatMap { Int($0) } ?? -1
     }
 

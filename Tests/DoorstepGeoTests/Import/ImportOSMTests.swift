@@ -5,6 +5,7 @@ import FoundationXML
 import XCTest
 @testable import DoorstepGeo
 import DoorstepSpatiaLite
+import DoorstepTestSupport
 
 /// `doorstep import-osm` on the real Nanjing extract (Tests/Fixtures/osm/nanjing-xinjiekou.osm, a copy of
 /// ../shared/geodata/nanjing-xinjiekou.osm): counts checked against an independent reading of the XML with
@@ -17,7 +18,11 @@ final class ImportOSMTests: XCTestCase {
     static let sampleBox = BoundingBox(west: 118.763, south: 32.0355, east: 118.7962, north: 32.052)
 
     var work: URL!
-    var store: Store!
+    /// A fresh store (`TestStores`: a SpatiaLite file, or a PostGIS schema) and its address.
+    var store: (any StoreWriter)!
+    var address: String!
+    /// The SpatiaLite store under `store`, or nil on PostGIS.
+    var file: Store? { store as? Store }
 
     override func setUpWithError() throws {
         guard Osmium.locate() != nil else {
@@ -25,13 +30,13 @@ final class ImportOSMTests: XCTestCase {
         }
         work = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-osm-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        store = try Store(path: work.appendingPathComponent("city.sqlite").path)
+        (store, address) = try freshStore(self, in: work)
     }
 
     override func tearDownWithError() throws {
-        if let store {
-            store.database.clearStatementCache()
-            XCTAssertEqual(store.database.openStatements, [], "prepared statements leaked on the connection")
+        if let file {
+            file.database.clearStatementCache()
+            XCTAssertEqual(file.database.openStatements, [], "prepared statements leaked on the connection")
         }
         store = nil
         if let work { try? FileManager.default.removeItem(at: work) }
@@ -73,7 +78,7 @@ final class ImportOSMTests: XCTestCase {
         XCTAssertEqual(try store.count(.compounds), sampleFeatures.count)
         XCTAssertEqual(try store.count(.compounds), 29)
         XCTAssertEqual(summary.compounds.skipped.first?.count, 70)
-        XCTAssertEqual(try store.database.scalarInt("SELECT count(*) FROM compounds WHERE households IS NULL"), 29,
+        XCTAssertEqual(try scalar("SELECT count(*) FROM compounds WHERE households IS NULL").flatMap { Int64($0) }, 29,
                        "OSM has no households: every compound is unknown")
 
         // stations: the two government offices (a node and a multipolygon relation).
@@ -85,11 +90,11 @@ final class ImportOSMTests: XCTestCase {
         XCTAssertEqual(stations.map(\.name), ["秦淮区政府", "玄武区人民政府"])
         XCTAssertEqual(stations.map(\.kind), ["center", "center"])
         // The relation's point is inside its building.
-        let inside = try store.database.scalarInt("""
+        let inside = try scalar("""
             SELECT ST_Contains(SetSRID(GeomFromGeoJSON(?3), 4326), MakePoint(?1, ?2, 4326))
             """, [.double(stations[1].location.lon), .double(stations[1].location.lat), .text(try xml.geoJSON(relation: 2171965))])
-        XCTAssertEqual(inside, 1)
-        let tags = try store.database.scalarText("SELECT properties FROM stations WHERE id = 'relation/2171965'") ?? ""
+        XCTAssertEqual(inside, "1")
+        let tags = try scalar("SELECT properties FROM stations WHERE id = 'relation/2171965'") ?? ""
         XCTAssertTrue(tags.contains("\"amenity\":\"townhall\""), tags)
         XCTAssertTrue(tags.contains("Xuanwu District Office"), tags)
 
@@ -102,7 +107,7 @@ final class ImportOSMTests: XCTestCase {
         _ = try OSMImporter.run(OSMImportOptions(file: Self.extract), into: store)
         let rows = try column("SELECT id || ' ' || ifnull(households, 'unknown') FROM compounds WHERE name = '华侨路二十六号小区'")
         XCTAssertEqual(rows, ["way/857726131 unknown"])
-        XCTAssertEqual(try store.database.scalarText("SELECT properties FROM compounds WHERE id = 'way/857726131'"),
+        XCTAssertEqual(try scalar("SELECT properties FROM compounds WHERE id = 'way/857726131'"),
                        #"{"name_source":"osm","landuse":"residential"}"#)
         // Unnamed compounds get a name that says so and points at the OSM object.
         XCTAssertEqual(try column("SELECT name FROM compounds WHERE id = 'way/318702391'"), ["未命名小区 way/318702391"])
@@ -124,15 +129,15 @@ final class ImportOSMTests: XCTestCase {
     func testPBFGivesTheSameLayers() throws {
         let pbf = work.appendingPathComponent("nanjing.osm.pbf")
         try osmium(["cat", Self.extract.path, "-o", pbf.path])
-        let fromXML = try Store(path: work.appendingPathComponent("xml.sqlite").path)
+        let (fromXML, xmlAddress) = try freshStore(self, name: "xml", in: work)
         _ = try OSMImporter.run(OSMImportOptions(file: Self.extract), into: fromXML)
         let summary = try OSMImporter.run(OSMImportOptions(file: pbf), into: store)
         XCTAssertEqual(summary.format, "OSM PBF")
         for layer in [Layer.ways, .compounds, .stations] {
             let sql = "SELECT id, name, AsText(geom) FROM \(layer.rawValue) ORDER BY id"
-            XCTAssertEqual(try column(sql, in: store), try column(sql, in: fromXML), "\(layer)")
+            XCTAssertEqual(try column(sql), try column(sql, at: xmlAddress), "\(layer)")
         }
-        fromXML.database.clearStatementCache()
+        (fromXML as? Store)?.database.clearStatementCache()
     }
 
     func testBBoxKeepsWhatTouchesIt() throws {
@@ -146,7 +151,7 @@ final class ImportOSMTests: XCTestCase {
         XCTAssertEqual(try store.count(.ways), expected.count)
         XCTAssertEqual(outside, 374 - expected.count)
         // Nothing is clipped: a kept way keeps its vertices outside the box.
-        XCTAssertGreaterThan(try store.database.scalarInt("SELECT count(*) FROM ways WHERE MbrMinX(geom) < ?", [.double(b.west)]) ?? 0, 0)
+        XCTAssertGreaterThan(try scalar("SELECT count(*) FROM ways WHERE MbrMinX(geom) < ?", [.double(b.west)]).flatMap { Int($0) } ?? 0, 0)
     }
 
     func testCandidatesInsteadOfStations() throws {
@@ -239,7 +244,7 @@ final class ImportOSMTests: XCTestCase {
             """)
         _ = try OSMImporter.run(OSMImportOptions(file: file), into: store)
         XCTAssertEqual(try column("SELECT name FROM compounds"), ["未命名小区 way/12"])
-        XCTAssertEqual(try store.database.scalarInt("SELECT count(*) FROM ways WHERE name IS NULL"), 1)
+        XCTAssertEqual(try scalar("SELECT count(*) FROM ways WHERE name IS NULL"), "1")
     }
 
     // MARK: Helpers
@@ -287,14 +292,49 @@ final class ImportOSMTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0, "osmium \(arguments.joined(separator: " "))")
     }
 
-    private func column(_ sql: String, in other: Store? = nil) throws -> [String] {
-        var out = [String]()
-        try (other ?? store).database.prepare(sql).forEach { out.append($0.text(0)) }
-        return out
+    /// The first column of `sql`'s rows as text, on this test's store or the one at `address`: SpatiaLite's SQL, run
+    /// through `PostGISQuery` on PostGIS.
+    private func column(_ sql: String, at address: String? = nil, _ arguments: [SQLValue] = []) throws -> [String] {
+        let own = address == nil
+        let address = address ?? self.address!
+        guard TestStores.isPostgres(address) else {
+            var out = [String]()
+            let database = own ? file!.database : try Store(path: address, readOnly: true).database
+            try database.prepare(sql).forEach(arguments) { out.append($0.text(0)) }
+            return out
+        }
+        return try PostGISQuery.rows(address, sql, arguments).map { row in
+            switch row.first ?? .null {
+            case .null: ""
+            case .int(let v): "\(v)"
+            case .double(let v): "\(v)"
+            case .text(let s): s
+            case .blob(let b): String(decoding: b, as: UTF8.self)
+            }
+        }
+    }
+
+    /// The first value of `sql` as text, or nil (no row, or NULL).
+    private func scalar(_ sql: String, _ arguments: [SQLValue] = []) throws -> String? {
+        if let file { return try file.database.scalarText(sql, arguments) }
+        return try PostGISQuery.rows(address, sql, arguments).first.flatMap { row -> String? in
+            switch row.first ?? .null {
+            case .null: nil
+            case .int(let v): "\(v)"
+            case .double(let v): "\(v)"
+            case .text(let s): s
+            case .blob(let b): String(decoding: b, as: UTF8.self)
+            }
+        }
     }
 
     /// Every row of every ordinary table (spatial index and network tables included), as sorted text.
     private func dump() throws -> [String] {
+        guard let store = file else {
+            let tables = try PostGISQuery.tables(address)
+            XCTAssertTrue(tables.contains("ways") && tables.contains("import_log"))
+            return try PostGISQuery.snapshot(address, tables: tables)
+        }
         var tables = [String]()
         try store.database.prepare("""
             SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name

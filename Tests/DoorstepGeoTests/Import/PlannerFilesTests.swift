@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import DoorstepGeo
 import DoorstepSpatiaLite
+import DoorstepTestSupport
 
 /// "A planner's own files in and out": numbers and references that do not mislead, and GIS clients opening the
 /// database right. Expected values come from PROJ's command-line tools, GDAL's ogrinfo, QGIS (when installed) and
@@ -12,18 +13,22 @@ final class PlannerFilesTests: XCTestCase {
     let nanjing = Coordinate(lon: 118.78, lat: 32.04)
 
     var directory: URL!
-    var store: Store!
+    /// A fresh store (`TestStores`: a SpatiaLite file, or a PostGIS schema) and its address.
+    var store: (any StoreWriter)!
+    var address: String!
+    /// The SpatiaLite store under `store`, or nil on PostGIS.
+    var file: Store? { store as? Store }
 
     override func setUpWithError() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-planner-files-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try Store(path: directory.appendingPathComponent("city.sqlite").path)
+        (store, address) = try freshStore(self, in: directory)
     }
 
     override func tearDownWithError() throws {
-        if let store {
-            store.database.clearStatementCache()
-            XCTAssertEqual(store.database.openStatements, [], "prepared statements leaked on the connection")
+        if let file {
+            file.database.clearStatementCache()
+            XCTAssertEqual(file.database.openStatements, [], "prepared statements leaked on the connection")
         }
         store = nil
         if let directory { try? FileManager.default.removeItem(at: directory) }
@@ -195,7 +200,8 @@ final class PlannerFilesTests: XCTestCase {
         XCTAssertTrue(warning.contains(#""(7:rest" (2)"#), warning)
         XCTAssertTrue(warning.contains(#""massage" (2)"#), warning)
         // Kept as given (lowercased, as every service is).
-        let stored = try store.database.scalarText("SELECT services FROM stations WHERE id = 'S2'")
+        let query = "SELECT services FROM stations WHERE id = 'S2'"
+        let stored = try engineScalar(address, spatiaLite: query, postGIS: query)
         XCTAssertEqual(stored, #"["water","(7:rest","massage"]"#)
         // Known services only: nothing to say.
         let clean = try importFile(.stations, try write("clean.geojson", stationsGeoJSON([("S9", 118.78, 32.04)])))
@@ -264,9 +270,17 @@ final class PlannerFilesTests: XCTestCase {
         let compounds = try XCTUnwrap(result.imported.first { $0.layer == .compounds })
 
         var osmIDsWithHouseholds = Set<String>(), osmIDs = Set<String>()
-        try store.database.prepare("SELECT id, households FROM compounds").forEach([]) {
-            osmIDs.insert($0.text(0))
-            if !$0.isNull(1) { osmIDsWithHouseholds.insert($0.text(0)) }
+        let query = "SELECT id, households FROM compounds"
+        var rows = [[SQLValue]]()
+        if let file {
+            try file.database.prepare(query).forEach([]) { rows.append([$0.value(0), $0.value(1)]) }
+        } else {
+            rows = try PostGISQuery.rows(address, query)
+        }
+        for row in rows {
+            guard case .text(let id) = row[0] else { continue }
+            osmIDs.insert(id)
+            if row[1] != .null { osmIDsWithHouseholds.insert(id) }
         }
         let sampleWithHouseholds = try sampleFeatures("compounds").filter { props($0)["households"] is NSNumber }
             .compactMap { props($0)["id"] as? String }
@@ -308,9 +322,10 @@ final class PlannerFilesTests: XCTestCase {
     }
 
     func testOgrinfoSeesTypedCompoundLayers() throws {
+        try TestStores.requireSpatiaLite("ogrinfo opens the SpatiaLite file")
         try importFile(.compounds, Self.sample.appendingPathComponent("compounds.geojson"))
-        let path = store.database.path
-        store.database.clearStatementCache()
+        let path = file!.database.path
+        file!.database.clearStatementCache()
         let expected = try sampleCompoundsByType()
         XCTAssertNotNil(expected["Polygon"])
         for (layer, type, geometryLine) in [("compounds_polygons", "Polygon", "Geometry: Multi Polygon"), ("compounds_points", "Point", "Geometry: Point")] {
@@ -330,8 +345,9 @@ final class PlannerFilesTests: XCTestCase {
     }
 
     func testQGISLoadsTypedCompoundLayers() throws {
+        try TestStores.requireSpatiaLite("QGIS opens the SpatiaLite file")
         try importFile(.compounds, Self.sample.appendingPathComponent("compounds.geojson"))
-        let path = store.database.path
+        let path = file!.database.path
         let script = """
             import sys
             try:
@@ -382,6 +398,7 @@ final class PlannerFilesTests: XCTestCase {
 
     /// A database of schema version 2 (before the typed copies) migrates and gets them filled.
     func testVersion2FileMigratesToTypedCopies() throws {
+        try TestStores.requireSpatiaLite("a SpatiaLite file of schema version 2")
         let path = directory.appendingPathComponent("old.sqlite").path
         try makeVersion2Database(path, sql: """
             INSERT INTO compounds(id, name, households, geom) VALUES
@@ -398,6 +415,7 @@ final class PlannerFilesTests: XCTestCase {
     /// After an upgrade of Doorstep, commands that only read still open an older database: it is brought up to date
     /// first when the file may be written, and left alone (with the message) when it may not.
     func testReadersUpgradeAnOlderWritableDatabase() throws {
+        try TestStores.requireSpatiaLite("a SpatiaLite file of schema version 2")
         let path = directory.appendingPathComponent("old-read.sqlite").path
         try makeVersion2Database(path)
         chmod(path, 0o444)

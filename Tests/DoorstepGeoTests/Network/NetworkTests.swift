@@ -108,7 +108,7 @@ final class NetworkTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("doorstep-net-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try Store(path: dir.appendingPathComponent("t.sqlite").path)
+        let (store, address) = try freshStore(self, name: "t", in: dir)
         _ = try Importer.run(ImportOptions(layer: .ways, file: url), into: store)
         let ways = try store.walkableWays()
         let net = try WalkingNetwork.load(from: store, persist: true)
@@ -157,10 +157,14 @@ final class NetworkTests: XCTestCase {
             } else if let w = c.nearestWalking {
                 // No line joins it to a station, but the snap rule (README "Snapping prefers the main network") put it
                 // on the main network: the point is on a small isolated piece within 20 m of the main network's
-                // streets (SpatiaLite's ellipsoidal distance to network_edges of piece 0).
-                let toMain = try XCTUnwrap(try store.database.scalarText("""
-                    SELECT min(ST_Distance(MakePoint(?, ?, 4326), geom, 1)) FROM network_edges WHERE component = 0
-                    """, [.double(points[v].lon), .double(points[v].lat)]).flatMap(Double.init))
+                // streets (the store engine's ellipsoidal distance to network_edges of piece 0).
+                let (x, y) = (sqlNumber(points[v].lon), sqlNumber(points[v].lat))
+                let toMain = try XCTUnwrap(try engineScalar(address, spatiaLite: """
+                    SELECT min(ST_Distance(MakePoint(\(x), \(y), 4326), geom, 1)) FROM network_edges WHERE component = 0
+                    """, postGIS: """
+                    SELECT min(ST_Distance(ST_SetSRID(ST_MakePoint(\(x), \(y)), 4326)::geography, geom::geography, true))
+                    FROM network_edges WHERE component = 0
+                    """).flatMap(Double.init))
                 XCTAssertLessThanOrEqual(toMain, WalkingNetwork.preferMainMetres + 0.05, c.site.id)
                 XCTAssertGreaterThanOrEqual(w.metres, toMain, c.site.id)
                 rescued += 1

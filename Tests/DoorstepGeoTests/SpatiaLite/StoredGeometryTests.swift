@@ -25,12 +25,12 @@ final class StoredGeometryTests: ImportTestCase {
                 let box: [SQLValue] = [.double(w), .double(s), .double(w + Double.random(in: 0.001..<0.05, using: &rng)),
                                        .double(s + Double.random(in: 0.001..<0.05, using: &rng))]
                 var viaIndex = Set<String>(), viaScan = Set<String>()
-                try store.database.prepare("""
+                try file!.database.prepare("""
                     SELECT id FROM stations WHERE fid IN (SELECT pkid FROM idx_stations_geom
                         WHERE xmin <= ?3 AND xmax >= ?1 AND ymin <= ?4 AND ymax >= ?2)
                     AND ST_X(geom) BETWEEN ?1 AND ?3 AND ST_Y(geom) BETWEEN ?2 AND ?4
                     """).forEach(box) { viaIndex.insert($0.text(0)) }
-                try store.database.prepare("SELECT id FROM stations WHERE ST_X(geom) BETWEEN ?1 AND ?3 AND ST_Y(geom) BETWEEN ?2 AND ?4")
+                try file!.database.prepare("SELECT id FROM stations WHERE ST_X(geom) BETWEEN ?1 AND ?3 AND ST_Y(geom) BETWEEN ?2 AND ?4")
                     .forEach(box) { viaScan.insert($0.text(0)) }
                 XCTAssertEqual(viaIndex, viaScan, when)
             }
@@ -56,7 +56,7 @@ final class StoredGeometryTests: ImportTestCase {
         }
         var compared = 0
         for layer in Layer.allCases {
-            try store.database.prepare("SELECT geom, AsBinary(geom) FROM \(layer.rawValue)").forEach { row in
+            try file!.database.prepare("SELECT geom, AsBinary(geom) FROM \(layer.rawValue)").forEach { row in
                 let mine = row.withBlob(0) { Geometry(spatiaLiteBlob: $0) }
                 XCTAssertNotNil(mine, layer.rawValue)
                 XCTAssertEqual(mine, Geometry(wkb: row.blob(1)), layer.rawValue)
@@ -74,7 +74,7 @@ final class StoredGeometryTests: ImportTestCase {
             ("GeomFromText('GEOMETRYCOLLECTION(POINT(1 2))', 4326)", nil),
         ]
         for (sql, expected) in cases {
-            try store.database.prepare("SELECT \(sql)").forEach { row in
+            try file!.database.prepare("SELECT \(sql)").forEach { row in
                 XCTAssertEqual(row.withBlob(0) { Geometry(spatiaLiteBlob: $0) }, expected, sql)
             }
         }
@@ -93,7 +93,7 @@ final class StoredGeometryTests: ImportTestCase {
         XCTAssertNil(Geometry(wkb: bigPoint + [0]))
         XCTAssertNil(Geometry(wkb: [1] + le32(2) + le32(0xFFFF_FFFF)), "a count far beyond the bytes")
         // Truncated and garbage blobs are nil, not a crash.
-        try store.database.prepare("SELECT geom FROM compounds LIMIT 1").forEach { row in
+        try file!.database.prepare("SELECT geom FROM compounds LIMIT 1").forEach { row in
             let bytes = row.blob(0)
             for cut in [0, 1, 10, 39, 43, bytes.count / 2, bytes.count - 1] {
                 XCTAssertNil(bytes.prefix(cut).withUnsafeBytes { Geometry(spatiaLiteBlob: $0) }, "cut at \(cut)")
@@ -120,7 +120,7 @@ final class StoredGeometryTests: ImportTestCase {
             return BoundingBox(west: w, south: s, east: w + size, north: s + size * 0.85)
         }
         // Boxes whose corner sits exactly on a compound's vertex: touching counts as intersecting.
-        try store.database.prepare("SELECT ST_X(ST_PointN(ST_ExteriorRing(geom), 1)), ST_Y(ST_PointN(ST_ExteriorRing(geom), 1)) FROM compounds WHERE GeometryType(geom) = 'POLYGON' LIMIT 10").forEach {
+        try file!.database.prepare("SELECT ST_X(ST_PointN(ST_ExteriorRing(geom), 1)), ST_Y(ST_PointN(ST_ExteriorRing(geom), 1)) FROM compounds WHERE GeometryType(geom) = 'POLYGON' LIMIT 10").forEach {
             let x = $0.double(0), y = $0.double(1)
             boxes.append(BoundingBox(west: x, south: y, east: x + 0.001, north: y + 0.001))
             boxes.append(BoundingBox(west: x - 0.001, south: y - 0.001, east: x, north: y))
@@ -130,7 +130,7 @@ final class StoredGeometryTests: ImportTestCase {
             for box in boxes {
                 let page = try store.features(of: layer, bbox: box, limit: 10_000, offset: 0)
                 var expected = Set<String>()
-                try store.database.prepare("SELECT id FROM \(layer.rawValue) WHERE ST_Intersects(geom, BuildMbr(?1, ?2, ?3, ?4, 4326))")
+                try file!.database.prepare("SELECT id FROM \(layer.rawValue) WHERE ST_Intersects(geom, BuildMbr(?1, ?2, ?3, ?4, 4326))")
                     .forEach([.double(box.west), .double(box.south), .double(box.east), .double(box.north)]) { expected.insert($0.text(0)) }
                 XCTAssertEqual(Set(page.features.map(\.id)), expected, "\(layer.rawValue) \(box)")
                 XCTAssertEqual(page.numberMatched, expected.count)

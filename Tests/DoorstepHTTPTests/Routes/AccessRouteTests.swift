@@ -1,5 +1,4 @@
 import DoorstepGeo
-import DoorstepSpatiaLite
 @testable import DoorstepHTTP
 import DoorstepTestSupport
 import Foundation
@@ -66,7 +65,7 @@ final class AccessRouteTests: XCTestCase {
 
     func testAccessOnTheSampleCity() async throws {
         let path = try sampleDatabase(self)
-        let compounds = try Store(path: path, readOnly: true).compoundSites()
+        let compounds = try StoreBackends.open(path, readOnly: true).compoundSites()
         let households = Dictionary(uniqueKeysWithValues: compounds.map { ($0.id, $0.households) })
         let population = Dictionary(uniqueKeysWithValues: compounds.map { ($0.id, $0.population) })
         let capacities = try fileCapacities()
@@ -158,7 +157,7 @@ final class AccessRouteTests: XCTestCase {
     /// refused naming the flag.
     func testCLIAndHTTPGiveTheSameAnswer() async throws {
         let dir = try temporaryDirectory(self)
-        let db = dir.appendingPathComponent("city.sqlite").path
+        let db = try TestStores.fresh(self)
         let binary = try TestProducts.doorstep().path
         for layer in ["ways", "grids", "compounds", "entrances", "stations"] {
             let r = try await runProgram(binary, ["import", layer, sampleCity.appendingPathComponent("\(layer).geojson").path, "--db", db])
@@ -176,7 +175,7 @@ final class AccessRouteTests: XCTestCase {
         var capacities = try fileCapacities()
         capacities["X1"] = .some(nil)
         capacities["X2"] = .some(nil)
-        let households = Dictionary(uniqueKeysWithValues: try Store(path: db, readOnly: true).compoundSites().map { ($0.id, $0.households) })
+        let households = Dictionary(uniqueKeysWithValues: try StoreBackends.open(db, readOnly: true).compoundSites().map { ($0.id, $0.households) })
         let questions: [(cli: [String], http: String)] = [
             (["access", "--preset", "10min", "--walk", "--format", "json"], "/v1/access?preset=10min&walk=true"),
             (["access", "--radius", "300", "--by", "community", "--weight", "population", "--format", "json"],

@@ -1,5 +1,4 @@
 import DoorstepGeo
-import DoorstepSpatiaLite
 @testable import DoorstepHTTP
 import DoorstepTestSupport
 import Foundation
@@ -19,7 +18,7 @@ final class CoverageByTimeRouteTests: XCTestCase {
 
     /// The answer the library gives on the database itself (no server, no cache).
     static func library(_ db: String, _ options: CoverageUseCase.Options) throws -> JSONValue {
-        try JSONValue.parse(CoverageUseCase.run(options, on: DatabaseSource(try Store(path: db, readOnly: true))).json.jsonText)
+        try JSONValue.parse(CoverageUseCase.run(options, on: DatabaseSource(try StoreBackends.open(db, readOnly: true))).json.jsonText)
     }
 
     func testOpenAtAndHoursEqualTheCLI() async throws {
@@ -37,7 +36,7 @@ final class CoverageByTimeRouteTests: XCTestCase {
         var runs = [(status: Int32, out: String, err: String)]()
         for q in questions { runs.append(try await doorstep(q.cli + (q.cli[0] == "areas" ? [] : ["--format", "json"]), db: db)) }
         // The areas drawn at Mo 20:00 are those of the posts open then, by their own hours.
-        let posts = try Store(path: db, readOnly: true).stations().filter { $0.kind == "post" }
+        let posts = try StoreBackends.open(db, readOnly: true).stations().filter { $0.kind == "post" }
         let openPosts = Set(posts.filter { $0.hours?.isOpen(weekday: 1, minuteOfDay: 20 * 60) == true }.map(\.id))
         XCTAssertFalse(openPosts.isEmpty)
         XCTAssertLessThan(openPosts.count, posts.count)
@@ -92,7 +91,7 @@ final class CoverageByTimeRouteTests: XCTestCase {
             let m = try Self.library(db, CoverageUseCase.Options(AnalysisOptions(preset: "5min", openAt: "Mo 09:00")))
             let e = try Self.library(db, CoverageUseCase.Options(AnalysisOptions(preset: "5min", openAt: "Mo 21:00"), by: "grid"))
             let eg = try JSONValue.parse(GapsUseCase.run(GapsUseCase.Options(AnalysisOptions(preset: "5min", openAt: "Mo 21:00")),
-                                                         on: DatabaseSource(try Store(path: db, readOnly: true))).json.jsonText)
+                                                         on: DatabaseSource(try StoreBackends.open(db, readOnly: true))).json.jsonText)
             let mg = try Self.library(db, CoverageUseCase.Options(AnalysisOptions(preset: "5min", openAt: "Mo 09:00"), by: "grid"))
             XCTAssertEqual(try morning.body(), m)
             XCTAssertEqual(try evening.body(), e)

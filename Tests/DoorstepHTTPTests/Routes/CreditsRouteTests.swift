@@ -1,5 +1,5 @@
 import DoorstepGeo
-import DoorstepSpatiaLite
+import DoorstepTestSupport
 import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -10,14 +10,13 @@ import XCTest
 final class CreditsRouteTests: XCTestCase {
     func testCreditsFollowTheData() async throws {
         let dir = try temporaryDirectory(self)
-        let path = dir.appendingPathComponent("city.sqlite").path
-        try importSampleCity(into: path)
+        let path = try sampleDatabase(self)
         // The street office replaces the stations with its own list.
         let csv = dir.appendingPathComponent("stations.csv")
         try "编号,名称,经度,纬度\nS1,华侨路党群服务中心,118.7716,32.0510\n".write(to: csv, atomically: true, encoding: .utf8)
         var office = ImportOptions(layer: .stations, file: csv, replace: true)
         office.attribution = "鼓楼区华侨路街道办事处"
-        _ = try Importer.run(office, into: Store(path: path))
+        try importInto(path, office)
         let osm = try XCTUnwrap(JSONValue.parse(String(contentsOf: sampleCity.appendingPathComponent("ways.geojson"), encoding: .utf8))["metadata"]?["attribution"]?.string)
 
         let (app, _) = try makeApp(path)

@@ -1,5 +1,5 @@
 import DoorstepGeo
-import DoorstepSpatiaLite
+import DoorstepTestSupport
 @testable import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -34,7 +34,7 @@ final class FeaturesRouteTests: XCTestCase {
 
     func testCollectionsListEveryLayerWithItsExtent() async throws {
         let path = try sampleDatabase(self)
-        let summaries = try Store(path: path, readOnly: true).layerSummaries()
+        let summaries = try StoreBackends.open(path, readOnly: true).layerSummaries()
         let (app, _) = try makeApp(path)
         try await app.test(.router) { client in
             let reply = try await client.request("/collections")
@@ -63,7 +63,7 @@ final class FeaturesRouteTests: XCTestCase {
 
     func testPagingThroughNextLinksReturnsEveryFeatureOnce() async throws {
         let path = try sampleDatabase(self)
-        let store = try Store(path: path, readOnly: true)
+        let store = try StoreBackends.open(path, readOnly: true)
         var all = [Layer: [String]]()
         for layer in Layer.allCases {
             all[layer] = try store.features(of: layer, bbox: nil, limit: 100_000, offset: 0).features.map(\.id)
@@ -108,7 +108,7 @@ final class FeaturesRouteTests: XCTestCase {
 
     func testBBoxSelectsWhatIntersects() async throws {
         let path = try sampleDatabase(self)
-        let stations = try Store(path: path, readOnly: true).stations()
+        let stations = try StoreBackends.open(path, readOnly: true).stations()
         let (app, _) = try makeApp(path)
         try await app.test(.router) { client in
             let box = BoundingBox(west: 118.770, south: 32.035, east: 118.785, north: 32.047)
@@ -204,7 +204,7 @@ final class FeaturesRouteTests: XCTestCase {
 
     func testFeatureByIdIncludingIdsWithSlashAndHash() async throws {
         let path = try sampleDatabase(self)
-        let store = try Store(path: path, readOnly: true)
+        let store = try StoreBackends.open(path, readOnly: true)
         let way = try XCTUnwrap(try store.features(of: .ways, bbox: nil, limit: 1, offset: 0).features.first)
         XCTAssertTrue(way.id.contains("/"))
         let entrance = try XCTUnwrap(try store.features(of: .entrances, bbox: nil, limit: 1, offset: 0).features.first)

@@ -1,5 +1,5 @@
 import DoorstepGeo
-import DoorstepSpatiaLite
+import DoorstepTestSupport
 import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -10,7 +10,7 @@ import XCTest
 final class NearestRouteTests: XCTestCase {
     func testMatchesBruteForceWithIndependentGeodesic() async throws {
         let path = try sampleDatabase(self)
-        let stations = try Store(path: path, readOnly: true).stations()
+        let stations = try StoreBackends.open(path, readOnly: true).stations()
         XCTAssertEqual(stations.count, 34)
         let (app, _) = try makeApp(path)
         try await app.test(.router) { client in
@@ -69,7 +69,7 @@ final class NearestRouteTests: XCTestCase {
 
     func testPhoneMapCoordinatesComeBackInTheirCRS() async throws {
         let path = try sampleDatabase(self)
-        let station = try XCTUnwrap(try Store(path: path, readOnly: true).stations().first { $0.id == "S034" })
+        let station = try XCTUnwrap(try StoreBackends.open(path, readOnly: true).stations().first { $0.id == "S034" })
         let (app, _) = try makeApp(path)
         try await app.test(.router) { client in
             for (crs, shift) in [("gcj02", ChinaShift.wgs84ToGCJ02), ("bd09", ChinaShift.wgs84ToBD09)] {
@@ -103,7 +103,7 @@ final class NearestRouteTests: XCTestCase {
 
     func testFiltersKindServicesAndOpeningHours() async throws {
         let path = try sampleDatabase(self)
-        let stations = try Store(path: path, readOnly: true).stations()
+        let stations = try StoreBackends.open(path, readOnly: true).stations()
         let (app, _) = try makeApp(path)
         try await app.test(.router) { client in
             let q = Coordinate(lon: 118.7790, lat: 32.0440)
@@ -209,8 +209,8 @@ final class NearestRouteTests: XCTestCase {
             XCTAssertEqual(try health.body()["walking"]?.bool, true)
         }
         // A database without ways has no walking network: 501 says so.
-        let bare = try temporaryDirectory(self).appendingPathComponent("bare.sqlite").path
-        _ = try Importer.run(ImportOptions(layer: .stations, file: sampleCity.appendingPathComponent("stations.geojson")), into: try Store(path: bare))
+        let bare = try TestStores.fresh(self, name: "bare")
+        try importInto(bare, ImportOptions(layer: .stations, file: sampleCity.appendingPathComponent("stations.geojson")))
         let (bareApp, _) = try makeApp(bare)
         try await bareApp.test(.router) { client in
             let reply = try await client.request("/v1/nearest?lon=118.78&lat=32.04&walk=true")

@@ -1,5 +1,5 @@
 import DoorstepGeo
-import DoorstepSpatiaLite
+import DoorstepTestSupport
 import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -15,7 +15,7 @@ final class PlannersRouteTests: XCTestCase {
     }
 
     private func library(_ path: String, _ options: CoverageOptions) throws -> CoverageReport {
-        let store = try Store(path: path, readOnly: true)
+        let store = try StoreBackends.open(path, readOnly: true)
         let network = options.walk ? try WalkingNetwork.load(from: store) : nil
         return try CoverageAnalysis.run(stations: try store.stations(), compounds: try store.compoundSites(), network: network, options: options)
     }
@@ -53,7 +53,7 @@ final class PlannersRouteTests: XCTestCase {
 
     func testAreasEqualTheLibrary() async throws {
         let path = try sampleDatabase(self)
-        let store = try Store(path: path, readOnly: true)
+        let store = try StoreBackends.open(path, readOnly: true)
         let stations = try store.stations()
         let picked = Array(stations.prefix(2))
         let network = try WalkingNetwork.load(from: store)
@@ -80,7 +80,7 @@ final class PlannersRouteTests: XCTestCase {
 
     func testPlanEqualsTheLibrary() async throws {
         let path = try sampleDatabase(self)
-        let store = try Store(path: path, readOnly: true)
+        let store = try StoreBackends.open(path, readOnly: true)
         let network = try WalkingNetwork.load(from: store)
         func plan(_ options: PlanOptions) throws -> PlanReport {
             var r = try CoveragePlanner.run(stations: try store.stations(), compounds: try store.compoundSites(),
@@ -158,10 +158,10 @@ final class PlannersRouteTests: XCTestCase {
     /// More stations than the areas cap: 422 unless they are named.
     func testAreasAreCapped() async throws {
         let dir = try temporaryDirectory(self)
-        let path = dir.appendingPathComponent("many.sqlite").path
+        let path = try TestStores.fresh(self, name: "many")
         let file = dir.appendingPathComponent("stations.geojson")
         try writeStations(250, prefix: "s", to: file)
-        _ = try Importer.run(ImportOptions(layer: .stations, file: file), into: try Store(path: path))
+        try importInto(path, ImportOptions(layer: .stations, file: file))
         let (app, _) = try makeApp(path)
         try await app.test(.router) { client in
             let r = try await client.request("/v1/areas?radius=300")
@@ -179,7 +179,7 @@ final class PlannersRouteTests: XCTestCase {
     func testAnalysisCollections() async throws {
         let path = try sampleDatabase(self)
         let straight = try library(path, CoverageOptions(reach: .uniform(500)))
-        let summaries = try Store(path: path, readOnly: true).layerSummaries()
+        let summaries = try StoreBackends.open(path, readOnly: true).layerSummaries()
         let compounds = summaries.first { $0.layer == .compounds }!.count
         let stations = summaries.first { $0.layer == .stations }!.count
         let (app, _) = try makeApp(path)
@@ -209,7 +209,7 @@ final class PlannersRouteTests: XCTestCase {
             // A box far from every station matches nothing; a box around one station matches it.
             let none = try await client.request("/collections/service-areas/items?bbox=100,10,100.1,10.1")
             XCTAssertEqual(try none.body()["numberMatched"]?.int, 0)
-            let s = try Store(path: path, readOnly: true).stations()[0]
+            let s = try StoreBackends.open(path, readOnly: true).stations()[0]
             let box = "\(s.location.lon - 0.001),\(s.location.lat - 0.001),\(s.location.lon + 0.001),\(s.location.lat + 0.001)"
             let near = try await client.request("/collections/service-areas/items?bbox=\(box)&limit=100")
             XCTAssertTrue(try near.body()["features"]?.array?.contains { $0["id"]?.string == s.id } ?? false)

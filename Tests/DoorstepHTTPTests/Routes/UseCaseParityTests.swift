@@ -1,5 +1,4 @@
 import DoorstepGeo
-import DoorstepSpatiaLite
 import DoorstepHTTP
 import DoorstepTestSupport
 import Foundation
@@ -35,7 +34,7 @@ final class UseCaseParityTests: XCTestCase {
 
     /// The sample city loaded by the CLI, as CLITests loads it.
     func cliDatabase() async throws -> String {
-        let db = try temporaryDirectory(self).appendingPathComponent("city.sqlite").path
+        let db = try TestStores.fresh(self)
         for layer in ["ways", "grids", "compounds", "entrances", "stations"] {
             let r = try await doorstep(["import", layer, sampleCity.appendingPathComponent("\(layer).geojson").path, "--db", db])
             XCTAssertEqual(r.status, 0, r.err)
@@ -195,7 +194,7 @@ final class UseCaseParityTests: XCTestCase {
         XCTAssertTrue(areas.err.contains("written to standard output"), areas.err)
         let collection = try XCTUnwrap(try? JSONValue.parse(areas.out), areas.out.prefix(200).description)
         XCTAssertEqual(collection["type"]?.string, "FeatureCollection")
-        XCTAssertEqual(collection["features"]?.array?.count, try Store(path: db, readOnly: true).stations().count)
+        XCTAssertEqual(collection["features"]?.array?.count, try StoreBackends.open(db, readOnly: true).stations().count)
         let export = try await doorstep(["export", "gaps", "--preset", "5min", "--out", "-", "--db", db], in: cwd)
         XCTAssertEqual(export.status, 0, export.err)
         XCTAssertEqual((try? JSONValue.parse(export.out))?["type"]?.string, "FeatureCollection")

@@ -1,5 +1,5 @@
 import DoorstepGeo
-import DoorstepSpatiaLite
+import DoorstepTestSupport
 import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -9,13 +9,15 @@ import XCTest
 /// `/v1/whatif` against an independent computation: the full coverage (`CoverageAnalysis.run`, not the incremental
 /// what-if) of a copy of the database where the added stations were imported and the closed ones removed.
 final class WhatIfRouteTests: XCTestCase {
-    /// A copy of `path` with `added` stations imported (kind given) and the stations `closed` removed (the stations
+    /// A copy of `path` (the sample city, imported again into a store of its own: a PostGIS schema cannot be copied
+    /// as a file) with `added` stations imported (kind given) and the stations `closed` removed (the stations
     /// re-imported without them, `--replace`).
     private func changedCopy(of path: String, added: [(lon: Double, lat: Double)], kind: String? = nil, closed: Set<String> = []) throws -> String {
         let dir = try temporaryDirectory(self)
-        let copy = dir.appendingPathComponent("copy.sqlite").path
-        try FileManager.default.copyItem(atPath: path, toPath: copy)
-        let store = try Store(path: copy)
+        let copy = try sampleDatabase(self)
+        let counts = { (address: String) in try Layer.allCases.map { try StoreBackends.open(address, readOnly: true).count($0) } }
+        XCTAssertEqual(try counts(copy), try counts(path), "the copy holds what \(path) holds")
+        try StoreBackends.writing(copy) { store in
         if !closed.isEmpty {
             let all = try JSONSerialization.jsonObject(with: Data(contentsOf: sampleCity.appendingPathComponent("stations.geojson"))) as! [String: Any]
             var kept = all
@@ -38,12 +40,13 @@ final class WhatIfRouteTests: XCTestCase {
             try Data("{\"type\":\"FeatureCollection\",\"features\":[\(features.joined(separator: ","))]}".utf8).write(to: file)
             _ = try Importer.run(ImportOptions(layer: .stations, file: file), into: store)
         }
+        }
         return copy
     }
 
     /// Coverage computed in full on `path`.
     private static func full(_ path: String, _ options: CoverageOptions) throws -> CoverageReport {
-        let store = try Store(path: path, readOnly: true)
+        let store = try StoreBackends.open(path, readOnly: true)
         let network = options.walk ? try WalkingNetwork.load(from: store) : nil
         return try CoverageAnalysis.run(stations: try store.stations(), compounds: try store.compoundSites(), network: network, options: options)
     }
@@ -298,14 +301,14 @@ final class WhatIfRouteTests: XCTestCase {
     /// Nothing is written: the database file and its generation are as before.
     func testNothingIsWritten() async throws {
         let path = try sampleDatabase(self)
-        let generation = try Store(path: path, readOnly: true).generation()
-        let stations = try Store(path: path, readOnly: true).stations().count
+        let generation = try StoreBackends.open(path, readOnly: true).generation()
+        let stations = try StoreBackends.open(path, readOnly: true).stations().count
         let (app, _) = try makeApp(path)
         try await app.test(.router) { client in
             let r = try await client.request("/v1/whatif?walk=true&add=118.78,32.04&close=S001")
             XCTAssertEqual(r.status, .ok, r.text)
         }
-        XCTAssertEqual(try Store(path: path, readOnly: true).generation(), generation)
-        XCTAssertEqual(try Store(path: path, readOnly: true).stations().count, stations)
+        XCTAssertEqual(try StoreBackends.open(path, readOnly: true).generation(), generation)
+        XCTAssertEqual(try StoreBackends.open(path, readOnly: true).stations().count, stations)
     }
 }

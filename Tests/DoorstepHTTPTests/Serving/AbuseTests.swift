@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import DoorstepGeo
-import DoorstepSpatiaLite
 @testable import DoorstepHTTP
 import DoorstepTestSupport
 import Foundation
@@ -299,7 +298,7 @@ final class AbuseTests: XCTestCase {
             // Another database of the same generation put in its place: its tags differ.
             let twin = otherPath
             try importSampleCity(into: twin)
-            XCTAssertEqual(try Store(path: twin, readOnly: true).generation(), try Store(path: path, readOnly: true).generation())
+            XCTAssertEqual(try StoreBackends.open(twin, readOnly: true).generation(), try StoreBackends.open(path, readOnly: true).generation())
             let before = try await client.request("/collections/grids/items?limit=2")
             try FileManager.default.removeItem(atPath: path)
             try FileManager.default.moveItem(atPath: twin, toPath: path)
@@ -310,7 +309,7 @@ final class AbuseTests: XCTestCase {
             XCTAssertEqual(replaced.status, .ok, "a replaced database answered 304 with the old one's tag")
 
             // A new import is a new generation: the old tag no longer matches.
-            _ = try Importer.run(ImportOptions(layer: .stations, file: file), into: Store(path: path))
+            try importInto(path, ImportOptions(layer: .stations, file: file))
             let after = try await client.request("/collections/stations/items?limit=3", headers: [.ifNoneMatch: tag])
             XCTAssertEqual(after.status, .ok)
             XCTAssertNotEqual(after.headers[.eTag], tag)

@@ -1,5 +1,6 @@
 import DoorstepGeo
 import DoorstepSpatiaLite
+import DoorstepTestSupport
 import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -20,7 +21,7 @@ final class FreshDataTests: XCTestCase {
             // Read (and so cached) before the import: the next generation must not serve it again.
             let page = try await client.request("/collections/stations/items?limit=1").body()
             XCTAssertEqual(page["numberMatched"]?.int, 34)
-            _ = try Importer.run(ImportOptions(layer: .stations, file: extra), into: try Store(path: path))
+            try importInto(path, ImportOptions(layer: .stations, file: extra))
             let after = try await client.request("/health").body()
             XCTAssertEqual(after["stations"]?.int, 37)
             XCTAssertGreaterThan(after["generation"]?.int ?? 0, before["generation"]?.int ?? 0)
@@ -41,7 +42,7 @@ final class FreshDataTests: XCTestCase {
         try writeStations(500, prefix: "BAD", to: bad, badLast: true)
         try await app.test(.router) { client in
             let before = try await client.request("/health").body()
-            XCTAssertThrowsError(try Importer.run(ImportOptions(layer: .stations, file: bad, replace: true), into: try Store(path: path)))
+            XCTAssertThrowsError(try importInto(path, ImportOptions(layer: .stations, file: bad, replace: true)))
             let after = try await client.request("/health").body()
             XCTAssertEqual(after["stations"]?.int, 34)
             XCTAssertEqual(after["generation"]?.int, before["generation"]?.int)
@@ -65,7 +66,7 @@ final class FreshDataTests: XCTestCase {
         try await app.test(.router) { client in
             let importer = Thread {
                 do {
-                    _ = try Importer.run(ImportOptions(layer: .stations, file: big, replace: true), into: try Store(path: path))
+                    try importInto(path, ImportOptions(layer: .stations, file: big, replace: true))
                 } catch {
                     XCTFail("import failed: \(error)")
                 }
@@ -102,6 +103,7 @@ final class FreshDataTests: XCTestCase {
     /// The file is deleted and created again (as `make run` does) while the server runs: the server moves to the new
     /// file once it holds a Doorstep schema.
     func testReplacedFileIsReopened() async throws {
+        try TestStores.requireSpatiaLite("a file deleted and made again under the server's path")
         let dir = try temporaryDirectory(self)
         let path = try sampleDatabase(self)
         let (app, data) = try makeApp(path)
@@ -114,7 +116,7 @@ final class FreshDataTests: XCTestCase {
             XCTAssertEqual(try r5.body()["stations"]?.int, 34)
             let three = dir.appendingPathComponent("three.geojson")
             try writeStations(3, prefix: "R", to: three)
-            _ = try Importer.run(ImportOptions(layer: .stations, file: three), into: try Store(path: path))
+            try importInto(path, ImportOptions(layer: .stations, file: three))
             let health = try await client.request("/health").body()
             XCTAssertEqual(health["stations"]?.int, 3)
             XCTAssertEqual(health["ways"]?.int, 0)

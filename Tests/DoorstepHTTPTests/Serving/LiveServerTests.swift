@@ -1,5 +1,5 @@
 import DoorstepGeo
-import DoorstepSpatiaLite
+import DoorstepTestSupport
 import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -35,7 +35,7 @@ final class LiveServerTests: XCTestCase {
             throw XCTSkip("ogrinfo (Debian gdal-bin) is not installed; `make deps` installs it")
         }
         let path = try sampleDatabase(self)
-        let summaries = try Store(path: path, readOnly: true).layerSummaries()
+        let summaries = try StoreBackends.open(path, readOnly: true).layerSummaries()
         let (app, _) = try makeApp(path, refresh: .milliseconds(500))
         try await app.test(.live) { client in
             let url = "OAPIF:http://127.0.0.1:\(client.port!)"

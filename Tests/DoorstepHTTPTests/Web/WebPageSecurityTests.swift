@@ -1,5 +1,5 @@
 import DoorstepGeo
-import DoorstepSpatiaLite
+import DoorstepTestSupport
 @testable import DoorstepHTTP
 import Foundation
 import HTTPTypes
@@ -123,8 +123,7 @@ extension WebPageTests {
         }
         guard Self.leafletInstalled else { throw XCTSkip("libjs-leaflet is not installed; `make deps` installs it") }
         let dir = try temporaryDirectory(self)
-        let path = dir.appendingPathComponent("city.sqlite").path
-        try importSampleCity(into: path)
+        let path = try sampleDatabase(self)
 
         func pwn(_ tag: String) -> String { "document.documentElement.setAttribute('data-pwned','\(tag)');document.title='PWNED';fetch('/pwned/\(tag)')" }
         let names = [
@@ -162,7 +161,7 @@ extension WebPageTests {
         }
         let file = dir.appendingPathComponent("hostile.geojson")
         try JSONValue.object([("type", "FeatureCollection"), ("features", .array(features))]).jsonText.write(to: file, atomically: true, encoding: .utf8)
-        _ = try Importer.run(ImportOptions(layer: .stations, file: file, replace: true), into: try Store(path: path))
+        try importInto(path, ImportOptions(layer: .stations, file: file, replace: true))
 
         let attribution = "\(attack) © 测试 https://example.org/copyright & <b>bold</b>"
         let web = WebOptions(tiles: "/tiles/{z}/{x}/{y}.png", tilesAttribution: attribution)
