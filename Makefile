@@ -5,10 +5,10 @@ RUN_DB    ?= out/nanjing.sqlite
 DOORSTEP  := .build/debug/doorstep
 # Debian packages the build, the tests and the benchmarks need (docs/DESIGN.md, "The house": the system libraries);
 # python3-xlwt writes the .xls the XLS import test reads (GDAL reads XLS but cannot write it); curl runs the README's
-# HTTP examples (ReadmeExamplesTests).
+# HTTP examples (ReadmeExamplesTests); haproxy is the load balancer of ManyServersTests.
 APT_PACKAGES := libspatialite-dev libsqlite3-dev libproj-dev libgeos-dev libsqlite3-mod-spatialite proj-data \
                 gdal-bin libgdal-dev pkg-config librsvg2-bin fonts-noto-cjk osmium-tool libjs-leaflet chromium wrk python3-venv \
-                python3-xlwt curl
+                python3-xlwt curl haproxy
 # schemathesis fuzzes /api against a live server in `make test` (SchemathesisTests), from its own virtual environment.
 SCHEMATHESIS_VERSION := 4.32.5
 SCHEMATHESIS_VENV    := .venv-schemathesis

@@ -21,6 +21,10 @@ final class ManyServersTests: XCTestCase {
 
     func testTwoServersBehindHAProxyAndAReplicaFollowAReplaceImport() throws {
         let cluster = try PGCluster.fromEnvironment()
+        for (program, package) in [("/usr/sbin/haproxy", "haproxy"), ("/usr/bin/wrk", "wrk"), ("/usr/bin/psql", "postgresql-client")]
+        where !FileManager.default.isExecutableFile(atPath: program) {
+            throw TestSupportError("\(program) is missing: the many-servers test needs Debian's \(package) (`make deps` installs it)")
+        }
         let scratch = try scratchDirectory()
         let schema = "many_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
         let address = cluster.address(schema: schema)
@@ -101,6 +105,11 @@ final class ManyServersTests: XCTestCase {
         }
         for (name, seconds) in zip(["server A", "server B", "the replica's server"], sqlCaughtUp) {
             XCTAssertNotNil(seconds, "\(name) did not show the SQL client's change (\(edited)) in time")
+        }
+
+        // No server had trouble reading the store meanwhile (StoreData logs a failed refresh as a warning).
+        for (name, server) in [("A", a), ("B", b), ("on the replica", r)] {
+            XCTAssertFalse(server.log.contains("cannot refresh"), "server \(name):\n\(server.log)")
         }
 
         let figures = """
