@@ -1,5 +1,9 @@
+import DoorstepGeo
+import DoorstepHTTP
+import DoorstepSpatiaLite
 import DoorstepTestSupport
 import Foundation
+import Logging
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -126,6 +130,32 @@ final class ManyServersTests: XCTestCase {
             replica's server \(seconds(sqlCaughtUp[2]))
             """
         print(figures)
+    }
+
+    /// A change heard while a generation check runs, committed after that check read the generation, is loaded at
+    /// once, without waiting for a request (a server on a store that notifies — PostGIS — may get none for a while).
+    /// Runs on SpatiaLite with a source whose notifications the test sends and whose check it holds.
+    func testAChangeHeardDuringACheckIsLoadedWithoutARequest() throws {
+        let path = try sampleDatabase(self)
+        let first = try Store(path: path, readOnly: true).generation()
+        let source = try HeldSource(path: path)
+        let lines = LogLines()
+        let data = try StoreData(source: source, refreshInterval: .seconds(3600),
+                                 logger: Logger(label: "doorstep.test") { _ in CapturingLog(lines: lines) })
+        source.holdNextRead()
+        source.changed() // the check starts (the watch handler's task), reads generation `first`, and is held there
+        XCTAssertEqual(source.entered.wait(timeout: .now() + 10), .success, "no check started on the change")
+        let extra = try temporaryDirectory(self).appendingPathComponent("more.geojson")
+        try writeStations(3, prefix: "HEARD", to: extra)
+        _ = try Importer.run(ImportOptions(layer: .stations, file: extra), into: try Store(path: path))
+        source.changed() // heard while the check runs: its task finds the check busy and leaves
+        Thread.sleep(forTimeInterval: 0.5)
+        source.release.signal()
+        let deadline = Date().addingTimeInterval(5)
+        while !lines.contains("database generation \(first + 1):") && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertTrue(lines.contains("database generation \(first + 1): 37 stations"),
+                      "generation \(first + 1) was not loaded without a request; log: \(lines.all)")
+        withExtendedLifetime(data) {}
     }
 
     // MARK: Helpers
@@ -509,4 +539,57 @@ private func freeLoopbackPort() throws -> Int {
     }
     guard bound else { throw TestSupportError("bind: errno \(errno)") }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// The sample's SpatiaLite pool, with the change notifications of a store that has them sent by the test, and the next
+/// read held (after it has read) until the test releases it.
+private final class HeldSource: StoreSource, @unchecked Sendable {
+    // Safe: `handlers` and `holdNext` are read and written only with `lock` held.
+    private let inner: StorePool
+    private let lock = NSLock()
+    private var handlers: [@Sendable () -> Void] = []
+    private var holdNext = false
+    let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+
+    init(path: String) throws { inner = try StorePool(path: path) }
+
+    var name: String { inner.name }
+    var identity: String { inner.identity }
+    func reopenIfReplaced() throws -> Bool { try inner.reopenIfReplaced() }
+    func checkReadiness() throws { try inner.checkReadiness() }
+    func watch(_ handler: @escaping @Sendable () -> Void) { lock.withLock { handlers.append(handler) } }
+
+    func withReader<T>(_ body: (any StoreReader) throws -> T) throws -> T {
+        let value = try inner.withReader(body)
+        if lock.withLock({ defer { holdNext = false }; return holdNext }) {
+            entered.signal()
+            release.wait()
+        }
+        return value
+    }
+
+    func holdNextRead() { lock.withLock { holdNext = true } }
+    /// What a store that hears its changes does when one commits.
+    func changed() { for handler in lock.withLock({ handlers }) { handler() } }
+}
+
+/// The messages a logger wrote.
+private final class LogLines: @unchecked Sendable {
+    // Safe: `lines` is read and written only with `lock` held.
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
+    func contains(_ text: String) -> Bool { all.contains { $0.contains(text) } }
+}
+
+private struct CapturingLog: LogHandler {
+    let lines: LogLines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) { lines.append(event.message.description) }
 }
