@@ -5,11 +5,11 @@ RUN_DB    ?= out/nanjing.sqlite
 DOORSTEP  := .build/debug/doorstep
 # Debian packages the build, the tests and the benchmarks need (docs/DESIGN.md, "The house": the system libraries);
 # python3-xlwt writes the .xls the XLS import test reads (GDAL reads XLS but cannot write it); curl runs the README's
-# HTTP examples (ReadmeExamplesTests); postgresql-15 and postgresql-15-postgis-3 are the private cluster the PostGIS
+# HTTP examples (ReadmeExamplesTests); libpq-dev is the PostGIS store's client; postgresql-15 and postgresql-15-postgis-3 are the private cluster the PostGIS
 # half of `make test` runs on (tools/pg/cluster); haproxy balances two servers on one store in the many-servers test.
 APT_PACKAGES := libspatialite-dev libsqlite3-dev libproj-dev libgeos-dev libsqlite3-mod-spatialite proj-data \
                 gdal-bin libgdal-dev pkg-config librsvg2-bin fonts-noto-cjk osmium-tool libjs-leaflet chromium wrk python3-venv \
-                python3-xlwt curl postgresql-15 postgresql-15-postgis-3 haproxy
+                python3-xlwt curl libpq-dev postgresql-15 postgresql-15-postgis-3 haproxy
 # schemathesis fuzzes /api against a live server in `make test` (SchemathesisTests), from its own virtual environment.
 SCHEMATHESIS_VERSION := 4.32.5
 SCHEMATHESIS_VENV    := .venv-schemathesis

@@ -165,7 +165,11 @@ public final class StoreData: DoorstepData, @unchecked Sendable {
     public func snapshot() async throws -> DataSnapshot {
         let (snapshot, due) = takeSnapshot(at: .now)
         guard due else { return snapshot }
-        defer { lock.withLock { checking = false } }
+        defer {
+            // A change heard while this check ran may have committed after it read the generation: check again now
+            // rather than at the next request.
+            if lock.withLock({ checking = false; return changeHeard }) { Task { _ = try? await self.snapshot() } }
+        }
         do {
             let reopened = try pool.reopenIfReplaced()
             let replaced = lock.withLock {
