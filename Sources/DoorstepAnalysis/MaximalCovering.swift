@@ -147,46 +147,130 @@ package struct MaximalCovering: Sendable {
         return (sites, value, bound)
     }
 
+    /// What the swap search reads about the candidates, made once per problem: which candidates hold each element
+    /// (the sets inverted), each candidate's gain alone, and its rank (gain alone descending, then index) that breaks
+    /// ties between equal swaps.
+    package struct SwapIndex: Sendable {
+        /// Candidates of element j: `holders[holderStart[j] ..< holderStart[j + 1]]`.
+        let holderStart: [Int]
+        let holders: [Int32]
+        let alone: [Double]
+        let rank: [Int32]
+    }
+
+    package func swapIndex() -> SwapIndex {
+        var holderStart = [Int](repeating: 0, count: elementCount + 1)
+        for j in items { holderStart[Int(j) + 1] += 1 }
+        for j in 0..<elementCount { holderStart[j + 1] += holderStart[j] }
+        var next = holderStart
+        var holders = [Int32](repeating: 0, count: items.count)
+        for c in 0..<candidateCount {
+            for j in elements(of: c) {
+                holders[next[Int(j)]] = Int32(c)
+                next[Int(j)] += 1
+            }
+        }
+        let alone = gains([Bool](repeating: false, count: elementCount))
+        let order = (0..<candidateCount).sorted { alone[$0] > alone[$1] || (alone[$0] == alone[$1] && $0 < $1) }
+        var rank = [Int32](repeating: 0, count: candidateCount)
+        for (r, c) in order.enumerated() { rank[c] = Int32(r) }
+        return SwapIndex(holderStart: holderStart, holders: holders, alone: alone, rank: rank)
+    }
+
     /// Swap local search: for each chosen site in turn, replaces it by the unchosen candidate that improves the total
-    /// most, until a full pass improves nothing (or `maxPasses`). Returns the number of swaps made.
-    package func improveBySwaps(_ sites: inout [Int], maxPasses: Int = 20) -> Int {
+    /// most (ties: the higher gain alone, then the lower index), until a full pass improves nothing (or `maxPasses`).
+    /// Returns the number of swaps made.
+    ///
+    /// Without scanning every candidate per site: with `free[c]` the weight c adds to all the chosen sites, c added in
+    /// place of `out` adds `free[c]` plus the weight of the elements only `out` covered (`lost`) that c holds. Only
+    /// holders of `lost` elements differ from `free`, so they are scored one by one, and the best of the rest is the
+    /// top of a heap of `free` (stale entries skipped). `free` changes only when a swap is made, for holders of the
+    /// elements that swap covers or uncovers.
+    package func improveBySwaps(_ sites: inout [Int], maxPasses: Int = 20, index: SwapIndex? = nil) -> Int {
         guard !sites.isEmpty else { return 0 }
+        let index = index ?? swapIndex()
+        let (holderStart, holders, alone, rank) = (index.holderStart, index.holders, index.alone, index.rank)
+        struct Entry: Comparable {
+            let gain: Double
+            let rank: Int32
+            static func < (a: Entry, b: Entry) -> Bool { a.gain < b.gain || (a.gain == b.gain && a.rank > b.rank) }
+        }
         var count = [Int32](repeating: 0, count: elementCount)
         for c in sites { for j in elements(of: c) { count[Int(j)] += 1 } }
         var chosen = [Bool](repeating: false, count: candidateCount)
         for c in sites { chosen[c] = true }
-        // A candidate can never add more than its gain alone: scanning by that, best first, stops early.
-        let empty = [Bool](repeating: false, count: elementCount)
-        let alone = gains(empty)
-        let order = (0..<candidateCount).filter { alone[$0] > 0 }.sorted { alone[$0] > alone[$1] || (alone[$0] == alone[$1] && $0 < $1) }
+        var free = gains(count.map { $0 > 0 })
+        var byRank = [Int32](repeating: 0, count: candidateCount)
+        for c in 0..<candidateCount { byRank[Int(rank[c])] = Int32(c) }
+        // Candidates adding nothing alone can never improve a swap: left out.
+        var heap = Heap((0..<candidateCount).filter { alone[$0] > 0 && !chosen[$0] }.map { Entry(gain: free[$0], rank: rank[$0]) })
+        var extra = [Double](repeating: 0, count: candidateCount)
+        var isLost = [Bool](repeating: false, count: elementCount)
+        var touched = [Int32](), lost = [Int32](), changed = [Int32]()
         var swaps = 0
         for _ in 0..<maxPasses {
             var improved = false
             for position in sites.indices {
                 let out = sites[position]
                 var loss = 0.0
+                lost.removeAll(keepingCapacity: true)
                 for j in elements(of: out) {
                     count[Int(j)] -= 1
-                    if count[Int(j)] == 0 { loss += weights[Int(j)] }
+                    if count[Int(j)] == 0 {
+                        loss += weights[Int(j)]
+                        lost.append(j)
+                        isLost[Int(j)] = true
+                    }
                 }
                 // Improvement must beat rounding noise, so the search cannot cycle.
-                var best = (gain: loss + 1e-9 * max(1, loss), candidate: -1)
-                for c in order {
-                    if alone[c] <= best.gain { break }
-                    if chosen[c] { continue }
-                    var g = 0.0
-                    for j in elements(of: c) where count[Int(j)] == 0 { g += weights[Int(j)] }
-                    if g > best.gain { best = (g, c) }
+                let threshold = loss + 1e-9 * max(1, loss)
+                var best = (gain: threshold, rank: Int32.max, candidate: -1)
+                func consider(_ c: Int, _ g: Double) {
+                    if g > best.gain || (best.candidate >= 0 && g == best.gain && rank[c] < best.rank) { best = (g, rank[c], c) }
                 }
+                touched.removeAll(keepingCapacity: true)
+                for j in lost where weights[Int(j)] != 0 {
+                    for h in holders[holderStart[Int(j)]..<holderStart[Int(j) + 1]] {
+                        if extra[Int(h)] == 0 { touched.append(h) }
+                        extra[Int(h)] += weights[Int(j)]
+                    }
+                }
+                for h in touched where !chosen[Int(h)] { consider(Int(h), free[Int(h)] + extra[Int(h)]) }
+                while let top = heap.max {
+                    let c = Int(byRank[Int(top.rank)])
+                    if chosen[c] || top.gain != free[c] { _ = heap.popMax(); continue }
+                    consider(c, free[c] + extra[c])
+                    break
+                }
+                for h in touched { extra[Int(h)] = 0 }
                 let keep = best.candidate >= 0 ? best.candidate : out
-                if best.candidate >= 0 {
+                for j in elements(of: keep) { count[Int(j)] += 1 }
+                if keep != out {
                     chosen[out] = false
                     chosen[keep] = true
                     sites[position] = keep
                     swaps += 1
                     improved = true
+                    // What every candidate adds to the new sites: less where `keep` covers what none did, more where
+                    // `out` alone covered what `keep` does not.
+                    changed.removeAll(keepingCapacity: true)
+                    func shift(_ j: Int32, _ delta: Double) {
+                        guard delta != 0 else { return }
+                        for h in holders[holderStart[Int(j)]..<holderStart[Int(j) + 1]] {
+                            if extra[Int(h)] == 0 { changed.append(h) }
+                            extra[Int(h)] = 1  // marks h as changed
+                            free[Int(h)] += delta
+                        }
+                    }
+                    for j in elements(of: keep) where count[Int(j)] == 1 && !isLost[Int(j)] { shift(j, -weights[Int(j)]) }
+                    for j in lost where count[Int(j)] == 0 { shift(j, weights[Int(j)]) }
+                    for h in changed {
+                        extra[Int(h)] = 0
+                        if !chosen[Int(h)] && alone[Int(h)] > 0 { heap.insert(Entry(gain: free[Int(h)], rank: rank[Int(h)])) }
+                    }
+                    if alone[out] > 0 { heap.insert(Entry(gain: free[out], rank: rank[out])) }
                 }
-                for j in elements(of: keep) { count[Int(j)] += 1 }
+                for j in lost { isLost[Int(j)] = false }
             }
             if !improved || WorkBudget.shouldStop { break }
         }
@@ -262,27 +346,39 @@ package struct MaximalCovering: Sendable {
     }
 
     /// The chosen sites in the order a planner would open them: each next the one adding most to those before it
-    /// (so the cumulative coverage reads as a curve), with the elements each newly covers.
+    /// (ties: the one newly covering more elements, then the earlier in `sites`), so the cumulative coverage reads as
+    /// a curve, with the elements each newly covers. Lazily: what a site adds, and how many it newly covers, only fall
+    /// as others are opened, so a stale pair is an upper bound and the heap's top is taken once it is fresh.
     package func ordered(_ sites: [Int]) -> [(site: Int, newly: [Int32], gain: Double)] {
-        var covered = [Bool](repeating: false, count: elementCount)
-        var left = sites
-        var out = [(site: Int, newly: [Int32], gain: Double)]()
-        while !left.isEmpty {
-            var best = 0
-            var bestGain = -1.0
-            var bestCount = -1
-            for (i, c) in left.enumerated() {
-                let g = gain(c, covered)
-                let n = elements(of: c).reduce(0) { $0 + (covered[Int($1)] ? 0 : 1) }
-                if g > bestGain || (g == bestGain && n > bestCount) { (best, bestGain, bestCount) = (i, g, n) }
+        struct Entry: Comparable {
+            let gain: Double
+            let newly: Int
+            let position: Int
+            let round: Int
+            static func < (a: Entry, b: Entry) -> Bool {
+                a.gain != b.gain ? a.gain < b.gain : a.newly != b.newly ? a.newly < b.newly : a.position > b.position
             }
-            let c = left.remove(at: best)
+        }
+        var covered = [Bool](repeating: false, count: elementCount)
+        func score(_ position: Int, round: Int) -> Entry {
+            var g = 0.0, n = 0
+            for j in elements(of: sites[position]) where !covered[Int(j)] { g += weights[Int(j)]; n += 1 }
+            return Entry(gain: g, newly: n, position: position, round: round)
+        }
+        var heap = Heap(sites.indices.map { score($0, round: 0) })
+        var out = [(site: Int, newly: [Int32], gain: Double)]()
+        while let top = heap.popMax() {
+            guard top.round == out.count else {
+                heap.insert(score(top.position, round: out.count))
+                continue
+            }
+            let c = sites[top.position]
             var newly = [Int32]()
             for j in elements(of: c) where !covered[Int(j)] {
                 covered[Int(j)] = true
                 newly.append(j)
             }
-            out.append((c, newly, bestGain))
+            out.append((c, newly, top.gain))
         }
         return out
     }
@@ -313,9 +409,11 @@ package struct MaximalCovering: Sendable {
         var swaps = 0
         let floor = lowerBoundOnSites(needed: needed) ?? best.count
         var proven = best.count <= floor
+        let index = proven ? nil : swapIndex()
         while !proven, !WorkBudget.shouldStop {
-            var trial = Array(greedy(k: best.count - 1).sites)
-            swaps += improveBySwaps(&trial, maxPasses: maxPasses)
+            // The greedy is deterministic, so its first m sites are what it would choose for m.
+            var trial = Array(g.sites.prefix(best.count - 1))
+            swaps += improveBySwaps(&trial, maxPasses: maxPasses, index: index)
             var v = self.value(of: trial)
             if v < enough, budget > 0 {
                 let exact = branchAndBound(k: best.count - 1, incumbent: trial, budget: budget)
