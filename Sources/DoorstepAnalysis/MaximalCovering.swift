@@ -281,10 +281,16 @@ package struct MaximalCovering: Sendable {
     /// single gain first; a branch is cut when its value plus the largest marginal gains still available cannot beat
     /// the incumbent (valid by submodularity). Returns the best sites found (never worse than `incumbent`) and
     /// whether the search finished — then they are proven optimal.
-    package func branchAndBound(k: Int, incumbent: [Int], budget: Int) -> (sites: [Int], value: Double, complete: Bool) {
+    ///
+    /// With `screen`, a search shown futile (`searchIsFutile`: it could neither finish nor beat the incumbent within
+    /// the budget, as at city scale) is not run; its answer would be the incumbent, unfinished, all the same.
+    package func branchAndBound(k: Int, incumbent: [Int], budget: Int, screen: Bool = true) -> (sites: [Int], value: Double, complete: Bool) {
         let alone = gains([Bool](repeating: false, count: elementCount))
         let order = (0..<candidateCount).filter { alone[$0] > 0 }.sorted { alone[$0] > alone[$1] || (alone[$0] == alone[$1] && $0 < $1) }
         var best = (sites: incumbent, value: value(of: incumbent))
+        if screen && searchIsFutile(k: k, order: order, alone: alone, incumbent: best.value, budget: budget) {
+            return (best.sites, best.value, false)
+        }
         var count = [Int32](repeating: 0, count: elementCount)
         var chosen = [Int]()
         var left = budget
@@ -328,6 +334,44 @@ package struct MaximalCovering: Sendable {
         }
         search(from: 0, value: 0)
         return (best.sites, best.value, complete)
+    }
+
+    /// Whether `branchAndBound` (candidates `order`, best gain alone first) would return the incumbent unfinished:
+    /// - **It cannot beat the incumbent.** A node is entered only after the levels above it were scored, each level
+    ///   costing the element visits of the candidates after its last pick (`suffix`), all within the budget. A node's
+    ///   value is at most the sum of its picks' gains alone, so at most a fractional knapsack of gains alone (each
+    ///   pick weighing the level it opens) plus the largest gain alone (the last pick opens none).
+    /// - **It cannot finish.** With the incumbent unbeaten, finishing scores the root's level and then, for each root
+    ///   branch the bound does not cut (the k largest gains alone from there still exceed the incumbent), that
+    ///   branch's own level — more than the budget.
+    package func searchIsFutile(k: Int, order: [Int], alone: [Double], incumbent: Double, budget: Int) -> Bool {
+        let n = order.count
+        guard n > 0, k > 1 else { return false }
+        var suffix = [Int](repeating: 0, count: n + 1)
+        for i in stride(from: n - 1, through: 0, by: -1) { suffix[i] = suffix[i + 1] + start[order[i] + 1] - start[order[i]] + 1 }
+        let capacity = Double(budget - suffix[0])
+        if capacity >= 0 {
+            // Fractional knapsack: picks by gain per visit, best first; the last one in part.
+            let items = (0..<n).sorted { alone[order[$0]] * Double(suffix[$1 + 1]) > alone[order[$1]] * Double(suffix[$0 + 1]) }
+            var room = capacity, most = alone[order[0]]
+            for m in items {
+                let weight = Double(suffix[m + 1])
+                if weight <= room { most += alone[order[m]]; room -= weight } else { most += alone[order[m]] * room / weight; break }
+            }
+            if most >= incumbent { return false }
+        }
+        // The root's bound at branch m: the k largest gains alone of order[m...], its first k (order is by gain alone).
+        var cost = suffix[0]
+        var window = order.prefix(k).reduce(0) { $0 + alone[$1] }
+        let tolerance = 1e-9 * max(1, incumbent)
+        for m in 0..<n {
+            if window <= incumbent + 2 * tolerance { break }  // the search's cut, a little wider: never overcounts
+            cost += suffix[m + 1]
+            if cost > budget { return true }
+            window -= alone[order[m]]
+            if m + k < n { window += alone[order[m + k]] }
+        }
+        return cost > budget
     }
 
     /// The sites plus, while fewer than `k`, the candidate adding most (only ones adding something).

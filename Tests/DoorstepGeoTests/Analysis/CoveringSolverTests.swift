@@ -138,6 +138,39 @@ final class CoveringSolverTests: XCTestCase {
         }
     }
 
+    /// The branch and bound skips a search it shows futile (it could neither finish nor beat the incumbent within its
+    /// budget): running that search anyway must give the same answer — the incumbent, unfinished.
+    func testFutileSearchIsSkippedOnlyWhenItWouldChangeNothing() {
+        var rng = SplitMix64(seed: 1515)
+        var skipped = 0, compared = 0
+        let small = systems().filter { $0.candidateCount <= 600 }
+        for (n, problem) in (small + (0..<40).map { _ in randomSystem(&rng, elements: 60, candidates: 80, density: 0.08, maxWeight: 9) }).enumerated() {
+            let rootLevel = problem.items.count + problem.candidateCount
+            for k in [1, 2, 3, 6, 25] where k <= problem.candidateCount {
+                // Incumbents from poor (the last k candidates) to good (greedy plus swaps).
+                var good = problem.greedy(k: k).sites
+                _ = problem.improveBySwaps(&good)
+                let poor = Array((problem.candidateCount - k)..<problem.candidateCount)
+                for incumbent in [poor, good] {
+                    for budget in [0, rootLevel / 2, rootLevel, rootLevel * 2, rootLevel * 5, rootLevel * 20] {
+                        let screened = problem.branchAndBound(k: k, incumbent: incumbent, budget: budget)
+                        let full = problem.branchAndBound(k: k, incumbent: incumbent, budget: budget, screen: false)
+                        XCTAssertEqual(screened.sites, full.sites, "system \(n), K \(k), budget \(budget)")
+                        XCTAssertEqual(screened.value, full.value)
+                        XCTAssertEqual(screened.complete, full.complete)
+                        compared += 1
+                        let alone = problem.gains([Bool](repeating: false, count: problem.elementCount))
+                        let order = (0..<problem.candidateCount).filter { alone[$0] > 0 }.sorted { alone[$0] > alone[$1] || (alone[$0] == alone[$1] && $0 < $1) }
+                        if problem.searchIsFutile(k: k, order: order, alone: alone, incumbent: problem.value(of: incumbent), budget: budget) { skipped += 1 }
+                    }
+                }
+            }
+        }
+        print("futile searches skipped: \(skipped) of \(compared)")
+        XCTAssertGreaterThan(skipped, 20, "the screen is exercised (\(skipped) of \(compared) searches skipped)")
+        XCTAssertLessThan(skipped, compared, "and not everything is skipped")
+    }
+
     /// Hostile shapes: no sites, no candidates, every candidate the same set, all weights zero.
     func testDegenerateSystems() {
         let empty = MaximalCovering(weights: [], sets: [])
