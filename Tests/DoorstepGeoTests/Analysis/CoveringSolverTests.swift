@@ -171,6 +171,32 @@ final class CoveringSolverTests: XCTestCase {
         XCTAssertLessThan(skipped, compared, "and not everything is skipped")
     }
 
+    /// Enough sites to snap on all cores (each thread its own projection) give exactly the reach of snapping them one
+    /// by one on this thread: same sets, same sites off the network (some far beyond the snap limit, some exactly on
+    /// a crossing).
+    func testManySitesSnapInParallelAsOneByOne() throws {
+        let net = try network(lattice(6))
+        var rng = SplitMix64(seed: 8)
+        let count = CandidateReach.parallelSnaps + 500
+        let sites = (0..<count).map { i -> Coordinate in
+            switch i % 10 {
+            case 0: return at(-2000 + rng.unit() * 200, rng.unit() * 600)  // beyond the snap limit
+            case 1: return at(Double(rng.below(7)) * 100, Double(rng.below(7)) * 100)  // on a crossing
+            default: return at(rng.unit() * 800 - 100, rng.unit() * 800 - 100)
+            }
+        }
+        let targets = (0..<40).map { compound("C\($0)", [at(rng.unit() * 600, rng.unit() * 600)]) }
+        let radius = sites.indices.map { 100 + Double($0 % 4) * 50 }
+        let (sets, offNetwork) = try CandidateReach.sets(sites: sites, radius: radius, targets: targets, walk: true, network: net)
+        let projection = try net.makeProjection()
+        let snaps = sites.map { net.snap($0, projection: projection) }
+        let targetSnaps = targets.map { $0.referencePoints.compactMap { net.snap($0, projection: projection) } }
+        XCTAssertEqual(offNetwork, snaps.indices.filter { snaps[$0] == nil })
+        XCTAssertEqual(offNetwork.count, count / 10 + (count % 10 > 0 ? 1 : 0), "every tenth site is 2 km off the lattice")
+        XCTAssertEqual(sets, try CandidateReach.walking(candidateSnaps: snaps, radius: radius, targetSnaps: targetSnaps, graph: net.graph))
+        XCTAssertGreaterThan(sets.filter { !$0.isEmpty }.count, count / 2)
+    }
+
     /// Hostile shapes: no sites, no candidates, every candidate the same set, all weights zero.
     func testDegenerateSystems() {
         let empty = MaximalCovering(weights: [], sets: [])
