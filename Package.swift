@@ -136,6 +136,7 @@ let package = Package(
             name: "doorstep-bench",
             dependencies: ["DoorstepGeo", "DoorstepSpatiaLite", "CityGen"],
             path: "tools/bench",
+            exclude: ["previous-figures.json"],  // read at run time (Figures.swift), not a resource
             swiftSettings: upcoming
         ),
         // Shared by the test targets: the package root, `doorstep` of this build (built when missing or stale), processes.

@@ -15,15 +15,19 @@ package enum CandidateReach {
         guard walk else { return (straight(candidates: sites, radius: radius, targets: targets), []) }
         guard let network else { throw CoverageError("walking coverage needs the ways layer: import ways first") }
         let projection = try network.makeProjection()
-        var offNetwork = [Int]()
-        let siteSnaps = sites.enumerated().map { i, location -> Snap? in
-            let s = network.snap(location, projection: projection)
-            if s == nil { offNetwork.append(i) }
-            return s
-        }
+        // Many sites (a city's generated candidates number in the hundreds of thousands) snap on all cores, each
+        // thread with its own projection (a PROJ context is not shared between threads); a few, here.
+        let siteSnaps = sites.count < parallelSnaps ? sites.map { network.snap($0, projection: projection) }
+            : try ParallelMap.map(count: sites.count, chunk: 1024, makeState: { Result { try network.makeProjection() } }) { projection, i in
+                projection.map { network.snap(sites[i], projection: $0) }
+            }.map { try $0.get() }
+        let offNetwork = siteSnaps.indices.filter { siteSnaps[$0] == nil }
         let targetSnaps = targets.map { $0.referencePoints.compactMap { network.snap($0, projection: projection) } }
         return (try walking(candidateSnaps: siteSnaps, radius: radius, targetSnaps: targetSnaps, graph: network.graph), offNetwork)
     }
+
+    /// From this many sites on, snapping them is worth a projection per thread.
+    package static let parallelSnaps = 8192
 
     /// For each candidate, the indices (into `targets`) of the compounds it would cover, ascending.
     /// `radius[c]` is candidate c's reach in metres.

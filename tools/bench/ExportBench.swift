@@ -11,23 +11,44 @@ import Glibc
 // export also holds the coverage result (one small record per compound) while the geometries stream past.
 
 /// Runs `executable` with `arguments` (stderr, and with `quiet` stdout too, to /dev/null): (exit status, seconds, peak RSS MB).
+func runMeasured(_ executable: String, _ arguments: [String], quiet: Bool = false) -> (Int32, Double, Double) {
+    let run = runChild(executable, arguments, quiet: quiet)
+    return (run.status, run.seconds, run.peakMB)
+}
+
+/// A child process's exit status, wall seconds, CPU seconds (user + system, from wait4: CPU / wall above 1 means
+/// more than one core) and peak RSS.
+struct ChildRun {
+    let status: Int32
+    let seconds: Double
+    let cpuSeconds: Double
+    let peakMB: Double
+}
+
+/// Runs `executable` with `arguments`, stderr to /dev/null, stdout to `stdout` (a file made or emptied), or with
+/// `quiet` to /dev/null, else inherited.
 ///
 /// The peak is the child's own VmHWM, polled from /proc every millisecond until it exits: wait4's ru_maxrss would
 /// include the bench's own peak, which posix_spawn's vfork child carries across exec.
-func runMeasured(_ executable: String, _ arguments: [String], quiet: Bool = false) -> (Int32, Double, Double) {
+func runChild(_ executable: String, _ arguments: [String], quiet: Bool = false, stdout: URL? = nil) -> ChildRun {
     var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { for p in argv { free(p) } }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    if quiet { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
+    if let stdout {
+        posix_spawn_file_actions_addopen(&actions, 1, stdout.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    } else if quiet {
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    }
     var pid = pid_t()
     let start = now()
-    guard posix_spawn(&pid, executable, &actions, nil, &argv, environ) == 0 else { return (-1, 0, 0) }
+    guard posix_spawn(&pid, executable, &actions, nil, &argv, environ) == 0 else { return ChildRun(status: -1, seconds: 0, cpuSeconds: 0, peakMB: 0) }
     var status: Int32 = 0
+    var usage = rusage()
     var peakKB = 0.0
-    while waitpid(pid, &status, WNOHANG) == 0 {
+    while wait4(pid, &status, WNOHANG, &usage) == 0 {
         if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
            let kb = Double(line.split(separator: " ").dropFirst().first.map(String.init) ?? "") {
@@ -35,7 +56,9 @@ func runMeasured(_ executable: String, _ arguments: [String], quiet: Bool = fals
         }
         usleep(1000)
     }
-    return ((status >> 8) & 0xff, now() - start, peakKB / 1024)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return ChildRun(status: (status >> 8) & 0xff, seconds: now() - start, cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+                    peakMB: peakKB / 1024)
 }
 
 func exportBench(work: URL) throws {

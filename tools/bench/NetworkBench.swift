@@ -40,13 +40,37 @@ func networkBenchChild(grid: Int, areaStations: Int) throws {
     let straightSeconds = now() - t
 
     let total = report.total
-    print(String(format: "%9d edges %8d nodes | import %5.1f s | graph build %5.2f s, store %5.1f s | sites %4.2f s | walking coverage %5.2f s (straight %4.2f s), %d/%d compounds covered | peak RSS %4.0f MB",
+    let size = network.graph.edgeCount > 500_000 ? "L" : "S"
+    print(String(format: "%9d edges %8d nodes | import %5.1f s | graph build %5.2f s, store %5.1f s | sites %4.2f s | walking coverage %@ (straight %4.2f s), %d/%d compounds covered | peak RSS %4.0f MB",
                  network.graph.edgeCount, network.graph.nodes.count, importSeconds, buildSeconds, storeSeconds, sitesSeconds,
-                 coverageSeconds, straightSeconds, total.compoundsCovered, total.compounds, peakRSSMegabytes()))
+                 Figures.shared.beside(coverageSeconds, "s", previous: "walking_coverage_\(size)_s", peer: "walk_dd_\(size)_s",
+                                       peerName: "pgRouting pgr_drivingDistance from every station") as NSString,
+                 straightSeconds, total.compoundsCovered, total.compounds, peakRSSMegabytes()))
     _ = straight
     try coverageOverDayBench(stations: stations, sites: sites, network: network, single: coverageSeconds)
-    try areasBench(stations: stations, network: network, bufferStations: areaStations, database: work.appendingPathComponent("city.sqlite"),
-                   size: network.graph.edgeCount > 500_000 ? "L" : "S")
+    let database = work.appendingPathComponent("city.sqlite")
+    try areasBench(stations: stations, network: network, bufferStations: areaStations, database: database, size: size)
+    if size == "L" { try planTargetBench(database: database) }
+}
+
+/// `doorstep plan --target 80% --walk --preset 10min` on this city (issue 15.5: ≤ 10 s on 10⁶ edges), as a user runs
+/// it: the whole process, with CPU time / wall time (above 1: both cores), peak RSS and what it proposed.
+func planTargetBench(database: URL) throws {
+    guard let doorstep = try releaseDoorstep() else { print("          no release doorstep: plan --target row skipped"); return }
+    let out = database.deletingLastPathComponent().appendingPathComponent("plan.json")
+    let run = runChild(doorstep, ["plan", "--target", "80%", "--walk", "--preset", "10min", "--format", "json", "--quiet", "--db", database.path],
+                       stdout: out)
+    var summary = "exit \(run.status)"
+    if let data = FileManager.default.contents(atPath: out.path), let json = try? JSONValue.parse(String(decoding: data, as: UTF8.self)),
+       case .array(let sites)? = json["sites"] {
+        func number(_ key: String) -> Double { if case .number(let n)? = json[key] { return n }; return .nan }
+        summary = String(format: "%d sites (at least %.0f; proven optimal: %@), %.1f%% of households, %.0f candidates, %.0f swaps", sites.count,
+                         number("minimum_sites"), (json["proven_optimal"] == .bool(true) ? "yes" : "no") as NSString, number("final_pct"),
+                         number("candidates"), number("swaps"))
+    }
+    print(String(format: "          doorstep plan --target 80%% --walk --preset 10min (whole process): %@ (target ≤ 10 s), CPU/wall %.2f, peak RSS %.0f MB | %@ | load average %@",
+                 Figures.shared.beside(run.seconds, "s", previous: "plan_target80_walk_L_s") as NSString, run.cpuSeconds / run.seconds,
+                 run.peakMB, summary as NSString, loadAverage() as NSString))
 }
 
 /// Walking service areas (issue 15): one station's area at 1000 m, raster (the default) against the GEOS buffer
@@ -63,11 +87,13 @@ func areasBench(stations: [Station], network: WalkingNetwork, bufferStations: In
     let buffer = try ServiceAreas.make(stations: Array(sample.prefix(bufferStations)), bands: [1000], network: network, zone: network.zone,
                                        construction: .buffer)
     let bufferMs = (now() - t) * 1000 / Double(max(1, buffer.areas.count))
-    let peer = peerFigure("walk_dd1_bbox_\(size)_ms")
-    let versus = peer.map { String(format: "pgRouting pgr_drivingDistance node set %.1f ms → %.1f× faster", $0, $0 / rasterMs) } ?? "no peer figure"
     let vertices = raster.areas.reduce(0) { $0 + vertexCount($1.geometry) } / max(1, raster.areas.count)
-    print(String(format: "          areas at 1000 m: raster %.2f ms/station (%d stations, %d vertices each) | GEOS buffer %.1f ms/station (%d stations; issue 15: 127 ms on 10⁵, 198 ms on 10⁶) | %@",
-                 rasterMs, raster.areas.count, vertices, bufferMs, buffer.areas.count, versus as NSString))
+    let figures = Figures.shared
+    print(String(format: "          areas at 1000 m: raster %@ per station (%d stations, %d vertices each) | GEOS buffer %@ per station (%d stations; as filed in issue 15: 127 ms on 10⁵, 198 ms on 10⁶)",
+                 figures.beside(rasterMs, "ms", previous: "areas_one_1000m_\(size)_ms", peer: "walk_dd1_bbox_\(size)_ms",
+                                peerName: "pgRouting pgr_drivingDistance node set") as NSString,
+                 raster.areas.count, vertices,
+                 figures.beside(bufferMs, "ms", previous: "areas_buffer_1000m_\(size)_ms") as NSString, buffer.areas.count))
 
     // Every station at the 10min preset (500 m), in process: threads as cores, each area's Feature JSON made.
     let before = cpuSeconds(children: false)
@@ -93,20 +119,9 @@ func areasBench(stations: [Station], network: WalkingNetwork, bufferStations: In
     // The same through the CLI, as a user runs it.
     guard let doorstep = try releaseDoorstep() else { print("          no release doorstep: CLI row skipped"); return }
     let out = database.deletingLastPathComponent().appendingPathComponent("areas.geojson")
-    let childBefore = cpuSeconds(children: true)
-    t = now()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: doorstep)
-    process.arguments = ["areas", "--walk", "--preset", "10min", "--out", out.path, "--db", database.path]
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    let cliWall = now() - t
-    let cliCPU = cpuSeconds(children: true) - childBefore
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
-    print(String(format: "          doorstep areas --walk --preset 10min (whole process, %d stations): %.1f s wall (target ≤ 20 s; issue 15: 295 s), CPU/wall %.2f (target ≥ 1.6; the network's loading is one thread), peak RSS %.0f MB, file %.0f MB, exit %d, load average %@",
-                 stations.count, cliWall, cliCPU / cliWall, Double(usage.ru_maxrss) / 1024, fileMB(out), process.terminationStatus, loadAverage() as NSString))
+    let run = runChild(doorstep, ["areas", "--walk", "--preset", "10min", "--out", out.path, "--db", database.path])
+    print(String(format: "          doorstep areas --walk --preset 10min (whole process, %d stations): %@ wall (target ≤ 20 s; as filed in issue 15: 295 s), CPU/wall %.2f (target ≥ 1.6; the network's loading is one thread), peak RSS %.0f MB, file %.0f MB, exit %d, load average %@",
+                 stations.count, Figures.shared.beside(run.seconds, "s", previous: "areas_all_10min_\(size)_s") as NSString, run.cpuSeconds / run.seconds, run.peakMB, fileMB(out), run.status, loadAverage() as NSString))
 }
 
 /// Vertices of a (Multi)Polygon, rings' closing points included.
@@ -129,17 +144,6 @@ func cpuSeconds(children: Bool) -> Double {
     getrusage(__rusage_who_t((children ? RUSAGE_CHILDREN : RUSAGE_SELF).rawValue), &usage)
     func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
     return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}
-
-/// A figure of the peers' file (`../shared/peers/figures-*.json`, or `DOORSTEP_PEER_FIGURES`), when one is present.
-func peerFigure(_ key: String) -> Double? {
-    let candidates = [ProcessInfo.processInfo.environment["DOORSTEP_PEER_FIGURES"], "../shared/peers/figures-2026-11-30.json"].compactMap { $0 }
-    for path in candidates {
-        guard let data = FileManager.default.contents(atPath: path), let json = try? JSONValue.parse(String(decoding: data, as: UTF8.self)),
-              case .number(let value)? = json["metrics"]?[key]?["value"] else { continue }
-        return value
-    }
-    return nil
 }
 
 /// Coverage by hour of a Monday (issue 17, `coverage --over-day`): hours grouped by their set of open stations, one

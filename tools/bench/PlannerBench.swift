@@ -77,8 +77,9 @@ private func plannerBenchChild() throws {
         try report.assignGrids(store.grids(containing:))
         let seconds = now() - t
         let b = report.baseline
-        print(String(format: "  %@ K=20: plan %.2f s (+ load network and compounds %.2f s) | baseline %.1f%% → %.1f%% of households, +%d | bound %.0f, gap to bound %.2f%%%@ | %d swaps | peak RSS %.0f MB",
-                     (walk ? "walking " : "straight") as NSString, seconds, loadSeconds,
+        let figure = walk ? Figures.shared.beside(seconds, "s", previous: "plan_add20_walk_S_s") : String(format: "%.2f s", seconds)
+        print(String(format: "  %@ K=20: plan %@ (+ load network and compounds %.2f s) | baseline %.1f%% → %.1f%% of households, +%d | bound %.0f, gap to bound %.2f%%%@ | %d swaps | peak RSS %.0f MB",
+                     (walk ? "walking " : "straight") as NSString, figure as NSString, loadSeconds,
                      b.householdsCoveredPercent ?? 0, report.finalPercent ?? 0, report.householdsAdded,
                      report.upperBound ?? .nan, (report.gapToBound ?? .nan) * 100,
                      (report.provenOptimal ? " (proven optimal)" : "") as NSString, report.swaps, peakRSSMegabytes()))
