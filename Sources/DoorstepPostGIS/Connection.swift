@@ -268,7 +268,7 @@ package final class Rows {
 
     package func int(_ row: Int, _ column: Int) -> Int? {
         guard !isNull(row, column), let p = PQgetvalue(result, Int32(row), Int32(column)) else { return nil }
-        return strtoll(p, nil, 10).toInt
+        return Int(strtoll(p, nil, 10))
     }
 
     /// A `bytea` column (text format: `\x` and hex digits) as bytes.
@@ -286,10 +286,6 @@ package final class Rows {
 
 @available(*, unavailable)
 extension Rows: Sendable {}
-
-private extension Int64 {
-    var toInt: Int { Int(self) }
-}
 
 /// Rows written to `COPY … FROM STDIN` (text format), buffered and sent a megabyte at a time.
 package final class CopyIn {

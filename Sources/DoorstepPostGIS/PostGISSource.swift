@@ -12,7 +12,7 @@ import Foundation
 /// polls the generation once a second instead, and after a lost connection it reconnects and calls the handler once
 /// (notifications may have been missed meanwhile).
 ///
-/// `@unchecked Sendable`: the mutable members (`idle`, `epoch`, `storeID`, `watchers`, `stopped`) are read and
+/// `@unchecked Sendable`: the mutable members (`idle`, `epoch`, `storeID`, `watchers`, `listening`) are read and
 /// written only with `lock` held, never across SQL; a `PostGISStore` is either in `idle` or lent to one caller.
 public final class PostGISSource: @unchecked Sendable {
     public let address: PostGISAddress
@@ -23,7 +23,6 @@ public final class PostGISSource: @unchecked Sendable {
     private var storeID: String
     private var watchers: [@Sendable () -> Void] = []
     private var listening = false
-    private var stopped = false
 
     public init(address: PostGISAddress, maxIdle: Int = 16) throws {
         self.address = address
@@ -31,10 +30,6 @@ public final class PostGISSource: @unchecked Sendable {
         let first = try PostGISStore(address: address, readOnly: true)
         storeID = try first.storeID()
         idle = [first]
-    }
-
-    deinit {
-        lock.withLock { stopped = true }
     }
 
     private func checkOut() throws -> (PostGISStore, Int) {
@@ -68,13 +63,11 @@ public final class PostGISSource: @unchecked Sendable {
         for handler in lock.withLock({ watchers }) { handler() }
     }
 
-    private var isStopped: Bool { lock.withLock { stopped } }
-
     /// The listening loop: LISTEN and wait on the socket, or poll the generation on a standby; reconnect on failure.
     /// It holds the source weakly, so a source no one uses any more ends its thread within a second.
     private static func listen(_ weakSource: WeakSource) {
         var failures = 0
-        while let address = weakSource.source?.address, !(weakSource.source?.isStopped ?? true) {
+        while let address = weakSource.source?.address {
             do {
                 let connection = try Connection(conninfo: address.conninfo, name: address.displayName)
                 if failures > 0 { weakSource.source?.notifyWatchers() } // changes may have come while it was down
@@ -86,7 +79,7 @@ public final class PostGISSource: @unchecked Sendable {
                     try connection.execute("LISTEN doorstep")
                 }
                 var last = standby ? try connection.scalar("SELECT value FROM doorstep_meta WHERE key = 'generation'") : nil
-                while let source = weakSource.source, !source.isStopped {
+                while let source = weakSource.source {
                     if standby {
                         // A hot standby refuses LISTEN: read the generation once a second.
                         Thread.sleep(forTimeInterval: 1)

@@ -39,7 +39,11 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// What an interrupted command that writes the database removes: the database, when this command creates it.
-    var createdFiles: [String] { StoreBackends.exists(db) ? [] : StoreBackends.files(db) }
+    /// (None for PostGIS, whose interrupted import the server rolls back: no connection is made to find that out.)
+    var createdFiles: [String] {
+        let files = StoreBackends.files(db)
+        return files.isEmpty || StoreBackends.exists(db) ? [] : files
+    }
 }
 
 /// An error shown to the user as one clear message.
