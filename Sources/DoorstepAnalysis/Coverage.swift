@@ -139,8 +139,9 @@ public enum CoverageAnalysis {
         let progress = WorkProgress.begin("coverage: \(options.walk ? "walking from" : "around") compounds", total: compounds.count, unit: "compounds")
         defer { progress.finish() }
         guard options.walk else {
-            let results = compounds.map { site -> CompoundCoverage in
+            let results = try ParallelMap.map(count: compounds.count, chunk: 256, makeState: { () }) { _, i -> CompoundCoverage in
                 progress.advance()
+                let site = compounds[i]
                 let s = straight(site)
                 return CompoundCoverage(site: site, status: s.covered ? .covered : .uncovered, nearestStraight: s.nearest, nearestWalking: nil)
             }
@@ -159,7 +160,9 @@ public enum CoverageAnalysis {
             nearestSources.append(NetworkSource(snap: snap, initial: snap.leg, label: Int32(i)))
             reachSources.append(NetworkSource(snap: snap, initial: snap.leg - options.reach.radius(of: s), label: Int32(i)))
         }
-        let nearestTree = ShortestPathTree(graph: network.graph, sources: nearestSources)
+        let nearestTree = WorkProgress.run("coverage: walking from the stations") { _ in
+            ShortestPathTree(graph: network.graph, sources: nearestSources)
+        }
         let uniform: Bool
         if case .uniform = options.reach { uniform = true } else {
             uniform = Set(qualifying.map { options.reach.radius(of: $0) }).count <= 1
@@ -175,8 +178,12 @@ public enum CoverageAnalysis {
                               noStationOnNetwork: nearestSources.isEmpty)
         }
 
-        let results = compounds.map { site -> CompoundCoverage in
+        // Each compound on its own, on every core (each thread with its own PROJ context; the caller's first).
+        let results = try ParallelMap.map(count: compounds.count, chunk: 256,
+                                          makeState: { () -> MetricProjection? in try? network.makeProjection() }) { own, i -> CompoundCoverage in
             progress.advance()
+            let projection = own ?? projection
+            let site = compounds[i]
             let s = straight(site)
             var reachable = false
             var best: (cost: Double, label: Int32)?

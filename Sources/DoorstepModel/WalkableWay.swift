@@ -57,3 +57,58 @@ public struct WayLevel: Hashable, Sendable, CustomStringConvertible {
         return parts.joined(separator: ", ")
     }
 }
+
+/// Ways as the walking graph reads them, flat: every line's points in one array, so a province's ten million ways
+/// cost a few arrays, not two allocations each. Way `w` is `ids[w]`, `levels[w]`, `mended[w]`; line `l` belongs to
+/// way `lineWay[l]` and its points are `coordinates[lineStart[l] ..< lineStart[l + 1]]`. Ways' lines are in way
+/// order, so a way's lines are consecutive.
+public struct WayLines: Sendable {
+    public private(set) var ids: [String] = []
+    public private(set) var levels: [WayLevel] = []
+    public private(set) var mended: [Bool] = []
+    public private(set) var lineWay: [Int32] = []
+    public private(set) var lineStart: [Int] = [0]
+    public private(set) var coordinates: [Coordinate] = []
+
+    public init() {}
+
+    public init(_ ways: [WalkableWay]) {
+        for way in ways {
+            append(id: way.id, level: way.level, mended: way.mended)
+            for line in way.lines { appendLine(line) }
+        }
+    }
+
+    public var count: Int { ids.count }
+    public var lineCount: Int { lineWay.count }
+
+    /// Starts a way; its lines follow with `appendLine`.
+    public mutating func append(id: String, level: WayLevel, mended: Bool) {
+        ids.append(id)
+        levels.append(level)
+        self.mended.append(mended)
+    }
+
+    /// Adds a line to the last way.
+    public mutating func appendLine<C: Collection>(_ points: C) where C.Element == Coordinate {
+        precondition(!ids.isEmpty, "a line needs a way")
+        coordinates.append(contentsOf: points)
+        lineWay.append(Int32(ids.count - 1))
+        lineStart.append(coordinates.count)
+    }
+
+    /// Makes room for `ways` ways and `points` points in all.
+    public mutating func reserve(ways: Int, points: Int) {
+        ids.reserveCapacity(ways); levels.reserveCapacity(ways); mended.reserveCapacity(ways)
+        lineWay.reserveCapacity(ways); lineStart.reserveCapacity(ways + 1); coordinates.reserveCapacity(points)
+    }
+
+    public func line(_ l: Int) -> ArraySlice<Coordinate> { coordinates[lineStart[l]..<lineStart[l + 1]] }
+
+    /// The ways one by one (for the few that need them so: mending's barriers, tests).
+    public var ways: [WalkableWay] {
+        var out = ids.indices.map { WalkableWay(id: ids[$0], lines: [], level: levels[$0], mended: mended[$0]) }
+        for l in 0..<lineCount { out[Int(lineWay[l])].lines.append(Array(line(l))) }
+        return out
+    }
+}

@@ -18,41 +18,95 @@ public struct Snap: Sendable, Hashable {
 
 /// Finds the nearest edge to a point: a uniform grid over the edges' segments in the metric zone's plane.
 ///
+/// The grid is dense over the segments' extent, kept as arrays (an offset per cell into one list of segments), so a
+/// province's ten million segments cost a few hundred bytes each less than buckets in a dictionary. Cells are 100 m,
+/// or wider when the extent would need more cells than a few per segment (points spread over a country).
+///
 /// Immutable after construction, so shared; queries take the caller's `MetricProjection` (PROJ contexts are per
 /// thread).
 public struct Snapper: Sendable {
     public static let defaultLimit = 250.0
-    private static let cellSize = 100.0
+    private static let baseCellSize = 100.0
     /// Projected vertices, parallel to `graph.vertices`.
     private let xs: [Double]
     private let ys: [Double]
     /// For each vertex index: the edge it starts a segment of, or -1 for an edge's last vertex.
     private let segmentEdge: [Int32]
-    /// Segment (start vertex) indices per 100 m cell.
-    private let cells: CellIndex
+    /// The grid: `columns` × `rows` cells of `cellSize` metres from (`originX`, `originY`); the segments (start vertex
+    /// indices) of cell (cx, cy) are `cellItems[cellStart[k] ..< cellStart[k + 1]]` with k = cy · columns + cx.
+    private let cellSize: Double
+    private let originX: Double
+    private let originY: Double
+    private let columns: Int
+    private let rows: Int
+    private let cellStart: [Int32]
+    private let cellItems: [Int32]
 
     public init(graph: WalkGraph, projection: MetricProjection) {
-        var xs = [Double](), ys = [Double]()
-        xs.reserveCapacity(graph.vertices.count)
-        ys.reserveCapacity(graph.vertices.count)
-        for c in graph.vertices {
-            let p = projection.project(c)
-            xs.append(p.x); ys.append(p.y)
+        let count = graph.vertices.count
+        var xs = [Double](repeating: 0, count: count), ys = [Double](repeating: 0, count: count)
+        // Projected on every core, each thread with its own PROJ context; the first chunk on the caller's.
+        let zone = projection.zone
+        let chunk = 1 << 15
+        xs.withUnsafeMutableBufferPointer { xo in
+            ys.withUnsafeMutableBufferPointer { yo in
+                let (xo, yo) = (xo, yo)
+                _ = try? ParallelMap.map(count: (count + chunk - 1) / chunk, chunk: 1,
+                                         makeState: { try? MetricProjection(zone: zone) }) { own, c in
+                    let p = own ?? projection
+                    for v in (c * chunk)..<min(count, (c + 1) * chunk) {
+                        let q = p.project(graph.vertices[v])
+                        xo[v] = q.x; yo[v] = q.y
+                    }
+                }
+            }
         }
-        var segmentEdge = [Int32](repeating: -1, count: graph.vertices.count)
-        var cells = CellIndex(cellWidth: Snapper.cellSize)
+        var segmentEdge = [Int32](repeating: -1, count: count)
+        var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
         for e in 0..<graph.edgeCount {
-            let start = Int(graph.vertexStart[e]), end = Int(graph.vertexStart[e + 1])
-            for v in start..<(end - 1) {
-                segmentEdge[v] = Int32(e)
-                cells.insert(Int32(v), west: min(xs[v], xs[v + 1]), south: min(ys[v], ys[v + 1]),
-                             east: max(xs[v], xs[v + 1]), north: max(ys[v], ys[v + 1]))
+            for v in Int(graph.vertexStart[e])..<(Int(graph.vertexStart[e + 1]) - 1) { segmentEdge[v] = Int32(e) }
+        }
+        for v in 0..<count where xs[v].isFinite && ys[v].isFinite {
+            minX = min(minX, xs[v]); maxX = max(maxX, xs[v]); minY = min(minY, ys[v]); maxY = max(maxY, ys[v])
+        }
+        if minX > maxX { minX = 0; maxX = 0; minY = 0; maxY = 0 }
+        // 100 m cells, unless that makes more cells than four per segment (and a million at least).
+        var cellSize = Snapper.baseCellSize
+        let cellBudget = Double(max(1 << 20, 4 * count))
+        while ((maxX - minX) / cellSize + 1) * ((maxY - minY) / cellSize + 1) > cellBudget { cellSize *= 2 }
+        let columns = Int(((maxX - minX) / cellSize).rounded(.down)) + 1
+        let rows = Int(((maxY - minY) / cellSize).rounded(.down)) + 1
+        // Two passes over the segments' boxes: how many per cell, then where they go.
+        var cellStart = [Int32](repeating: 0, count: columns * rows + 1)
+        func forEachCell(of v: Int, _ body: (Int) -> Void) {
+            let ax = xs[v], ay = ys[v], bx = xs[v + 1], by = ys[v + 1]
+            guard ax.isFinite, ay.isFinite, bx.isFinite, by.isFinite else { return }
+            let x0 = Int(((min(ax, bx) - minX) / cellSize).rounded(.down)), x1 = Int(((max(ax, bx) - minX) / cellSize).rounded(.down))
+            let y0 = Int(((min(ay, by) - minY) / cellSize).rounded(.down)), y1 = Int(((max(ay, by) - minY) / cellSize).rounded(.down))
+            for cy in max(0, y0)...min(rows - 1, y1) {
+                for cx in max(0, x0)...min(columns - 1, x1) { body(cy * columns + cx) }
+            }
+        }
+        for v in 0..<count where segmentEdge[v] >= 0 { forEachCell(of: v) { cellStart[$0 + 1] += 1 } }
+        for k in 0..<(columns * rows) { cellStart[k + 1] += cellStart[k] }
+        var fill = cellStart
+        var cellItems = [Int32](repeating: 0, count: Int(cellStart[columns * rows]))
+        for v in 0..<count where segmentEdge[v] >= 0 {
+            forEachCell(of: v) { k in
+                cellItems[Int(fill[k])] = Int32(v)
+                fill[k] += 1
             }
         }
         self.xs = xs
         self.ys = ys
         self.segmentEdge = segmentEdge
-        self.cells = cells
+        self.cellSize = cellSize
+        self.originX = minX
+        self.originY = minY
+        self.columns = columns
+        self.rows = rows
+        self.cellStart = cellStart
+        self.cellItems = cellItems
     }
 
     /// The nearest position on the network within `limit` plane metres of `point`, or nil (unreachable); with
@@ -60,28 +114,35 @@ public struct Snapper: Sendable {
     public func snap(_ point: Coordinate, graph: WalkGraph, projection: MetricProjection, limit: Double = Snapper.defaultLimit,
                      accept: ((Int32) -> Bool)? = nil) -> Snap? {
         let p = projection.project(point)
-        let cellSize = Snapper.cellSize
-        let (cx, cy) = cells.cell(x: p.x, y: p.y)
+        guard p.x.isFinite, p.y.isFinite else { return nil }
+        let cellSize = self.cellSize
+        let cx = Int64(((p.x - originX) / cellSize).rounded(.down)), cy = Int64(((p.y - originY) / cellSize).rounded(.down))
         var best: (d2: Double, v: Int, t: Double)?
         let maxRing = Int64((limit / cellSize).rounded(.up)) + 1
         var ring: Int64 = 0
         while ring <= maxRing {
-            for gx in (cx - ring)...(cx + ring) {
-                for gy in (cy - ring)...(cy + ring) where abs(gx - cx) == ring || abs(gy - cy) == ring {
-                    guard let segments = cells.items(inCell: gx, gy) else { continue }
-                    for s in segments {
-                        let v = Int(s)
-                        if let accept, !accept(segmentEdge[v]) { continue }
-                        let ax = xs[v], ay = ys[v], bx = xs[v + 1], by = ys[v + 1]
-                        let dx = bx - ax, dy = by - ay
-                        let len2 = dx * dx + dy * dy
-                        var t = len2 > 0 ? ((p.x - ax) * dx + (p.y - ay) * dy) / len2 : 0
-                        t = min(1, max(0, t))
-                        let qx = ax + t * dx - p.x, qy = ay + t * dy - p.y
-                        let d2 = qx * qx + qy * qy
-                        if best == nil || d2 < best!.d2 || (d2 == best!.d2 && v < best!.v) { best = (d2, v, t) }
-                    }
+            // The ring's cells inside the grid (those outside hold nothing).
+            func scan(_ gx: Int64, _ gy: Int64) {
+                guard gx >= 0, gx < columns, gy >= 0, gy < rows else { return }
+                let k = Int(gy) * columns + Int(gx)
+                for i in Int(cellStart[k])..<Int(cellStart[k + 1]) {
+                    let v = Int(cellItems[i])
+                    if let accept, !accept(segmentEdge[v]) { continue }
+                    let ax = xs[v], ay = ys[v], bx = xs[v + 1], by = ys[v + 1]
+                    let dx = bx - ax, dy = by - ay
+                    let len2 = dx * dx + dy * dy
+                    var t = len2 > 0 ? ((p.x - ax) * dx + (p.y - ay) * dy) / len2 : 0
+                    t = min(1, max(0, t))
+                    let qx = ax + t * dx - p.x, qy = ay + t * dy - p.y
+                    let d2 = qx * qx + qy * qy
+                    if best == nil || d2 < best!.d2 || (d2 == best!.d2 && v < best!.v) { best = (d2, v, t) }
                 }
+            }
+            if ring == 0 {
+                scan(cx, cy)
+            } else {
+                for gx in (cx - ring)...(cx + ring) { scan(gx, cy - ring); scan(gx, cy + ring) }
+                for gy in (cy - ring + 1)..<(cy + ring) { scan(cx - ring, gy); scan(cx + ring, gy) }
             }
             // Everything in rings beyond this one is at least `ring` cells away.
             if let b = best, b.d2.squareRoot() <= Double(ring) * cellSize { break }

@@ -13,7 +13,8 @@ public struct WalkGraph: Sendable {
     public let edgeTarget: [Int32]
     /// Geodesic length of each edge in metres.
     public let edgeLength: [Double]
-    /// Index into `wayIDs` of the way each edge comes from.
+    /// Index into `wayIDs` of the way each edge comes from. Edges follow their ways' lines, so a way's edges are
+    /// consecutive.
     public let edgeWay: [Int32]
     public let wayIDs: [String]
     /// The level of each way (parallel to `wayIDs`).
@@ -51,92 +52,111 @@ public struct WalkGraph: Sendable {
     /// (within `attachDegrees`) but on none of its vertices becomes a vertex of that line, so the line is split there
     /// and the connector meets it at a node. A connector of length 0 at a crossing joins the two ways that cross there.
     public init(ways: [Way], tolerance: Double = 0) {
-        struct Key: Hashable {
-            let x: Int64, y: Int64
+        self.init(lines: WayLines(ways), tolerance: tolerance)
+    }
+
+    /// Nodes the ways, read flat (`WayLines`): what `init(ways:tolerance:)` does, in arrays sized by the input, with the
+    /// edges' geodesic lengths measured on every core. Node and edge numbers, lengths and pieces are the same whichever
+    /// form the ways come in.
+    public init(lines: consuming WayLines, tolerance: Double = 0) {
+        var input = WalkGraph.attachConnectors(consume lines)
+        let exact = tolerance <= 0
+        @inline(__always) func key(_ c: Coordinate) -> (UInt64, UInt64) {
+            if exact { return (c.lon.bitPattern, c.lat.bitPattern) }
+            return (UInt64(bitPattern: Int64((c.lon / tolerance).rounded())), UInt64(bitPattern: Int64((c.lat / tolerance).rounded())))
         }
-        func key(_ c: Coordinate) -> Key {
-            if tolerance > 0 {
-                return Key(x: Int64((c.lon / tolerance).rounded()), y: Int64((c.lat / tolerance).rounded()))
+        // The lines without consecutive repeated positions; lines left with fewer than two points are dropped.
+        var points = [Coordinate](), pointStart = [Int](), lineWay = [Int32]()
+        points.reserveCapacity(input.coordinates.count)
+        pointStart.reserveCapacity(input.lineCount + 1)
+        lineWay.reserveCapacity(input.lineCount)
+        pointStart.append(0)
+        for l in 0..<input.lineCount {
+            let first = points.count
+            var last: (UInt64, UInt64)?
+            for c in input.line(l) {
+                let k = key(c)
+                if last == nil || k != last! { points.append(c) }
+                last = k
             }
-            return Key(x: Int64(bitPattern: c.lon.bitPattern), y: Int64(bitPattern: c.lat.bitPattern))
-        }
-        var lines = [(way: Int32, points: [Coordinate])]()
-        var wayIDs = [String]()
-        var wayLevels = [WayLevel](), wayMended = [Bool]()
-        let attached = WalkGraph.attachConnectors(ways)
-        for (wi, way) in ways.enumerated() {
-            let w = Int32(wayIDs.count)
-            wayIDs.append(way.id)
-            wayLevels.append(way.level)
-            wayMended.append(way.mended)
-            for line in attached[wi] ?? way.lines {
-                var points = [Coordinate]()
-                points.reserveCapacity(line.count)
-                var lastKey: Key?
-                for c in line {
-                    let k = key(c)
-                    if k != lastKey { points.append(c) }
-                    lastKey = k
-                }
-                if points.count >= 2 { lines.append((w, points)) }
+            if points.count - first >= 2 {
+                pointStart.append(points.count)
+                lineWay.append(input.lineWay[l])
+            } else {
+                points.removeLast(points.count - first)
             }
         }
+        // From here on the ways' points are those above: the input keeps only what the graph keeps of it.
+        let (wayIDs, wayLevels, wayMended) = (input.ids, input.levels, input.mended)
+        input = WayLines()
         // How often each position occurs; endpoints count twice so they always become nodes.
-        var occurrences = [Key: Int32]()
-        occurrences.reserveCapacity(lines.reduce(0) { $0 + $1.points.count })
-        for line in lines {
-            for (i, c) in line.points.enumerated() {
-                occurrences[key(c), default: 0] += (i == 0 || i == line.points.count - 1) ? 2 : 1
+        var table = PositionTable(expected: min(points.count, 1 << 20))
+        for l in 0..<lineWay.count {
+            let a = pointStart[l], b = pointStart[l + 1] - 1
+            for i in a...b {
+                let (x, y) = key(points[i])
+                table.add(x, y, (i == a || i == b) ? 2 : 1)
             }
         }
-        var nodeOf = [Key: Int32]()
+        // Nodes in the order edges first reach them; edges as ranges of `points`.
         var nodes = [Coordinate]()
-        func node(_ c: Coordinate) -> Int32 {
-            let k = key(c)
-            if let n = nodeOf[k] { return n }
+        var nodeOfSlot = [Int32](repeating: -1, count: table.capacity)
+        func node(_ slot: Int, _ c: Coordinate) -> Int32 {
+            if nodeOfSlot[slot] >= 0 { return nodeOfSlot[slot] }
             let n = Int32(nodes.count)
-            nodeOf[k] = n
+            nodeOfSlot[slot] = n
             nodes.append(c)
             return n
         }
-        var source = [Int32](), target = [Int32](), length = [Double](), edgeWay = [Int32]()
-        var vertexStart: [Int32] = [0], vertices = [Coordinate]()
-        for line in lines {
-            var from = node(line.points[0])
-            var run: [Coordinate] = [line.points[0]]
-            var metres = 0.0
-            for i in 1..<line.points.count {
-                let c = line.points[i]
-                metres += Geodesic.distance(run[run.count - 1], c)
-                run.append(c)
-                let isNode = i == line.points.count - 1 || occurrences[key(c)]! >= 2
-                if isNode {
-                    let to = node(c)
-                    if !(to == from && metres == 0) {
-                        source.append(from); target.append(to); length.append(metres); edgeWay.append(line.way)
-                        vertices.append(contentsOf: run)
-                        vertexStart.append(Int32(vertices.count))
-                    }
-                    from = to
-                    run = [c]
-                    metres = 0
+        var source = [Int32](), target = [Int32](), edgeWay = [Int32](), edgeFirst = [Int32](), edgeLast = [Int32]()
+        for l in 0..<lineWay.count {
+            let a = pointStart[l], b = pointStart[l + 1] - 1
+            let (x0, y0) = key(points[a])
+            var from = node(table.slot(x0, y0), points[a])
+            var runStart = a
+            for i in (a + 1)...b {
+                let (x, y) = key(points[i])
+                let slot = table.slot(x, y)
+                guard i == b || table.count(at: slot) >= 2 else { continue }
+                let to = node(slot, points[i])
+                // A loop back to where it started with no length is no edge (only a loop can have none).
+                if to != from || (runStart..<i).contains(where: { Geodesic.distance(points[$0], points[$0 + 1]) != 0 }) {
+                    source.append(from); target.append(to); edgeWay.append(lineWay[l])
+                    edgeFirst.append(Int32(runStart)); edgeLast.append(Int32(i))
                 }
+                from = to
+                runStart = i
             }
         }
+        table = PositionTable(expected: 0)
+        nodeOfSlot = []
+        // Each edge's vertices, and its length: the sum of its segments' geodesic lengths in order (as a walk along it
+        // adds them), measured on every core.
+        let edgeCount = source.count
+        var vertexStart = [Int32](repeating: 0, count: edgeCount + 1)
+        for e in 0..<edgeCount { vertexStart[e + 1] = vertexStart[e] + edgeLast[e] - edgeFirst[e] + 1 }
+        var vertices = [Coordinate]()
+        vertices.reserveCapacity(Int(vertexStart[edgeCount]))
+        for e in 0..<edgeCount { vertices.append(contentsOf: points[Int(edgeFirst[e])...Int(edgeLast[e])]) }
+        points = []
+        edgeFirst = []
+        edgeLast = []
+        let length = WalkGraph.lengths(vertices: vertices, vertexStart: vertexStart)
         // Incidence lists (CSR).
         var degree = [Int32](repeating: 0, count: nodes.count + 1)
-        for e in 0..<source.count {
+        for e in 0..<edgeCount {
             degree[Int(source[e]) + 1] += 1
             if target[e] != source[e] { degree[Int(target[e]) + 1] += 1 }
         }
         for n in 0..<nodes.count { degree[n + 1] += degree[n] }
         var fill = degree
         var incident = [Int32](repeating: 0, count: Int(degree[nodes.count]))
-        for e in 0..<source.count {
+        for e in 0..<edgeCount {
             incident[Int(fill[Int(source[e])])] = Int32(e); fill[Int(source[e])] += 1
             if target[e] != source[e] { incident[Int(fill[Int(target[e])])] = Int32(e); fill[Int(target[e])] += 1 }
         }
-        // Components by union-find, renumbered largest first.
+        fill = []
+        // Components by union-find, numbered largest first (ties: the one whose root node comes first).
         var parent = Array(0..<Int32(nodes.count))
         func find(_ x: Int32) -> Int32 {
             var x = x
@@ -146,17 +166,20 @@ public struct WalkGraph: Sendable {
             }
             return x
         }
-        for e in 0..<source.count {
+        for e in 0..<edgeCount {
             let a = find(source[e]), b = find(target[e])
             if a != b { parent[Int(a)] = b }
         }
-        var sizeOfRoot = [Int32: Int]()
-        for n in 0..<Int32(nodes.count) { sizeOfRoot[find(n), default: 0] += 1 }
-        let roots = sizeOfRoot.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-        var rank = [Int32: Int32]()
-        for (i, r) in roots.enumerated() { rank[r.key] = Int32(i) }
-        self.component = (0..<Int32(nodes.count)).map { rank[find($0)]! }
-        self.componentSizes = roots.map(\.value)
+        var size = [Int32](repeating: 0, count: nodes.count)
+        for n in 0..<Int32(nodes.count) { size[Int(find(n))] += 1 }
+        let roots = (0..<Int32(nodes.count)).filter { size[Int($0)] > 0 }.sorted { (a: Int32, b: Int32) -> Bool in
+            let sa = size[Int(a)], sb = size[Int(b)]
+            return sa != sb ? sa > sb : a < b
+        }
+        var rank = [Int32](repeating: -1, count: nodes.count)
+        for (i, r) in roots.enumerated() { rank[Int(r)] = Int32(i) }
+        self.component = (0..<Int32(nodes.count)).map { rank[Int(find($0))] }
+        self.componentSizes = roots.map { Int(size[Int($0)]) }
         self.nodes = nodes
         self.edgeSource = source
         self.edgeTarget = target
@@ -170,39 +193,124 @@ public struct WalkGraph: Sendable {
         self.incidentStart = degree
         self.incident = incident
     }
+
+    /// The geodesic length of every edge: its segments' lengths added in order, on every core.
+    private static func lengths(vertices: [Coordinate], vertexStart: [Int32]) -> [Double] {
+        let edgeCount = vertexStart.count - 1
+        var length = [Double](repeating: 0, count: edgeCount)
+        let chunk = 1 << 14
+        length.withUnsafeMutableBufferPointer { out in
+            let out = out
+            // Each chunk of edges is written by the one thread that took it; nothing here can stop the work.
+            _ = try? ParallelMap.map(count: (edgeCount + chunk - 1) / chunk, chunk: 1, makeState: { () }) { _, c in
+                for e in (c * chunk)..<min(edgeCount, (c + 1) * chunk) {
+                    var metres = 0.0
+                    for v in Int(vertexStart[e])..<(Int(vertexStart[e + 1]) - 1) {
+                        metres += Geodesic.distance(vertices[v], vertices[v + 1])
+                    }
+                    out[e] = metres
+                }
+            }
+        }
+        return length
+    }
+}
+
+/// Positions and how often they occur: open addressing over two 64-bit keys (a position's bits, or its cell under a
+/// tolerance), a third of the memory of a dictionary of them. Slots never move once the table is done growing, so
+/// the second pass looks each position up again and keeps node numbers by slot.
+private struct PositionTable {
+    private var xs: [UInt64]
+    private var ys: [UInt64]
+    /// Occurrences per slot; 0: empty.
+    private var counts: [Int32]
+    private var used = 0
+
+    init(expected: Int) {
+        var capacity = 16
+        while capacity < expected * 2 { capacity <<= 1 }
+        xs = [UInt64](repeating: 0, count: capacity)
+        ys = [UInt64](repeating: 0, count: capacity)
+        counts = [Int32](repeating: 0, count: capacity)
+    }
+
+    var capacity: Int { counts.count }
+
+    @inline(__always)
+    private static func hash(_ x: UInt64, _ y: UInt64) -> UInt64 {
+        var h = x &* 0x9E37_79B9_7F4A_7C15
+        h ^= (y &+ (h >> 32)) &* 0xC2B2_AE3D_27D4_EB4F
+        h ^= h >> 29
+        return h &* 0x1656_67B1_9E37_79F9
+    }
+
+    /// The slot of a position that was added.
+    @inline(__always)
+    func slot(_ x: UInt64, _ y: UInt64) -> Int {
+        let mask = capacity - 1
+        var i = Int(truncatingIfNeeded: Self.hash(x, y) >> 7) & mask
+        while counts[i] != 0 {
+            if xs[i] == x && ys[i] == y { return i }
+            i = (i + 1) & mask
+        }
+        preconditionFailure("a position that was never added")
+    }
+
+    @inline(__always)
+    func count(at slot: Int) -> Int32 { counts[slot] }
+
+    mutating func add(_ x: UInt64, _ y: UInt64, _ n: Int32) {
+        if (used + 1) * 10 > capacity * 7 { grow() }
+        let mask = capacity - 1
+        var i = Int(truncatingIfNeeded: Self.hash(x, y) >> 7) & mask
+        while counts[i] != 0 {
+            if xs[i] == x && ys[i] == y { counts[i] += n; return }
+            i = (i + 1) & mask
+        }
+        xs[i] = x; ys[i] = y; counts[i] = n
+        used += 1
+    }
+
+    private mutating func grow() {
+        let old = (xs, ys, counts)
+        self = PositionTable(expected: capacity)
+        for i in 0..<old.2.count where old.2[i] != 0 { add(old.0[i], old.1[i], old.2[i]) }
+    }
 }
 
 extension WalkGraph {
     /// How close (degrees, about 0.1 mm) a connector's end must be to a line to split it there.
     public static let attachDegrees = 1e-9
 
-    /// The lines of the ways that connectors' ends split, by way index: each end of a connector that lies on a
+    /// The ways with their lines split where connectors' ends touch them: each end of a connector that lies on a
     /// segment of a line of another (not mended) way, and is not one of its vertices, is inserted into that segment.
-    static func attachConnectors(_ ways: [Way]) -> [Int: [[Coordinate]]] {
+    /// The ways as given when there is no connector.
+    static func attachConnectors(_ ways: WayLines) -> WayLines {
         var ends = [Coordinate]()
-        for way in ways where way.mended {
-            for line in way.lines where !line.isEmpty {
-                ends.append(line[0])
-                ends.append(line[line.count - 1])
-            }
+        for l in 0..<ways.lineCount where ways.mended[Int(ways.lineWay[l])] {
+            let line = ways.line(l)
+            if let first = line.first, let last = line.last { ends.append(first); ends.append(last) }
         }
-        guard !ends.isEmpty else { return [:] }
+        guard !ends.isEmpty else { return ways }
         // The ends in cells of 1e-4° (about 10 m), to find the segments passing through them.
         let cell = 1e-4
         struct Cell: Hashable { let x: Int64, y: Int64 }
         func cellOf(_ c: Coordinate) -> Cell { Cell(x: Int64((c.lon / cell).rounded(.down)), y: Int64((c.lat / cell).rounded(.down))) }
         var endsByCell = [Cell: [Coordinate]]()
         for e in ends { endsByCell[cellOf(e), default: []].append(e) }
-        var out = [Int: [[Coordinate]]]()
         let eps = attachDegrees
-        for (wi, way) in ways.enumerated() where !way.mended {
-            var changed = false
-            var newLines = [[Coordinate]]()
-            for line in way.lines {
-                guard line.count >= 2 else { newLines.append(line); continue }
-                let vertices = Set(line.map { [$0.lon.bitPattern, $0.lat.bitPattern] })
-                var result = [line[0]]
-                for i in 1..<line.count {
+        var out = WayLines()
+        out.reserve(ways: ways.count, points: ways.coordinates.count + ends.count)
+        var l = 0
+        for w in 0..<ways.count {
+            out.append(id: ways.ids[w], level: ways.levels[w], mended: ways.mended[w])
+            while l < ways.lineCount && Int(ways.lineWay[l]) == w {
+                let line = ways.line(l)
+                l += 1
+                guard !ways.mended[w], line.count >= 2 else { out.appendLine(line); continue }
+                var vertices: Set<[UInt64]>?
+                var result = [line[line.startIndex]]
+                for i in (line.startIndex + 1)..<line.endIndex {
                     let a = line[i - 1], b = line[i]
                     // Ends in the cells the segment's box covers, lying on it strictly between its vertices.
                     var inserts = [(t: Double, c: Coordinate)]()
@@ -213,13 +321,13 @@ extension WalkGraph {
                     for cx in x0...x1 {
                         for cy in y0...y1 {
                             for e in endsByCell[Cell(x: cx, y: cy)] ?? [] {
-                                if vertices.contains([e.lon.bitPattern, e.lat.bitPattern]) { continue }
+                                if vertices == nil { vertices = Set(line.map { [$0.lon.bitPattern, $0.lat.bitPattern] }) }
+                                if vertices!.contains([e.lon.bitPattern, e.lat.bitPattern]) { continue }
                                 if let t = WalkGraph.parameter(of: e, on: a, b, within: eps) { inserts.append((t, e)) }
                             }
                         }
                     }
                     if !inserts.isEmpty {
-                        changed = true
                         var seen = Set<[UInt64]>()
                         for p in inserts.sorted(by: { $0.t < $1.t }) where seen.insert([p.c.lon.bitPattern, p.c.lat.bitPattern]).inserted {
                             result.append(p.c)
@@ -227,9 +335,8 @@ extension WalkGraph {
                     }
                     result.append(b)
                 }
-                newLines.append(result)
+                out.appendLine(result)
             }
-            if changed { out[wi] = newLines }
         }
         return out
     }
@@ -245,12 +352,13 @@ extension WalkGraph {
         return qx * qx + qy * qy <= eps * eps ? t : nil
     }
 
-    /// The edges as the store keeps them (`StoreWriter.storeNetwork`).
-    public var edgeRecords: [NetworkEdgeRecord] {
-        (0..<edgeCount).map { e in
-            NetworkEdgeRecord(edge: e, source: Int(edgeSource[e]), target: Int(edgeTarget[e]), lengthMetres: edgeLength[e],
-                              wayID: wayIDs[Int(edgeWay[e])], component: Int(component[Int(edgeSource[e])]),
-                              line: Array(edgeVertices(e)))
+    /// The edges as the store keeps them (`StoreWriter.storeNetwork`), made one at a time as the store writes them.
+    public var edgeRecords: NetworkEdges {
+        let graph = self
+        return NetworkEdges(count: edgeCount) { e in
+            NetworkEdgeRecord(edge: e, source: Int(graph.edgeSource[e]), target: Int(graph.edgeTarget[e]),
+                              lengthMetres: graph.edgeLength[e], wayID: graph.wayIDs[Int(graph.edgeWay[e])],
+                              component: Int(graph.component[Int(graph.edgeSource[e])]), line: graph.edgeVertices(e))
         }
     }
 }

@@ -24,16 +24,24 @@ public final class WalkingNetwork: Sendable {
         self.zone = zone
         self.snapLimit = snapLimit
         self.waysGeneration = waysGeneration
-        var ways = [Set<Int32>](repeating: [], count: graph.componentSizes.count)
+        var ways = [Int](repeating: 0, count: graph.componentSizes.count)
         var length = [Double](repeating: 0, count: graph.componentSizes.count)
+        // A way's edges are consecutive: count each way once in each piece its edges are in.
+        var piecesOfWay = [Int]()
         for e in 0..<graph.edgeCount {
             let c = Int(graph.component[Int(graph.edgeSource[e])])
-            if !graph.wayMended[Int(graph.edgeWay[e])] { ways[c].insert(graph.edgeWay[e]) }
+            let w = graph.edgeWay[e]
+            if e == 0 || graph.edgeWay[e - 1] != w { piecesOfWay.removeAll(keepingCapacity: true) }
+            if !graph.wayMended[Int(w)], !piecesOfWay.contains(c) {
+                piecesOfWay.append(c)
+                ways[c] += 1
+            }
             length[c] += graph.edgeLength[e]
         }
-        pieceWays = ways.map(\.count)
+        pieceWays = ways
         pieceLength = length
-        snapper = Snapper(graph: graph, projection: try MetricProjection(zone: zone))
+        let projection = try MetricProjection(zone: zone)
+        snapper = WorkProgress.run("walking network: indexing its streets for snapping") { _ in Snapper(graph: graph, projection: projection) }
     }
 
     /// The connected piece a snapped position is on (0: the largest).
@@ -72,9 +80,9 @@ public final class WalkingNetwork: Sendable {
     private static func build(from store: any StoreReader, snapLimit: Double,
                               tolerance: Double) throws -> (network: WalkingNetwork, graph: WalkGraph) {
         let generation = try store.generation(of: .ways)
-        let graph = try WorkProgress.run("walking network: building it from the ways") { _ in
-            WalkGraph(ways: try store.walkableWays(), tolerance: tolerance)
-        }
+        var ways: WayLines? = try WorkProgress.run("walking network: reading the ways") { _ in try store.walkableWayLines() }
+        // Handed over, not copied: the graph lets the ways' points go once it has its own.
+        let graph = WorkProgress.run("walking network: building it from the ways") { _ in WalkGraph(lines: ways.take()!, tolerance: tolerance) }
         let zone = try store.metricZone()
         return (try WalkingNetwork(graph: graph, zone: zone, snapLimit: snapLimit, waysGeneration: generation), graph)
     }

@@ -260,8 +260,8 @@ extension PostGISStore: StoreWriter {
         return GridLocator(grids)
     }
 
-    private func ways(where condition: String) throws -> [WalkableWay] {
-        var out = [WalkableWay]()
+    private func wayLines(where condition: String) throws -> WayLines {
+        var out = WayLines()
         try read {
             try connection.forEach("""
                 SELECT id, ST_AsBinary(geom), bridge, tunnel, layer, mended FROM ways WHERE \(condition) ORDER BY fid
@@ -272,21 +272,21 @@ extension PostGISStore: StoreWriter {
                 case .multiLineString(let ls)?: lines = ls
                 default: return
                 }
-                out.append(WalkableWay(id: r.string(0, 0), lines: lines,
-                                       level: WayLevel(bridge: r.text(0, 2), tunnel: r.text(0, 3), layer: r.text(0, 4)),
-                                       mended: r.int(0, 5) == 1))
+                out.append(id: r.string(0, 0), level: WayLevel(bridge: r.text(0, 2), tunnel: r.text(0, 3), layer: r.text(0, 4)),
+                           mended: r.int(0, 5) == 1)
+                for line in lines { out.appendLine(line) }
             }
         }
         return out
     }
 
-    public func walkableWays() throws -> [WalkableWay] { try ways(where: "foot IS NULL OR lower(trim(foot)) <> 'no'") }
+    public func walkableWayLines() throws -> WayLines { try wayLines(where: "foot IS NULL OR lower(trim(foot)) <> 'no'") }
 
     public func waysClosedToPedestrians() throws -> Int {
         Int(try connection.scalar("SELECT count(*) FROM ways WHERE lower(trim(foot)) = 'no'") ?? "0") ?? 0
     }
 
-    public func closedWays() throws -> [WalkableWay] { try ways(where: "lower(trim(foot)) = 'no'") }
+    public func closedWayLines() throws -> WayLines { try wayLines(where: "lower(trim(foot)) = 'no'") }
 
     public func water() throws -> [WaterFeature] {
         var out = [WaterFeature]()
@@ -595,13 +595,13 @@ extension PostGISStore: StoreWriter {
                                householdsLost: lost.count, householdsLostIDs: Array(lost.prefix(20)))
     }
 
-    public func storeNetwork(_ edges: [NetworkEdgeRecord], waysGeneration: Int) throws {
+    public func storeNetwork(_ edges: NetworkEdges, waysGeneration: Int) throws {
         try inWrite {
             try connection.execute("DELETE FROM network_edges")
             try connection.copyIn("COPY network_edges(edge, source, target, length_m, way_id, component, geom) FROM STDIN") { copy in
                 for e in edges {
                     try copy.row([String(e.edge), String(e.source), String(e.target), String(e.lengthMetres), e.wayID,
-                                  String(e.component), "SRID=4326;" + Geometry.lineString(e.line).wkbHex])
+                                  String(e.component), "SRID=4326;" + Geometry.lineString(Array(e.line)).wkbHex])
                 }
             }
             try setMeta("network:ways_generation", String(waysGeneration))

@@ -7,8 +7,8 @@ import Foundation
 extension Store {
     /// The walkable ways (every way but `foot=no`), their parts as lines, with their level and whether they are
     /// connectors of `network mend`, for building the graph.
-    public func walkableWays() throws -> [WalkableWay] {
-        try ways(where: "foot IS NULL OR lower(trim(foot)) <> 'no'")
+    public func walkableWayLines() throws -> WayLines {
+        try wayLines(where: "foot IS NULL OR lower(trim(foot)) <> 'no'")
     }
 
     /// Ways left out of the network because they carry `foot=no`.
@@ -17,16 +17,31 @@ extension Store {
     }
 
     /// The ways with `foot=no`, as lines (barriers for mending).
-    public func closedWays() throws -> [WalkableWay] {
-        try ways(where: "lower(trim(foot)) = 'no'")
+    public func closedWayLines() throws -> WayLines {
+        try wayLines(where: "lower(trim(foot)) = 'no'")
     }
 
-    private func ways(where condition: String) throws -> [WalkableWay] {
-        var out = [WalkableWay]()
+    private func wayLines(where condition: String) throws -> WayLines {
+        var out = WayLines()
         try database.read {
+            if let n = try database.scalarInt("SELECT count(*) FROM ways"), n > 0 {
+                out.reserve(ways: Int(n), points: 2 * Int(n))
+            }
             try database.prepare("""
                 SELECT id, geom, bridge, tunnel, layer, mended FROM ways WHERE \(condition) ORDER BY fid
                 """).forEach { row in
+                let level = row.isNull(2) && row.isNull(3) && row.isNull(4)
+                    ? WayLevel.ground : WayLevel(bridge: row.optionalText(2), tunnel: row.optionalText(3), layer: row.optionalText(4))
+                // Most ways are XY LineStrings or MultiLineStrings in little-endian BLOBs: their points go straight
+                // into the flat arrays; anything else through the general reader.
+                let id = row.text(0), mended = row.optionalInt(5) == 1
+                let flat = row.withBlob(1) { blob -> Bool in
+                    guard let parts = Store.lineParts(blob) else { return false }
+                    out.append(id: id, level: level, mended: mended)
+                    for part in parts { out.appendLine(PointsView(bytes: blob, offset: part.offset, count: part.count)) }
+                    return true
+                }
+                if flat { return }
                 guard let g = try geometry(row, 1) else { return }
                 let lines: [[Coordinate]]
                 switch g {
@@ -34,9 +49,8 @@ extension Store {
                 case .multiLineString(let ls): lines = ls
                 default: return
                 }
-                out.append(.init(id: row.text(0), lines: lines,
-                                 level: WayLevel(bridge: row.optionalText(2), tunnel: row.optionalText(3), layer: row.optionalText(4)),
-                                 mended: row.optionalInt(5) == 1))
+                out.append(id: id, level: level, mended: mended)
+                for line in lines { out.appendLine(line) }
             }
         }
         return out
@@ -132,24 +146,104 @@ extension Store {
 
     /// Writes the graph to `network_edges` (for map tools and `info`), replacing what was there, and records which
     /// ways generation it was built from.
-    public func storeNetwork(_ edges: [NetworkEdgeRecord], waysGeneration: Int) throws {
-        try inTransaction {
+    public func storeNetwork(_ edges: NetworkEdges, waysGeneration: Int) throws {
+        try inTransaction { try suspendingTriggers(on: "network_edges") {
             try database.execute("DELETE FROM network_edges")
+            // The geometry-constraint trigger would read the metadata and parse each BLOB again; the BLOBs written
+            // here are LINESTRINGs in 4326 by construction.
             let insert = try database.prepare("""
-                INSERT INTO network_edges(edge, source, target, length_m, way_id, component, geom)
-                VALUES(?, ?, ?, ?, ?, ?, GeomFromWKB(?, 4326))
+                INSERT INTO network_edges(edge, source, target, length_m, way_id, component, geom) VALUES(?, ?, ?, ?, ?, ?, ?)
                 """)
+            var blob = [UInt8]()
             for e in edges {
-                try insert.run([
-                    .int(Int64(e.edge)), .int(Int64(e.source)), .int(Int64(e.target)), .double(e.lengthMetres),
-                    .text(e.wayID), .int(Int64(e.component)), .blob(Geometry.lineString(e.line).wkb),
-                ])
+                Store.lineStringBlob(e.line, into: &blob)
+                insert.reset()
+                try insert.bind(.int(Int64(e.edge)), at: 1)
+                try insert.bind(.int(Int64(e.source)), at: 2)
+                try insert.bind(.int(Int64(e.target)), at: 3)
+                try insert.bind(.double(e.lengthMetres), at: 4)
+                try insert.bind(.text(e.wayID), at: 5)
+                try insert.bind(.int(Int64(e.component)), at: 6)
+                try insert.bind(.blob(blob), at: 7)
+                try insert.step()
             }
+            insert.reset()
             try database.cached("""
                 INSERT INTO doorstep_meta(key, value) VALUES('network:ways_generation', ?)
                 ON CONFLICT(key) DO UPDATE SET value = excluded.value
                 """).run([.text(String(waysGeneration))])
+        } }
+    }
+
+    /// Runs `body` with SpatiaLite's triggers on `table` dropped, recreating them afterwards, inside the caller's
+    /// transaction (a failure rolls the drop back with everything else). Its triggers prepare SQL again for every row
+    /// (RTreeAlign) and read the metadata; writers that keep the index themselves and write well-formed BLOBs go
+    /// without them.
+    package func suspendingTriggers<T>(on table: String, _ body: () throws -> T) throws -> T {
+        var triggers = [(name: String, sql: String)]()
+        try database.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
+            .forEach([.text(table)]) { triggers.append(($0.text(0), $0.text(1))) }
+        for trigger in triggers { try database.execute("DROP TRIGGER \"\(trigger.name)\"") }
+        let result = try body()
+        for trigger in triggers { try database.execute(trigger.sql) }
+        return result
+    }
+
+    /// Where the points of each line of an XY LineString or MultiLineString BLOB (little-endian, uncompressed) are:
+    /// byte offset and point count per line; nil for any other BLOB, or one whose counts do not fit it.
+    static func lineParts(_ blob: UnsafeRawBufferPointer) -> [(offset: Int, count: Int)]? {
+        guard blob.count >= 48, blob[0] == 0x00, blob[1] == 0x01, blob[38] == 0x7C, blob[blob.count - 1] == 0xFE else { return nil }
+        func int(_ at: Int) -> Int? {
+            guard at + 4 <= blob.count - 1 else { return nil }
+            return Int(UInt32(littleEndian: blob.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
         }
+        var at = 43
+        func line() -> (offset: Int, count: Int)? {
+            guard let n = int(at), n <= (blob.count - 1 - at - 4) / 16 else { return nil }
+            defer { at += 4 + 16 * n }
+            return (at + 4, n)
+        }
+        switch int(39) {
+        case 2?:
+            guard let l = line(), at == blob.count - 1 else { return nil }
+            return [l]
+        case 5?:
+            guard let n = int(43), n <= (blob.count - 48) / 9 else { return nil }
+            at = 47
+            var parts = [(offset: Int, count: Int)]()
+            parts.reserveCapacity(n)
+            for _ in 0..<n {
+                guard at + 5 <= blob.count - 1, blob[at] == 0x69, int(at + 1) == 2 else { return nil }
+                at += 5
+                guard let l = line() else { return nil }
+                parts.append(l)
+            }
+            return at == blob.count - 1 ? parts : nil
+        default:
+            return nil
+        }
+    }
+
+    /// SpatiaLite's own BLOB of a LineString in EPSG:4326 (the format `Geometry(spatiaLiteBlob:)` reads), written
+    /// straight from the points: what `GeomFromWKB(?, 4326)` makes of the line's WKB, without the round trip.
+    static func lineStringBlob(_ points: ArraySlice<Coordinate>, into blob: inout [UInt8]) {
+        blob.removeAll(keepingCapacity: true)
+        blob.reserveCapacity(48 + 16 * points.count)
+        func int32(_ v: Int32) { withUnsafeBytes(of: v.littleEndian) { blob.append(contentsOf: $0) } }
+        func double(_ v: Double) { withUnsafeBytes(of: v.bitPattern.littleEndian) { blob.append(contentsOf: $0) } }
+        var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
+        for p in points {
+            minX = min(minX, p.lon); maxX = max(maxX, p.lon); minY = min(minY, p.lat); maxY = max(maxY, p.lat)
+        }
+        blob.append(0x00)
+        blob.append(0x01)
+        int32(4326)
+        double(minX); double(minY); double(maxX); double(maxY)
+        blob.append(0x7C)
+        int32(2)
+        int32(Int32(points.count))
+        for p in points { double(p.lon); double(p.lat) }
+        blob.append(0xFE)
     }
 
     /// The ways generation the stored network was built from, or nil when there is none.
@@ -171,6 +265,22 @@ extension Store {
     }
 }
 
+
+/// The points of one line of a row's geometry BLOB, read in place (`Store.lineParts` found where they are).
+private struct PointsView: Collection {
+    let bytes: UnsafeRawBufferPointer
+    let offset: Int
+    let count: Int
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+    func index(after i: Int) -> Int { i + 1 }
+    subscript(i: Int) -> Coordinate {
+        let at = offset + 16 * i
+        return Coordinate(lon: Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))),
+                          lat: Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt64.self))))
+    }
+}
 
 extension Store {
     public func networkInfo() throws -> NetworkInfo? {

@@ -23,12 +23,12 @@ public protocol StoreReader: AnyObject {
     func compoundSites() throws -> [CompoundSite]
     /// The grids in memory for point-in-grid lookups.
     func gridLocator() throws -> GridLocator
-    /// The ways open to pedestrians, for the walking graph.
-    func walkableWays() throws -> [WalkableWay]
+    /// The ways open to pedestrians, flat, for the walking graph.
+    func walkableWayLines() throws -> WayLines
     /// How many ways are closed to pedestrians (`foot=no`, motorways…).
     func waysClosedToPedestrians() throws -> Int
     /// The ways closed to pedestrians (`foot=no`), as lines: barriers no connector of `network mend` may cross.
-    func closedWays() throws -> [WalkableWay]
+    func closedWayLines() throws -> WayLines
     /// The water (rivers, canals, lakes) kept as barriers for mending the network, in storage order.
     func water() throws -> [WaterFeature]
     /// How many connectors `network mend` stored (ways with `mended = true`).
@@ -74,6 +74,12 @@ public protocol StoreReader: AnyObject {
 }
 
 extension StoreReader {
+    /// The ways open to pedestrians one by one (mending, tests); the graph reads them flat.
+    public func walkableWays() throws -> [WalkableWay] { try walkableWayLines().ways }
+
+    /// The ways closed to pedestrians one by one.
+    public func closedWays() throws -> [WalkableWay] { try closedWayLines().ways }
+
     /// The grid each point is in, or nil.
     public func grids(containing points: [Coordinate]) throws -> [GridPlace?] {
         let locator = try gridLocator()
@@ -118,7 +124,7 @@ public protocol StoreWriter: StoreReader {
     func compoundChanges() throws -> CompoundChanges
     /// Replaces the stored walking network and records which ways generation it was built from (inside
     /// `importTogether` it joins that transaction).
-    func storeNetwork(_ edges: [NetworkEdgeRecord], waysGeneration: Int) throws
+    func storeNetwork(_ edges: NetworkEdges, waysGeneration: Int) throws
     /// Replaces the network's connectors (ways with `mended = true`) with `connectors`, numbered `mend/1`, `mend/2` …
     /// in order, and counts as an import of the ways (their generation moves on). Returns how many connectors were
     /// there before. Inside `importTogether` it joins that transaction.
@@ -251,9 +257,9 @@ public struct NetworkEdgeRecord: Sendable {
     public var wayID: String
     /// The connected piece of the network the edge is in (0 = the largest).
     public var component: Int
-    public var line: [Coordinate]
+    public var line: ArraySlice<Coordinate>
 
-    public init(edge: Int, source: Int, target: Int, lengthMetres: Double, wayID: String, component: Int, line: [Coordinate]) {
+    public init(edge: Int, source: Int, target: Int, lengthMetres: Double, wayID: String, component: Int, line: ArraySlice<Coordinate>) {
         self.edge = edge
         self.source = source
         self.target = target
@@ -262,6 +268,26 @@ public struct NetworkEdgeRecord: Sendable {
         self.component = component
         self.line = line
     }
+}
+
+/// The edges of a walking network as the store writes them, each made when it is read (a province's ten million
+/// edges are never all records at once).
+public struct NetworkEdges: RandomAccessCollection, Sendable {
+    public let count: Int
+    private let make: @Sendable (Int) -> NetworkEdgeRecord
+
+    public init(count: Int, _ make: @escaping @Sendable (Int) -> NetworkEdgeRecord) {
+        self.count = count
+        self.make = make
+    }
+
+    public init(_ records: [NetworkEdgeRecord]) {
+        self.init(count: records.count) { records[$0] }
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+    public subscript(i: Int) -> NetworkEdgeRecord { make(i) }
 }
 
 /// The store cannot be read: missing, replaced while being read, or failing its readiness check.

@@ -68,7 +68,9 @@ public final class DatabaseSource: AnalysisSource {
         return stations
     }
 
-    public func compoundSites() throws -> [CompoundSite] { try store.compoundSites() }
+    public func compoundSites() throws -> [CompoundSite] {
+        try WorkProgress.run("reading the compounds") { _ in try store.compoundSites() }
+    }
 
     public func metricZone() throws -> MetricZone {
         try store.metricZone()
