@@ -1,7 +1,6 @@
 import DoorstepModel
 import DoorstepGeometry
 import DoorstepStore
-import HeapModule
 
 /// A place a search starts from: a position on the network with a starting cost and a label (e.g. a station index).
 public struct NetworkSource: Sendable {
@@ -28,36 +27,48 @@ public struct ShortestPathTree: Sendable {
 
     /// Dijkstra from every source at once; nodes costing more than `limit` are left unreached (cost ∞).
     public init(graph: WalkGraph, sources: [NetworkSource], limit: Double = .infinity) {
-        struct Entry: Comparable {
-            let cost: Double
-            let node: Int32
-            static func < (a: Entry, b: Entry) -> Bool { a.cost < b.cost || (a.cost == b.cost && a.node < b.node) }
-        }
         var cost = [Double](repeating: .infinity, count: graph.nodes.count)
         var label = [Int32](repeating: -1, count: graph.nodes.count)
         var via = [Int32](repeating: -1, count: graph.nodes.count)
-        var heap = Heap<Entry>()
+        var heap = NodeHeap()
         var byEdge = [Int32: [NetworkSource]]()
-        func relax(_ n: Int32, _ c: Double, _ l: Int32, _ e: Int32) {
-            if c < cost[Int(n)] && c <= limit {
-                cost[Int(n)] = c
-                label[Int(n)] = l
-                via[Int(n)] = e
-                heap.insert(Entry(cost: c, node: n))
-            }
-        }
         for s in sources {
             let e = Int(s.snap.edge)
             byEdge[s.snap.edge, default: []].append(s)
-            relax(graph.edgeSource[e], s.initial + s.snap.offset, s.label, -1)
-            relax(graph.edgeTarget[e], s.initial + graph.edgeLength[e] - s.snap.offset, s.label, -1)
+            for (n, c) in [(graph.edgeSource[e], s.initial + s.snap.offset), (graph.edgeTarget[e], s.initial + graph.edgeLength[e] - s.snap.offset)]
+            where c < cost[Int(n)] && c <= limit {
+                cost[Int(n)] = c; label[Int(n)] = s.label; via[Int(n)] = -1
+                heap.insert(c, n)
+            }
         }
-        while let top = heap.popMin() {
-            let n = Int(top.node)
-            if top.cost > cost[n] { continue }
-            for i in Int(graph.incidentStart[n])..<Int(graph.incidentStart[n + 1]) {
-                let e = Int(graph.incident[i])
-                relax(graph.opposite(e, top.node), top.cost + graph.edgeLength[e], label[n], Int32(e))
+        // The search's loop, over the arrays themselves (no closure holds them, so nothing is boxed or checked per step).
+        cost.withUnsafeMutableBufferPointer { cost in
+            label.withUnsafeMutableBufferPointer { label in
+                via.withUnsafeMutableBufferPointer { via in
+                    graph.incidentStart.withUnsafeBufferPointer { start in
+                        graph.incident.withUnsafeBufferPointer { incident in
+                            graph.edgeSource.withUnsafeBufferPointer { source in
+                                graph.edgeTarget.withUnsafeBufferPointer { target in
+                                    graph.edgeLength.withUnsafeBufferPointer { length in
+                                        while let (c0, node) = heap.popMin() {
+                                            let n = Int(node)
+                                            if c0 > cost[n] { continue }
+                                            for i in Int(start[n])..<Int(start[n + 1]) {
+                                                let e = Int(incident[i])
+                                                let m = source[e] == node ? target[e] : source[e]
+                                                let c = c0 + length[e]
+                                                if c < cost[Int(m)] && c <= limit {
+                                                    cost[Int(m)] = c; label[Int(m)] = label[n]; via[Int(m)] = Int32(e)
+                                                    heap.insert(c, m)
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         self.cost = cost
@@ -93,13 +104,7 @@ public struct BoundedSearch {
     private var costs: [Double]
     /// Nodes reached by the last run (cost within its limit), in the order they were first reached.
     public private(set) var reached: [Int32] = []
-    private var heap = Heap<Entry>()
-
-    private struct Entry: Comparable {
-        package let cost: Double
-        package let node: Int32
-        package static func < (a: Entry, b: Entry) -> Bool { a.cost < b.cost || (a.cost == b.cost && a.node < b.node) }
-    }
+    private var heap = NodeHeap()
 
     public init(graph: WalkGraph) {
         costs = [Double](repeating: .infinity, count: graph.nodes.count)
@@ -109,16 +114,16 @@ public struct BoundedSearch {
     public mutating func run(_ graph: WalkGraph, from snap: Snap, initial: Double = 0, limit: Double) {
         for n in reached { costs[Int(n)] = .infinity }
         reached.removeAll(keepingCapacity: true)
-        heap = Heap()
+        heap.removeAll()
         let e = Int(snap.edge)
         relax(graph.edgeSource[e], initial + snap.offset, limit)
         relax(graph.edgeTarget[e], initial + graph.edgeLength[e] - snap.offset, limit)
-        while let top = heap.popMin() {
-            let n = Int(top.node)
-            if top.cost > costs[n] { continue }
+        while let (cost, node) = heap.popMin() {
+            let n = Int(node)
+            if cost > costs[n] { continue }
             for i in Int(graph.incidentStart[n])..<Int(graph.incidentStart[n + 1]) {
                 let edge = Int(graph.incident[i])
-                relax(graph.opposite(edge, top.node), top.cost + graph.edgeLength[edge], limit)
+                relax(graph.opposite(edge, node), cost + graph.edgeLength[edge], limit)
             }
         }
     }
@@ -127,7 +132,7 @@ public struct BoundedSearch {
         if c <= limit, c < costs[Int(n)] {
             if costs[Int(n)] == .infinity { reached.append(n) }
             costs[Int(n)] = c
-            heap.insert(Entry(cost: c, node: n))
+            heap.insert(c, n)
         }
     }
 
@@ -141,5 +146,55 @@ public struct BoundedSearch {
             for i in Int(graph.incidentStart[Int(n)])..<Int(graph.incidentStart[Int(n) + 1]) { seen.insert(Int(graph.incident[i])) }
         }
         return seen.sorted()
+    }
+}
+
+/// The searches' priority queue: a binary min-heap of (cost, node), popped in order of cost, then node (so equal
+/// costs are settled in the same order whatever the insertion order), with lazy deletion left to the caller.
+struct NodeHeap {
+    private var costs: [Double] = []
+    private var nodes: [Int32] = []
+
+    var isEmpty: Bool { costs.isEmpty }
+
+    mutating func removeAll() {
+        costs.removeAll(keepingCapacity: true)
+        nodes.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always)
+    private func less(_ c1: Double, _ n1: Int32, _ c2: Double, _ n2: Int32) -> Bool { c1 < c2 || (c1 == c2 && n1 < n2) }
+
+    mutating func insert(_ cost: Double, _ node: Int32) {
+        costs.append(cost)
+        nodes.append(node)
+        var i = costs.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard less(cost, node, costs[parent], nodes[parent]) else { break }
+            costs[i] = costs[parent]; nodes[i] = nodes[parent]
+            i = parent
+        }
+        costs[i] = cost; nodes[i] = node
+    }
+
+    mutating func popMin() -> (Double, Int32)? {
+        guard let lastCost = costs.popLast(), let lastNode = nodes.popLast() else { return nil }
+        guard !costs.isEmpty else { return (lastCost, lastNode) }
+        let top = (costs[0], nodes[0])
+        // Sift the last entry down from the root.
+        let count = costs.count
+        var i = 0
+        while true {
+            let left = 2 * i + 1
+            guard left < count else { break }
+            var child = left
+            if left + 1 < count, less(costs[left + 1], nodes[left + 1], costs[left], nodes[left]) { child = left + 1 }
+            guard less(costs[child], nodes[child], lastCost, lastNode) else { break }
+            costs[i] = costs[child]; nodes[i] = nodes[child]
+            i = child
+        }
+        costs[i] = lastCost; nodes[i] = lastNode
+        return top
     }
 }

@@ -121,9 +121,16 @@ public struct Snapper: Sendable {
         let maxRing = Int64((limit / cellSize).rounded(.up)) + 1
         var ring: Int64 = 0
         while ring <= maxRing {
-            // The ring's cells inside the grid (those outside hold nothing).
-            func scan(_ gx: Int64, _ gy: Int64) {
-                guard gx >= 0, gx < columns, gy >= 0, gy < rows else { return }
+            // The ring's 8·ring cells (one at ring 0): its top and bottom rows, then its left and right columns;
+            // those outside the grid hold nothing.
+            let side = 2 * ring + 1
+            for j in 0..<(ring == 0 ? 1 : 8 * ring) {
+                let gx: Int64, gy: Int64
+                if j < side { gx = cx - ring + j; gy = cy - ring }
+                else if j < 2 * side { gx = cx - ring + j - side; gy = cy + ring }
+                else if j < 2 * side + side - 2 { gx = cx - ring; gy = cy - ring + 1 + j - 2 * side }
+                else { gx = cx + ring; gy = cy - ring + 1 + j - 3 * side + 2 }
+                guard gx >= 0, gx < columns, gy >= 0, gy < rows else { continue }
                 let k = Int(gy) * columns + Int(gx)
                 for i in Int(cellStart[k])..<Int(cellStart[k + 1]) {
                     let v = Int(cellItems[i])
@@ -137,12 +144,6 @@ public struct Snapper: Sendable {
                     let d2 = qx * qx + qy * qy
                     if best == nil || d2 < best!.d2 || (d2 == best!.d2 && v < best!.v) { best = (d2, v, t) }
                 }
-            }
-            if ring == 0 {
-                scan(cx, cy)
-            } else {
-                for gx in (cx - ring)...(cx + ring) { scan(gx, cy - ring); scan(gx, cy + ring) }
-                for gy in (cy - ring + 1)..<(cy + ring) { scan(cx - ring, gy); scan(cx + ring, gy) }
             }
             // Everything in rings beyond this one is at least `ring` cells away.
             if let b = best, b.d2.squareRoot() <= Double(ring) * cellSize { break }

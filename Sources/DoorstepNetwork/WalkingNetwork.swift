@@ -60,31 +60,42 @@ public final class WalkingNetwork: Sendable {
     /// Builds the graph from the store's ways.
     public static func load(from store: any StoreReader, snapLimit: Double = Snapper.defaultLimit,
                             tolerance: Double = 0) throws -> WalkingNetwork {
-        try build(from: store, snapLimit: snapLimit, tolerance: tolerance).network
+        let generation = try store.generation(of: .ways)
+        return try WalkingNetwork(graph: graph(from: store, tolerance: tolerance), zone: store.metricZone(), snapLimit: snapLimit,
+                                  waysGeneration: generation)
     }
 
     /// Builds the graph from the store's ways. With `persist`, when the ways changed since the stored network was
-    /// written (or there is none), writes it again, so the store holds the network its ways make (`doorstep import
-    /// ways` does this; readers leave it).
+    /// written (or there is none), writes it again, so the store holds the network its ways make (walking commands
+    /// do this; readers leave it).
     public static func load(from store: any StoreWriter, snapLimit: Double = Snapper.defaultLimit, tolerance: Double = 0,
                             persist: Bool) throws -> WalkingNetwork {
-        let (network, graph) = try build(from: store, snapLimit: snapLimit, tolerance: tolerance)
-        if persist, tolerance == 0, try store.storedNetworkGeneration() != network.waysGeneration {
-            try WorkProgress.run("walking network: storing its edges") { _ in
-                try store.storeNetwork(graph.edgeRecords, waysGeneration: network.waysGeneration)
-            }
-        }
-        return network
+        let generation = try store.generation(of: .ways)
+        let graph = try graph(from: store, tolerance: tolerance)
+        if persist, tolerance == 0 { try storeIfStale(graph, waysGeneration: generation, in: store) }
+        return try WalkingNetwork(graph: graph, zone: store.metricZone(), snapLimit: snapLimit, waysGeneration: generation)
     }
 
-    private static func build(from store: any StoreReader, snapLimit: Double,
-                              tolerance: Double) throws -> (network: WalkingNetwork, graph: WalkGraph) {
+    /// What `doorstep import ways` does after storing the ways: builds the graph they make and stores it, unless the
+    /// stored one is already theirs. Only the graph: nothing here snaps, so no snapping index is built.
+    public static func storeGraph(in store: any StoreWriter) throws -> WalkGraph {
         let generation = try store.generation(of: .ways)
+        let graph = try graph(from: store, tolerance: 0)
+        try storeIfStale(graph, waysGeneration: generation, in: store)
+        return graph
+    }
+
+    private static func storeIfStale(_ graph: WalkGraph, waysGeneration: Int, in store: any StoreWriter) throws {
+        guard try store.storedNetworkGeneration() != waysGeneration else { return }
+        try WorkProgress.run("walking network: storing its edges") { _ in
+            try store.storeNetwork(graph.edgeRecords, waysGeneration: waysGeneration)
+        }
+    }
+
+    private static func graph(from store: any StoreReader, tolerance: Double) throws -> WalkGraph {
         var ways: WayLines? = try WorkProgress.run("walking network: reading the ways") { _ in try store.walkableWayLines() }
         // Handed over, not copied: the graph lets the ways' points go once it has its own.
-        let graph = WorkProgress.run("walking network: building it from the ways") { _ in WalkGraph(lines: ways.take()!, tolerance: tolerance) }
-        let zone = try store.metricZone()
-        return (try WalkingNetwork(graph: graph, zone: zone, snapLimit: snapLimit, waysGeneration: generation), graph)
+        return WorkProgress.run("walking network: building it from the ways") { _ in WalkGraph(lines: ways.take()!, tolerance: tolerance) }
     }
 
     public func makeProjection() throws -> MetricProjection { try MetricProjection(zone: zone) }

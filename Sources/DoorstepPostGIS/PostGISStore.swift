@@ -321,16 +321,16 @@ extension PostGISStore: StoreWriter {
     }
 
     /// Count and extent of each layer: exact (from the geometries, not the index's rounded boxes).
-    private func extents() throws -> [LayerExtent] {
-        try Layer.allCases.map { layer in
-            let r = try connection.query("""
-                SELECT count(*), min(ST_XMin(geom)), min(ST_YMin(geom)), max(ST_XMax(geom)), max(ST_YMax(geom)) FROM \(layer.rawValue)
-                """)
-            let n = r.int(0, 0) ?? 0
-            let box = n == 0 || r.isNull(0, 1) ? nil
-                : BoundingBox(west: r.double(0, 1)!, south: r.double(0, 2)!, east: r.double(0, 3)!, north: r.double(0, 4)!)
-            return LayerExtent(layer: layer, count: n, bbox: box)
-        }
+    private func extents() throws -> [LayerExtent] { try Layer.allCases.map(extent) }
+
+    private func extent(_ layer: Layer) throws -> LayerExtent {
+        let r = try connection.query("""
+            SELECT count(*), min(ST_XMin(geom)), min(ST_YMin(geom)), max(ST_XMax(geom)), max(ST_YMax(geom)) FROM \(layer.rawValue)
+            """)
+        let n = r.int(0, 0) ?? 0
+        let box = n == 0 || r.isNull(0, 1) ? nil
+            : BoundingBox(west: r.double(0, 1)!, south: r.double(0, 2)!, east: r.double(0, 3)!, north: r.double(0, 4)!)
+        return LayerExtent(layer: layer, count: n, bbox: box)
     }
 
     public func layerSummaries() throws -> [LayerExtent] { try read { try extents() } }
@@ -453,9 +453,7 @@ extension PostGISStore: StoreWriter {
         return r.count > 0 ? r.bytes(0, 0).flatMap(Geometry.init(wkb:)) : nil
     }
 
-    public func extent(of layer: Layer) throws -> BoundingBox? {
-        try layerSummaries().first { $0.layer == layer }?.bbox
-    }
+    public func extent(of layer: Layer) throws -> BoundingBox? { try read { try extent(layer).bbox } }
 
     public func geometries(of layer: Layer) throws -> [String: JSONValue] {
         var out = [String: JSONValue]()

@@ -70,7 +70,5 @@ extension Store {
     }
 
     /// The extent of a layer from its stored geometries (SQL), nil when it is empty.
-    public func extent(of layer: Layer) throws -> BoundingBox? {
-        try layerSummaries().first { $0.layer == layer }?.bbox
-    }
+    public func extent(of layer: Layer) throws -> BoundingBox? { try database.read { try summary(of: layer).bbox } }
 }

@@ -6,22 +6,21 @@ import Foundation
 
 extension Store {
     /// Count and extent of every layer, in `Layer.allCases` order, read in one snapshot of the file.
-    public func layerSummaries() throws -> [LayerExtent] {
-        try database.read {
-            try Layer.allCases.map { layer in
-                let s = try database.cached("""
-                    SELECT count(*), min(MbrMinX(geom)), min(MbrMinY(geom)), max(MbrMaxX(geom)), max(MbrMaxY(geom))
-                    FROM \(layer.rawValue)
-                    """)
-                try s.bind([])
-                defer { s.reset() }
-                guard try s.step() else { return LayerExtent(layer: layer, count: 0, bbox: nil) }
-                let n = Int(s.int(0))
-                let box = n == 0 || s.isNull(1)
-                    ? nil : BoundingBox(west: s.double(1), south: s.double(2), east: s.double(3), north: s.double(4))
-                return LayerExtent(layer: layer, count: n, bbox: box)
-            }
-        }
+    public func layerSummaries() throws -> [LayerExtent] { try database.read { try Layer.allCases.map(summary) } }
+
+    /// Count and extent of one layer (in the caller's read).
+    package func summary(of layer: Layer) throws -> LayerExtent {
+        let s = try database.cached("""
+            SELECT count(*), min(MbrMinX(geom)), min(MbrMinY(geom)), max(MbrMaxX(geom)), max(MbrMaxY(geom))
+            FROM \(layer.rawValue)
+            """)
+        try s.bind([])
+        defer { s.reset() }
+        guard try s.step() else { return LayerExtent(layer: layer, count: 0, bbox: nil) }
+        let n = Int(s.int(0))
+        let box = n == 0 || s.isNull(1)
+            ? nil : BoundingBox(west: s.double(1), south: s.double(2), east: s.double(3), north: s.double(4))
+        return LayerExtent(layer: layer, count: n, bbox: box)
     }
 
     /// A page of `layer`'s features, optionally only those whose geometry intersects `bbox` (WGS84 degrees), with

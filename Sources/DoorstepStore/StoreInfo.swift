@@ -69,9 +69,12 @@ public struct StoreInfo: Sendable {
     /// The metric plane of the stations' and compounds' extent (nil when both are empty): the one rule of
     /// `StoreReader.metricZone`, for every store's `info()`.
     package static func metricZone(of layers: [LayerInfo]) -> MetricZone? {
-        let pointLayers = layers.filter { $0.layer == .stations || $0.layer == .compounds }.compactMap(\.bbox)
-        let extent = pointLayers.dropFirst().reduce(pointLayers.first) { box, next in box?.union(next) }
-        return extent.map { MetricZone(center: $0.center) }
+        metricZone(stations: layers.first { $0.layer == .stations }?.bbox, compounds: layers.first { $0.layer == .compounds }?.bbox)
+    }
+
+    package static func metricZone(stations: BoundingBox?, compounds: BoundingBox?) -> MetricZone? {
+        let boxes = [stations, compounds].compactMap { $0 }
+        return boxes.dropFirst().reduce(boxes.first) { box, next in box?.union(next) }.map { MetricZone(center: $0.center) }
     }
 
     package init(path: String, schemaVersion: Int, fileSize: Int, layers: [LayerInfo], metricZone: MetricZone?, recentImports: [ImportEntry], compoundsWithoutHouseholds: Int, orphanEntrances: [OrphanEntrance], orphanEntranceCount: Int) {

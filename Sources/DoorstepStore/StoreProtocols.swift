@@ -90,9 +90,9 @@ extension StoreReader {
     /// centre of the stations' and compounds' extent, else of the ways'. Throws `EmptyStore` when the store holds
     /// none of them: no city is assumed.
     public func metricZone() throws -> MetricZone {
-        let info = try info()
-        if let zone = info.metricZone { return zone }
-        if let ways = info.layers.first(where: { $0.layer == .ways })?.bbox { return MetricZone(center: ways.center) }
+        // Only the layers it needs: a province's ways are ten million geometries to read for an extent.
+        if let zone = StoreInfo.metricZone(stations: try extent(of: .stations), compounds: try extent(of: .compounds)) { return zone }
+        if let ways = try extent(of: .ways) { return MetricZone(center: ways.center) }
         throw EmptyStore()
     }
 

@@ -165,7 +165,13 @@ extension Doorstep {
 func show(_ result: some CoverageRows, source: DatabaseSource, format: OutputFormat, columns: [String]? = nil) throws {
     noteOffNetwork(result.report.stationsOffNetwork, snapLimit: source.snapLimit)
     switch format {
-    case .json: print(result.json.jsonText)
+    case .json:
+        // Streamed: the answer for a province's million compounds is never one string.
+        fflush(nil) // whatever print() has buffered goes first
+        let out = try BufferedOutput(path: "-")
+        try result.writeJSON(to: out)
+        out.append(UInt8(ascii: "\n"))
+        try out.close()
     case .geojson: print(try result.featureCollection(on: source).jsonText)
     case .csv: emit(result.rows(places: true), csv: true)
     case .table:

@@ -106,14 +106,17 @@ extension Doorstep {
             if let mend { printMend(mend) }
             if summary.layer == .ways {
                 // The walking graph follows its ways: rebuilt and stored with them.
-                let network = try WalkingNetwork.load(from: store, persist: true)
-                let g = network.graph
-                let pieces = g.componentSizes.count
-                print("network: \(g.nodes.count) nodes, \(g.edgeCount) edges, \(pieces) connected piece\(pieces == 1 ? "" : "s")"
-                      + (pieces > 1 ? " (the largest holds \(g.componentSizes[0]) nodes; see `doorstep info`)" : ""))
+                printNetwork(try WalkingNetwork.storeGraph(in: store))
             }
         }
     }
+}
+
+/// The walking graph an import of ways stored, in one line.
+func printNetwork(_ g: WalkGraph) {
+    let pieces = g.componentSizes.count
+    print("network: \(g.nodes.count) nodes, \(g.edgeCount) edges, \(pieces) connected piece\(pieces == 1 ? "" : "s")"
+          + (pieces > 1 ? " (the largest holds \(g.componentSizes[0]) nodes; see `doorstep info`)" : ""))
 }
 
 /// What a mend that came with an import did.

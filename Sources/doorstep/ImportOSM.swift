@@ -104,11 +104,7 @@ extension Doorstep {
             if let mend { printMend(mend) }
             if summary.imported.contains(where: { $0.layer == .ways }) {
                 // The walking graph follows its ways: rebuilt and stored with them, as after `doorstep import ways`.
-                let network = try WalkingNetwork.load(from: store, persist: true)
-                let g = network.graph
-                let pieces = g.componentSizes.count
-                print("network: \(g.nodes.count) nodes, \(g.edgeCount) edges, \(pieces) connected piece\(pieces == 1 ? "" : "s")"
-                      + (pieces > 1 ? " (the largest holds \(g.componentSizes[0]) nodes; see `doorstep info`)" : ""))
+                printNetwork(try WalkingNetwork.storeGraph(in: store))
             }
         }
     }

@@ -35,7 +35,18 @@ public enum CoverageUseCase {
         /// The rows: one per compound (with its place as lon/lat when `places`, for CSV), or one per group.
         public func rows(places: Bool = false) -> [[(String, JSONValue)]] {
             guard options.level == .compound else { return report.groups(by: options.level).map(\.properties) }
-            return report.compounds.map { $0.properties(speed: options.analysis.speed) + (places ? Records.place($0.site) : []) }
+            return report.compounds.map { compoundRow($0, places: places) }
+        }
+
+        public var rowCount: Int { options.level == .compound ? report.compounds.count : rows(places: false).count }
+
+        public func forEachRow(places: Bool, _ body: ([(String, JSONValue)]) throws -> Void) rethrows {
+            guard options.level == .compound else { return try rows(places: places).forEach(body) }
+            for compound in report.compounds { try body(compoundRow(compound, places: places)) }
+        }
+
+        private func compoundRow(_ c: CompoundCoverage, places: Bool) -> [(String, JSONValue)] {
+            c.properties(speed: options.analysis.speed) + (places ? Records.place(c.site) : [])
         }
 
         public var query: [(String, JSONValue)] { options.query }
@@ -129,8 +140,12 @@ public protocol CoverageRows: Sendable {
     var geometryLayer: Layer? { get }
     /// The rows, with each compound's place as lon/lat when `places` (CSV).
     func rows(places: Bool) -> [[(String, JSONValue)]]
-    /// The JSON answer (a requirement, so that a result with more members, what-if's, gives them wherever it is used).
-    var json: JSONValue { get }
+    /// How many rows there are, and the rows one at a time (a city's million compounds need not all be rows at once);
+    /// by default from `rows(places:)`.
+    var rowCount: Int { get }
+    func forEachRow(places: Bool, _ body: ([(String, JSONValue)]) throws -> Void) rethrows
+    /// Members of the JSON answer after the rows (what-if's `changes`); none by default.
+    var extraMembers: [(String, JSONValue)] { get }
 }
 
 extension CoverageRows {
@@ -144,15 +159,45 @@ extension CoverageRows {
         ])
     }
 
-    /// `{query, generation, summary, count, <rowsName>}`: the JSON answer of the CLI and the API.
-    public var json: JSONValue { json(adding: []) }
+    public var rowCount: Int { rows(places: false).count }
+    public func forEachRow(places: Bool, _ body: ([(String, JSONValue)]) throws -> Void) rethrows {
+        for row in rows(places: places) { try body(row) }
+    }
+    public var extraMembers: [(String, JSONValue)] { [] }
 
-    /// The JSON answer with more members after the rows (what-if's `changes`).
-    public func json(adding extra: [(String, JSONValue)]) -> JSONValue {
+    /// `{query, generation, summary, count, <rowsName>}` and the extra members: the JSON answer of the CLI and the API.
+    public var json: JSONValue {
         let rows = rows(places: false)
         return Records.envelope(query: query, generation: generation, [
             ("summary", summary), ("count", .number(Double(rows.count))), (rowsName, .array(rows.map { .object($0) })),
-        ] + extra)
+        ] + extraMembers)
+    }
+
+    /// `json` as text, written to `out` a row at a time (the same bytes as `json.jsonText`): a province's coverage
+    /// is hundreds of megabytes of text, never all in memory.
+    package func writeJSON(to out: BufferedOutput) throws {
+        out.json.beginObject()
+        out.json.key("query")
+        out.json.value(.object(query))
+        out.json.key("generation")
+        out.json.value(.number(Double(generation)))
+        out.json.key("summary")
+        out.json.value(summary)
+        out.json.key("count")
+        out.json.value(.number(Double(rowCount)))
+        out.json.key(rowsName)
+        out.json.beginArray()
+        try forEachRow(places: false) { row in
+            out.json.value(.object(row))
+            try out.flushIfFull()
+        }
+        out.json.endArray()
+        for (key, value) in extraMembers {
+            out.json.key(key)
+            out.json.value(value)
+        }
+        out.json.endObject()
+        try out.flush()
     }
 
     /// The rows as GeoJSON features with the geometry of `geometryLayer`.

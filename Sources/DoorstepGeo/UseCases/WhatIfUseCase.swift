@@ -118,12 +118,16 @@ public enum WhatIfUseCase {
 
         public var report: CoverageReport { whatIf.after }
         public func rows(places: Bool = false) -> [[(String, JSONValue)]] { coverage.rows(places: places) }
+        public var rowCount: Int { coverage.rowCount }
+        public func forEachRow(places: Bool, _ body: ([(String, JSONValue)]) throws -> Void) rethrows {
+            try coverage.forEachRow(places: places, body)
+        }
         public var query: [(String, JSONValue)] { options.query }
         public var rowsName: String { "rows" }
         public var geometryLayer: Layer? { coverage.geometryLayer }
 
         /// `{query, generation, summary, count, rows, changes}`.
-        public var json: JSONValue { json(adding: [("changes", changes)]) }
+        public var extraMembers: [(String, JSONValue)] { [("changes", changes)] }
 
         private func ids(_ indices: [Int]) -> JSONValue { .array(indices.map { .string(whatIf.after.compounds[$0].site.id) }) }
 
