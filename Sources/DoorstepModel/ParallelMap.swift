@@ -18,29 +18,38 @@ public enum ParallelMap {
         let wanted = max(1, min(threads, (count + chunk - 1) / max(1, chunk)))
         let helpers = wanted > 1 ? Allowance.shared.take(wanted - 1) : 0
         defer { Allowance.shared.give(helpers) }
-        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
-        results.initialize(repeating: nil)
-        defer { results.deinitialize(); results.deallocate() }
         let budget = WorkBudget.current
-        // Each thread writes only the results of the indices it took; the buffer outlives them (`group.wait()`).
-        let shared = Shared(body: body, makeState: makeState, results: results, budget: budget, chunk: max(1, chunk))
-        let group = DispatchGroup()
-        for _ in 0..<helpers {
-            group.enter()
-            let thread = Thread {
-                if let budget { _ = try? budget.run(shared.work) } else { shared.work() }
-                group.leave()
+        // The results are made in place in the array's own storage (a city's million results are never held twice);
+        // each thread writes only the slots of the chunks it took, and the storage outlives them (`group.wait()`).
+        return try [T](unsafeUninitializedCapacity: count) { results, initialized in
+            let shared = Shared(body: body, makeState: makeState, results: results, budget: budget, chunk: max(1, chunk))
+            let group = DispatchGroup()
+            for _ in 0..<helpers {
+                group.enter()
+                let thread = Thread {
+                    if let budget { _ = try? budget.run(shared.work) } else { shared.work() }
+                    group.leave()
+                }
+                thread.stackSize = 1 << 22
+                thread.start()
             }
-            thread.stackSize = 1 << 22
-            thread.start()
-        }
-        shared.work()
-        group.wait()
-        try WorkBudget.checkpoint()
-        return try results.map {
-            // Only a stopped budget leaves an item undone, and then the checkpoint above has thrown.
-            guard let value = $0 else { throw WorkStopped(reason: .cancelled, limit: budget?.limit ?? .zero) }
-            return value
+            shared.work()
+            group.wait()
+            do {
+                try WorkBudget.checkpoint()
+            } catch {
+                shared.deinitializeDone()
+                initialized = 0
+                throw error
+            }
+            guard shared.allDone else {
+                // Only a stopped budget leaves chunks undone: the ones made go, and the checkpoint says why.
+                shared.deinitializeDone()
+                initialized = 0
+                try WorkBudget.checkpoint()
+                throw WorkStopped(reason: .cancelled, limit: budget?.limit ?? .zero)
+            }
+            initialized = count
         }
     }
 
@@ -57,17 +66,19 @@ public enum ParallelMap {
     }
 
     /// The closures, the result buffer and the next chunk, shared by the threads of one call. `@unchecked Sendable`:
-    /// `next` is used with `lock` held; each result slot is written by the one thread that took its index.
+    /// `next` and `done` are used with `lock` held; each result slot is written by the one thread that took its chunk.
     private final class Shared<State, T>: @unchecked Sendable {
         let body: (inout State, Int) -> T
         let makeState: () -> State
-        let results: UnsafeMutableBufferPointer<T?>
+        let results: UnsafeMutableBufferPointer<T>
         let budget: WorkBudget?
         let chunk: Int
         private let lock = NSLock()
         private var next = 0
+        /// The chunks made, by their start.
+        private var done: [Range<Int>] = []
 
-        init(body: @escaping (inout State, Int) -> T, makeState: @escaping () -> State, results: UnsafeMutableBufferPointer<T?>,
+        init(body: @escaping (inout State, Int) -> T, makeState: @escaping () -> State, results: UnsafeMutableBufferPointer<T>,
              budget: WorkBudget?, chunk: Int) {
             self.chunk = chunk
             self.body = body
@@ -80,8 +91,17 @@ public enum ParallelMap {
             var state: State?
             while let range = take() {
                 if state == nil { state = makeState() }
-                for i in range { results[i] = body(&state!, i) }
+                for i in range { (results.baseAddress! + i).initialize(to: body(&state!, i)) }
+                lock.withLock { done.append(range) }
             }
+        }
+
+        /// Every slot made (after the threads are done).
+        var allDone: Bool { lock.withLock { done.reduce(0) { $0 + $1.count } == results.count } }
+
+        /// Releases the results made (after the threads are done), when the call gives up.
+        func deinitializeDone() {
+            lock.withLock { for range in done { (results.baseAddress! + range.lowerBound).deinitialize(count: range.count) } }
         }
 
         /// The next chunk, none once all are taken or the budget has stopped.

@@ -64,7 +64,7 @@ public struct WayLevel: Hashable, Sendable, CustomStringConvertible {
 /// order, so a way's lines are consecutive.
 public struct WayLines: Sendable {
     public private(set) var ids: [String] = []
-    public private(set) var levels: [WayLevel] = []
+    public private(set) var levels = WayLevels()
     public private(set) var mended: [Bool] = []
     public private(set) var lineWay: [Int32] = []
     public private(set) var lineStart: [Int] = [0]
@@ -111,4 +111,28 @@ public struct WayLines: Sendable {
         for l in 0..<lineCount { out[Int(lineWay[l])].lines.append(Array(line(l))) }
         return out
     }
+}
+
+/// The levels of many ways, compact: each way's level is an index into the few distinct levels there are (a province's
+/// ten million ways hold four bytes each, not sixteen).
+public struct WayLevels: RandomAccessCollection, Sendable {
+    private var distinct: [WayLevel] = []
+    private var lookup: [WayLevel: Int32] = [:]
+    private var index: [Int32] = []
+
+    public init() {}
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { index.count }
+    public subscript(i: Int) -> WayLevel { distinct[Int(index[i])] }
+
+    public mutating func append(_ level: WayLevel) {
+        if let i = lookup[level] { index.append(i); return }
+        let i = Int32(distinct.count)
+        distinct.append(level)
+        lookup[level] = i
+        index.append(i)
+    }
+
+    public mutating func reserveCapacity(_ n: Int) { index.reserveCapacity(n) }
 }

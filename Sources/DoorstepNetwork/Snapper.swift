@@ -30,8 +30,8 @@ public struct Snapper: Sendable {
     /// Projected vertices, parallel to `graph.vertices`.
     private let xs: [Double]
     private let ys: [Double]
-    /// For each vertex index: the edge it starts a segment of, or -1 for an edge's last vertex.
-    private let segmentEdge: [Int32]
+    /// Where each edge's vertices start (the graph's `vertexStart`): the edge of a segment is found from it.
+    private let vertexStart: [Int32]
     /// The grid: `columns` × `rows` cells of `cellSize` metres from (`originX`, `originY`); the segments (start vertex
     /// indices) of cell (cx, cy) are `cellItems[cellStart[k] ..< cellStart[k + 1]]` with k = cy · columns + cx.
     private let cellSize: Double
@@ -61,11 +61,7 @@ public struct Snapper: Sendable {
                 }
             }
         }
-        var segmentEdge = [Int32](repeating: -1, count: count)
         var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
-        for e in 0..<graph.edgeCount {
-            for v in Int(graph.vertexStart[e])..<(Int(graph.vertexStart[e + 1]) - 1) { segmentEdge[v] = Int32(e) }
-        }
         for v in 0..<count where xs[v].isFinite && ys[v].isFinite {
             minX = min(minX, xs[v]); maxX = max(maxX, xs[v]); minY = min(minY, ys[v]); maxY = max(maxY, ys[v])
         }
@@ -87,11 +83,17 @@ public struct Snapper: Sendable {
                 for cx in max(0, x0)...min(columns - 1, x1) { body(cy * columns + cx) }
             }
         }
-        for v in 0..<count where segmentEdge[v] >= 0 { forEachCell(of: v) { cellStart[$0 + 1] += 1 } }
+        // Segments start at every vertex but an edge's last.
+        func forEachSegment(_ body: (Int) -> Void) {
+            for e in 0..<graph.edgeCount {
+                for v in Int(graph.vertexStart[e])..<(Int(graph.vertexStart[e + 1]) - 1) { body(v) }
+            }
+        }
+        forEachSegment { v in forEachCell(of: v) { cellStart[$0 + 1] += 1 } }
         for k in 0..<(columns * rows) { cellStart[k + 1] += cellStart[k] }
         var fill = cellStart
         var cellItems = [Int32](repeating: 0, count: Int(cellStart[columns * rows]))
-        for v in 0..<count where segmentEdge[v] >= 0 {
+        forEachSegment { v in
             forEachCell(of: v) { k in
                 cellItems[Int(fill[k])] = Int32(v)
                 fill[k] += 1
@@ -99,7 +101,7 @@ public struct Snapper: Sendable {
         }
         self.xs = xs
         self.ys = ys
-        self.segmentEdge = segmentEdge
+        self.vertexStart = graph.vertexStart
         self.cellSize = cellSize
         self.originX = minX
         self.originY = minY
@@ -107,6 +109,16 @@ public struct Snapper: Sendable {
         self.rows = rows
         self.cellStart = cellStart
         self.cellItems = cellItems
+    }
+
+    /// The edge whose segment starts at vertex `v`: the last edge whose vertices start at or before it.
+    private func edge(of v: Int) -> Int32 {
+        var lo = 0, hi = vertexStart.count - 1 // vertexStart[lo] <= v < vertexStart[hi]
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2
+            if Int(vertexStart[mid]) <= v { lo = mid } else { hi = mid }
+        }
+        return Int32(lo)
     }
 
     /// The nearest position on the network within `limit` plane metres of `point`, or nil (unreachable); with
@@ -134,7 +146,7 @@ public struct Snapper: Sendable {
                 let k = Int(gy) * columns + Int(gx)
                 for i in Int(cellStart[k])..<Int(cellStart[k + 1]) {
                     let v = Int(cellItems[i])
-                    if let accept, !accept(segmentEdge[v]) { continue }
+                    if let accept, !accept(edge(of: v)) { continue }
                     let ax = xs[v], ay = ys[v], bx = xs[v + 1], by = ys[v + 1]
                     let dx = bx - ax, dy = by - ay
                     let len2 = dx * dx + dy * dy
@@ -150,7 +162,7 @@ public struct Snapper: Sendable {
             ring += 1
         }
         guard let b = best, b.d2.squareRoot() <= limit else { return nil }
-        let e = Int(segmentEdge[b.v])
+        let e = Int(edge(of: b.v))
         let a = graph.vertices[b.v], c = graph.vertices[b.v + 1]
         let position = Coordinate(lon: a.lon + b.t * (c.lon - a.lon), lat: a.lat + b.t * (c.lat - a.lat))
         var offset = 0.0

@@ -18,7 +18,7 @@ public struct WalkGraph: Sendable {
     public let edgeWay: [Int32]
     public let wayIDs: [String]
     /// The level of each way (parallel to `wayIDs`).
-    public let wayLevels: [WayLevel]
+    public let wayLevels: WayLevels
     /// Whether each way is a connector of `network mend` (parallel to `wayIDs`).
     public let wayMended: [Bool]
     /// The vertices of edge e are `vertices[vertexStart[e] ..< vertexStart[e + 1]]`, from source to target.
