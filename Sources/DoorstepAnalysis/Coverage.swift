@@ -160,15 +160,31 @@ public enum CoverageAnalysis {
             nearestSources.append(NetworkSource(snap: snap, initial: snap.leg, label: Int32(i)))
             reachSources.append(NetworkSource(snap: snap, initial: snap.leg - options.reach.radius(of: s), label: Int32(i)))
         }
-        let nearestTree = WorkProgress.run("coverage: walking from the stations") { _ in
-            ShortestPathTree(graph: network.graph, sources: nearestSources)
-        }
         let uniform: Bool
         if case .uniform = options.reach { uniform = true } else {
             uniform = Set(qualifying.map { options.reach.radius(of: $0) }).count <= 1
         }
-        // With one radius the nearest station decides; with several, a search on "radius left" does.
-        let reachTree = uniform ? nil : ShortestPathTree(graph: network.graph, sources: reachSources)
+        // The searches from the stations run on a thread of their own while the compounds' reference points are
+        // snapped to the network on the other cores: neither needs the other. With one radius the nearest station
+        // decides; with several, a second search on "radius left" does.
+        let searches = Searches()
+        let graph = network.graph
+        let searching = Thread { [nearestSources, reachSources] in
+            searches.nearest = WorkProgress.run("coverage: walking from the stations") { _ in
+                ShortestPathTree(graph: graph, sources: nearestSources)
+            }
+            if !uniform { searches.reach = ShortestPathTree(graph: graph, sources: reachSources) }
+            searches.done.signal()
+        }
+        searching.stackSize = 1 << 22
+        searching.start()
+        let snapped = try? ParallelMap.map(count: compounds.count, threads: max(1, ParallelMap.cores - 1), chunk: 256,
+                                           makeState: { () -> MetricProjection? in try? network.makeProjection() }) { own, i -> [Snap?] in
+            compounds[i].referencePoints.map { network.snap($0, projection: own ?? projection) }
+        }
+        searches.done.wait()
+        guard let snapped else { try WorkBudget.checkpoint(); throw CoverageError("walking coverage was stopped") }
+        let nearestTree = searches.nearest!, reachTree = searches.reach
         let radius = qualifying.first.map { options.reach.radius(of: $0) } ?? 0
         // Which pieces of the network have a qualifying station, to say why a compound has no path.
         var piecesWithStations = Set<Int>()
@@ -179,18 +195,16 @@ public enum CoverageAnalysis {
         }
 
         // Each compound on its own, on every core (each thread with its own PROJ context; the caller's first).
-        let results = try ParallelMap.map(count: compounds.count, chunk: 256,
-                                          makeState: { () -> MetricProjection? in try? network.makeProjection() }) { own, i -> CompoundCoverage in
+        let results = try ParallelMap.map(count: compounds.count, chunk: 256, makeState: { () }) { _, i -> CompoundCoverage in
             progress.advance()
-            let projection = own ?? projection
             let site = compounds[i]
             let s = straight(site)
             var reachable = false
             var best: (cost: Double, label: Int32)?
             var covered = false
             var firstSnap: Snap?
-            for p in site.referencePoints {
-                guard let snap = network.snap(p, projection: projection) else { continue }
+            for snap in snapped[i] {
+                guard let snap else { continue }
                 reachable = true
                 if firstSnap == nil { firstSnap = snap }
                 if let c = nearestTree.cost(at: snap, graph: network.graph) {
@@ -212,6 +226,14 @@ public enum CoverageAnalysis {
         }
         return CoverageReport(options: options, compounds: results, qualifyingStations: qualifying.count, stationsOffNetwork: offNetwork)
     }
+}
+
+/// The searches of a walking coverage, made on their own thread. `@unchecked Sendable`: written by that thread before
+/// it signals `done`, read by the caller only after waiting for it.
+private final class Searches: @unchecked Sendable {
+    var nearest: ShortestPathTree?
+    var reach: ShortestPathTree?
+    let done = DispatchSemaphore(value: 0)
 }
 
 /// Coverage cannot be computed as asked.
