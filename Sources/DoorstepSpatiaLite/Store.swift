@@ -154,7 +154,7 @@ public final class Store {
         }
         let writer = try LayerWriter(db: database, layer: layer)
         let result = try body(writer)
-        try writer.finish()
+        try WorkProgress.run("import \(table): building the spatial index") { _ in try writer.finish() }
         for trigger in triggers { try database.execute(trigger.sql) }
         try database.execute("""
             UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
