@@ -113,10 +113,14 @@ public final class Store {
         // A big transaction spills pages to the WAL twice when the page cache (2 MB by default) is small: 64 MB.
         try database.execute("PRAGMA cache_size = -65536")
         do {
+            var committing: WorkProgress?
+            defer { committing?.finish() }
             return try database.transaction {
                 importTransactionOpen = true
                 defer { importTransactionOpen = false }
-                return try body()
+                let value = try body()
+                committing = WorkProgress.begin("import: committing") // the transaction's COMMIT (and checkpoint)
+                return value
             }
         } catch {
             throw Store.diskFullFirst(error, path: database.path)
