@@ -251,7 +251,9 @@ package struct FeatureDecoder {
     }
 
     private func check(_ c: Coordinate, number n: Int) -> GeometryProblem? {
-        let at = g(c)
+        // The position as text, for the messages: only written when there is one (formatting two doubles for every
+        // position was a fifth of a large import's reading).
+        var at: String { g(c) }
         let crs = transformer.crs
         if crs.isProjected {
             func fits(_ p: Coordinate) -> Bool {

@@ -129,7 +129,7 @@ public enum Importer {
 
         var problems = ProblemLog()
         var repairs = [ImportProblem]()
-        var ids = [String: InputLocation]()
+        var ids = SeenIDs()
         var features = 0
         let servicesIndex = options.layer == .stations ? options.layer.fields.firstIndex { $0.name == "services" } : nil
         var unknownServices = [String: Int]()
@@ -142,11 +142,10 @@ public enum Importer {
                 while let batch = try channel.next() {
                     progress.advance(by: batch.count)
                     for record in batch {
-                        if let first = ids[record.id] {
+                        if let first = ids.firstLocation(of: record.id, addingAt: record.location) {
                             problems.add(ImportProblem(record.location, field: "id", "duplicate id \"\(record.id)\" (first at \(first))"))
                             continue
                         }
-                        ids[record.id] = record.location
                         guard problems.isEmpty else { continue } // keep checking, but stop writing once the import is lost
                         if let servicesIndex, case .text(let list) = record.values[servicesIndex] {
                             let unknown = JSONValue.stringList(list).filter { !Services.known.contains($0) }
@@ -203,12 +202,10 @@ public enum Importer {
         try readFeatures(options, fileName: fileName, stem: options.file.deletingPathExtension().lastPathComponent,
                          format: format, state: reading) { records.append($0); return true }
         var problems = ProblemLog()
-        var ids = [String: InputLocation]()
+        var ids = SeenIDs()
         for record in records {
-            if let first = ids[record.id] {
+            if let first = ids.firstLocation(of: record.id, addingAt: record.location) {
                 problems.add(ImportProblem(record.location, field: "id", "duplicate id \"\(record.id)\" (first at \(first))"))
-            } else {
-                ids[record.id] = record.location
             }
         }
         problems = ProblemLog.merged(reading.problems, problems)

@@ -113,3 +113,57 @@ extension ProblemLog {
         return out
     }
 }
+
+/// The ids an import has read, each with where it was first (for "duplicate id … (first at …)").
+///
+/// Compact at province scale (10⁷ records): a location of the import's usual kind — a GeoJSON feature, a CSV line,
+/// a GDAL record whose FID is its index plus a fixed offset — that carries the record's own id is kept as one 32-bit
+/// number beside the id; any other location (rare) is kept whole on the side. The location given back is the one
+/// that was added, exactly.
+package struct SeenIDs {
+    private enum Kind: Equatable {
+        case feature, line
+        case record(fidOffset: Int64)
+    }
+    /// id → index (≥ 0) of a location of `kind` with that id, or −(n + 1) for `others[n]`.
+    private var first: [String: Int32] = [:]
+    private var kind: Kind?
+    private var others: [InputLocation] = []
+
+    package init() {}
+
+    /// Where `id` was seen first; nil when it had not been, and then it is noted as seen at `location`.
+    package mutating func firstLocation(of id: String, addingAt location: InputLocation) -> InputLocation? {
+        if let code = first[id] { return self.location(code, id: id) }
+        first[id] = encode(location, id: id)
+        return nil
+    }
+
+    private mutating func encode(_ location: InputLocation, id: String) -> Int32 {
+        let compact: (Kind, Int)?
+        switch location {
+        case .feature(let index, let named?) where named == id: compact = (.feature, index)
+        case .line(let n, let named?) where named == id: compact = (.line, n)
+        case .record(let index, let fid, let named?) where named == id:
+            let (offset, overflow) = fid.subtractingReportingOverflow(Int64(index))
+            compact = overflow ? nil : (.record(fidOffset: offset), index)
+        default: compact = nil
+        }
+        if let (k, index) = compact, index >= 0, index <= Int(Int32.max), kind == nil || kind == k {
+            kind = k
+            return Int32(index)
+        }
+        others.append(location)
+        return -Int32(others.count)
+    }
+
+    private func location(_ code: Int32, id: String) -> InputLocation {
+        if code < 0 { return others[Int(-code) - 1] }
+        let index = Int(code)
+        switch kind! {
+        case .feature: return .feature(index: index, id: id)
+        case .line: return .line(index, id: id)
+        case .record(let offset): return .record(index: index, fid: Int64(index) + offset, id: id)
+        }
+    }
+}

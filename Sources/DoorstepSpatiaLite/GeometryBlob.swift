@@ -31,3 +31,93 @@ extension Geometry {
         self = g
     }
 }
+
+/// Writing the same format: what `GeomFromWKB(wkb, srid)` stores (little-endian, XY), without SpatiaLite parsing WKB
+/// for every row of an import. The MBR is SpatiaLite's (`gaiaMbrGeometry`): the minimum and maximum of every
+/// position, a polygon's exterior ring only, compared in file order as SpatiaLite does.
+package struct SpatiaLiteBlobWriter {
+    /// The box written into the last blob (what `MbrMinX(geom)` … read back).
+    package struct Box {
+        package var minX = Double.greatestFiniteMagnitude, minY = Double.greatestFiniteMagnitude
+        package var maxX = -Double.greatestFiniteMagnitude, maxY = -Double.greatestFiniteMagnitude
+
+        @inline(__always) mutating func add(_ c: Coordinate) {
+            if c.lon < minX { minX = c.lon }
+            if c.lon > maxX { maxX = c.lon }
+            if c.lat < minY { minY = c.lat }
+            if c.lat > maxY { maxY = c.lat }
+        }
+        mutating func add(_ cs: [Coordinate]) { for c in cs { add(c) } }
+    }
+
+    /// The last blob written (reused from row to row).
+    package private(set) var bytes: [UInt8] = []
+    package private(set) var box = Box()
+
+    package init() {}
+
+    /// Encodes `geometry` with `srid`. Callers pass the geometry as the column stores it (a ways row's LineString as a
+    /// MultiLineString of one line, as `CastToMultiLineString` makes it). Geometries arrive non-empty (the import's
+    /// rules: lines of 2 positions or more, rings of 4 or more), as `GeomFromWKB` needs them.
+    package mutating func encode(_ geometry: Geometry, srid: Int32 = 4326) {
+        var box = Box()
+        let size: Int
+        switch geometry {
+        case .point(let c): box.add(c); size = 16
+        case .lineString(let cs): box.add(cs); size = 4 + 16 * cs.count
+        case .polygon(let rings): box.add(rings[0]); size = Self.polygonSize(rings)
+        case .multiPoint(let cs): box.add(cs); size = 4 + 21 * cs.count
+        case .multiLineString(let lines):
+            var n = 4
+            for l in lines { box.add(l); n += 9 + 16 * l.count }
+            size = n
+        case .multiPolygon(let polys):
+            var n = 4
+            for p in polys { box.add(p[0]); n += 5 + Self.polygonSize(p) }
+            size = n
+        }
+        self.box = box
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: repeatElement(0, count: 44 + size))
+        bytes.withUnsafeMutableBytes { raw in
+            var at = 0
+            func byte(_ v: UInt8) { raw[at] = v; at += 1 }
+            func int(_ v: Int) { raw.storeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian, toByteOffset: at, as: UInt32.self); at += 4 }
+            func double(_ v: Double) { raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: at, as: UInt64.self); at += 8 }
+            func points(_ cs: [Coordinate]) {
+                int(cs.count)
+                for c in cs { double(c.lon); double(c.lat) }
+            }
+            func polygon(_ rings: [[Coordinate]]) {
+                int(rings.count)
+                for r in rings { points(r) }
+            }
+            byte(0x00); byte(0x01)
+            int(Int(srid))
+            double(box.minX); double(box.minY); double(box.maxX); double(box.maxY)
+            byte(0x7C)
+            switch geometry {
+            case .point(let c): int(1); double(c.lon); double(c.lat)
+            case .lineString(let cs): int(2); points(cs)
+            case .polygon(let rings): int(3); polygon(rings)
+            case .multiPoint(let cs):
+                int(4); int(cs.count)
+                for c in cs { byte(0x69); int(1); double(c.lon); double(c.lat) }
+            case .multiLineString(let lines):
+                int(5); int(lines.count)
+                for l in lines { byte(0x69); int(2); points(l) }
+            case .multiPolygon(let polys):
+                int(6); int(polys.count)
+                for p in polys { byte(0x69); int(3); polygon(p) }
+            }
+            byte(0xFE)
+            precondition(at == raw.count, "SpatiaLite blob size")
+        }
+    }
+
+    private static func polygonSize(_ rings: [[Coordinate]]) -> Int {
+        var n = 4
+        for r in rings { n += 4 + 16 * r.count }
+        return n
+    }
+}

@@ -11,23 +11,21 @@ package final class LayerWriter: LayerSink {
     private let compoundExists: Statement?
     /// Index entries of the rows written, added to the R*Tree in spatial order by `finish()`.
     private var boxes: [RTreeBulkLoad.Entry] = []
+    /// The geometry BLOB of the row being written (its buffer is reused).
+    private var blob = SpatiaLiteBlobWriter()
 
     package init(db: Database, layer: Layer) throws {
         self.db = db
         self.layer = layer
         let columns = ["id"] + layer.fields.map(\.name) + ["properties"] + (layer == .compounds ? ["ref_lon", "ref_lat"] : [])
-        let geometry: String
-        switch layer {
-        case .grids: geometry = "CastToMultiPolygon(GeomFromWKB(?, 4326))"
-        case .ways: geometry = "CastToMultiLineString(GeomFromWKB(?, 4326))"
-        default: geometry = "GeomFromWKB(?, 4326)"
-        }
-        var updates = (columns.dropFirst() + ["geom"]).map { "\($0) = excluded.\($0)" }
+        // The geometry is bound as SpatiaLite's own BLOB, encoded here (`SpatiaLiteBlobWriter`, with the MBR the R*Tree
+        // entry takes): SpatiaLite parsing WKB, casting and reading the MBR back was most of the writer's time.
+        let updates = (columns.dropFirst() + ["geom"]).map { "\($0) = excluded.\($0)" }
         let sql = """
             INSERT INTO \(layer.rawValue)(\(columns.joined(separator: ", ")), geom)
-            VALUES(\(Array(repeating: "?", count: columns.count).joined(separator: ", ")), \(geometry))
+            VALUES(\(Array(repeating: "?", count: columns.count + 1).joined(separator: ", ")))
             ON CONFLICT(id) DO UPDATE SET \(updates.joined(separator: ", "))
-            RETURNING fid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom)
+            RETURNING fid
             """
         insert = try db.prepare(sql)
         // SpatiaLite's own index trigger prepares SQL for every row (RTreeAlign); Store.importing suspends the
@@ -38,7 +36,6 @@ package final class LayerWriter: LayerSink {
 
     /// Stores a record, or says what is wrong with it (an entrance whose compound does not exist).
     public func write(_ record: FeatureRecord) throws -> Result<String?, ImportProblem> {
-        let wkb = record.geometry.wkb
         if let compoundExists, case .text(let compoundID) = record.values[0] {
             try compoundExists.bind([.text(compoundID)])
             let exists = try compoundExists.step()
@@ -47,20 +44,49 @@ package final class LayerWriter: LayerSink {
                 return .failure(ImportProblem(record.location, field: "compound_id", "no compound with id \"\(compoundID)\" (import compounds first)"))
             }
         }
-        var values: [SQLValue] = [.text(record.id)]
-        values += record.values
-        values.append(record.extraProperties.map(SQLValue.text) ?? .null)
+        var reference: Coordinate?
         if layer == .compounds {
             guard let p = record.referencePoint else { return .failure(ImportProblem(record.location, field: "geometry", "no reference point")) }
-            values += [.double(p.lon), .double(p.lat)]
+            reference = p
         }
-        values.append(.blob(wkb))
-        try insert.bind(values)
-        guard try insert.step() else { throw DatabaseError(code: 0, message: "insert returned no row", sql: insert.sql) }
-        boxes.append(RTreeBulkLoad.Entry(id: insert.int(0), minX: insert.double(1), maxX: insert.double(2),
-                                         minY: insert.double(3), maxY: insert.double(4)))
-        insert.reset()
+        blob.encode(LayerWriter.stored(record.geometry, in: layer))
+        // Bound one by one (no array of values per row); the statement was reset after the previous row.
+        var index: Int32 = 1
+        try insert.bind(.text(record.id), at: index)
+        for value in record.values {
+            index += 1
+            try insert.bind(value, at: index)
+        }
+        index += 1
+        if let extra = record.extraProperties { try insert.bind(.text(extra), at: index) } else { try insert.bindNull(at: index) }
+        if let reference {
+            index += 1
+            try insert.bind(reference.lon, at: index)
+            index += 1
+            try insert.bind(reference.lat, at: index)
+        }
+        index += 1
+        let stepped = try blob.bytes.withUnsafeBytes { bytes -> Bool in
+            try insert.bindBlobUntilReset(bytes, at: index)
+            defer { insert.reset() }
+            guard try insert.step() else { return false }
+            let box = blob.box
+            boxes.append(RTreeBulkLoad.Entry(id: insert.int(0), minX: box.minX, maxX: box.maxX, minY: box.minY, maxY: box.maxY))
+            return true
+        }
+        guard stepped else { throw DatabaseError(code: 0, message: "insert returned no row", sql: insert.sql) }
         return .success(nil)
+    }
+
+    /// The geometry as the layer's column holds it: the ways column is MULTILINESTRING and the grids column
+    /// MULTIPOLYGON (a single line or polygon becomes a collection of one, as `CastToMultiLineString` and
+    /// `CastToMultiPolygon` make it); the others store what was decoded.
+    package static func stored(_ geometry: Geometry, in layer: Layer) -> Geometry {
+        switch (layer, geometry) {
+        case (.ways, .lineString(let line)): return .multiLineString([line])
+        case (.grids, .polygon(let polygon)): return .multiPolygon([polygon])
+        default: return geometry
+        }
     }
 
     /// Brings the spatial index up to date with the rows written. When they are all of the layer, or a quarter of it
@@ -69,8 +95,11 @@ package final class LayerWriter: LayerSink {
     package func finish() throws {
         guard !boxes.isEmpty else { return }
         // One entry per row: a row written twice (an upsert of an id this import wrote before) keeps its last box.
-        var seen = Set<Int64>(minimumCapacity: boxes.count)
-        boxes = boxes.reversed().filter { seen.insert($0.id).inserted }
+        // Rows only inserted come with increasing fids: then there is nothing to remove.
+        if zip(boxes, boxes.dropFirst()).contains(where: { $0.id >= $1.id }) {
+            var seen = Set<Int64>(minimumCapacity: boxes.count)
+            boxes = boxes.reversed().filter { seen.insert($0.id).inserted }
+        }
         let table = layer.rawValue
         let total = Int(try db.scalarInt("SELECT count(*) FROM \(table)") ?? 0)
         if boxes.count == total {

@@ -54,7 +54,26 @@ package struct RTreeBulkLoad {
             }
             return data
         }
-        // Leaves, then each level above, until one node's worth is left: that becomes the root, node 1.
+        // Leaves, then each level above, until one node's worth is left: that becomes the root, node 1. Nodes are
+        // written in node number order; the entries' leaves and the nodes' parents are collected and written in
+        // rowid order afterwards (inserting the leaves' rowids in spatial order split B-tree pages all over).
+        var leafOf = [(id: Int64, node: Int64)]()
+        leafOf.reserveCapacity(level.count)
+        var parentOf = [(id: Int64, node: Int64)]()
+        func noteChildren(_ cells: ArraySlice<Cell>, of node: Int64) {
+            for c in cells {
+                if depth == 0 { leafOf.append((c.id, node)) } else { parentOf.append((c.id, node)) }
+            }
+        }
+        func write(_ node: Int64, _ data: [UInt8]) throws {
+            try data.withUnsafeBytes { bytes in
+                insertNode.reset()
+                try insertNode.bind(.int(node), at: 1)
+                try insertNode.bindBlobUntilReset(bytes, at: 2)
+                defer { insertNode.reset() }
+                try insertNode.step()
+            }
+        }
         while level.count > capacity {
             var parents = [Cell]()
             parents.reserveCapacity(level.count / capacity + 1)
@@ -63,14 +82,8 @@ package struct RTreeBulkLoad {
                 let cells = level[start..<min(start + capacity, level.endIndex)]
                 let node = nextNode
                 nextNode += 1
-                try insertNode.run([.int(node), .blob(blob(cells, depth: nil))])
-                for c in cells {
-                    if depth == 0 {
-                        try insertRowid.run([.int(c.id), .int(node)])
-                    } else {
-                        try insertParent.run([.int(c.id), .int(node)])
-                    }
-                }
+                try write(node, blob(cells, depth: nil))
+                noteChildren(cells, of: node)
                 var box = cells.first!
                 for c in cells.dropFirst() {
                     box.minX = min(box.minX, c.minX); box.maxX = max(box.maxX, c.maxX)
@@ -83,13 +96,16 @@ package struct RTreeBulkLoad {
             level = parents
             depth += 1
         }
-        try insertNode.run([.int(1), .blob(blob(level[...], depth: depth))])
-        for c in level {
-            if depth == 0 {
-                try insertRowid.run([.int(c.id), .int(1)])
-            } else {
-                try insertParent.run([.int(c.id), .int(1)])
+        try write(1, blob(level[...], depth: depth))
+        noteChildren(level[...], of: 1)
+        for (statement, pairs) in [(insertRowid, leafOf), (insertParent, parentOf)] {
+            for pair in pairs.sorted(by: { $0.id < $1.id }) {
+                statement.reset()
+                try statement.bind(.int(pair.id), at: 1)
+                try statement.bind(.int(pair.node), at: 2)
+                try statement.step()
             }
+            statement.reset()
         }
     }
 

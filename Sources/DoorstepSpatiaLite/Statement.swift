@@ -61,6 +61,22 @@ public final class Statement {
         try database.check(rc, sql: sql)
     }
 
+    public func bind(_ value: Double, at index: Int32) throws {
+        try database.check(sqlite3_bind_double(handle, index, value), sql: sql)
+    }
+
+    public func bindNull(at index: Int32) throws {
+        try database.check(sqlite3_bind_null(handle, index), sql: sql)
+    }
+
+    /// Binds `bytes` without SQLite copying them: they must stay valid and unchanged until the statement is reset
+    /// (or the parameter bound again), so callers step and reset inside the closure that lends them.
+    public func bindBlobUntilReset(_ bytes: UnsafeRawBufferPointer, at index: Int32) throws {
+        // SQLITE_STATIC is a null destructor. A zero-length blob still needs a non-NULL pointer (NULL binds SQL NULL).
+        let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        try database.check(sqlite3_bind_blob(handle, index, base, Int32(bytes.count), nil), sql: sql)
+    }
+
     /// Steps once; true when a row is available.
     @discardableResult
     public func step() throws -> Bool {

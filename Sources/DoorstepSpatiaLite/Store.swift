@@ -113,10 +113,14 @@ public final class Store {
         // A big transaction spills pages to the WAL twice when the page cache (2 MB by default) is small: 64 MB.
         try database.execute("PRAGMA cache_size = -65536")
         do {
+            var committing: WorkProgress?
+            defer { committing?.finish() }
             return try database.transaction {
                 importTransactionOpen = true
                 defer { importTransactionOpen = false }
-                return try body()
+                let value = try body()
+                committing = WorkProgress.begin("import: committing") // the transaction's COMMIT (and checkpoint)
+                return value
             }
         } catch {
             throw Store.diskFullFirst(error, path: database.path)
@@ -154,7 +158,7 @@ public final class Store {
         }
         let writer = try LayerWriter(db: database, layer: layer)
         let result = try body(writer)
-        try writer.finish()
+        try WorkProgress.run("import \(table): building the spatial index") { _ in try writer.finish() }
         for trigger in triggers { try database.execute(trigger.sql) }
         try database.execute("""
             UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')

@@ -139,4 +139,79 @@ final class StoredGeometryTests: ImportTestCase {
         }
         XCTAssertGreaterThan(nonEmpty, 300)
     }
+
+    /// The import writes SpatiaLite's geometry BLOB itself (`SpatiaLiteBlobWriter`): byte for byte what SpatiaLite's
+    /// `GeomFromWKB` (with the ways' `CastToMultiLineString` and the grids' `CastToMultiPolygon`) makes of the same
+    /// WKB, MBR included, for every geometry type and hostile coordinates (negative, 15–17 significant digits, a hole
+    /// reaching outside its shell); SpatiaLite reads it back to the same WKB, text and box.
+    func testSwiftEncodedBlobsAreSpatiaLitesOwn() throws {
+        _ = try Importer.run(ImportOptions(layer: .stations, file: packageRoot.appendingPathComponent("geodata/nanjing-xinjiekou/stations.geojson")),
+                             into: store) // any import: the store is created
+        let db = file!.database
+        let odd: [Coordinate] = [
+            Coordinate(lon: -118.123456789012345, lat: -32.987654321098765), Coordinate(lon: 179.99999999999997, lat: 89.99999999999999),
+            Coordinate(lon: -179.99999999999997, lat: -0.000000000000123), Coordinate(lon: 0.1, lat: -0.0),
+            Coordinate(lon: 118.78123456789012, lat: 32.04987654321098),
+        ]
+        let shell = [Coordinate(lon: -1.5, lat: -1.25), Coordinate(lon: 2.123456789012345, lat: -1.25),
+                     Coordinate(lon: 2.123456789012345, lat: 3.3333333333333335), Coordinate(lon: -1.5, lat: -1.25)]
+        let hole = [Coordinate(lon: 0.1, lat: 0.1), Coordinate(lon: 5.5, lat: 0.1), Coordinate(lon: 0.1, lat: 0.2), Coordinate(lon: 0.1, lat: 0.1)]
+        let samples: [Geometry] = [
+            .point(odd[0]), .point(odd[3]),
+            .lineString(odd), .lineString([odd[1], odd[2]]),
+            .polygon([shell]), .polygon([shell, hole]),
+            .multiPoint(odd),
+            .multiLineString([odd, [odd[4], odd[0]]]), .multiLineString([odd]),
+            .multiPolygon([[shell], [shell, hole]]), .multiPolygon([[shell]]),
+        ]
+        var writer = SpatiaLiteBlobWriter()
+        var compared = 0
+        for layer in [Layer.stations, .compounds, .ways, .grids] {
+            let sql: String
+            switch layer {
+            case .ways: sql = "CastToMultiLineString(GeomFromWKB(?, 4326))"
+            case .grids: sql = "CastToMultiPolygon(GeomFromWKB(?, 4326))"
+            default: sql = "GeomFromWKB(?, 4326)"
+            }
+            for g in samples {
+                let theirs = try db.prepare("SELECT \(sql)")
+                try theirs.bind([.blob(g.wkb)])
+                XCTAssertTrue(try theirs.step())
+                if theirs.isNull(0) { continue } // a cast SpatiaLite refuses (a point as a MultiLineString): not a layer's case
+                let expected = theirs.blob(0)
+                let stored = LayerWriter.stored(g, in: layer)
+                writer.encode(stored)
+                XCTAssertEqual(writer.bytes, expected, "\(layer.rawValue): \(g)")
+                let back = try db.prepare("""
+                    SELECT AsBinary(?1), AsText(?1) = AsText(?2), ST_IsValid(?1) = ST_IsValid(?2), SRID(?1), CoordDimension(?1),
+                           GeometryType(?1), MbrMinX(?1), MbrMaxX(?1), MbrMinY(?1), MbrMaxY(?1)
+                    """)
+                try back.bind([.blob(writer.bytes), .blob(expected)])
+                XCTAssertTrue(try back.step())
+                XCTAssertEqual(back.blob(0), stored.wkb, "\(layer.rawValue): \(g)")
+                XCTAssertEqual(back.int(1), 1)
+                XCTAssertEqual(back.int(2), 1)
+                XCTAssertEqual(back.int(3), 4326)
+                XCTAssertEqual(back.text(4), "XY")
+                XCTAssertEqual(back.text(5), stored.typeName.uppercased())
+                let box = writer.box
+                XCTAssertEqual([back.double(6), back.double(7), back.double(8), back.double(9)].map(\.bitPattern),
+                               [box.minX, box.maxX, box.minY, box.maxY].map(\.bitPattern), "\(layer.rawValue): \(g)")
+                compared += 1
+            }
+        }
+        XCTAssertEqual(compared, 30) // stations and compounds take all 11, ways the 4 lines, grids the 4 polygons
+
+        // And through an import: every stored geometry of the sample city is what GeomFromWKB makes of its WKB.
+        for layer in Layer.allCases where layer != .stations {
+            _ = try Importer.run(ImportOptions(layer: layer, file: packageRoot.appendingPathComponent("geodata/nanjing-xinjiekou/\(layer.rawValue).geojson")),
+                                 into: store)
+        }
+        for layer in Layer.allCases {
+            let cast = layer == .ways ? "CastToMultiLineString" : layer == .grids ? "CastToMultiPolygon" : ""
+            XCTAssertGreaterThan(try int("SELECT count(*) FROM \(layer.rawValue)") ?? 0, 0)
+            XCTAssertEqual(try int("SELECT count(*) FROM \(layer.rawValue) WHERE geom IS NOT \(cast)(GeomFromWKB(AsBinary(geom), 4326))"), 0,
+                           layer.rawValue)
+        }
+    }
 }
