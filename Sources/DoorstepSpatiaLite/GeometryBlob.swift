@@ -115,6 +115,25 @@ package struct SpatiaLiteBlobWriter {
         }
     }
 
+    /// Encodes a LineString straight from its points (the walking network's edges are slices of one array).
+    package mutating func encodeLineString<C: Collection>(_ points: C, srid: Int32 = 4326) where C.Element == Coordinate {
+        var box = Box()
+        for c in points { box.add(c) }
+        self.box = box
+        bytes.removeAll(keepingCapacity: true)
+        bytes.reserveCapacity(48 + 16 * points.count)
+        func int(_ v: Int) { withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { bytes.append(contentsOf: $0) } }
+        func double(_ v: Double) { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        bytes.append(0x00); bytes.append(0x01)
+        int(Int(srid))
+        double(box.minX); double(box.minY); double(box.maxX); double(box.maxY)
+        bytes.append(0x7C)
+        int(2)
+        int(points.count)
+        for c in points { double(c.lon); double(c.lat) }
+        bytes.append(0xFE)
+    }
+
     private static func polygonSize(_ rings: [[Coordinate]]) -> Int {
         var n = 4
         for r in rings { n += 4 + 16 * r.count }

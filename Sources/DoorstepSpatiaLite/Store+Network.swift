@@ -154,9 +154,9 @@ extension Store {
             let insert = try database.prepare("""
                 INSERT INTO network_edges(edge, source, target, length_m, way_id, component, geom) VALUES(?, ?, ?, ?, ?, ?, ?)
                 """)
-            var blob = [UInt8]()
+            var blob = SpatiaLiteBlobWriter()
             for e in edges {
-                Store.lineStringBlob(e.line, into: &blob)
+                blob.encodeLineString(e.line)
                 insert.reset()
                 try insert.bind(.int(Int64(e.edge)), at: 1)
                 try insert.bind(.int(Int64(e.source)), at: 2)
@@ -164,7 +164,7 @@ extension Store {
                 try insert.bind(.double(e.lengthMetres), at: 4)
                 try insert.bind(.text(e.wayID), at: 5)
                 try insert.bind(.int(Int64(e.component)), at: 6)
-                try insert.bind(.blob(blob), at: 7)
+                try insert.bind(.blob(blob.bytes), at: 7)
                 try insert.step()
             }
             insert.reset()
@@ -173,20 +173,6 @@ extension Store {
                 ON CONFLICT(key) DO UPDATE SET value = excluded.value
                 """).run([.text(String(waysGeneration))])
         } }
-    }
-
-    /// Runs `body` with SpatiaLite's triggers on `table` dropped, recreating them afterwards, inside the caller's
-    /// transaction (a failure rolls the drop back with everything else). Its triggers prepare SQL again for every row
-    /// (RTreeAlign) and read the metadata; writers that keep the index themselves and write well-formed BLOBs go
-    /// without them.
-    package func suspendingTriggers<T>(on table: String, _ body: () throws -> T) throws -> T {
-        var triggers = [(name: String, sql: String)]()
-        try database.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
-            .forEach([.text(table)]) { triggers.append(($0.text(0), $0.text(1))) }
-        for trigger in triggers { try database.execute("DROP TRIGGER \"\(trigger.name)\"") }
-        let result = try body()
-        for trigger in triggers { try database.execute(trigger.sql) }
-        return result
     }
 
     /// Where the points of each line of an XY LineString or MultiLineString BLOB (little-endian, uncompressed) are:
@@ -224,27 +210,6 @@ extension Store {
         }
     }
 
-    /// SpatiaLite's own BLOB of a LineString in EPSG:4326 (the format `Geometry(spatiaLiteBlob:)` reads), written
-    /// straight from the points: what `GeomFromWKB(?, 4326)` makes of the line's WKB, without the round trip.
-    static func lineStringBlob(_ points: ArraySlice<Coordinate>, into blob: inout [UInt8]) {
-        blob.removeAll(keepingCapacity: true)
-        blob.reserveCapacity(48 + 16 * points.count)
-        func int32(_ v: Int32) { withUnsafeBytes(of: v.littleEndian) { blob.append(contentsOf: $0) } }
-        func double(_ v: Double) { withUnsafeBytes(of: v.bitPattern.littleEndian) { blob.append(contentsOf: $0) } }
-        var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
-        for p in points {
-            minX = min(minX, p.lon); maxX = max(maxX, p.lon); minY = min(minY, p.lat); maxY = max(maxY, p.lat)
-        }
-        blob.append(0x00)
-        blob.append(0x01)
-        int32(4326)
-        double(minX); double(minY); double(maxX); double(maxY)
-        blob.append(0x7C)
-        int32(2)
-        int32(Int32(points.count))
-        for p in points { double(p.lon); double(p.lat) }
-        blob.append(0xFE)
-    }
 
     /// The ways generation the stored network was built from, or nil when there is none.
     public func storedNetworkGeneration() throws -> Int? {

@@ -138,28 +138,24 @@ public final class Store {
 
     private func importingLayer<T>(_ layer: Layer, replace: Bool, _ body: (any LayerSink) throws -> T) throws -> T {
         let table = layer.rawValue
-        // SpatiaLite's triggers prepare SQL again for every row (RTreeAlign) and scan the metadata; the writer keeps
-        // the R*Tree itself. They are dropped and recreated inside the transaction, so a failed import restores
-        // them with everything else.
-        var triggers = [(name: String, sql: String)]()
-        try database.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
-            .forEach([.text(table)]) { triggers.append(($0.text(0), $0.text(1))) }
-        for trigger in triggers { try database.execute("DROP TRIGGER \"\(trigger.name)\"") }
-        if layer == .compounds {
-            // Which compounds had a household count, to say afterwards which lost it (`compoundChanges`).
-            try database.execute("""
-                DROP TABLE IF EXISTS temp.doorstep_households_before;
-                CREATE TEMP TABLE doorstep_households_before(id TEXT PRIMARY KEY);
-                INSERT INTO temp.doorstep_households_before SELECT id FROM main.compounds WHERE households IS NOT NULL;
-                """)
+        // The writer keeps the R*Tree itself and writes well-formed BLOBs: SpatiaLite's triggers are set aside.
+        let result = try suspendingTriggers(on: table) { () -> T in
+            if layer == .compounds {
+                // Which compounds had a household count, to say afterwards which lost it (`compoundChanges`).
+                try database.execute("""
+                    DROP TABLE IF EXISTS temp.doorstep_households_before;
+                    CREATE TEMP TABLE doorstep_households_before(id TEXT PRIMARY KEY);
+                    INSERT INTO temp.doorstep_households_before SELECT id FROM main.compounds WHERE households IS NOT NULL;
+                    """)
+            }
+            if replace {
+                try database.execute("DELETE FROM \(table); DELETE FROM idx_\(table)_geom")
+            }
+            let writer = try LayerWriter(db: database, layer: layer)
+            let result = try body(writer)
+            try WorkProgress.run("import \(table): building the spatial index") { _ in try writer.finish() }
+            return result
         }
-        if replace {
-            try database.execute("DELETE FROM \(table); DELETE FROM idx_\(table)_geom")
-        }
-        let writer = try LayerWriter(db: database, layer: layer)
-        let result = try body(writer)
-        try WorkProgress.run("import \(table): building the spatial index") { _ in try writer.finish() }
-        for trigger in triggers { try database.execute(trigger.sql) }
         try database.execute("""
             UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
             WHERE f_table_name = '\(table)'
@@ -168,6 +164,20 @@ public final class Store {
             try refreshCompoundCopies()
         }
         try bumpGeneration(layer)
+        return result
+    }
+
+    /// Runs `body` with SpatiaLite's triggers on `table` dropped, recreating them afterwards, inside the caller's
+    /// transaction (a failure rolls the drop back with everything else). SpatiaLite's triggers prepare SQL again for
+    /// every row (RTreeAlign) and read the metadata; writers that keep the index themselves and write well-formed BLOBs go
+    /// without them.
+    package func suspendingTriggers<T>(on table: String, _ body: () throws -> T) throws -> T {
+        var triggers = [(name: String, sql: String)]()
+        try database.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
+            .forEach([.text(table)]) { triggers.append(($0.text(0), $0.text(1))) }
+        for trigger in triggers { try database.execute("DROP TRIGGER \"\(trigger.name)\"") }
+        let result = try body()
+        for trigger in triggers { try database.execute(trigger.sql) }
         return result
     }
 
@@ -229,24 +239,21 @@ public final class Store {
     /// GIS clients open: with SpatiaLite's index triggers set aside, the R*Trees packed afterwards as for the layers.
     package func refreshCompoundCopies() throws {
         for table in ["compounds_polygons", "compounds_points"] {
-            var triggers = [(name: String, sql: String)]()
-            try database.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
-                .forEach([.text(table)]) { triggers.append(($0.text(0), $0.text(1))) }
-            for trigger in triggers { try database.execute("DROP TRIGGER \"\(trigger.name)\"") }
-            defer { for trigger in triggers { try? database.execute(trigger.sql) } }
-            let (filter, geometry) = table == "compounds_points"
-                ? ("GeometryType(geom) = 'POINT'", "geom")
-                : ("GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON')", "CastToMultiPolygon(geom)")
-            try database.execute("""
-                DELETE FROM \(table);
-                INSERT INTO \(table)(fid, id, name, households, population, kind, grid_id, geom)
-                    SELECT fid, id, name, households, population, kind, grid_id, \(geometry) FROM compounds WHERE \(filter) ORDER BY fid;
-                UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE f_table_name = '\(table)';
-                """)
-            var boxes = [RTreeBulkLoad.Entry]()
-            try database.prepare("SELECT fid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom) FROM \(table)")
-                .forEach([]) { boxes.append(RTreeBulkLoad.Entry(id: $0.int(0), minX: $0.double(1), maxX: $0.double(2), minY: $0.double(3), maxY: $0.double(4))) }
-            try RTreeBulkLoad.replace("idx_\(table)_geom", in: database, with: LayerWriter.mortonOrder(boxes))
+            try suspendingTriggers(on: table) {
+                let (filter, geometry) = table == "compounds_points"
+                    ? ("GeometryType(geom) = 'POINT'", "geom")
+                    : ("GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON')", "CastToMultiPolygon(geom)")
+                try database.execute("""
+                    DELETE FROM \(table);
+                    INSERT INTO \(table)(fid, id, name, households, population, kind, grid_id, geom)
+                        SELECT fid, id, name, households, population, kind, grid_id, \(geometry) FROM compounds WHERE \(filter) ORDER BY fid;
+                    UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE f_table_name = '\(table)';
+                    """)
+                var boxes = [RTreeBulkLoad.Entry]()
+                try database.prepare("SELECT fid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom) FROM \(table)")
+                    .forEach([]) { boxes.append(RTreeBulkLoad.Entry(id: $0.int(0), minX: $0.double(1), maxX: $0.double(2), minY: $0.double(3), maxY: $0.double(4))) }
+                try RTreeBulkLoad.replace("idx_\(table)_geom", in: database, with: LayerWriter.mortonOrder(boxes))
+            }
         }
     }
 
