@@ -89,38 +89,60 @@ public struct WalkGraph: Sendable {
         // From here on the ways' points are those above: the input keeps only what the graph keeps of it.
         let (wayIDs, wayLevels, wayMended) = (input.ids, input.levels, input.mended)
         input = WayLines()
-        // How often each position occurs; endpoints count twice so they always become nodes.
-        var table = PositionTable(expected: min(points.count, 1 << 20))
-        for l in 0..<lineWay.count {
-            let a = pointStart[l], b = pointStart[l + 1] - 1
-            for i in a...b {
-                let (x, y) = key(points[i])
-                table.add(x, y, (i == a || i == b) ? 2 : 1)
+        // How often each position occurs; endpoints count twice so they always become nodes. The positions are
+        // split by hash into one table per core, each filled by its own thread from a pass over every line.
+        let tables = PositionTable.partitioned(count: max(1, min(ParallelMap.cores, 8)), expected: min(points.count, 1 << 20))
+        let lineCount = lineWay.count
+        _ = try? ParallelMap.map(count: tables.count, chunk: 1, makeState: { () }) { _, part in
+            let table = tables[part]
+            for l in 0..<lineCount {
+                let a = pointStart[l], b = pointStart[l + 1] - 1
+                for i in a...b {
+                    let (x, y) = key(points[i])
+                    if PositionTable.part(x, y, of: tables.count) == part { table.add(x, y, (i == a || i == b) ? 2 : 1) }
+                }
+            }
+        }
+        // Which points are nodes (an end, or a position met more than once), as a number for their position across
+        // the tables (-1: not a node), on every core.
+        var slotBase = [Int](repeating: 0, count: tables.count + 1)
+        for t in tables.indices { slotBase[t + 1] = slotBase[t] + tables[t].capacity }
+        var pointSlot = [Int32](repeating: -1, count: points.count)
+        let linesPerChunk = 1 << 12
+        pointSlot.withUnsafeMutableBufferPointer { out in
+            let out = out
+            // Each chunk of lines is written by the one thread that took it.
+            _ = try? ParallelMap.map(count: (lineCount + linesPerChunk - 1) / linesPerChunk, chunk: 1, makeState: { () }) { _, c in
+                for l in (c * linesPerChunk)..<min(lineCount, (c + 1) * linesPerChunk) {
+                    let a = pointStart[l], b = pointStart[l + 1] - 1
+                    for i in a...b {
+                        let (x, y) = key(points[i])
+                        let part = PositionTable.part(x, y, of: tables.count)
+                        let slot = tables[part].slot(x, y)
+                        if i == a || i == b || tables[part].count(at: slot) >= 2 { out[i] = Int32(slotBase[part] + slot) }
+                    }
+                }
             }
         }
         // Nodes in the order edges first reach them; edges as ranges of `points`.
         var nodes = [Coordinate]()
-        var nodeOfSlot = [Int32](repeating: -1, count: table.capacity)
-        func node(_ slot: Int, _ c: Coordinate) -> Int32 {
-            if nodeOfSlot[slot] >= 0 { return nodeOfSlot[slot] }
-            let n = Int32(nodes.count)
-            nodeOfSlot[slot] = n
-            nodes.append(c)
-            return n
-        }
+        var nodeOfSlot = [Int32](repeating: -1, count: slotBase[tables.count])
         var source = [Int32](), target = [Int32](), edgeWay = [Int32](), edgeFirst = [Int32](), edgeLast = [Int32]()
-        for l in 0..<lineWay.count {
+        for l in 0..<lineCount {
             let a = pointStart[l], b = pointStart[l + 1] - 1
-            let (x0, y0) = key(points[a])
-            var from = node(table.slot(x0, y0), points[a])
+            var from: Int32 = -1
             var runStart = a
-            for i in (a + 1)...b {
-                let (x, y) = key(points[i])
-                let slot = table.slot(x, y)
-                guard i == b || table.count(at: slot) >= 2 else { continue }
-                let to = node(slot, points[i])
+            for i in a...b {
+                let slot = Int(pointSlot[i])
+                guard slot >= 0 else { continue }
+                var to = nodeOfSlot[slot]
+                if to < 0 {
+                    to = Int32(nodes.count)
+                    nodeOfSlot[slot] = to
+                    nodes.append(points[i])
+                }
                 // A loop back to where it started with no length is no edge (only a loop can have none).
-                if to != from || (runStart..<i).contains(where: { Geodesic.distance(points[$0], points[$0 + 1]) != 0 }) {
+                if i > a, to != from || (runStart..<i).contains(where: { Geodesic.distance(points[$0], points[$0 + 1]) != 0 }) {
                     source.append(from); target.append(to); edgeWay.append(lineWay[l])
                     edgeFirst.append(Int32(runStart)); edgeLast.append(Int32(i))
                 }
@@ -128,7 +150,7 @@ public struct WalkGraph: Sendable {
                 runStart = i
             }
         }
-        table = PositionTable(expected: 0)
+        pointSlot = []
         nodeOfSlot = []
         // Each edge's vertices, and its length: the sum of its segments' geodesic lengths in order (as a walk along it
         // adds them), measured on every core.
@@ -219,12 +241,24 @@ public struct WalkGraph: Sendable {
 /// Positions and how often they occur: open addressing over two 64-bit keys (a position's bits, or its cell under a
 /// tolerance), a third of the memory of a dictionary of them. Slots never move once the table is done growing, so
 /// the second pass looks each position up again and keeps node numbers by slot.
-private struct PositionTable {
+private final class PositionTable: @unchecked Sendable {
     private var xs: [UInt64]
     private var ys: [UInt64]
     /// Occurrences per slot; 0: empty.
     private var counts: [Int32]
     private var used = 0
+
+    /// `count` tables, a position's table chosen by `part(_:_:of:)`. `@unchecked Sendable`: each table is filled by
+    /// the one thread that owns its part, then only read.
+    static func partitioned(count: Int, expected: Int) -> [PositionTable] {
+        (0..<count).map { _ in PositionTable(expected: expected / count) }
+    }
+
+    /// Which of `count` tables holds a position.
+    @inline(__always)
+    static func part(_ x: UInt64, _ y: UInt64, of count: Int) -> Int {
+        count == 1 ? 0 : Int(truncatingIfNeeded: (hash(x, y) >> 40) % UInt64(count))
+    }
 
     init(expected: Int) {
         var capacity = 16
@@ -259,7 +293,7 @@ private struct PositionTable {
     @inline(__always)
     func count(at slot: Int) -> Int32 { counts[slot] }
 
-    mutating func add(_ x: UInt64, _ y: UInt64, _ n: Int32) {
+    func add(_ x: UInt64, _ y: UInt64, _ n: Int32) {
         if (used + 1) * 10 > capacity * 7 { grow() }
         let mask = capacity - 1
         var i = Int(truncatingIfNeeded: Self.hash(x, y) >> 7) & mask
@@ -271,9 +305,14 @@ private struct PositionTable {
         used += 1
     }
 
-    private mutating func grow() {
+    private func grow() {
         let old = (xs, ys, counts)
-        self = PositionTable(expected: capacity)
+        var capacity = self.capacity
+        repeat { capacity <<= 1 } while capacity < self.capacity * 2
+        xs = [UInt64](repeating: 0, count: capacity)
+        ys = [UInt64](repeating: 0, count: capacity)
+        counts = [Int32](repeating: 0, count: capacity)
+        used = 0
         for i in 0..<old.2.count where old.2[i] != 0 { add(old.0[i], old.1[i], old.2[i]) }
     }
 }
