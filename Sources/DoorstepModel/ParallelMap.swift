@@ -13,12 +13,14 @@ import Foundation
 public enum ParallelMap {
     public static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
 
-    public static func map<State, T>(count: Int, threads: Int = cores, chunk: Int = 64, makeState: @escaping () -> State,
-                                     _ body: @escaping (inout State, Int) -> T) throws -> [T] {
+    /// `budgeted: false` is for work whose result is kept whatever the request that caused it (a walking graph, a
+    /// snapping index): it runs to its end even when the caller's budget stops, and never throws.
+    public static func map<State, T>(count: Int, threads: Int = cores, chunk: Int = 64, budgeted: Bool = true,
+                                     makeState: @escaping () -> State, _ body: @escaping (inout State, Int) -> T) throws -> [T] {
         let wanted = max(1, min(threads, (count + chunk - 1) / max(1, chunk)))
         let helpers = wanted > 1 ? Allowance.shared.take(wanted - 1) : 0
         defer { Allowance.shared.give(helpers) }
-        let budget = WorkBudget.current
+        let budget = budgeted ? WorkBudget.current : nil
         // The results are made in place in the array's own storage (a city's million results are never held twice);
         // each thread writes only the slots of the chunks it took, and the storage outlives them (`group.wait()`).
         return try [T](unsafeUninitializedCapacity: count) { results, initialized in
@@ -36,7 +38,7 @@ public enum ParallelMap {
             shared.work()
             group.wait()
             do {
-                try WorkBudget.checkpoint()
+                if budgeted { try WorkBudget.checkpoint() }
             } catch {
                 shared.deinitializeDone()
                 initialized = 0

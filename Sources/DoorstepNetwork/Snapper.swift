@@ -51,7 +51,7 @@ public struct Snapper: Sendable {
         xs.withUnsafeMutableBufferPointer { xo in
             ys.withUnsafeMutableBufferPointer { yo in
                 let (xo, yo) = (xo, yo)
-                _ = try? ParallelMap.map(count: (count + chunk - 1) / chunk, chunk: 1,
+                _ = try? ParallelMap.map(count: (count + chunk - 1) / chunk, chunk: 1, budgeted: false,
                                          makeState: { try? MetricProjection(zone: zone) }) { own, c in
                     let p = own ?? projection
                     for v in (c * chunk)..<min(count, (c + 1) * chunk) {

@@ -93,7 +93,7 @@ public struct WalkGraph: Sendable {
         // split by hash into one table per core, each filled by its own thread from a pass over every line.
         let tables = PositionTable.partitioned(count: max(1, min(ParallelMap.cores, 8)), expected: min(points.count, 1 << 20))
         let lineCount = lineWay.count
-        _ = try? ParallelMap.map(count: tables.count, chunk: 1, makeState: { () }) { _, part in
+        _ = try? ParallelMap.map(count: tables.count, chunk: 1, budgeted: false, makeState: { () }) { _, part in
             let table = tables[part]
             for l in 0..<lineCount {
                 let a = pointStart[l], b = pointStart[l + 1] - 1
@@ -112,7 +112,7 @@ public struct WalkGraph: Sendable {
         pointSlot.withUnsafeMutableBufferPointer { out in
             let out = out
             // Each chunk of lines is written by the one thread that took it.
-            _ = try? ParallelMap.map(count: (lineCount + linesPerChunk - 1) / linesPerChunk, chunk: 1, makeState: { () }) { _, c in
+            _ = try? ParallelMap.map(count: (lineCount + linesPerChunk - 1) / linesPerChunk, chunk: 1, budgeted: false, makeState: { () }) { _, c in
                 for l in (c * linesPerChunk)..<min(lineCount, (c + 1) * linesPerChunk) {
                     let a = pointStart[l], b = pointStart[l + 1] - 1
                     for i in a...b {
@@ -224,7 +224,7 @@ public struct WalkGraph: Sendable {
         length.withUnsafeMutableBufferPointer { out in
             let out = out
             // Each chunk of edges is written by the one thread that took it; nothing here can stop the work.
-            _ = try? ParallelMap.map(count: (edgeCount + chunk - 1) / chunk, chunk: 1, makeState: { () }) { _, c in
+            _ = try? ParallelMap.map(count: (edgeCount + chunk - 1) / chunk, chunk: 1, budgeted: false, makeState: { () }) { _, c in
                 for e in (c * chunk)..<min(edgeCount, (c + 1) * chunk) {
                     var metres = 0.0
                     for v in Int(vertexStart[e])..<(Int(vertexStart[e + 1]) - 1) {

@@ -36,12 +36,42 @@ final class ParallelMapTests: XCTestCase {
         let none = try ParallelMap.map(count: 500, threads: 4, chunk: 10, makeState: { () }) { _, _ in WorkBudget.current == nil }
         XCTAssertEqual(none, Array(repeating: true, count: 500), "no budget, none on the threads")
     }
+
+    /// Work whose result is kept (a walking graph) runs to its end under a stopped budget.
+    func testUnbudgetedWorkFinishesUnderAStoppedBudget() throws {
+        let budget = WorkBudget(limit: .seconds(60))
+        budget.cancel()
+        var out: [Int]?
+        _ = try? budget.run {
+            out = try ParallelMap.map(count: 5000, threads: 4, chunk: 7, budgeted: false, makeState: { () }) { _, i in i * 3 }
+        }
+        XCTAssertEqual(out, (0..<5000).map { $0 * 3 }, "every result made, in order, though the caller's budget had stopped")
+        // And the results made before a budgeted call stops are released, not leaked or returned.
+        let made = Counter()
+        let stopping = WorkBudget(limit: .seconds(60))
+        let partial = try? stopping.run {
+            try ParallelMap.map(count: 10_000, threads: 2, chunk: 5, makeState: { () }) { _, i -> Tracked in
+                if i == 500 { stopping.cancel() }
+                return Tracked(made)
+            }
+        }
+        XCTAssertNil(partial, "a budget stopped half-way throws")
+        XCTAssertEqual(made.value, 0, "every result made before the stop was released")
+    }
+}
+
+/// Counts itself alive in a counter.
+private final class Tracked {
+    let counter: Counter
+    init(_ counter: Counter) { self.counter = counter; counter.add() }
+    deinit { counter.remove() }
 }
 
 private final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var n = 0
     func add() { lock.withLock { n += 1 } }
+    func remove() { lock.withLock { n -= 1 } }
     func reset() { lock.withLock { n = 0 } }
     var value: Int { lock.withLock { n } }
 }
