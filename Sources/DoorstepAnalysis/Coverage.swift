@@ -178,9 +178,13 @@ public enum CoverageAnalysis {
         }
         searching.stackSize = 1 << 22
         searching.start()
+        // Each thread snaps with a PROJ context of its own; one that cannot make one shares the caller's, under a lock.
+        let shared = NSLock()
         let snapped = try? ParallelMap.map(count: compounds.count, threads: max(1, ParallelMap.cores - 1), chunk: 256,
                                            makeState: { () -> MetricProjection? in try? network.makeProjection() }) { own, i -> [Snap?] in
-            compounds[i].referencePoints.map { network.snap($0, projection: own ?? projection) }
+            let points = compounds[i].referencePoints
+            if let own { return points.map { network.snap($0, projection: own) } }
+            return shared.withLock { points.map { network.snap($0, projection: projection) } }
         }
         searches.done.wait()
         guard let snapped else { try WorkBudget.checkpoint(); throw CoverageError("walking coverage was stopped") }
@@ -194,7 +198,7 @@ public enum CoverageAnalysis {
                               noStationOnNetwork: nearestSources.isEmpty)
         }
 
-        // Each compound on its own, on every core (each thread with its own PROJ context; the caller's first).
+        // Each compound on its own, on every core.
         let results = try ParallelMap.map(count: compounds.count, chunk: 256, makeState: { () }) { _, i -> CompoundCoverage in
             progress.advance()
             let site = compounds[i]

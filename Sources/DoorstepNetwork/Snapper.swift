@@ -19,8 +19,9 @@ public struct Snap: Sendable, Hashable {
 /// Finds the nearest edge to a point: a uniform grid over the edges' segments in the metric zone's plane.
 ///
 /// The grid is dense over the segments' extent, kept as arrays (an offset per cell into one list of segments), so a
-/// province's ten million segments cost a few hundred bytes each less than buckets in a dictionary. Cells are 100 m,
-/// or wider when the extent would need more cells than a few per segment (points spread over a country).
+/// province's ten million segments cost a few hundred bytes each less than buckets in a dictionary. Cells are 100 m; when
+/// the extent would need more cells than a few per segment (points spread over a country), only the cells holding
+/// segments are kept, found by binary search.
 ///
 /// Immutable after construction, so shared; queries take the caller's `MetricProjection` (PROJ contexts are per
 /// thread).
@@ -41,23 +42,43 @@ public struct Snapper: Sendable {
     private let rows: Int
     private let cellStart: [Int32]
     private let cellItems: [Int32]
+    /// Empty for a dense grid; else the (ascending) numbers k of the cells that hold segments, cell `cellKeys[j]`'s
+    /// segments being `cellItems[cellStart[j] ..< cellStart[j + 1]]`.
+    private let cellKeys: [Int]
+
+    /// Where cell k's segments are in `cellItems`.
+    @inline(__always)
+    private func segments(inCell k: Int) -> Range<Int> {
+        if cellKeys.isEmpty { return Int(cellStart[k])..<Int(cellStart[k + 1]) }
+        var lo = 0, hi = cellKeys.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if cellKeys[mid] < k { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo < cellKeys.count, cellKeys[lo] == k else { return 0..<0 }
+        return Int(cellStart[lo])..<Int(cellStart[lo + 1])
+    }
 
     public init(graph: WalkGraph, projection: MetricProjection) {
         let count = graph.vertices.count
         var xs = [Double](repeating: 0, count: count), ys = [Double](repeating: 0, count: count)
-        // Projected on every core, each thread with its own PROJ context; the first chunk on the caller's.
+        // Projected on every core, each thread with a PROJ context of its own; one that cannot make one shares the
+        // caller's, under a lock.
         let zone = projection.zone
         let chunk = 1 << 15
+        let shared = NSLock()
         xs.withUnsafeMutableBufferPointer { xo in
             ys.withUnsafeMutableBufferPointer { yo in
                 let (xo, yo) = (xo, yo)
                 _ = try? ParallelMap.map(count: (count + chunk - 1) / chunk, chunk: 1, budgeted: false,
                                          makeState: { try? MetricProjection(zone: zone) }) { own, c in
-                    let p = own ?? projection
-                    for v in (c * chunk)..<min(count, (c + 1) * chunk) {
-                        let q = p.project(graph.vertices[v])
-                        xo[v] = q.x; yo[v] = q.y
+                    func project(_ p: MetricProjection) {
+                        for v in (c * chunk)..<min(count, (c + 1) * chunk) {
+                            let q = p.project(graph.vertices[v])
+                            xo[v] = q.x; yo[v] = q.y
+                        }
                     }
+                    if let own { project(own) } else { shared.withLock { project(projection) } }
                 }
             }
         }
@@ -66,14 +87,12 @@ public struct Snapper: Sendable {
             minX = min(minX, xs[v]); maxX = max(maxX, xs[v]); minY = min(minY, ys[v]); maxY = max(maxY, ys[v])
         }
         if minX > maxX { minX = 0; maxX = 0; minY = 0; maxY = 0 }
-        // 100 m cells, unless that makes more cells than four per segment (and a million at least).
-        var cellSize = Snapper.baseCellSize
-        let cellBudget = Double(max(1 << 20, 4 * count))
-        while ((maxX - minX) / cellSize + 1) * ((maxY - minY) / cellSize + 1) > cellBudget { cellSize *= 2 }
+        // 100 m cells over the extent: as dense arrays when there are at most four cells per segment (and a million
+        // at least), else only the cells that hold segments, found by binary search (points spread over a country).
+        let cellSize = Snapper.baseCellSize
         let columns = Int(((maxX - minX) / cellSize).rounded(.down)) + 1
         let rows = Int(((maxY - minY) / cellSize).rounded(.down)) + 1
-        // Two passes over the segments' boxes: how many per cell, then where they go.
-        var cellStart = [Int32](repeating: 0, count: columns * rows + 1)
+        let dense = Double(columns) * Double(rows) <= Double(max(1 << 20, 4 * count))
         func forEachCell(of v: Int, _ body: (Int) -> Void) {
             let ax = xs[v], ay = ys[v], bx = xs[v + 1], by = ys[v + 1]
             guard ax.isFinite, ay.isFinite, bx.isFinite, by.isFinite else { return }
@@ -89,15 +108,32 @@ public struct Snapper: Sendable {
                 for v in Int(graph.vertexStart[e])..<(Int(graph.vertexStart[e + 1]) - 1) { body(v) }
             }
         }
-        forEachSegment { v in forEachCell(of: v) { cellStart[$0 + 1] += 1 } }
-        for k in 0..<(columns * rows) { cellStart[k + 1] += cellStart[k] }
-        var fill = cellStart
-        var cellItems = [Int32](repeating: 0, count: Int(cellStart[columns * rows]))
-        forEachSegment { v in
-            forEachCell(of: v) { k in
-                cellItems[Int(fill[k])] = Int32(v)
-                fill[k] += 1
+        var cellKeys = [Int](), cellStart = [Int32](), cellItems = [Int32]()
+        if dense {
+            // Two passes over the segments' boxes: how many per cell, then where they go.
+            cellStart = [Int32](repeating: 0, count: columns * rows + 1)
+            forEachSegment { v in forEachCell(of: v) { cellStart[$0 + 1] += 1 } }
+            for k in 0..<(columns * rows) { cellStart[k + 1] += cellStart[k] }
+            var fill = cellStart
+            cellItems = [Int32](repeating: 0, count: Int(cellStart[columns * rows]))
+            forEachSegment { v in
+                forEachCell(of: v) { k in
+                    cellItems[Int(fill[k])] = Int32(v)
+                    fill[k] += 1
+                }
             }
+        } else {
+            var pairs = [(key: Int, segment: Int32)]()
+            forEachSegment { v in forEachCell(of: v) { pairs.append(($0, Int32(v))) } }
+            pairs.sort { $0.key < $1.key }
+            cellStart.append(0)
+            for (i, pair) in pairs.enumerated() {
+                if i > 0, pair.key != pairs[i - 1].key { cellStart.append(Int32(i)) }
+                if i == 0 || pair.key != pairs[i - 1].key { cellKeys.append(pair.key) }
+                cellItems.append(pair.segment)
+            }
+            cellStart.append(Int32(pairs.count))
+            if pairs.isEmpty { cellStart = [0] }
         }
         self.xs = xs
         self.ys = ys
@@ -107,6 +143,7 @@ public struct Snapper: Sendable {
         self.originY = minY
         self.columns = columns
         self.rows = rows
+        self.cellKeys = cellKeys
         self.cellStart = cellStart
         self.cellItems = cellItems
     }
@@ -143,8 +180,7 @@ public struct Snapper: Sendable {
                 else if j < 2 * side + side - 2 { gx = cx - ring; gy = cy - ring + 1 + j - 2 * side }
                 else { gx = cx + ring; gy = cy - ring + 1 + j - 3 * side + 2 }
                 guard gx >= 0, gx < columns, gy >= 0, gy < rows else { continue }
-                let k = Int(gy) * columns + Int(gx)
-                for i in Int(cellStart[k])..<Int(cellStart[k + 1]) {
+                for i in segments(inCell: Int(gy) * columns + Int(gx)) {
                     let v = Int(cellItems[i])
                     if let accept, !accept(edge(of: v)) { continue }
                     let ax = xs[v], ay = ys[v], bx = xs[v + 1], by = ys[v + 1]

@@ -168,6 +168,10 @@ extension Store {
                 try insert.step()
             }
             insert.reset()
+            // What SpatiaLite's timestamp triggers, set aside here, would have recorded.
+            try database.execute("""
+                UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE f_table_name = 'network_edges'
+                """)
             try database.cached("""
                 INSERT INTO doorstep_meta(key, value) VALUES('network:ways_generation', ?)
                 ON CONFLICT(key) DO UPDATE SET value = excluded.value

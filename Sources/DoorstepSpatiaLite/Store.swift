@@ -172,6 +172,7 @@ public final class Store {
     /// every row (RTreeAlign) and read the metadata; writers that keep the index themselves and write well-formed BLOBs go
     /// without them.
     package func suspendingTriggers<T>(on table: String, _ body: () throws -> T) throws -> T {
+        precondition(database.inTransaction, "triggers are set aside only inside a transaction, which restores them on failure")
         var triggers = [(name: String, sql: String)]()
         try database.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
             .forEach([.text(table)]) { triggers.append(($0.text(0), $0.text(1))) }

@@ -93,6 +93,43 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(report2.compounds[0].status, .uncovered)
     }
 
+    /// Snapping finds the nearest segment whatever the grid's layout: a city and a second one 2,000 km away (so the
+    /// grid keeps only its occupied cells), against a scan of every segment in the same plane.
+    func testSnappingFindsTheNearestSegmentInTwoFarApartCities() throws {
+        var random = SystemRandomNumberGenerator()
+        func around(_ x0: Double, _ y0: Double) -> [[Coordinate]] {
+            (0..<150).map { _ in
+                let x = x0 + Double.random(in: 0...2000, using: &random), y = y0 + Double.random(in: 0...2000, using: &random)
+                return [at(x, y), at(x + Double.random(in: -120...120, using: &random), y + Double.random(in: -120...120, using: &random))]
+            }
+        }
+        for far in [0.0, 2_000_000] {
+            let lines = around(0, 0) + around(far, far)
+            let net = try network(lines)
+            let projection = try net.makeProjection()
+            let segments = lines.map { ($0.map(projection.project)) }
+            for cluster in [0.0, far] {
+                for _ in 0..<300 {
+                    let p = at(cluster + Double.random(in: -400...2400, using: &random), cluster + Double.random(in: -400...2400, using: &random))
+                    let q = projection.project(p)
+                    let best = segments.map { s -> Double in
+                        let (a, b) = (s[0], s[1])
+                        let dx = b.x - a.x, dy = b.y - a.y, len2 = dx * dx + dy * dy
+                        let t = len2 > 0 ? min(1, max(0, ((q.x - a.x) * dx + (q.y - a.y) * dy) / len2)) : 0
+                        return ((a.x + t * dx - q.x) * (a.x + t * dx - q.x) + (a.y + t * dy - q.y) * (a.y + t * dy - q.y)).squareRoot()
+                    }.min()!
+                    let snap = net.snapper.snap(p, graph: net.graph, projection: projection, limit: 250)
+                    if best <= 250 {
+                        let found = try XCTUnwrap(snap, "a segment \(best) m away")
+                        XCTAssertEqual(found.planeDistance, best, accuracy: 1e-6, "far \(far)")
+                    } else {
+                        XCTAssertNil(snap, "nothing within 250 m (nearest \(best) m), far \(far)")
+                    }
+                }
+            }
+        }
+    }
+
     func testNodingToleranceJoinsNearlyMeetingLines() throws {
         let a = [at(0, 0), at(100, 0)], b = [at(100.05, 0.03), at(200, 0)]
         let exact = WalkGraph(ways: [.init(id: "a", lines: [a]), .init(id: "b", lines: [b])])
