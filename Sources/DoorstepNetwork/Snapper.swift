@@ -42,14 +42,16 @@ public struct Snapper: Sendable {
     private let rows: Int
     private let cellStart: [Int32]
     private let cellItems: [Int32]
-    /// Empty for a dense grid; else the (ascending) numbers k of the cells that hold segments, cell `cellKeys[j]`'s
-    /// segments being `cellItems[cellStart[j] ..< cellStart[j + 1]]`.
+    /// Whether every cell has its offset (`cellStart[k]`); else only the cells that hold segments are kept.
+    private let dense: Bool
+    /// When not `dense`: the (ascending) numbers k of the cells that hold segments, cell `cellKeys[j]`'s segments being
+    /// `cellItems[cellStart[j] ..< cellStart[j + 1]]`.
     private let cellKeys: [Int]
 
     /// Where cell k's segments are in `cellItems`.
     @inline(__always)
     private func segments(inCell k: Int) -> Range<Int> {
-        if cellKeys.isEmpty { return Int(cellStart[k])..<Int(cellStart[k + 1]) }
+        if dense { return Int(cellStart[k])..<Int(cellStart[k + 1]) }
         var lo = 0, hi = cellKeys.count
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -126,14 +128,14 @@ public struct Snapper: Sendable {
             var pairs = [(key: Int, segment: Int32)]()
             forEachSegment { v in forEachCell(of: v) { pairs.append(($0, Int32(v))) } }
             pairs.sort { $0.key < $1.key }
-            cellStart.append(0)
             for (i, pair) in pairs.enumerated() {
-                if i > 0, pair.key != pairs[i - 1].key { cellStart.append(Int32(i)) }
-                if i == 0 || pair.key != pairs[i - 1].key { cellKeys.append(pair.key) }
+                if i == 0 || pair.key != pairs[i - 1].key {
+                    cellKeys.append(pair.key)
+                    cellStart.append(Int32(i))
+                }
                 cellItems.append(pair.segment)
             }
             cellStart.append(Int32(pairs.count))
-            if pairs.isEmpty { cellStart = [0] }
         }
         self.xs = xs
         self.ys = ys
@@ -143,6 +145,7 @@ public struct Snapper: Sendable {
         self.originY = minY
         self.columns = columns
         self.rows = rows
+        self.dense = dense
         self.cellKeys = cellKeys
         self.cellStart = cellStart
         self.cellItems = cellItems

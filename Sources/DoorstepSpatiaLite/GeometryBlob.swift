@@ -30,6 +30,42 @@ extension Geometry {
         guard let g, cursor.atEnd else { return nil }
         self = g
     }
+
+    /// Where the points of each line of an XY LineString or MultiLineString BLOB (little-endian, uncompressed) are:
+    /// byte offset and point count per line; nil for any other BLOB, or one whose counts do not fit it. The walking
+    /// graph reads a province's ways this way, without a `Geometry` per way; `init(spatiaLiteBlob:)` reads the rest.
+    package static func spatiaLiteLineParts(_ blob: UnsafeRawBufferPointer) -> [(offset: Int, count: Int)]? {
+        guard blob.count >= 48, blob[0] == 0x00, blob[1] == 0x01, blob[38] == 0x7C, blob[blob.count - 1] == 0xFE else { return nil }
+        func int(_ at: Int) -> Int? {
+            guard at + 4 <= blob.count - 1 else { return nil }
+            return Int(UInt32(littleEndian: blob.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
+        }
+        var at = 43
+        func line() -> (offset: Int, count: Int)? {
+            guard let n = int(at), n <= (blob.count - 1 - at - 4) / 16 else { return nil }
+            defer { at += 4 + 16 * n }
+            return (at + 4, n)
+        }
+        switch int(39) {
+        case 2?:
+            guard let l = line(), at == blob.count - 1 else { return nil }
+            return [l]
+        case 5?:
+            guard let n = int(43), n <= (blob.count - 48) / 9 else { return nil }
+            at = 47
+            var parts = [(offset: Int, count: Int)]()
+            parts.reserveCapacity(n)
+            for _ in 0..<n {
+                guard at + 5 <= blob.count - 1, blob[at] == 0x69, int(at + 1) == 2 else { return nil }
+                at += 5
+                guard let l = line() else { return nil }
+                parts.append(l)
+            }
+            return at == blob.count - 1 ? parts : nil
+        default:
+            return nil
+        }
+    }
 }
 
 /// Writing the same format: what `GeomFromWKB(wkb, srid)` stores (little-endian, XY), without SpatiaLite parsing WKB

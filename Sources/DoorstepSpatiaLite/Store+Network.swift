@@ -36,7 +36,7 @@ extension Store {
                 // into the flat arrays; anything else through the general reader.
                 let id = row.text(0), mended = row.optionalInt(5) == 1
                 let flat = row.withBlob(1) { blob -> Bool in
-                    guard let parts = Store.lineParts(blob) else { return false }
+                    guard let parts = Geometry.spatiaLiteLineParts(blob) else { return false }
                     out.append(id: id, level: level, mended: mended)
                     for part in parts { out.appendLine(PointsView(bytes: blob, offset: part.offset, count: part.count)) }
                     return true
@@ -179,42 +179,6 @@ extension Store {
         } }
     }
 
-    /// Where the points of each line of an XY LineString or MultiLineString BLOB (little-endian, uncompressed) are:
-    /// byte offset and point count per line; nil for any other BLOB, or one whose counts do not fit it.
-    static func lineParts(_ blob: UnsafeRawBufferPointer) -> [(offset: Int, count: Int)]? {
-        guard blob.count >= 48, blob[0] == 0x00, blob[1] == 0x01, blob[38] == 0x7C, blob[blob.count - 1] == 0xFE else { return nil }
-        func int(_ at: Int) -> Int? {
-            guard at + 4 <= blob.count - 1 else { return nil }
-            return Int(UInt32(littleEndian: blob.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
-        }
-        var at = 43
-        func line() -> (offset: Int, count: Int)? {
-            guard let n = int(at), n <= (blob.count - 1 - at - 4) / 16 else { return nil }
-            defer { at += 4 + 16 * n }
-            return (at + 4, n)
-        }
-        switch int(39) {
-        case 2?:
-            guard let l = line(), at == blob.count - 1 else { return nil }
-            return [l]
-        case 5?:
-            guard let n = int(43), n <= (blob.count - 48) / 9 else { return nil }
-            at = 47
-            var parts = [(offset: Int, count: Int)]()
-            parts.reserveCapacity(n)
-            for _ in 0..<n {
-                guard at + 5 <= blob.count - 1, blob[at] == 0x69, int(at + 1) == 2 else { return nil }
-                at += 5
-                guard let l = line() else { return nil }
-                parts.append(l)
-            }
-            return at == blob.count - 1 ? parts : nil
-        default:
-            return nil
-        }
-    }
-
-
     /// The ways generation the stored network was built from, or nil when there is none.
     public func storedNetworkGeneration() throws -> Int? {
         try database.scalarText("SELECT value FROM doorstep_meta WHERE key = 'network:ways_generation'").flatMap { Int($0) }
@@ -235,7 +199,7 @@ extension Store {
 }
 
 
-/// The points of one line of a row's geometry BLOB, read in place (`Store.lineParts` found where they are).
+/// The points of one line of a row's geometry BLOB, read in place (`Geometry.spatiaLiteLineParts` found where they are).
 private struct PointsView: Collection {
     let bytes: UnsafeRawBufferPointer
     let offset: Int
