@@ -92,10 +92,10 @@ public enum CoverageAnalysis {
     /// flies, and whether one of its reference points is within a station's reach (`maxRadius`: the largest reach).
     package static func straightCoverage(of site: CompoundSite, index: NearestIndex, reach: Reach,
                                          maxRadius: Double) -> (nearest: StationDistance?, covered: Bool) {
-        var nearest: NearbyStation?
+        var nearest: (distance: Double, bearing: Double, index: Int32)?
         var covered = false
         for p in site.referencePoints {
-            let n = index.nearest(to: p, k: 1).first
+            let n = index.nearestSlots(to: p, k: 1).first
             if let n, nearest == nil || n.distance < nearest!.distance { nearest = n }
             if !covered {
                 switch reach {
@@ -110,7 +110,8 @@ public enum CoverageAnalysis {
                 }
             }
         }
-        return (nearest.map { StationDistance(stationID: $0.station.id, stationName: $0.station.name, metres: $0.distance) }, covered)
+        return (nearest.map { StationDistance(stationID: index.stations[Int($0.index)].id, stationName: index.stations[Int($0.index)].name,
+                                              metres: $0.distance) }, covered)
     }
 
     /// Why a compound snapped at `snap` has no path to a qualifying station, in words.
@@ -180,11 +181,13 @@ public enum CoverageAnalysis {
         searching.start()
         // Each thread snaps with a PROJ context of its own; one that cannot make one shares the caller's, under a lock.
         let shared = NSLock()
-        let snapped = try? ParallelMap.map(count: compounds.count, threads: max(1, ParallelMap.cores - 1), chunk: 256,
-                                           makeState: { () -> MetricProjection? in try? network.makeProjection() }) { own, i -> [Snap?] in
-            let points = compounds[i].referencePoints
-            if let own { return points.map { network.snap($0, projection: own) } }
-            return shared.withLock { points.map { network.snap($0, projection: projection) } }
+        let snapped = WorkProgress.run("coverage: snapping the compounds") { _ in
+            try? ParallelMap.map(count: compounds.count, threads: max(1, ParallelMap.cores - 1), chunk: 256,
+                                 makeState: { () -> MetricProjection? in try? network.makeProjection() }) { own, i -> [Snap?] in
+                let points = compounds[i].referencePoints
+                if let own { return points.map { network.snap($0, projection: own) } }
+                return shared.withLock { points.map { network.snap($0, projection: projection) } }
+            }
         }
         searches.done.wait()
         guard let snapped else { try WorkBudget.checkpoint(); throw CoverageError("walking coverage was stopped") }

@@ -105,10 +105,21 @@ public final class NearestIndex: Sendable {
     /// The `k` nearest stations to `point` that pass `filter`, nearest first, by geodesic distance.
     /// `maxDistance` (metres) stops the search early when given.
     public func nearest(to point: Coordinate, k: Int, filter: StationFilter = .any, maxDistance: Double = .infinity) -> [NearbyStation] {
+        nearestSlots(to: point, k: k, filter: filter, maxDistance: maxDistance).map {
+            NearbyStation(station: stations[Int($0.index)], index: Int($0.index), distance: $0.distance, bearing: $0.bearing)
+        }
+    }
+
+    /// The search of `nearest(to:k:filter:maxDistance:)`, giving positions in `stations` rather than copies of them:
+    /// what a million compounds' coverage asks, where copying a station's fields for each answer costs more than
+    /// finding it.
+    package func nearestSlots(to point: Coordinate, k: Int, filter: StationFilter = .any,
+                              maxDistance: Double = .infinity) -> [(distance: Double, bearing: Double, index: Int32)] {
         guard k > 0, !nodes.isEmpty else { return [] }
         let q = NearestIndex.unitVector(point)
         let requiredMask = filter.services.reduce(UInt64(0)) { m, name in bits(name).map { m | $0 } ?? UInt64.max }
         if requiredMask == UInt64.max { return [] } // a service no station offers
+        let anyKindAnyTime = filter.kinds.isEmpty && filter.openAt == nil
         var best: [(distance: Double, bearing: Double, index: Int32)] = []
         best.reserveCapacity(k + 1)
         // Chord length beyond which nothing can beat the current k-th (or maxDistance).
@@ -123,7 +134,8 @@ public final class NearestIndex: Sendable {
                     let c2 = dx * dx + dy * dy + dz * dz
                     if c2 > limit * limit { continue }
                     let i = slots[slot]
-                    guard qualifies(Int(i), filter, requiredMask) else { continue }
+                    guard serviceMasks[Int(i)] & requiredMask == requiredMask,
+                          anyKindAnyTime || filter.acceptsKindAndHours(stations[Int(i)]) else { continue }
                     let g = Geodesic.inverse(point, stations[Int(i)].location)
                     if g.distance > maxDistance { continue }
                     if best.count == k, g.distance >= best[k - 1].distance { continue }
@@ -143,14 +155,10 @@ public final class NearestIndex: Sendable {
             }
         }
         visit(0)
-        return best.map { NearbyStation(station: stations[Int($0.index)], index: Int($0.index), distance: $0.distance, bearing: $0.bearing) }
+        return best
     }
 
     private func bits(_ service: String) -> UInt64? { serviceBits[service].map { UInt64(1) << UInt64($0) } }
-
-    private func qualifies(_ i: Int, _ filter: StationFilter, _ mask: UInt64) -> Bool {
-        serviceMasks[i] & mask == mask && filter.acceptsKindAndHours(stations[i])
-    }
 
     /// The chord on the unit sphere of a geodesic distance, widened by the ellipsoid margin.
     private func chord(forDistance d: Double) -> Double {

@@ -29,8 +29,8 @@ public struct Snapper: Sendable {
     public static let defaultLimit = 250.0
     private static let baseCellSize = 100.0
     /// Projected vertices, parallel to `graph.vertices`.
-    private let xs: [Double]
-    private let ys: [Double]
+    /// Each vertex's projected x and y side by side (a segment's two ends are one or two cache lines, not four).
+    private let xy: [Double]
     /// Where each edge's vertices start (the graph's `vertexStart`): the edge of a segment is found from it.
     private let vertexStart: [Int32]
     /// The grid: `columns` × `rows` cells of `cellSize` metres from (`originX`, `originY`); the segments (start vertex
@@ -63,30 +63,28 @@ public struct Snapper: Sendable {
 
     public init(graph: WalkGraph, projection: MetricProjection) {
         let count = graph.vertices.count
-        var xs = [Double](repeating: 0, count: count), ys = [Double](repeating: 0, count: count)
+        var xy = [Double](repeating: 0, count: 2 * count)
         // Projected on every core, each thread with a PROJ context of its own; one that cannot make one shares the
         // caller's, under a lock.
         let zone = projection.zone
         let chunk = 1 << 15
         let shared = NSLock()
-        xs.withUnsafeMutableBufferPointer { xo in
-            ys.withUnsafeMutableBufferPointer { yo in
-                let (xo, yo) = (xo, yo)
-                _ = try? ParallelMap.map(count: (count + chunk - 1) / chunk, chunk: 1, budgeted: false,
-                                         makeState: { try? MetricProjection(zone: zone) }) { own, c in
-                    func project(_ p: MetricProjection) {
-                        for v in (c * chunk)..<min(count, (c + 1) * chunk) {
-                            let q = p.project(graph.vertices[v])
-                            xo[v] = q.x; yo[v] = q.y
-                        }
+        xy.withUnsafeMutableBufferPointer { out in
+            let out = out
+            _ = try? ParallelMap.map(count: (count + chunk - 1) / chunk, chunk: 1, budgeted: false,
+                                     makeState: { try? MetricProjection(zone: zone) }) { own, c in
+                func project(_ p: MetricProjection) {
+                    for v in (c * chunk)..<min(count, (c + 1) * chunk) {
+                        let q = p.project(graph.vertices[v])
+                        out[2 * v] = q.x; out[2 * v + 1] = q.y
                     }
-                    if let own { project(own) } else { shared.withLock { project(projection) } }
                 }
+                if let own { project(own) } else { shared.withLock { project(projection) } }
             }
         }
         var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
-        for v in 0..<count where xs[v].isFinite && ys[v].isFinite {
-            minX = min(minX, xs[v]); maxX = max(maxX, xs[v]); minY = min(minY, ys[v]); maxY = max(maxY, ys[v])
+        for v in 0..<count where xy[2 * v].isFinite && xy[2 * v + 1].isFinite {
+            minX = min(minX, xy[2 * v]); maxX = max(maxX, xy[2 * v]); minY = min(minY, xy[2 * v + 1]); maxY = max(maxY, xy[2 * v + 1])
         }
         if minX > maxX { minX = 0; maxX = 0; minY = 0; maxY = 0 }
         // 100 m cells over the extent: as dense arrays when there are at most four cells per segment (and a million
@@ -96,7 +94,7 @@ public struct Snapper: Sendable {
         let rows = Int(((maxY - minY) / cellSize).rounded(.down)) + 1
         let dense = Double(columns) * Double(rows) <= Double(max(1 << 20, 4 * count))
         func forEachCell(of v: Int, _ body: (Int) -> Void) {
-            let ax = xs[v], ay = ys[v], bx = xs[v + 1], by = ys[v + 1]
+            let ax = xy[2 * v], ay = xy[2 * v + 1], bx = xy[2 * v + 2], by = xy[2 * v + 3]
             guard ax.isFinite, ay.isFinite, bx.isFinite, by.isFinite else { return }
             let x0 = Int(((min(ax, bx) - minX) / cellSize).rounded(.down)), x1 = Int(((max(ax, bx) - minX) / cellSize).rounded(.down))
             let y0 = Int(((min(ay, by) - minY) / cellSize).rounded(.down)), y1 = Int(((max(ay, by) - minY) / cellSize).rounded(.down))
@@ -137,8 +135,7 @@ public struct Snapper: Sendable {
             }
             cellStart.append(Int32(pairs.count))
         }
-        self.xs = xs
-        self.ys = ys
+        self.xy = xy
         self.vertexStart = graph.vertexStart
         self.cellSize = cellSize
         self.originX = minX
@@ -186,7 +183,7 @@ public struct Snapper: Sendable {
                 for i in segments(inCell: Int(gy) * columns + Int(gx)) {
                     let v = Int(cellItems[i])
                     if let accept, !accept(edge(of: v)) { continue }
-                    let ax = xs[v], ay = ys[v], bx = xs[v + 1], by = ys[v + 1]
+                    let ax = xy[2 * v], ay = xy[2 * v + 1], bx = xy[2 * v + 2], by = xy[2 * v + 3]
                     let dx = bx - ax, dy = by - ay
                     let len2 = dx * dx + dy * dy
                     var t = len2 > 0 ? ((p.x - ax) * dx + (p.y - ay) * dy) / len2 : 0

@@ -240,12 +240,17 @@ public struct WalkGraph: Sendable {
 
 /// Positions and how often they occur: open addressing over two 64-bit keys (a position's bits, or its cell under a
 /// tolerance), a third of the memory of a dictionary of them. Slots never move once the table is done growing, so
-/// the second pass looks each position up again and keeps node numbers by slot.
+/// the second pass looks each position up again and keeps node numbers by slot. A slot's keys and count lie side by
+/// side in memory allocated here (one cache miss per probe, no exclusivity checks on a class's arrays): a province's
+/// five million positions are far bigger than any cache.
 private final class PositionTable: @unchecked Sendable {
-    private var xs: [UInt64]
-    private var ys: [UInt64]
-    /// Occurrences per slot; 0: empty.
-    private var counts: [Int32]
+    private struct Entry {
+        var x: UInt64
+        var y: UInt64
+        /// Occurrences; 0: empty.
+        var count: Int32
+    }
+    private var entries: UnsafeMutableBufferPointer<Entry>
     private var used = 0
 
     /// `count` tables, a position's table chosen by `part(_:_:of:)`. `@unchecked Sendable`: each table is filled by
@@ -263,12 +268,18 @@ private final class PositionTable: @unchecked Sendable {
     init(expected: Int) {
         var capacity = 16
         while capacity < expected * 2 { capacity <<= 1 }
-        xs = [UInt64](repeating: 0, count: capacity)
-        ys = [UInt64](repeating: 0, count: capacity)
-        counts = [Int32](repeating: 0, count: capacity)
+        entries = Self.empty(capacity)
     }
 
-    var capacity: Int { counts.count }
+    deinit { entries.deallocate() }
+
+    private static func empty(_ capacity: Int) -> UnsafeMutableBufferPointer<Entry> {
+        let entries = UnsafeMutableBufferPointer<Entry>.allocate(capacity: capacity)
+        entries.initialize(repeating: Entry(x: 0, y: 0, count: 0))
+        return entries
+    }
+
+    var capacity: Int { entries.count }
 
     @inline(__always)
     private static func hash(_ x: UInt64, _ y: UInt64) -> UInt64 {
@@ -281,39 +292,40 @@ private final class PositionTable: @unchecked Sendable {
     /// The slot of a position that was added.
     @inline(__always)
     func slot(_ x: UInt64, _ y: UInt64) -> Int {
-        let mask = capacity - 1
+        let entries = self.entries
+        let mask = entries.count - 1
         var i = Int(truncatingIfNeeded: Self.hash(x, y) >> 7) & mask
-        while counts[i] != 0 {
-            if xs[i] == x && ys[i] == y { return i }
+        while entries[i].count != 0 {
+            if entries[i].x == x && entries[i].y == y { return i }
             i = (i + 1) & mask
         }
         preconditionFailure("a position that was never added")
     }
 
     @inline(__always)
-    func count(at slot: Int) -> Int32 { counts[slot] }
+    func count(at slot: Int) -> Int32 { entries[slot].count }
 
     func add(_ x: UInt64, _ y: UInt64, _ n: Int32) {
         if (used + 1) * 10 > capacity * 7 { grow() }
-        let mask = capacity - 1
+        let entries = self.entries
+        let mask = entries.count - 1
         var i = Int(truncatingIfNeeded: Self.hash(x, y) >> 7) & mask
-        while counts[i] != 0 {
-            if xs[i] == x && ys[i] == y { counts[i] += n; return }
+        while entries[i].count != 0 {
+            if entries[i].x == x && entries[i].y == y { entries[i].count += n; return }
             i = (i + 1) & mask
         }
-        xs[i] = x; ys[i] = y; counts[i] = n
+        entries[i] = Entry(x: x, y: y, count: n)
         used += 1
     }
 
     private func grow() {
-        let old = (xs, ys, counts)
+        let old = entries
         var capacity = self.capacity
         repeat { capacity <<= 1 } while capacity < self.capacity * 2
-        xs = [UInt64](repeating: 0, count: capacity)
-        ys = [UInt64](repeating: 0, count: capacity)
-        counts = [Int32](repeating: 0, count: capacity)
+        entries = Self.empty(capacity)
         used = 0
-        for i in 0..<old.2.count where old.2[i] != 0 { add(old.0[i], old.1[i], old.2[i]) }
+        for e in old where e.count != 0 { add(e.x, e.y, e.count) }
+        old.deallocate()
     }
 }
 

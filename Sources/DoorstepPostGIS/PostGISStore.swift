@@ -199,6 +199,8 @@ extension PostGISStore: Sendable {}
 
 extension PostGISStore: StoreWriter {
     public func generation() throws -> Int { Int(try meta("generation") ?? "0") ?? 0 }
+    /// The generation: every table's trigger bumps it for any other writer's change, and imports bump it themselves.
+    public func changeMark() throws -> Int { try generation() }
 
     public func generation(of layer: Layer) throws -> Int { Int(try meta("generation:\(layer.rawValue)") ?? "0") ?? 0 }
 

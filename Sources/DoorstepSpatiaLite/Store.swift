@@ -209,6 +209,11 @@ public final class Store {
         Int(try database.scalarText("SELECT value FROM doorstep_meta WHERE key = 'generation'").flatMap { Int($0) } ?? 0)
     }
 
+    /// SQLite's `data_version`: it changes when another connection (of any process) commits to the file.
+    public func changeMark() throws -> Int {
+        Int(try database.scalarInt("PRAGMA data_version") ?? 0)
+    }
+
     /// Number of features in a layer.
     public func count(_ layer: Layer) throws -> Int {
         Int(try database.scalarInt("SELECT count(*) FROM \(layer.rawValue)") ?? 0)

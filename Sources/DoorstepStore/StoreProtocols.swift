@@ -15,6 +15,10 @@ public protocol StoreReader: AnyObject {
     func generation() throws -> Int
     /// Bumped by every committed import of `layer`.
     func generation(of layer: Layer) throws -> Int
+    /// Changes whenever another connection or client commits anything to the store (an import, or any SQL client's
+    /// change): two reads taken while one connection's mark stayed the same read the same data. Compare marks of one
+    /// connection only.
+    func changeMark() throws -> Int
     func count(_ layer: Layer) throws -> Int
 
     /// Every station, in id order.

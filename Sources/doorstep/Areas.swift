@@ -45,7 +45,7 @@ extension Doorstep {
             console.start()
             try cli {
                 let options = try options()
-                let source = try database.source(walk: options.walk, snapLimit: options.snapLimit)
+                let source = try database.source(walk: options.walk, snapLimit: options.snapLimit, compounds: false)
                 // Streamed into a temporary file renamed into place at the end (AtomicOutput): an interrupted or failed
                 // run leaves the previous file, or none.
                 let result = try AtomicOutput.write(to: out) { path -> AreasUseCase.Summary in

@@ -37,9 +37,20 @@ struct AnalysisArguments: ParsableArguments {
 
 extension DatabaseOptions {
     /// The database as the analyses read it: opened for writing when they walk (the walking network they build is
-    /// stored), with the options' snap limit.
-    func source(walk: Bool, snapLimit: Double = AnalysisOptions.defaultSnapLimit, writes: Bool? = nil) throws -> DatabaseSource {
-        DatabaseSource(try open(readOnly: !(writes ?? walk)), snapLimit: snapLimit, persistNetwork: writes ?? walk)
+    /// stored), with the options' snap limit. `compounds`: the analysis reads the compounds, so a walking one reads
+    /// them (and the stations) on a second connection while the ways are read and their graph built.
+    func source(walk: Bool, snapLimit: Double = AnalysisOptions.defaultSnapLimit, writes: Bool? = nil,
+                compounds: Bool = true) throws -> DatabaseSource {
+        let address = db
+        var beside: (@Sendable () throws -> any StoreReader)?
+        if walk && compounds {
+            beside = { @Sendable () throws -> any StoreReader in
+                let reader: any StoreWriter = try StoreBackends.open(address, readOnly: true)
+                return reader
+            }
+        }
+        return DatabaseSource(try open(readOnly: !(writes ?? walk)), snapLimit: snapLimit, persistNetwork: writes ?? walk,
+                              besideNetwork: beside)
     }
 }
 

@@ -46,17 +46,30 @@ extension AnalysisSource {
 
 /// A database as the CLI reads it: the walking network loaded on first use with the CLI's snap limit (and stored in
 /// the file when `persistNetwork`, as walking commands do), nothing cached between runs.
+///
+/// With `besideNetwork` (a second connection to the same store), loading the walking network also reads the stations
+/// and the compounds on that connection, on a thread of its own: reading the ways is one core's work, and a province's
+/// million compounds take seconds to read. They are used only when nothing was committed to the store from the moment
+/// before the second connection opened to the moment the network was loaded (`changeMark`); otherwise, or when the
+/// second read fails, they are read again here.
 public final class DatabaseSource: AnalysisSource {
     public let store: any StoreWriter
     public let snapLimit: Double
     public let persistNetwork: Bool
+    private let besideNetwork: (@Sendable () throws -> any StoreReader)?
     private var network: WalkingNetwork??
     private var loadedStations: [Station]?
+    /// Compounds read beside the network, handed out once (the caller keeps them; a second call reads again).
+    private var readCompounds: [CompoundSite]?
+    /// Whether the stations and compounds in use were read beside the network (false: read here, one after another).
+    public private(set) var readBesideNetwork = false
 
-    public init(_ store: any StoreWriter, snapLimit: Double = Snapper.defaultLimit, persistNetwork: Bool = false) {
+    public init(_ store: any StoreWriter, snapLimit: Double = Snapper.defaultLimit, persistNetwork: Bool = false,
+                besideNetwork: (@Sendable () throws -> any StoreReader)? = nil) {
         self.store = store
         self.snapLimit = snapLimit
         self.persistNetwork = persistNetwork
+        self.besideNetwork = besideNetwork
     }
 
     public func generation() throws -> Int { try store.generation() }
@@ -69,7 +82,8 @@ public final class DatabaseSource: AnalysisSource {
     }
 
     public func compoundSites() throws -> [CompoundSite] {
-        try WorkProgress.run("reading the compounds") { _ in try store.compoundSites() }
+        if let compounds = readCompounds.take() { return compounds }
+        return try WorkProgress.run("reading the compounds") { _ in try store.compoundSites() }
     }
 
     public func metricZone() throws -> MetricZone {
@@ -78,7 +92,23 @@ public final class DatabaseSource: AnalysisSource {
 
     public func walkingNetwork() throws -> WalkingNetwork? {
         if let network { return network }
-        let loaded = try WalkingNetwork.load(from: store, snapLimit: snapLimit, persist: persistNetwork)
+        let before = besideNetwork == nil ? 0 : try store.changeMark()
+        let beside = besideNetwork.map { SideRead($0) }
+        let loaded: WalkingNetwork
+        do {
+            loaded = try WalkingNetwork.load(from: store, snapLimit: snapLimit, persist: persistNetwork)
+        } catch {
+            beside?.done.wait()
+            throw error
+        }
+        if let beside {
+            beside.done.wait()
+            if case .success(let read)? = beside.result, try store.changeMark() == before {
+                loadedStations = read.stations
+                readCompounds = read.compounds
+                readBesideNetwork = true
+            }
+        }
         let usable = loaded.graph.edgeCount > 0 ? loaded : nil
         network = .some(usable)
         return usable
@@ -87,4 +117,30 @@ public final class DatabaseSource: AnalysisSource {
     public func geometries(of layer: Layer) throws -> [String: JSONValue] { try store.geometries(of: layer) }
 
     public func withStore<T>(_ body: (any StoreReader) throws -> T) throws -> T { try body(store) }
+}
+
+/// The stations and compounds read on a second connection, on a thread of its own (`DatabaseSource`'s
+/// `besideNetwork`). `@unchecked Sendable`: `result` is written by that thread before it signals `done`, read only
+/// after waiting for it.
+private final class SideRead: @unchecked Sendable {
+    struct Read {
+        let stations: [Station]
+        let compounds: [CompoundSite]
+    }
+    var result: Result<Read, any Error>?
+    let done = DispatchSemaphore(value: 0)
+
+    init(_ open: @escaping @Sendable () throws -> any StoreReader) {
+        let thread = Thread { [self] in
+            result = Result {
+                let store = try open()
+                let stations = try store.stations()
+                let compounds = try WorkProgress.run("reading the compounds (beside the ways)") { _ in try store.compoundSites() }
+                return Read(stations: stations, compounds: compounds)
+            }
+            done.signal()
+        }
+        thread.stackSize = 1 << 22
+        thread.start()
+    }
 }

@@ -45,6 +45,11 @@ public enum CoverageUseCase {
             for compound in report.compounds { try body(compoundRow(compound, places: places)) }
         }
 
+        public var indexedRow: (@Sendable (Int) -> [(String, JSONValue)])? {
+            guard options.level == .compound else { return nil }
+            return { [self] i in compoundRow(report.compounds[i], places: false) }
+        }
+
         private func compoundRow(_ c: CompoundCoverage, places: Bool) -> [(String, JSONValue)] {
             c.properties(speed: options.analysis.speed) + (places ? Records.place(c.site) : [])
         }
@@ -106,10 +111,15 @@ public enum GapsUseCase {
 
         /// `rank` (1 first) and the compound's row; with its place as lon/lat when `places` (CSV).
         public func rows(places: Bool = false) -> [[(String, JSONValue)]] {
-            gaps.enumerated().map {
-                [("rank", JSONValue.number(Double($0.offset + 1)))] + $0.element.properties(speed: options.analysis.speed)
-                    + (places ? Records.place($0.element.site) : [])
-            }
+            gaps.indices.map { gapRow($0, places: places) }
+        }
+
+        public var rowCount: Int { gaps.count }
+        public var indexedRow: (@Sendable (Int) -> [(String, JSONValue)])? { { [self] i in gapRow(i, places: false) } }
+
+        private func gapRow(_ i: Int, places: Bool) -> [(String, JSONValue)] {
+            [("rank", JSONValue.number(Double(i + 1)))] + gaps[i].properties(speed: options.analysis.speed)
+                + (places ? Records.place(gaps[i].site) : [])
         }
 
         public var query: [(String, JSONValue)] { options.query }
@@ -146,6 +156,9 @@ public protocol CoverageRows: Sendable {
     func forEachRow(places: Bool, _ body: ([(String, JSONValue)]) throws -> Void) rethrows
     /// Members of the JSON answer after the rows (what-if's `changes`); none by default.
     var extraMembers: [(String, JSONValue)] { get }
+    /// Row `i` (without places) for every `i` below `rowCount`, made in any order: then the JSON answer's rows are
+    /// encoded on every core. Nil (the default) writes them one after another.
+    var indexedRow: (@Sendable (Int) -> [(String, JSONValue)])? { get }
 }
 
 extension CoverageRows {
@@ -164,6 +177,7 @@ extension CoverageRows {
         for row in rows(places: places) { try body(row) }
     }
     public var extraMembers: [(String, JSONValue)] { [] }
+    public var indexedRow: (@Sendable (Int) -> [(String, JSONValue)])? { nil }
 
     /// `{query, generation, summary, count, <rowsName>}` and the extra members: the JSON answer of the CLI and the API.
     public var json: JSONValue {
@@ -187,9 +201,30 @@ extension CoverageRows {
         out.json.value(.number(Double(rowCount)))
         out.json.key(rowsName)
         out.json.beginArray()
-        try forEachRow(places: false) { row in
-            out.json.value(.object(row))
-            try out.flushIfFull()
+        if let row = indexedRow {
+            // A batch of rows at a time, cut in pieces encoded on every core and written in order: the same bytes as
+            // one after another (each piece starts without a comma; one goes between pieces).
+            let count = rowCount, piece = 512, batch = 64 * piece
+            var first = true
+            for start in stride(from: 0, to: count, by: batch) {
+                let end = min(count, start + batch)
+                let pieces = try ParallelMap.map(count: (end - start + piece - 1) / piece, chunk: 1, makeState: { () }) { _, k in
+                    var json = JSONBytes(capacity: piece * 640)
+                    for i in (start + k * piece)..<min(end, start + (k + 1) * piece) { json.value(.object(row(i))) }
+                    return json.bytes
+                }
+                for bytes in pieces {
+                    if !first { out.append(UInt8(ascii: ",")) }
+                    first = false
+                    out.json.raw(bytes)
+                    try out.flushIfFull()
+                }
+            }
+        } else {
+            try forEachRow(places: false) { row in
+                out.json.value(.object(row))
+                try out.flushIfFull()
+            }
         }
         out.json.endArray()
         for (key, value) in extraMembers {

@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import DoorstepGeo
+@testable import DoorstepAnalysis
+@testable import DoorstepModel
 import DoorstepSpatiaLite
 
 /// Outputs that must not mislead: CSV coordinates in full, a byte-order mark for Excel, places on every CSV row that
@@ -80,5 +82,39 @@ final class ShareTests: XCTestCase {
         g.householdsCovered = 9_038
         let pct = g.properties.first { $0.0 == "households_covered_pct" }?.1
         XCTAssertEqual(pct, .number(99.9))
+    }
+}
+
+/// The JSON answer written in pieces on every core (`CoverageRows.writeJSON`) is byte for byte the answer made as one
+/// value (`json.jsonText`), across the pieces' and batches' seams, for coverage rows and ranked gaps.
+final class StreamedJSONTests: XCTestCase {
+    func testRowsEncodedOnEveryCoreAreTheAnswerAsOneValue() throws {
+        // More rows than one batch (32,768) and not a whole number of pieces (512), with hostile names.
+        let count = 70_001
+        let compounds = (0..<count).map { i -> CompoundCoverage in
+            let site = CompoundSite(id: "C\(i)", name: i % 7 == 0 ? "<img onerror=\"x\">\u{1}\n小区\(i)" : "小区\(i)", households: i % 11 == 0 ? nil : i % 500,
+                                    population: i % 1300, kind: nil, referencePoints: [Coordinate(lon: 118.7 + Double(i) * 1e-7, lat: 32.04)],
+                                    hasEntrances: false, gridID: "G\(i % 97)", gridName: nil, community: "社区\(i % 13)", street: nil, district: "区")
+            let near = StationDistance(stationID: "S\(i % 301)", stationName: "站\\\(i % 301)", metres: Double(i) / 3)
+            return CompoundCoverage(site: site, status: i % 3 == 0 ? .uncovered : .covered, nearestStraight: near, nearestWalking: nil)
+        }
+        let report = CoverageReport(options: CoverageOptions(reach: .uniform(500)), compounds: compounds, qualifyingStations: 301,
+                                    stationsOffNetwork: [])
+        let analysis = try AnalysisOptions(radius: 500)
+        let coverage = CoverageUseCase.Result(options: try CoverageUseCase.Options(analysis), generation: 7, report: report)
+        let gaps = GapsUseCase.Result(options: try GapsUseCase.Options(analysis), generation: 7, report: report, gaps: report.gaps)
+        XCTAssertNotNil(coverage.indexedRow)
+        XCTAssertGreaterThan(gaps.rowCount, 512)
+        for (name, rows) in [("coverage", coverage as any CoverageRows), ("gaps", gaps)] {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("streamed-\(name)-\(UUID().uuidString).json").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let out = try BufferedOutput(path: path)
+            try rows.writeJSON(to: out)
+            try out.close()
+            let written = try String(contentsOfFile: path, encoding: .utf8)
+            XCTAssertEqual(written, rows.json.jsonText, name)
+            guard case .array(let parsed)? = try JSONValue.parse(written)[rows.rowsName] else { return XCTFail("\(name): no rows") }
+            XCTAssertEqual(parsed.count, rows.rowCount, name)
+        }
     }
 }
