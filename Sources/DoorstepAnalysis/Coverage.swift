@@ -92,12 +92,21 @@ public enum CoverageAnalysis {
     /// flies, and whether one of its reference points is within a station's reach (`maxRadius`: the largest reach).
     package static func straightCoverage(of site: CompoundSite, index: NearestIndex, reach: Reach,
                                          maxRadius: Double) -> (nearest: StationDistance?, covered: Bool) {
+        let s = straightNearest(of: site, index: index, reach: reach, maxRadius: maxRadius)
+        return (s.nearest.map { index.distance(to: $0) }, s.covered)
+    }
+
+    /// `straightCoverage` with the nearest station as its position in `index.stations` (what a province's walking
+    /// coverage keeps for a million compounds until their answers are made); without a `reach`, only the nearest
+    /// (`covered` false).
+    package static func straightNearest(of site: CompoundSite, index: NearestIndex, reach: Reach?,
+                                        maxRadius: Double) -> (nearest: NearestSlot?, covered: Bool) {
         var nearest: (distance: Double, bearing: Double, index: Int32)?
         var covered = false
         for p in site.referencePoints {
             let n = index.nearestSlots(to: p, k: 1).first
             if let n, nearest == nil || n.distance < nearest!.distance { nearest = n }
-            if !covered {
+            if !covered, let reach {
                 switch reach {
                 case .uniform(let r):
                     // With one radius the nearest station decides; no second search.
@@ -110,8 +119,7 @@ public enum CoverageAnalysis {
                 }
             }
         }
-        return (nearest.map { StationDistance(stationID: index.stations[Int($0.index)].id, stationName: index.stations[Int($0.index)].name,
-                                              metres: $0.distance) }, covered)
+        return (nearest.map { NearestSlot(index: $0.index, metres: $0.distance) }, covered)
     }
 
     /// Why a compound snapped at `snap` has no path to a qualifying station, in words.
@@ -172,25 +180,46 @@ public enum CoverageAnalysis {
         let graph = network.graph
         let searching = Thread { [nearestSources, reachSources] in
             searches.nearest = WorkProgress.run("coverage: walking from the stations") { _ in
-                ShortestPathTree(graph: graph, sources: nearestSources)
+                ShortestPathTree(graph: graph, sources: nearestSources, routes: false)
             }
-            if !uniform { searches.reach = ShortestPathTree(graph: graph, sources: reachSources) }
+            if !uniform { searches.reach = ShortestPathTree(graph: graph, sources: reachSources, routes: false) }
             searches.done.signal()
         }
         searching.stackSize = 1 << 22
         searching.start()
         // Each thread snaps with a PROJ context of its own; one that cannot make one shares the caller's, under a lock.
+        // The snaps of compound i's reference points are snaps[snapStart[i] ..< snapStart[i + 1]]: one array for a
+        // million compounds, not a million small ones.
+        var snapStart = [Int](repeating: 0, count: compounds.count + 1)
+        for (i, site) in compounds.enumerated() { snapStart[i + 1] = snapStart[i] + site.referencePoints.count }
+        var snaps = [Snap?](repeating: nil, count: snapStart[compounds.count])
+        // With them, each compound's nearest station as the crow flies (in the same order of place: the stations'
+        // index is walked where the last compound walked it).
+        var straightAnswers = [NearestSlot?](repeating: nil, count: compounds.count)
+        // Snapped in order of place (cells of about 500 m), not of id: neighbours snap to the same streets, whose
+        // points are then in the cache; a province's streets are far bigger than it.
+        let order = Self.placeOrder(compounds)
         let shared = NSLock()
-        let snapped = WorkProgress.run("coverage: snapping the compounds") { _ in
-            try? ParallelMap.map(count: compounds.count, threads: max(1, ParallelMap.cores - 1), chunk: 256,
-                                 makeState: { () -> MetricProjection? in try? network.makeProjection() }) { own, i -> [Snap?] in
-                let points = compounds[i].referencePoints
-                if let own { return points.map { network.snap($0, projection: own) } }
-                return shared.withLock { points.map { network.snap($0, projection: projection) } }
+        let snappedAll = WorkProgress.run("coverage: snapping the compounds") { _ in
+            snaps.withUnsafeMutableBufferPointer { out in
+                straightAnswers.withUnsafeMutableBufferPointer { straightOut in
+                    let (out, straightOut) = (out, straightOut)
+                    // Each compound's slots are written by the one thread that took it.
+                    return (try? ParallelMap.map(count: compounds.count, threads: max(1, ParallelMap.cores - 1), chunk: 256,
+                                                 makeState: { () -> MetricProjection? in try? network.makeProjection() }) { own, j in
+                        let i = Int(order[j])
+                        for (k, p) in compounds[i].referencePoints.enumerated() {
+                            out[snapStart[i] + k] = own.map { network.snap(p, projection: $0) }
+                                ?? shared.withLock { network.snap(p, projection: projection) }
+                        }
+                        // Walking decides coverage: only the nearest as the crow flies is wanted here.
+                        straightOut[i] = straightNearest(of: compounds[i], index: index, reach: nil, maxRadius: maxRadius).nearest
+                    }) != nil
+                }
             }
         }
         searches.done.wait()
-        guard let snapped else { try WorkBudget.checkpoint(); throw CoverageError("walking coverage was stopped") }
+        guard snappedAll else { try WorkBudget.checkpoint(); throw CoverageError("walking coverage was stopped") }
         let nearestTree = searches.nearest!, reachTree = searches.reach
         let radius = qualifying.first.map { options.reach.radius(of: $0) } ?? 0
         // Which pieces of the network have a qualifying station, to say why a compound has no path.
@@ -205,13 +234,13 @@ public enum CoverageAnalysis {
         let results = try ParallelMap.map(count: compounds.count, chunk: 256, makeState: { () }) { _, i -> CompoundCoverage in
             progress.advance()
             let site = compounds[i]
-            let s = straight(site)
+            let straight = straightAnswers[i]
             var reachable = false
             var best: (cost: Double, label: Int32)?
             var covered = false
             var firstSnap: Snap?
-            for snap in snapped[i] {
-                guard let snap else { continue }
+            for k in snapStart[i]..<snapStart[i + 1] {
+                guard let snap = snaps[k] else { continue }
                 reachable = true
                 if firstSnap == nil { firstSnap = snap }
                 if let c = nearestTree.cost(at: snap, graph: network.graph) {
@@ -223,7 +252,8 @@ public enum CoverageAnalysis {
             if reachTree == nil, let best, best.cost <= radius { covered = true }
             let walking = best.map { StationDistance(stationID: qualifying[Int($0.label)].id, stationName: qualifying[Int($0.label)].name, metres: $0.cost) }
             let status: CompoundCoverage.Status = !reachable ? .unreachable : covered ? .covered : (best == nil ? .noPath : .uncovered)
-            var result = CompoundCoverage(site: site, status: status, nearestStraight: s.nearest, nearestWalking: walking)
+            var result = CompoundCoverage(site: site, status: status, nearestStraight: straight.map { index.distance(to: $0) },
+                                          nearestWalking: walking)
             switch status {
             case .unreachable: result.reason = Self.unreachableReason(network)
             case .noPath: result.reason = firstSnap.map(noPathReason)
@@ -232,6 +262,20 @@ public enum CoverageAnalysis {
             return result
         }
         return CoverageReport(options: options, compounds: results, qualifyingStations: qualifying.count, stationsOffNetwork: offNetwork)
+    }
+}
+
+extension CoverageAnalysis {
+    /// The compounds' positions sorted by the cell of about 500 m their first reference point is in, row by row.
+    static func placeOrder(_ compounds: [CompoundSite]) -> [Int32] {
+        let cell = 0.005
+        var keyed = compounds.enumerated().map { i, site -> (key: Int64, index: Int32) in
+            guard let p = site.referencePoints.first, p.lon.isFinite, p.lat.isFinite else { return (Int64.max, Int32(i)) }
+            let row = Int64((p.lat / cell).rounded(.down)) + (1 << 20), column = Int64((p.lon / cell).rounded(.down)) + (1 << 20)
+            return (row << 24 | column, Int32(i))
+        }
+        keyed.sort { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }
+        return keyed.map(\.index)
     }
 }
 

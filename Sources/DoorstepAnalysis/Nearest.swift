@@ -16,6 +16,12 @@ public struct NearbyStation: Sendable {
     public let bearing: Double
 }
 
+/// A station by its position in a `NearestIndex`'s `stations`, and how far away it is.
+package struct NearestSlot: Sendable {
+    package let index: Int32
+    package let metres: Double
+}
+
 /// An in-memory index of stations for k-nearest queries by geodesic distance, built once from the store.
 ///
 /// A k-d tree over positions on the unit sphere: the chord between two points orders them exactly as the
@@ -156,6 +162,12 @@ public final class NearestIndex: Sendable {
         }
         visit(0)
         return best
+    }
+
+    /// The station at `slot` and its distance, as answers carry them.
+    package func distance(to slot: NearestSlot) -> StationDistance {
+        let station = stations[Int(slot.index)]
+        return StationDistance(stationID: station.id, stationName: station.name, metres: slot.metres)
     }
 
     private func bits(_ service: String) -> UInt64? { serviceBits[service].map { UInt64(1) << UInt64($0) } }

@@ -12,7 +12,10 @@ extension CompoundCoverage {
         func num(_ v: Int?) -> JSONValue { v.map { .number(Double($0)) } ?? .null }
         func text(_ v: String?) -> JSONValue { v.map(JSONValue.string) ?? .null }
         func metres(_ v: Double) -> JSONValue { .number((v * 10).rounded() / 10) }
-        var p: [(String, JSONValue)] = [
+        // Room for every member at once (a province writes a million of these rows).
+        var p = [(String, JSONValue)]()
+        p.reserveCapacity(22)
+        p += [
             ("id", .string(site.id)), ("name", .string(site.name)), ("households", num(site.households)),
             ("households_unknown", .bool(site.households == nil)), ("population", num(site.population)),
             ("grid_id", text(site.gridID)), ("grid", text(site.gridName)), ("community", text(site.community)),

@@ -105,6 +105,17 @@ public struct WayLines: Sendable {
 
     public func line(_ l: Int) -> ArraySlice<Coordinate> { coordinates[lineStart[l]..<lineStart[l + 1]] }
 
+    /// Appends `other`'s ways after these: a layer read in pieces, joined in order.
+    public mutating func append(contentsOf other: WayLines) {
+        let wayBase = Int32(ids.count), pointBase = coordinates.count
+        ids += other.ids
+        levels.append(contentsOf: other.levels)
+        mended += other.mended
+        lineWay += other.lineWay.lazy.map { $0 + wayBase }
+        lineStart += other.lineStart.dropFirst().lazy.map { $0 + pointBase }
+        coordinates += other.coordinates
+    }
+
     /// The ways one by one (for the few that need them so: mending's barriers, tests).
     public var ways: [WalkableWay] {
         var out = ids.indices.map { WalkableWay(id: ids[$0], lines: [], level: levels[$0], mended: mended[$0]) }
@@ -135,4 +146,16 @@ public struct WayLevels: RandomAccessCollection, Sendable {
     }
 
     public mutating func reserveCapacity(_ n: Int) { index.reserveCapacity(n) }
+
+    /// Appends `other`'s levels: its few distinct levels looked up once, not once per way.
+    public mutating func append(contentsOf other: WayLevels) {
+        let mine = other.distinct.map { level -> Int32 in
+            if let i = lookup[level] { return i }
+            let i = Int32(distinct.count)
+            distinct.append(level)
+            lookup[level] = i
+            return i
+        }
+        index += other.index.lazy.map { mine[Int($0)] }
+    }
 }

@@ -21,15 +21,18 @@ public struct NetworkSource: Sendable {
 public struct ShortestPathTree: Sendable {
     public let cost: [Double]
     public let label: [Int32]
-    /// The edge by which each node was reached (-1 at a start), for routes.
+    /// The edge by which each node was reached (-1 at a start), for routes; empty when made without `routes`.
     public let via: [Int32]
     private let sourcesByEdge: [Int32: [NetworkSource]]
 
-    /// Dijkstra from every source at once; nodes costing more than `limit` are left unreached (cost ∞).
-    public init(graph: WalkGraph, sources: [NetworkSource], limit: Double = .infinity) {
+    /// Dijkstra from every source at once; nodes costing more than `limit` are left unreached (cost ∞). Without
+    /// `routes`, `via` is not kept (a province's coverage needs only costs and labels).
+    public init(graph: WalkGraph, sources: [NetworkSource], limit: Double = .infinity, routes: Bool = true) {
         var cost = [Double](repeating: .infinity, count: graph.nodes.count)
         var label = [Int32](repeating: -1, count: graph.nodes.count)
-        var via = [Int32](repeating: -1, count: graph.nodes.count)
+        // Without routes one slot, written over and over: the loop stays the same.
+        var via = [Int32](repeating: -1, count: routes ? graph.nodes.count : 1)
+        let keep = routes ? Int.max : 0
         var heap = NodeHeap()
         var byEdge = [Int32: [NetworkSource]]()
         for s in sources {
@@ -37,7 +40,7 @@ public struct ShortestPathTree: Sendable {
             byEdge[s.snap.edge, default: []].append(s)
             for (n, c) in [(graph.edgeSource[e], s.initial + s.snap.offset), (graph.edgeTarget[e], s.initial + graph.edgeLength[e] - s.snap.offset)]
             where c < cost[Int(n)] && c <= limit {
-                cost[Int(n)] = c; label[Int(n)] = s.label; via[Int(n)] = -1
+                cost[Int(n)] = c; label[Int(n)] = s.label; via[min(Int(n), keep)] = -1
                 heap.insert(c, n)
             }
         }
@@ -47,20 +50,18 @@ public struct ShortestPathTree: Sendable {
                 via.withUnsafeMutableBufferPointer { via in
                     graph.incidentStart.withUnsafeBufferPointer { start in
                         graph.incident.withUnsafeBufferPointer { incident in
-                            graph.edgeSource.withUnsafeBufferPointer { source in
-                                graph.edgeTarget.withUnsafeBufferPointer { target in
-                                    graph.edgeLength.withUnsafeBufferPointer { length in
-                                        while let (c0, node) = heap.popMin() {
-                                            let n = Int(node)
-                                            if c0 > cost[n] { continue }
-                                            for i in Int(start[n])..<Int(start[n + 1]) {
-                                                let e = Int(incident[i])
-                                                let m = source[e] == node ? target[e] : source[e]
-                                                let c = c0 + length[e]
-                                                if c < cost[Int(m)] && c <= limit {
-                                                    cost[Int(m)] = c; label[Int(m)] = label[n]; via[Int(m)] = Int32(e)
-                                                    heap.insert(c, m)
-                                                }
+                            graph.incidentNode.withUnsafeBufferPointer { neighbour in
+                                graph.edgeLength.withUnsafeBufferPointer { length in
+                                    while let (c0, node) = heap.popMin() {
+                                        let n = Int(node)
+                                        if c0 > cost[n] { continue }
+                                        for i in Int(start[n])..<Int(start[n + 1]) {
+                                            let e = Int(incident[i])
+                                            let m = Int(neighbour[i])
+                                            let c = c0 + length[e]
+                                            if c < cost[m] && c <= limit {
+                                                cost[m] = c; label[m] = label[n]; via[min(m, keep)] = Int32(e)
+                                                heap.insert(c, Int32(m))
                                             }
                                         }
                                     }
@@ -73,7 +74,7 @@ public struct ShortestPathTree: Sendable {
         }
         self.cost = cost
         self.label = label
-        self.via = via
+        self.via = routes ? via : []
         self.sourcesByEdge = byEdge
     }
 

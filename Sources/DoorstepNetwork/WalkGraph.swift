@@ -27,6 +27,9 @@ public struct WalkGraph: Sendable {
     /// Edges at node n: `incident[incidentStart[n] ..< incidentStart[n + 1]]`.
     public let incidentStart: [Int32]
     public let incident: [Int32]
+    /// The other end of each edge in `incident`, at the same position: a search reads a node's neighbours in one run
+    /// of memory instead of looking up both ends of every edge (a province's edges are far apart in memory).
+    public let incidentNode: [Int32]
     /// Connected component of each node (0 is the largest).
     public let component: [Int32]
     /// Node count of each component, largest first.
@@ -173,9 +176,11 @@ public struct WalkGraph: Sendable {
         for n in 0..<nodes.count { degree[n + 1] += degree[n] }
         var fill = degree
         var incident = [Int32](repeating: 0, count: Int(degree[nodes.count]))
+        var incidentNode = [Int32](repeating: 0, count: Int(degree[nodes.count]))
         for e in 0..<edgeCount {
-            incident[Int(fill[Int(source[e])])] = Int32(e); fill[Int(source[e])] += 1
-            if target[e] != source[e] { incident[Int(fill[Int(target[e])])] = Int32(e); fill[Int(target[e])] += 1 }
+            let a = Int(source[e]), b = Int(target[e])
+            incident[Int(fill[a])] = Int32(e); incidentNode[Int(fill[a])] = Int32(b); fill[a] += 1
+            if a != b { incident[Int(fill[b])] = Int32(e); incidentNode[Int(fill[b])] = Int32(a); fill[b] += 1 }
         }
         fill = []
         // Components by union-find, numbered largest first (ties: the one whose root node comes first).
@@ -214,6 +219,7 @@ public struct WalkGraph: Sendable {
         self.vertices = vertices
         self.incidentStart = degree
         self.incident = incident
+        self.incidentNode = incidentNode
     }
 
     /// The geodesic length of every edge: its segments' lengths added in order, on every core.

@@ -68,10 +68,12 @@ public final class WalkingNetwork: Sendable {
     /// Builds the graph from the store's ways. With `persist`, when the ways changed since the stored network was
     /// written (or there is none), writes it again, so the store holds the network its ways make (walking commands
     /// do this; readers leave it).
+    ///
+    /// `readWays` reads the ways from `store` (by default `walkableWayLines()` in one piece).
     public static func load(from store: any StoreWriter, snapLimit: Double = Snapper.defaultLimit, tolerance: Double = 0,
-                            persist: Bool) throws -> WalkingNetwork {
+                            persist: Bool, readWays: ((any StoreReader) throws -> WayLines)? = nil) throws -> WalkingNetwork {
         let generation = try store.generation(of: .ways)
-        let graph = try graph(from: store, tolerance: tolerance)
+        let graph = try graph(from: store, tolerance: tolerance, readWays: readWays)
         if persist, tolerance == 0 { try storeIfStale(graph, waysGeneration: generation, in: store) }
         return try WalkingNetwork(graph: graph, zone: store.metricZone(), snapLimit: snapLimit, waysGeneration: generation)
     }
@@ -92,10 +94,19 @@ public final class WalkingNetwork: Sendable {
         }
     }
 
-    private static func graph(from store: any StoreReader, tolerance: Double) throws -> WalkGraph {
-        var ways: WayLines? = try WorkProgress.run("walking network: reading the ways") { _ in try store.walkableWayLines() }
+    private static func graph(from store: any StoreReader, tolerance: Double,
+                              readWays: ((any StoreReader) throws -> WayLines)? = nil) throws -> WalkGraph {
+        var ways: WayLines? = try WorkProgress.run("walking network: reading the ways") { _ in
+            try readWays?(store) ?? store.walkableWayLines()
+        }
         // Handed over, not copied: the graph lets the ways' points go once it has its own.
-        return WorkProgress.run("walking network: building it from the ways") { _ in WalkGraph(lines: ways.take()!, tolerance: tolerance) }
+        let graph = WorkProgress.run("walking network: building it from the ways") { _ in WalkGraph(lines: ways.take()!, tolerance: tolerance) }
+        #if os(Linux)
+        // The ways' arrays are gone; hand their pages back to the system (a province's are gigabytes, freed in pieces
+        // that the allocator would otherwise keep for threads that may never ask again).
+        _ = glibcMallocTrim(0)
+        #endif
+        return graph
     }
 
     public func makeProjection() throws -> MetricProjection { try MetricProjection(zone: zone) }
@@ -131,3 +142,9 @@ public final class WalkingNetwork: Sendable {
         return graph.componentSizes.prefix(limit).enumerated().map { ($0.element, example[Int32($0.offset)] ?? "") }
     }
 }
+
+#if os(Linux)
+/// glibc's `malloc_trim` (malloc.h, which the Glibc module does not bring in).
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif

@@ -284,6 +284,20 @@ extension PostGISStore: StoreWriter {
 
     public func walkableWayLines() throws -> WayLines { try wayLines(where: "foot IS NULL OR lower(trim(foot)) <> 'no'") }
 
+    public func walkableWayLines(fids: Range<Int>) throws -> WayLines {
+        try wayLines(where: "(foot IS NULL OR lower(trim(foot)) <> 'no') AND fid >= \(fids.lowerBound) AND fid < \(fids.upperBound)")
+    }
+
+    public func fidBounds(of layer: Layer) throws -> ClosedRange<Int>? {
+        var bounds: ClosedRange<Int>?
+        try read {
+            try connection.forEach("SELECT min(fid), max(fid) FROM \(layer.rawValue)") { r in
+                if let low = r.int(0, 0), let high = r.int(0, 1) { bounds = low...high }
+            }
+        }
+        return bounds
+    }
+
     public func waysClosedToPedestrians() throws -> Int {
         Int(try connection.scalar("SELECT count(*) FROM ways WHERE lower(trim(foot)) = 'no'") ?? "0") ?? 0
     }

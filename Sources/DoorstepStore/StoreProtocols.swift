@@ -29,6 +29,11 @@ public protocol StoreReader: AnyObject {
     func gridLocator() throws -> GridLocator
     /// The ways open to pedestrians, flat, for the walking graph.
     func walkableWayLines() throws -> WayLines
+    /// The part of `walkableWayLines()` whose feature ids (`fid`) are in `fids`, in the same order: the ways read in
+    /// pieces, on several connections at once.
+    func walkableWayLines(fids: Range<Int>) throws -> WayLines
+    /// The smallest and the largest feature id (`fid`) of `layer`; nil when it is empty.
+    func fidBounds(of layer: Layer) throws -> ClosedRange<Int>?
     /// How many ways are closed to pedestrians (`foot=no`, motorways…).
     func waysClosedToPedestrians() throws -> Int
     /// The ways closed to pedestrians (`foot=no`), as lines: barriers no connector of `network mend` may cross.

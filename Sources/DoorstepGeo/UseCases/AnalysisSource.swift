@@ -63,6 +63,9 @@ public final class DatabaseSource: AnalysisSource {
     private var readCompounds: [CompoundSite]?
     /// Whether the stations and compounds in use were read beside the network (false: read here, one after another).
     public private(set) var readBesideNetwork = false
+    /// Feature ids per piece when the ways are read on both connections (a few dozen pieces for a province; tests
+    /// make them small).
+    var wayPieceSize = 1 << 18
 
     public init(_ store: any StoreWriter, snapLimit: Double = Snapper.defaultLimit, persistNetwork: Bool = false,
                 besideNetwork: (@Sendable () throws -> any StoreReader)? = nil) {
@@ -92,23 +95,30 @@ public final class DatabaseSource: AnalysisSource {
 
     public func walkingNetwork() throws -> WalkingNetwork? {
         if let network { return network }
-        let before = besideNetwork == nil ? 0 : try store.changeMark()
-        let beside = besideNetwork.map { SideRead($0) }
-        let loaded: WalkingNetwork
-        do {
-            loaded = try WalkingNetwork.load(from: store, snapLimit: snapLimit, persist: persistNetwork)
-        } catch {
-            beside?.done.wait()
-            throw error
+        guard let besideNetwork else { return keep(try WalkingNetwork.load(from: store, snapLimit: snapLimit, persist: persistNetwork)) }
+        let before = try store.changeMark()
+        let pieces = WayPieces(try store.fidBounds(of: .ways), size: wayPieceSize)
+        let beside = SideRead(besideNetwork, pieces: pieces)
+        // Waited for on every way out, once.
+        defer { beside.wait() }
+        let loaded = try WalkingNetwork.load(from: store, snapLimit: snapLimit, persist: persistNetwork) { store in
+            // Pieces of the ways from the first on, here; the other connection joins in once it has read the compounds.
+            try pieces.read(from: store)
+            beside.wait()
+            // Anything committed meanwhile: the pieces may be of two states of the store, so all of them again, here.
+            guard try store.changeMark() == before else { return try store.walkableWayLines() }
+            return try pieces.joined(readingMissingFrom: store)
         }
-        if let beside {
-            beside.done.wait()
-            if case .success(let read)? = beside.result, try store.changeMark() == before {
-                loadedStations = read.stations
-                readCompounds = read.compounds
-                readBesideNetwork = true
-            }
+        beside.wait()
+        if case .success(let read)? = beside.result, try store.changeMark() == before {
+            loadedStations = read.stations
+            readCompounds = read.compounds
+            readBesideNetwork = true
         }
+        return keep(loaded)
+    }
+
+    private func keep(_ loaded: WalkingNetwork) -> WalkingNetwork? {
         let usable = loaded.graph.edgeCount > 0 ? loaded : nil
         network = .some(usable)
         return usable
@@ -120,27 +130,88 @@ public final class DatabaseSource: AnalysisSource {
 }
 
 /// The stations and compounds read on a second connection, on a thread of its own (`DatabaseSource`'s
-/// `besideNetwork`). `@unchecked Sendable`: `result` is written by that thread before it signals `done`, read only
-/// after waiting for it.
+/// `besideNetwork`), and then pieces of the ways until none is left. `@unchecked Sendable`: `result` is written by that
+/// thread before it signals `done`, read only after `wait()`.
 private final class SideRead: @unchecked Sendable {
     struct Read {
         let stations: [Station]
         let compounds: [CompoundSite]
     }
     var result: Result<Read, any Error>?
-    let done = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var finished = false
 
-    init(_ open: @escaping @Sendable () throws -> any StoreReader) {
+    init(_ open: @escaping @Sendable () throws -> any StoreReader, pieces: WayPieces) {
         let thread = Thread { [self] in
+            var store: (any StoreReader)?
             result = Result {
-                let store = try open()
-                let stations = try store.stations()
-                let compounds = try WorkProgress.run("reading the compounds (beside the ways)") { _ in try store.compoundSites() }
+                let opened = try open()
+                store = opened
+                let stations = try opened.stations()
+                let compounds = try WorkProgress.run("reading the compounds (beside the ways)") { _ in try opened.compoundSites() }
                 return Read(stations: stations, compounds: compounds)
             }
+            // A piece this connection fails to read is read by the other one (`WayPieces.joined`).
+            if let store { try? pieces.read(from: store) }
             done.signal()
         }
         thread.stackSize = 1 << 22
         thread.start()
+    }
+
+    /// Waits for the thread to end (at once when it has; safe to call again).
+    func wait() {
+        lock.withLock {
+            if !finished { done.wait(); finished = true }
+        }
+    }
+}
+
+/// The walkable ways read in pieces of consecutive feature ids, each by whichever connection takes it next, then
+/// joined in order: the same lines as `walkableWayLines()` in one piece. `@unchecked Sendable`: its state is behind
+/// `lock`.
+private final class WayPieces: @unchecked Sendable {
+    private let bounds: ClosedRange<Int>?
+    /// Feature ids per piece.
+    private let size: Int
+    private let lock = NSLock()
+    private var next = 0
+    private var pieces: [Int: WayLines] = [:]
+
+    init(_ bounds: ClosedRange<Int>?, size: Int) {
+        self.bounds = bounds
+        self.size = max(1, size)
+    }
+
+    private var count: Int { bounds.map { ($0.count + size - 1) / size } ?? 0 }
+
+    private func fids(_ k: Int) -> Range<Int> {
+        let low = bounds!.lowerBound + k * size
+        return low..<(low + min(size, bounds!.upperBound - low + 1))
+    }
+
+    /// Reads pieces on `store` until none is left to take.
+    func read(from store: any StoreReader) throws {
+        while let k = lock.withLock({ () -> Int? in
+            guard next < count else { return nil }
+            defer { next += 1 }
+            return next
+        }) {
+            let lines = try store.walkableWayLines(fids: fids(k))
+            lock.withLock { pieces[k] = lines }
+        }
+    }
+
+    /// Every piece in order, reading on `store` any that was not read (its connection failed).
+    func joined(readingMissingFrom store: any StoreReader) throws -> WayLines {
+        var all = WayLines()
+        let (ways, points) = lock.withLock { pieces.values.reduce((0, 0)) { ($0.0 + $1.count, $0.1 + $1.coordinates.count) } }
+        all.reserve(ways: ways, points: points)
+        for k in 0..<count {
+            let piece = try lock.withLock({ pieces.removeValue(forKey: k) }) ?? store.walkableWayLines(fids: fids(k))
+            all.append(contentsOf: piece)
+        }
+        return all
     }
 }

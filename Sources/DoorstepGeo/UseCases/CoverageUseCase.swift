@@ -51,7 +51,7 @@ public enum CoverageUseCase {
         }
 
         private func compoundRow(_ c: CompoundCoverage, places: Bool) -> [(String, JSONValue)] {
-            c.properties(speed: options.analysis.speed) + (places ? Records.place(c.site) : [])
+            places ? c.properties(speed: options.analysis.speed) + Records.place(c.site) : c.properties(speed: options.analysis.speed)
         }
 
         public var query: [(String, JSONValue)] { options.query }

@@ -10,8 +10,10 @@ import DoorstepTestSupport
 final class DatabaseSourceTests: XCTestCase {
     private let options = { try! CoverageUseCase.Options(AnalysisOptions(radius: 300, walk: true)) }()
 
-    private func answer(_ address: String, beside: (@Sendable () throws -> any StoreReader)?) throws -> (json: String, beside: Bool) {
+    private func answer(_ address: String, beside: (@Sendable () throws -> any StoreReader)?,
+                        pieceSize: Int = 1 << 18) throws -> (json: String, beside: Bool) {
         let source = DatabaseSource(try StoreBackends.open(address, readOnly: true), besideNetwork: beside)
+        source.wayPieceSize = pieceSize
         let json = try CoverageUseCase.run(options, on: source).json.jsonText
         return (json, source.readBesideNetwork)
     }
@@ -21,7 +23,7 @@ final class DatabaseSourceTests: XCTestCase {
         try Store(path: address).database.execute(sql)
     }
 
-    func testCompoundsReadBesideTheNetworkAreTheStoresOwn() throws {
+    private func sampleCity() throws -> String {
         let address = try TestStores.fresh(self)
         try StoreBackends.writing(address) { store in
             for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
@@ -29,16 +31,47 @@ final class DatabaseSourceTests: XCTestCase {
                                      into: store)
             }
         }
+        return address
+    }
+
+    /// The ways read in pieces of feature ids and joined are the ways read whole: ids, levels, connectors, lines,
+    /// points.
+    func testWaysReadInPiecesAreTheWaysReadWhole() throws {
+        let store = try StoreBackends.open(try sampleCity(), readOnly: true)
+        let whole = try store.walkableWayLines()
+        let bounds = try XCTUnwrap(store.fidBounds(of: .ways))
+        XCTAssertEqual(bounds.count, try store.count(.ways), "the sample's feature ids run without gaps")
+        XCTAssertGreaterThan(whole.count, 3 * 37)
+        var joined = WayLines()
+        for low in stride(from: bounds.lowerBound, through: bounds.upperBound, by: 37) {
+            joined.append(contentsOf: try store.walkableWayLines(fids: low..<min(low + 37, bounds.upperBound + 1)))
+        }
+        XCTAssertEqual(joined.ids, whole.ids)
+        XCTAssertEqual(Array(joined.levels), Array(whole.levels))
+        XCTAssertTrue(Set(whole.levels).count > 1, "the sample has bridges or tunnels")
+        XCTAssertEqual(joined.mended, whole.mended)
+        XCTAssertEqual(joined.lineWay, whole.lineWay)
+        XCTAssertEqual(joined.lineStart, whole.lineStart)
+        XCTAssertEqual(joined.coordinates, whole.coordinates)
+        XCTAssertNil(try freshStore(self, name: "empty").store.fidBounds(of: .ways), "an empty layer has no bounds")
+    }
+
+    func testCompoundsReadBesideTheNetworkAreTheStoresOwn() throws {
+        let address = try sampleCity()
         let alone = try answer(address, beside: nil)
         XCTAssertFalse(alone.beside)
         let beside = try answer(address, beside: { try StoreBackends.open(address, readOnly: true) })
         XCTAssertTrue(beside.beside, "the second connection was used")
         XCTAssertEqual(beside.json, alone.json)
         XCTAssertTrue(alone.json.contains("\"walking_m\":"), "a walking answer")
+        // The ways in many small pieces, read by both connections.
+        let pieces = try answer(address, beside: { try StoreBackends.open(address, readOnly: true) }, pieceSize: 7)
+        XCTAssertTrue(pieces.beside)
+        XCTAssertEqual(pieces.json, alone.json)
 
-        // A second connection that cannot be opened: read here instead.
+        // A second connection that cannot be opened: everything read here instead.
         struct Refused: Error {}
-        let refused = try answer(address, beside: { throw Refused() })
+        let refused = try answer(address, beside: { throw Refused() }, pieceSize: 7)
         XCTAssertFalse(refused.beside)
         XCTAssertEqual(refused.json, alone.json)
 
