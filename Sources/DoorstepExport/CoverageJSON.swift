@@ -9,33 +9,40 @@ import Foundation
 /// JSON forms of coverage results, shared by the CLI and the HTTP service.
 extension CompoundCoverage {
     public func properties(speed: Double) -> [(String, JSONValue)] {
-        func num(_ v: Int?) -> JSONValue { v.map { .number(Double($0)) } ?? .null }
-        func text(_ v: String?) -> JSONValue { v.map(JSONValue.string) ?? .null }
-        func metres(_ v: Double) -> JSONValue { .number((v * 10).rounded() / 10) }
-        // Room for every member at once (a province writes a million of these rows).
-        var p = [(String, JSONValue)]()
-        p.reserveCapacity(22)
-        p += [
-            ("id", .string(site.id)), ("name", .string(site.name)), ("households", num(site.households)),
-            ("households_unknown", .bool(site.households == nil)), ("population", num(site.population)),
-            ("grid_id", text(site.gridID)), ("grid", text(site.gridName)), ("community", text(site.community)),
-            ("street", text(site.street)), ("district", text(site.district)),
-            ("status", .string(status.rawValue)), ("covered", .bool(isCovered)),
-            ("unreachable", .bool(status == .unreachable)),
-            ("nearest_station", text(nearestStraight?.stationID)), ("nearest_station_name", text(nearestStraight?.stationName)),
-            ("straight_m", nearestStraight.map { metres($0.metres) } ?? .null),
-        ]
+        var list = JSONMemberList()
+        list.members.reserveCapacity(22)
+        writeProperties(speed: speed, to: &list)
+        return list.members
+    }
+
+    /// The compound's row: the same members `properties(speed:)` lists, written to any sink (a province's coverage
+    /// writes a million rows straight to bytes).
+    public func writeProperties<Sink: JSONMemberSink>(speed: Double, to out: inout Sink) {
+        func metres(_ v: Double) -> Double { (v * 10).rounded() / 10 }
+        out.member("id", site.id)
+        out.member("name", site.name)
+        out.member("households", site.households.map(Double.init))
+        out.member("households_unknown", site.households == nil)
+        out.member("population", site.population.map(Double.init))
+        out.member("grid_id", site.gridID)
+        out.member("grid", site.gridName)
+        out.member("community", site.community)
+        out.member("street", site.street)
+        out.member("district", site.district)
+        out.member("status", status.rawValue)
+        out.member("covered", isCovered)
+        out.member("unreachable", status == .unreachable)
+        out.member("nearest_station", nearestStraight?.stationID)
+        out.member("nearest_station_name", nearestStraight?.stationName)
+        out.member("straight_m", nearestStraight.map { metres($0.metres) })
         if nearestWalking != nil || status == .unreachable || status == .noPath {
-            p += [
-                ("nearest_walking_station", text(nearestWalking?.stationID)),
-                ("walking_m", nearestWalking.map { metres($0.metres) } ?? .null),
-                ("walking_min", nearestWalking.map { .number(($0.metres / speed / 60 * 10).rounded() / 10) } ?? .null),
-            ]
+            out.member("nearest_walking_station", nearestWalking?.stationID)
+            out.member("walking_m", nearestWalking.map { metres($0.metres) })
+            out.member("walking_min", nearestWalking.map { ($0.metres / speed / 60 * 10).rounded() / 10 })
             // Why there is no path (no_path, unreachable); null otherwise, so every walking row has the same members.
-            p.append(("reason", reason.map(JSONValue.string) ?? .null))
+            out.member("reason", reason)
         }
-        p.append(("reference", .string(site.hasEntrances ? "entrances" : "point_on_surface")))
-        return p
+        out.member("reference", site.hasEntrances ? "entrances" : "point_on_surface")
     }
 }
 

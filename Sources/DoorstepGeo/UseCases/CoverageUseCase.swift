@@ -45,9 +45,13 @@ public enum CoverageUseCase {
             for compound in report.compounds { try body(compoundRow(compound, places: places)) }
         }
 
-        public var indexedRow: (@Sendable (Int) -> [(String, JSONValue)])? {
+        public var rowWriter: (@Sendable (Int, inout JSONBytes) -> Void)? {
             guard options.level == .compound else { return nil }
-            return { [self] i in compoundRow(report.compounds[i], places: false) }
+            return { [self] i, json in
+                json.beginObject()
+                report.compounds[i].writeProperties(speed: options.analysis.speed, to: &json)
+                json.endObject()
+            }
         }
 
         private func compoundRow(_ c: CompoundCoverage, places: Bool) -> [(String, JSONValue)] {
@@ -115,7 +119,14 @@ public enum GapsUseCase {
         }
 
         public var rowCount: Int { gaps.count }
-        public var indexedRow: (@Sendable (Int) -> [(String, JSONValue)])? { { [self] i in gapRow(i, places: false) } }
+        public var rowWriter: (@Sendable (Int, inout JSONBytes) -> Void)? {
+            { [self] i, json in
+                json.beginObject()
+                json.member("rank", Double(i + 1))
+                gaps[i].writeProperties(speed: options.analysis.speed, to: &json)
+                json.endObject()
+            }
+        }
 
         private func gapRow(_ i: Int, places: Bool) -> [(String, JSONValue)] {
             [("rank", JSONValue.number(Double(i + 1)))] + gaps[i].properties(speed: options.analysis.speed)
@@ -156,9 +167,10 @@ public protocol CoverageRows: Sendable {
     func forEachRow(places: Bool, _ body: ([(String, JSONValue)]) throws -> Void) rethrows
     /// Members of the JSON answer after the rows (what-if's `changes`); none by default.
     var extraMembers: [(String, JSONValue)] { get }
-    /// Row `i` (without places) for every `i` below `rowCount`, made in any order: then the JSON answer's rows are
-    /// encoded on every core. Nil (the default) writes them one after another.
-    var indexedRow: (@Sendable (Int) -> [(String, JSONValue)])? { get }
+    /// Writes row `i` (without places, as the object `rows(places: false)[i]` is) for every `i` below `rowCount`, in
+    /// any order: then the JSON answer's rows are written on every core, straight to bytes. Nil (the default) writes
+    /// them one after another from `forEachRow`.
+    var rowWriter: (@Sendable (Int, inout JSONBytes) -> Void)? { get }
 }
 
 extension CoverageRows {
@@ -177,7 +189,7 @@ extension CoverageRows {
         for row in rows(places: places) { try body(row) }
     }
     public var extraMembers: [(String, JSONValue)] { [] }
-    public var indexedRow: (@Sendable (Int) -> [(String, JSONValue)])? { nil }
+    public var rowWriter: (@Sendable (Int, inout JSONBytes) -> Void)? { nil }
 
     /// `{query, generation, summary, count, <rowsName>}` and the extra members: the JSON answer of the CLI and the API.
     public var json: JSONValue {
@@ -201,7 +213,7 @@ extension CoverageRows {
         out.json.value(.number(Double(rowCount)))
         out.json.key(rowsName)
         out.json.beginArray()
-        if let row = indexedRow {
+        if let row = rowWriter {
             // A batch of rows at a time, cut in pieces encoded on every core and written in order: the same bytes as
             // one after another (each piece starts without a comma; one goes between pieces).
             let count = rowCount, piece = 512, batch = 64 * piece
@@ -210,7 +222,7 @@ extension CoverageRows {
                 let end = min(count, start + batch)
                 let pieces = try ParallelMap.map(count: (end - start + piece - 1) / piece, chunk: 1, makeState: { () }) { _, k in
                     var json = JSONBytes(capacity: piece * 640)
-                    for i in (start + k * piece)..<min(end, start + (k + 1) * piece) { json.value(.object(row(i))) }
+                    for i in (start + k * piece)..<min(end, start + (k + 1) * piece) { row(i, &json) }
                     return json.bytes
                 }
                 for bytes in pieces {

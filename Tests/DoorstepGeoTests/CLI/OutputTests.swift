@@ -103,7 +103,8 @@ final class StreamedJSONTests: XCTestCase {
         let analysis = try AnalysisOptions(radius: 500)
         let coverage = CoverageUseCase.Result(options: try CoverageUseCase.Options(analysis), generation: 7, report: report)
         let gaps = GapsUseCase.Result(options: try GapsUseCase.Options(analysis), generation: 7, report: report, gaps: report.gaps)
-        XCTAssertNotNil(coverage.indexedRow)
+        XCTAssertNotNil(coverage.rowWriter)
+        XCTAssertNotNil(gaps.rowWriter)
         XCTAssertGreaterThan(gaps.rowCount, 512)
         for (name, rows) in [("coverage", coverage as any CoverageRows), ("gaps", gaps)] {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("streamed-\(name)-\(UUID().uuidString).json").path
