@@ -69,13 +69,16 @@ public final class WalkingNetwork: Sendable {
     /// written (or there is none), writes it again, so the store holds the network its ways make (walking commands
     /// do this; readers leave it).
     ///
-    /// `readWays` reads the ways from `store` (by default `walkableWayLines()` in one piece).
+    /// `readWays` reads the ways from `store` (by default `walkableWayLines()` in one piece), `metricZone` its metric
+    /// zone (by default `store.metricZone()`), called after `readWays`.
     public static func load(from store: any StoreWriter, snapLimit: Double = Snapper.defaultLimit, tolerance: Double = 0,
-                            persist: Bool, readWays: ((any StoreReader) throws -> WayLines)? = nil) throws -> WalkingNetwork {
+                            persist: Bool, readWays: ((any StoreReader) throws -> WayLines)? = nil,
+                            metricZone: (() throws -> MetricZone)? = nil) throws -> WalkingNetwork {
         let generation = try store.generation(of: .ways)
         let graph = try graph(from: store, tolerance: tolerance, readWays: readWays)
         if persist, tolerance == 0 { try storeIfStale(graph, waysGeneration: generation, in: store) }
-        return try WalkingNetwork(graph: graph, zone: store.metricZone(), snapLimit: snapLimit, waysGeneration: generation)
+        return try WalkingNetwork(graph: graph, zone: metricZone?() ?? store.metricZone(), snapLimit: snapLimit,
+                                  waysGeneration: generation)
     }
 
     /// What `doorstep import ways` does after storing the ways: builds the graph they make and stores it, unless the

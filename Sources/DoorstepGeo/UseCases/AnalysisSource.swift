@@ -101,14 +101,20 @@ public final class DatabaseSource: AnalysisSource {
         let beside = SideRead(besideNetwork, pieces: pieces)
         // Waited for on every way out, once.
         defer { beside.wait() }
-        let loaded = try WalkingNetwork.load(from: store, snapLimit: snapLimit, persist: persistNetwork) { store in
+        var unchanged = false
+        let loaded = try WalkingNetwork.load(from: store, snapLimit: snapLimit, persist: persistNetwork, readWays: { store in
             // Pieces of the ways from the first on, here; the other connection joins in once it has read the compounds.
             try pieces.read(from: store)
             beside.wait()
             // Anything committed meanwhile: the pieces may be of two states of the store, so all of them again, here.
-            guard try store.changeMark() == before else { return try store.walkableWayLines() }
+            unchanged = try store.changeMark() == before
+            guard unchanged else { return try store.walkableWayLines() }
             return try pieces.joined(readingMissingFrom: store)
-        }
+        }, metricZone: { [store] in
+            // The zone the other connection found, when it is of the same state as the ways.
+            if unchanged, case .success(let read)? = beside.result { return read.zone }
+            return try store.metricZone()
+        })
         beside.wait()
         if case .success(let read)? = beside.result, try store.changeMark() == before {
             loadedStations = read.stations
@@ -129,11 +135,12 @@ public final class DatabaseSource: AnalysisSource {
     public func withStore<T>(_ body: (any StoreReader) throws -> T) throws -> T { try body(store) }
 }
 
-/// The stations and compounds read on a second connection, on a thread of its own (`DatabaseSource`'s
+/// The metric zone, the stations and the compounds read on a second connection, on a thread of its own (`DatabaseSource`'s
 /// `besideNetwork`), and then pieces of the ways until none is left. `@unchecked Sendable`: `result` is written by that
 /// thread before it signals `done`, read only after `wait()`.
 private final class SideRead: @unchecked Sendable {
     struct Read {
+        let zone: MetricZone
         let stations: [Station]
         let compounds: [CompoundSite]
     }
@@ -148,9 +155,10 @@ private final class SideRead: @unchecked Sendable {
             result = Result {
                 let opened = try open()
                 store = opened
+                let zone = try opened.metricZone()
                 let stations = try opened.stations()
                 let compounds = try WorkProgress.run("reading the compounds (beside the ways)") { _ in try opened.compoundSites() }
-                return Read(stations: stations, compounds: compounds)
+                return Read(zone: zone, stations: stations, compounds: compounds)
             }
             // A piece this connection fails to read is read by the other one (`WayPieces.joined`).
             if let store { try? pieces.read(from: store) }
