@@ -270,7 +270,7 @@ extension CoverageAnalysis {
     static func placeOrder(_ compounds: [CompoundSite]) -> [Int32] {
         let cell = 0.005
         var keyed = compounds.enumerated().map { i, site -> (key: Int64, index: Int32) in
-            guard let p = site.referencePoints.first, p.lon.isFinite, p.lat.isFinite else { return (Int64.max, Int32(i)) }
+            guard let p = site.referencePoints.first, abs(p.lon) <= 1_000, abs(p.lat) <= 1_000 else { return (Int64.max, Int32(i)) }
             let row = Int64((p.lat / cell).rounded(.down)) + (1 << 20), column = Int64((p.lon / cell).rounded(.down)) + (1 << 20)
             return (row << 24 | column, Int32(i))
         }

@@ -104,11 +104,9 @@ public final class WalkingNetwork: Sendable {
         }
         // Handed over, not copied: the graph lets the ways' points go once it has its own.
         let graph = WorkProgress.run("walking network: building it from the ways") { _ in WalkGraph(lines: ways.take()!, tolerance: tolerance) }
-        #if os(Linux)
         // The ways' arrays are gone; hand their pages back to the system (a province's are gigabytes, freed in pieces
         // that the allocator would otherwise keep for threads that may never ask again).
-        _ = glibcMallocTrim(0)
-        #endif
+        mallocTrim?(0)
         return graph
     }
 
@@ -146,8 +144,9 @@ public final class WalkingNetwork: Sendable {
     }
 }
 
-#if os(Linux)
-/// glibc's `malloc_trim` (malloc.h, which the Glibc module does not bring in).
-@_silgen_name("malloc_trim")
-private func glibcMallocTrim(_ pad: Int) -> Int32
-#endif
+/// glibc's `malloc_trim` (malloc.h, which the Glibc module does not bring in), looked up by name: nil where the C
+/// library has none.
+private let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+}()

@@ -99,8 +99,11 @@ public final class DatabaseSource: AnalysisSource {
         let before = try store.changeMark()
         let pieces = WayPieces(try store.fidBounds(of: .ways), size: wayPieceSize)
         let beside = SideRead(besideNetwork, pieces: pieces)
-        // Waited for on every way out, once.
-        defer { beside.wait() }
+        // Waited for on every way out, once; on an error, without reading the pieces left.
+        defer {
+            pieces.cancel()
+            beside.wait()
+        }
         var unchanged = false
         let loaded = try WalkingNetwork.load(from: store, snapLimit: snapLimit, persist: persistNetwork, readWays: { store in
             // Pieces of the ways from the first on, here; the other connection joins in once it has read the compounds.
@@ -108,7 +111,10 @@ public final class DatabaseSource: AnalysisSource {
             beside.wait()
             // Anything committed meanwhile: the pieces may be of two states of the store, so all of them again, here.
             unchanged = try store.changeMark() == before
-            guard unchanged else { return try store.walkableWayLines() }
+            guard unchanged else {
+                pieces.cancel()
+                return try store.walkableWayLines()
+            }
             return try pieces.joined(readingMissingFrom: store)
         }, metricZone: { [store] in
             // The zone the other connection found, when it is of the same state as the ways.
@@ -117,7 +123,8 @@ public final class DatabaseSource: AnalysisSource {
         })
         beside.wait()
         if case .success(let read)? = beside.result, try store.changeMark() == before {
-            loadedStations = read.stations
+            // Stations the caller has already read stay the ones it uses.
+            if loadedStations == nil { loadedStations = read.stations }
             readCompounds = read.compounds
             readBesideNetwork = true
         }
@@ -208,6 +215,14 @@ private final class WayPieces: @unchecked Sendable {
         }) {
             let lines = try store.walkableWayLines(fids: fids(k))
             lock.withLock { pieces[k] = lines }
+        }
+    }
+
+    /// Takes no more pieces and lets go of those read (the ways are read otherwise, or not at all).
+    func cancel() {
+        lock.withLock {
+            next = count
+            pieces = [:]
         }
     }
 

@@ -96,7 +96,14 @@ final class StreamedJSONTests: XCTestCase {
                                     population: i % 1300, kind: nil, referencePoints: [Coordinate(lon: 118.7 + Double(i) * 1e-7, lat: 32.04)],
                                     hasEntrances: false, gridID: "G\(i % 97)", gridName: nil, community: "社区\(i % 13)", street: nil, district: "区")
             let near = StationDistance(stationID: "S\(i % 301)", stationName: "站\\\(i % 301)", metres: Double(i) / 3)
-            return CompoundCoverage(site: site, status: i % 3 == 0 ? .uncovered : .covered, nearestStraight: near, nearestWalking: nil)
+            // Every kind of row: walking (covered or not), unreachable, no path, and straight (no walking members).
+            let statuses: [CompoundCoverage.Status] = [.covered, .uncovered, .unreachable, .noPath, .covered]
+            let status = statuses[i % 5]
+            let walking = status == .covered && i % 5 == 0 || status == .uncovered
+                ? StationDistance(stationID: "S\(i % 301)", stationName: "", metres: 12.34 + Double(i)) : nil
+            var row = CompoundCoverage(site: site, status: status, nearestStraight: near, nearestWalking: walking)
+            if status == .unreachable || status == .noPath { row.reason = "no \"street\"\t\(i)" }
+            return row
         }
         let report = CoverageReport(options: CoverageOptions(reach: .uniform(500)), compounds: compounds, qualifyingStations: 301,
                                     stationsOffNetwork: [])
@@ -114,6 +121,12 @@ final class StreamedJSONTests: XCTestCase {
             try out.close()
             let written = try String(contentsOfFile: path, encoding: .utf8)
             XCTAssertEqual(written, rows.json.jsonText, name)
+            // One row as written by hand: the members, their order and their escapes.
+            let first = #"{"id":"C0","name":"<img onerror=\"x\">\u0001\n小区0","households":null,"households_unknown":true,"#
+                + #""population":0,"grid_id":"G0","grid":null,"community":"社区0","street":null,"district":"区","status":"covered","#
+                + #""covered":true,"unreachable":false,"nearest_station":"S0","nearest_station_name":"站\\0","straight_m":0,"#
+                + #""nearest_walking_station":"S0","walking_m":12.3,"walking_min":0.2,"reason":null,"reference":"point_on_surface"}"#
+            if name == "coverage" { XCTAssertTrue(written.contains("[" + first), "the first row as written by hand") }
             guard case .array(let parsed)? = try JSONValue.parse(written)[rows.rowsName] else { return XCTFail("\(name): no rows") }
             XCTAssertEqual(parsed.count, rows.rowCount, name)
         }
