@@ -83,9 +83,9 @@ public final class WalkingNetwork: Sendable {
 
     /// What `doorstep import ways` does after storing the ways: builds the graph they make and stores it, unless the
     /// stored one is already theirs. Only the graph: nothing here snaps, so no snapping index is built.
-    public static func storeGraph(in store: any StoreWriter) throws -> WalkGraph {
+    public static func storeGraph(in store: any StoreWriter, readWays: ((any StoreReader) throws -> WayLines)? = nil) throws -> WalkGraph {
         let generation = try store.generation(of: .ways)
-        let graph = try graph(from: store, tolerance: 0)
+        let graph = try graph(from: store, tolerance: 0, readWays: readWays)
         try storeIfStale(graph, waysGeneration: generation, in: store)
         return graph
     }

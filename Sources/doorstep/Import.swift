@@ -106,9 +106,19 @@ extension Doorstep {
             if let mend { printMend(mend) }
             if summary.layer == .ways {
                 // The walking graph follows its ways: rebuilt and stored with them.
-                printNetwork(try WalkingNetwork.storeGraph(in: store))
+                printNetwork(try storeNetwork(in: store, address: database.db))
             }
         }
+    }
+}
+
+/// Builds and stores the walking graph of the ways just imported, reading them on a second connection too.
+func storeNetwork(in store: any StoreWriter, address: String) throws -> WalkGraph {
+    try WalkingNetwork.storeGraph(in: store) { store in
+        try DatabaseSource.walkableWayLines(of: store, beside: { () throws -> any StoreReader in
+            let reader: any StoreWriter = try StoreBackends.open(address, readOnly: true)
+            return reader
+        })
     }
 }
 

@@ -106,29 +106,38 @@ public final class DatabaseSource: AnalysisSource {
         }
         var unchanged = false
         let loaded = try WalkingNetwork.load(from: store, snapLimit: snapLimit, persist: persistNetwork, readWays: { store in
-            // Pieces of the ways from the first on, here; the other connection joins in once it has read the compounds.
-            try pieces.read(from: store)
-            beside.wait()
-            // Anything committed meanwhile: the pieces may be of two states of the store, so all of them again, here.
-            unchanged = try store.changeMark() == before
-            guard unchanged else {
-                pieces.cancel()
-                return try store.walkableWayLines()
-            }
-            return try pieces.joined(readingMissingFrom: store)
+            // The other connection joins in once it has read the compounds.
+            let ways = try pieces.lines(from: store, beside: beside, before: before)
+            unchanged = ways.unchanged
+            return ways.lines
         }, metricZone: { [store] in
             // The zone the other connection found, when it is of the same state as the ways.
-            if unchanged, case .success(let read)? = beside.result { return read.zone }
+            if unchanged, case .success(let read?)? = beside.result { return read.zone }
             return try store.metricZone()
         })
         beside.wait()
-        if case .success(let read)? = beside.result, try store.changeMark() == before {
+        if case .success(let read?)? = beside.result, try store.changeMark() == before {
             // Stations the caller has already read stay the ones it uses.
             if loadedStations == nil { loadedStations = read.stations }
             readCompounds = read.compounds
             readBesideNetwork = true
         }
         return keep(loaded)
+    }
+
+    /// The walkable ways of `store` read in pieces on it and, at the same time, on a second connection to the same
+    /// store (`open`), as a walking analysis reads them: what `doorstep import ways` builds its network from. Read again
+    /// on `store` alone when anything was committed meanwhile; a second connection that fails loses nothing.
+    public static func walkableWayLines(of store: any StoreReader, beside open: @escaping @Sendable () throws -> any StoreReader,
+                                        pieceSize: Int = 1 << 18) throws -> WayLines {
+        let before = try store.changeMark()
+        let pieces = WayPieces(try store.fidBounds(of: .ways), size: pieceSize)
+        let beside = SideRead(open, pieces: pieces, places: false)
+        defer {
+            pieces.cancel()
+            beside.wait()
+        }
+        return try pieces.lines(from: store, beside: beside, before: before).lines
     }
 
     private func keep(_ loaded: WalkingNetwork) -> WalkingNetwork? {
@@ -151,17 +160,20 @@ private final class SideRead: @unchecked Sendable {
         let stations: [Station]
         let compounds: [CompoundSite]
     }
-    var result: Result<Read, any Error>?
+    /// What was read before the ways; nil without `places`.
+    var result: Result<Read?, any Error>?
     private let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var finished = false
 
-    init(_ open: @escaping @Sendable () throws -> any StoreReader, pieces: WayPieces) {
+    /// `places`: the metric zone, stations and compounds first; else only pieces of the ways.
+    init(_ open: @escaping @Sendable () throws -> any StoreReader, pieces: WayPieces, places: Bool = true) {
         let thread = Thread { [self] in
             var store: (any StoreReader)?
             result = Result {
                 let opened = try open()
                 store = opened
+                guard places else { return nil }
                 let zone = try opened.metricZone()
                 let stations = try opened.stations()
                 let compounds = try WorkProgress.run("reading the compounds (beside the ways)") { _ in try opened.compoundSites() }
@@ -224,6 +236,18 @@ private final class WayPieces: @unchecked Sendable {
             next = count
             pieces = [:]
         }
+    }
+
+    /// Reads pieces on `store` beside `side`'s thread, then: every piece in order, when `store`'s change mark is still
+    /// `before` (`unchanged`); else the pieces may be of two states of the store, so all the ways again, here.
+    func lines(from store: any StoreReader, beside side: SideRead, before: Int) throws -> (lines: WayLines, unchanged: Bool) {
+        try read(from: store)
+        side.wait()
+        guard try store.changeMark() == before else {
+            cancel()
+            return (try store.walkableWayLines(), false)
+        }
+        return (try joined(readingMissingFrom: store), true)
     }
 
     /// Every piece in order, reading on `store` any that was not read (its connection failed).

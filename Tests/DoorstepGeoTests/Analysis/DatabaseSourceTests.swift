@@ -37,7 +37,8 @@ final class DatabaseSourceTests: XCTestCase {
     /// The ways read in pieces of feature ids and joined are the ways read whole: ids, levels, connectors, lines,
     /// points.
     func testWaysReadInPiecesAreTheWaysReadWhole() throws {
-        let store = try StoreBackends.open(try sampleCity(), readOnly: true)
+        let address = try sampleCity()
+        let store = try StoreBackends.open(address, readOnly: true)
         let whole = try store.walkableWayLines()
         let bounds = try XCTUnwrap(store.fidBounds(of: .ways))
         XCTAssertEqual(bounds.count, try store.count(.ways), "the sample's feature ids run without gaps")
@@ -53,6 +54,11 @@ final class DatabaseSourceTests: XCTestCase {
         XCTAssertEqual(joined.lineWay, whole.lineWay)
         XCTAssertEqual(joined.lineStart, whole.lineStart)
         XCTAssertEqual(joined.coordinates, whole.coordinates)
+        // As `import ways` reads them: on two connections at once.
+        let both = try DatabaseSource.walkableWayLines(of: store, beside: { try StoreBackends.open(address, readOnly: true) }, pieceSize: 37)
+        XCTAssertEqual(both.ids, whole.ids)
+        XCTAssertEqual(both.lineStart, whole.lineStart)
+        XCTAssertEqual(both.coordinates, whole.coordinates)
         XCTAssertNil(try freshStore(self, name: "empty").store.fidBounds(of: .ways), "an empty layer has no bounds")
     }
 
