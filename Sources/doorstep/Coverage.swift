@@ -41,16 +41,8 @@ extension DatabaseOptions {
     /// them (and the stations) on a second connection while the ways are read and their graph built.
     func source(walk: Bool, snapLimit: Double = AnalysisOptions.defaultSnapLimit, writes: Bool? = nil,
                 compounds: Bool = true) throws -> DatabaseSource {
-        let address = db
-        var beside: (@Sendable () throws -> any StoreReader)?
-        if walk && compounds {
-            beside = { @Sendable () throws -> any StoreReader in
-                let reader: any StoreWriter = try StoreBackends.open(address, readOnly: true)
-                return reader
-            }
-        }
-        return DatabaseSource(try open(readOnly: !(writes ?? walk)), snapLimit: snapLimit, persistNetwork: writes ?? walk,
-                              besideNetwork: beside)
+        DatabaseSource(try open(readOnly: !(writes ?? walk)), snapLimit: snapLimit, persistNetwork: writes ?? walk,
+                       besideNetwork: walk && compounds ? secondReader : nil)
     }
 }
 

@@ -24,6 +24,16 @@ struct DatabaseOptions: ParsableArguments {
         return try StoreBackends.open(db, readOnly: readOnly)
     }
 
+    /// Opens another read-only connection to the database when called (on a thread of its own): the second connection
+    /// walking analyses and `import ways` read beside the first.
+    var secondReader: @Sendable () throws -> any StoreReader {
+        let address = db
+        return {
+            let reader: any StoreWriter = try StoreBackends.open(address, readOnly: true)
+            return reader
+        }
+    }
+
     /// Throws when there is no database file at `--db`, with how to make one. A PostGIS address is left to opening
     /// it, which says whether the server, the database or the store in the schema is missing.
     func requireExisting() throws {

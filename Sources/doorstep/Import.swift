@@ -106,19 +106,17 @@ extension Doorstep {
             if let mend { printMend(mend) }
             if summary.layer == .ways {
                 // The walking graph follows its ways: rebuilt and stored with them.
-                printNetwork(try storeNetwork(in: store, address: database.db))
+                printNetwork(try database.storeNetwork(in: store))
             }
         }
     }
 }
 
-/// Builds and stores the walking graph of the ways just imported, reading them on a second connection too.
-func storeNetwork(in store: any StoreWriter, address: String) throws -> WalkGraph {
-    try WalkingNetwork.storeGraph(in: store) { store in
-        try DatabaseSource.walkableWayLines(of: store, beside: { () throws -> any StoreReader in
-            let reader: any StoreWriter = try StoreBackends.open(address, readOnly: true)
-            return reader
-        })
+extension DatabaseOptions {
+    /// Builds and stores the walking graph of the ways just imported, reading them on a second connection too.
+    func storeNetwork(in store: any StoreWriter) throws -> WalkGraph {
+        let beside = secondReader
+        return try WalkingNetwork.storeGraph(in: store) { try DatabaseSource.walkableWayLines(of: $0, beside: beside) }
     }
 }
 

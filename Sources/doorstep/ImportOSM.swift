@@ -104,7 +104,7 @@ extension Doorstep {
             if let mend { printMend(mend) }
             if summary.imported.contains(where: { $0.layer == .ways }) {
                 // The walking graph follows its ways: rebuilt and stored with them, as after `doorstep import ways`.
-                printNetwork(try storeNetwork(in: store, address: database.db))
+                printNetwork(try database.storeNetwork(in: store))
             }
         }
     }
