@@ -1,5 +1,5 @@
 /// A position as longitude and latitude in degrees (WGS84 unless a function says otherwise).
-public struct Coordinate: Hashable, Sendable, CustomStringConvertible {
+public struct Coordinate: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     public var lon: Double
     public var lat: Double
 

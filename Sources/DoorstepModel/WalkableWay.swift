@@ -147,6 +147,23 @@ public struct WayLevels: RandomAccessCollection, Sendable {
 
     public mutating func reserveCapacity(_ n: Int) { index.reserveCapacity(n) }
 
+    /// The distinct levels, and each way's position among them: the two halves `init(distinct:index:)` takes back
+    /// (the walking graph's stored image keeps them so).
+    public var distinctLevels: [WayLevel] { distinct }
+    public var levelIndex: [Int32] { index }
+
+    /// Levels from their two halves; nil when a position is outside `distinct` or a level repeats.
+    public init?(distinct: [WayLevel], index: [Int32]) {
+        var lookup = [WayLevel: Int32]()
+        for (i, level) in distinct.enumerated() {
+            guard lookup.updateValue(Int32(i), forKey: level) == nil else { return nil }
+        }
+        guard !index.contains(where: { $0 < 0 || Int($0) >= distinct.count }) else { return nil }
+        self.distinct = distinct
+        self.lookup = lookup
+        self.index = index
+    }
+
     /// Appends `other`'s levels: its few distinct levels looked up once, not once per way.
     public mutating func append(contentsOf other: WayLevels) {
         let mine = other.distinct.map { level -> Int32 in

@@ -18,9 +18,13 @@ public final class WalkingNetwork: Sendable {
     /// For each connected piece (0 the largest): how many ways (streets) it holds and its length in metres.
     public let pieceWays: [Int]
     public let pieceLength: [Double]
+    /// Whether the graph was loaded from the store's image of it (`WalkGraph.writeImage`) rather than built from the
+    /// ways.
+    public let loadedFromImage: Bool
 
-    package init(graph: WalkGraph, zone: MetricZone, snapLimit: Double, waysGeneration: Int) throws {
+    package init(graph: WalkGraph, zone: MetricZone, snapLimit: Double, waysGeneration: Int, loadedFromImage: Bool = false) throws {
         self.graph = graph
+        self.loadedFromImage = loadedFromImage
         self.zone = zone
         self.snapLimit = snapLimit
         self.waysGeneration = waysGeneration
@@ -57,48 +61,76 @@ public final class WalkingNetwork: Sendable {
         return "an isolated piece of \(n) street\(n == 1 ? "" : "s") (\(Int(pieceLength[piece].rounded())) m)"
     }
 
-    /// Builds the graph from the store's ways.
+    /// The graph of the store's ways: its stored image when that is of the ways as they are (and `tolerance` is 0),
+    /// else built from the ways.
     public static func load(from store: any StoreReader, snapLimit: Double = Snapper.defaultLimit,
                             tolerance: Double = 0) throws -> WalkingNetwork {
         let generation = try store.generation(of: .ways)
-        return try WalkingNetwork(graph: graph(from: store, tolerance: tolerance), zone: store.metricZone(), snapLimit: snapLimit,
-                                  waysGeneration: generation)
+        let (graph, fromImage) = try graph(from: store, tolerance: tolerance, generation: generation)
+        return try WalkingNetwork(graph: graph, zone: store.metricZone(), snapLimit: snapLimit, waysGeneration: generation,
+                                  loadedFromImage: fromImage == true)
     }
 
-    /// Builds the graph from the store's ways. With `persist`, when the ways changed since the stored network was
-    /// written (or there is none), writes it again, so the store holds the network its ways make (walking commands
-    /// do this; readers leave it).
+    /// The graph of the store's ways, as `load(from:snapLimit:tolerance:)`. With `persist`, when the ways changed since
+    /// the stored network and its image were written (or there are none), writes them again, so the store holds the
+    /// network its ways make (walking commands do this; readers leave it).
     ///
-    /// `readWays` reads the ways from `store` (by default `walkableWayLines()` in one piece), `metricZone` its metric
-    /// zone (by default `store.metricZone()`), called after `readWays`.
+    /// `readWays` reads the ways from `store` (by default `walkableWayLines()` in one piece) when the graph is built
+    /// from them, `metricZone` its metric zone (by default `store.metricZone()`), called after the graph is had.
     public static func load(from store: any StoreWriter, snapLimit: Double = Snapper.defaultLimit, tolerance: Double = 0,
                             persist: Bool, readWays: ((any StoreReader) throws -> WayLines)? = nil,
                             metricZone: (() throws -> MetricZone)? = nil) throws -> WalkingNetwork {
         let generation = try store.generation(of: .ways)
-        let graph = try graph(from: store, tolerance: tolerance, readWays: readWays)
-        if persist, tolerance == 0 { try storeIfStale(graph, waysGeneration: generation, in: store) }
+        let (graph, fromImage) = try graph(from: store, tolerance: tolerance, generation: generation, readWays: readWays)
+        if persist, tolerance == 0 { try storeIfStale(graph, waysGeneration: generation, in: store, image: fromImage) }
         return try WalkingNetwork(graph: graph, zone: metricZone?() ?? store.metricZone(), snapLimit: snapLimit,
-                                  waysGeneration: generation)
+                                  waysGeneration: generation, loadedFromImage: fromImage == true)
     }
 
     /// What `doorstep import ways` does after storing the ways: builds the graph they make and stores it, unless the
     /// stored one is already theirs. Only the graph: nothing here snaps, so no snapping index is built.
     public static func storeGraph(in store: any StoreWriter, readWays: ((any StoreReader) throws -> WayLines)? = nil) throws -> WalkGraph {
         let generation = try store.generation(of: .ways)
-        let graph = try graph(from: store, tolerance: 0, readWays: readWays)
-        try storeIfStale(graph, waysGeneration: generation, in: store)
+        let (graph, fromImage) = try graph(from: store, tolerance: 0, generation: generation, readWays: readWays)
+        try storeIfStale(graph, waysGeneration: generation, in: store, image: fromImage)
         return graph
     }
 
-    private static func storeIfStale(_ graph: WalkGraph, waysGeneration: Int, in store: any StoreWriter) throws {
-        guard try store.storedNetworkGeneration() != waysGeneration else { return }
-        try WorkProgress.run("walking network: storing its edges") { _ in
-            try store.storeNetwork(graph.edgeRecords, waysGeneration: waysGeneration)
+    /// Writes the network's edges and its image where the stored ones are not of `waysGeneration` (`image`: whether
+    /// the graph came from a good image of it; false: the image there was refused).
+    private static func storeIfStale(_ graph: WalkGraph, waysGeneration: Int, in store: any StoreWriter, image: Bool?) throws {
+        if try store.storedNetworkGeneration() != waysGeneration {
+            try WorkProgress.run("walking network: storing its edges") { _ in
+                try store.storeNetwork(graph.edgeRecords, waysGeneration: waysGeneration)
+            }
+        }
+        if try image == false || image == nil && store.storedGraphImageGeneration() != waysGeneration {
+            try WorkProgress.run("walking network: storing its image") { _ in
+                try store.storeGraphImage(waysGeneration: waysGeneration) { emit in try graph.writeImage(to: emit) }
+            }
         }
     }
 
-    private static func graph(from store: any StoreReader, tolerance: Double,
-                              readWays: ((any StoreReader) throws -> WayLines)? = nil) throws -> WalkGraph {
+    /// The graph, and whether it came from the stored image: true; nil when there was none of these ways; false when
+    /// the one there was refused (then it was built from the ways, as with none).
+    private static func graph(from store: any StoreReader, tolerance: Double, generation: Int,
+                              readWays: ((any StoreReader) throws -> WayLines)? = nil) throws -> (WalkGraph, Bool?) {
+        var refused = false
+        if tolerance == 0 {
+            do {
+                let image = try WorkProgress.run("walking network: loading its stored image") { _ in
+                    try store.readGraphImage(waysGeneration: generation) { try WalkGraph(image: $0) }
+                }
+                if let image { return (image, true) }
+            } catch is GraphImageProblem {
+                refused = true
+            }
+        }
+        return (try built(from: store, tolerance: tolerance, readWays: readWays), refused ? false : nil)
+    }
+
+    private static func built(from store: any StoreReader, tolerance: Double,
+                              readWays: ((any StoreReader) throws -> WayLines)?) throws -> WalkGraph {
         var ways: WayLines? = try WorkProgress.run("walking network: reading the ways") { _ in
             try readWays?(store) ?? store.walkableWayLines()
         }

@@ -128,6 +128,36 @@ package final class Connection {
         if let failed { throw failed }
     }
 
+    /// Runs one statement with a text parameter `$1` and a binary one `$2` (raw bytes, for a `bytea`), sent as they
+    /// are: no hex text twice their size.
+    package func execute(_ sql: String, _ text: String, bytes: UnsafeRawBufferPointer) throws {
+        try finishPending()
+        let result = text.withCString { t in
+            var values: [UnsafePointer<CChar>?] = [t, bytes.baseAddress?.assumingMemoryBound(to: CChar.self) ?? t]
+            var lengths: [Int32] = [0, Int32(bytes.count)]
+            var formats: [Int32] = [0, 1]
+            return PQexecParams(handle, sql, 2, nil, &values, &lengths, &formats, 0)
+        }
+        defer { PQclear(result) }
+        let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, sql: sql) }
+    }
+
+    /// Runs one statement with text parameters and returns its rows in the binary format (`Rows.raw`): a `bytea`
+    /// comes as its bytes.
+    package func queryBinary(_ sql: String, _ parameters: [String?] = []) throws -> Rows {
+        try finishPending()
+        let result = try withParameters(parameters) { count, values in
+            PQexecParams(handle, sql, count, nil, values, nil, nil, 1)
+        }
+        let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK, let result else {
+            defer { PQclear(result) }
+            throw failure(result, sql: sql)
+        }
+        return Rows(result)
+    }
+
     private func withParameters<R>(_ parameters: [String?], _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> R) throws -> R {
         var pointers = [UnsafeMutablePointer<CChar>?]()
         pointers.reserveCapacity(parameters.count)
@@ -276,6 +306,11 @@ package final class Rows {
         guard !isNull(row, column), let p = PQgetvalue(result, Int32(row), Int32(column)) else { return nil }
         let length = Int(PQgetlength(result, Int32(row), Int32(column)))
         return p.withMemoryRebound(to: UInt8.self, capacity: length) { Hex.decodeBytea(UnsafeBufferPointer(start: $0, count: length)) }
+    }
+
+    /// A value as the server sent it (the bytes of a `bytea` in a `queryBinary` result), valid while these rows live.
+    package func raw(_ row: Int, _ column: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: PQgetvalue(result, Int32(row), Int32(column)), count: Int(PQgetlength(result, Int32(row), Int32(column))))
     }
 
     package func columnName(_ column: Int) -> String { String(cString: PQfname(result, Int32(column))) }

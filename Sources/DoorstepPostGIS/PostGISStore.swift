@@ -622,6 +622,39 @@ extension PostGISStore: StoreWriter {
         }
     }
 
+    public func storeGraphImage(waysGeneration: Int, _ write: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        try inWrite {
+            try connection.execute("DELETE FROM doorstep_graph")
+            var part = 0
+            try write { bytes in
+                try connection.execute("INSERT INTO doorstep_graph(part, bytes) VALUES ($1::bigint, $2)", String(part), bytes: bytes)
+                part += 1
+            }
+            try setMeta("graph:ways_generation", String(waysGeneration))
+        }
+    }
+
+    public func storedGraphImageGeneration() throws -> Int? { Int(try meta("graph:ways_generation") ?? "") }
+
+    public func readGraphImage<T>(waysGeneration: Int, _ body: (_ nextPart: () throws -> UnsafeRawBufferPointer?) throws -> T) throws -> T? {
+        try read {
+            guard try storedGraphImageGeneration() == waysGeneration, try generation(of: .ways) == waysGeneration else { return nil }
+            let parts = Int(try connection.scalar("SELECT count(*) FROM doorstep_graph") ?? "0") ?? 0
+            // One part per query (a part is tens of megabytes): the one before is let go when the next arrives.
+            var next = 0
+            var held = [Rows]()
+            return try body {
+                held.removeAll()
+                guard next < parts else { return nil }
+                let part = try connection.queryBinary("SELECT bytes FROM doorstep_graph WHERE part = $1::bigint", [String(next)])
+                guard part.count == 1 else { throw PostGISError("the stored graph image lacks part \(next)") }
+                next += 1
+                held.append(part)
+                return part.raw(0, 0)
+            }
+        }
+    }
+
     @discardableResult
     public func replaceConnectors(with connectors: [NetworkConnector]) throws -> Int {
         try inWrite {

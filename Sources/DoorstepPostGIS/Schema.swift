@@ -115,11 +115,17 @@ package enum PGSchema {
                 "CREATE TRIGGER \($0.rawValue)_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON \($0.rawValue) "
                     + "FOR EACH STATEMENT EXECUTE FUNCTION doorstep_changed();\n"
             }.joined(),
+        // 2: the walking graph as bytes, in parts (the SpatiaLite file's migration 5). Stored as they are: its numbers
+        // do not compress, and compressing a gigabyte would cost more than sending it.
+        """
+        CREATE TABLE doorstep_graph(part bigint PRIMARY KEY, bytes bytea NOT NULL);
+        ALTER TABLE doorstep_graph ALTER COLUMN bytes SET STORAGE EXTERNAL;
+        """,
     ]
 
     package static var currentVersion: Int { migrations.count }
 
     /// The tables and views Doorstep owns in a schema: what a failed first import removes again.
-    package static let ownedTables = Layer.allCases.map(\.rawValue) + ["network_edges", "water", "import_log", "doorstep_meta"]
+    package static let ownedTables = Layer.allCases.map(\.rawValue) + ["network_edges", "water", "import_log", "doorstep_meta", "doorstep_graph"]
     package static let ownedViews = ["compounds_polygons", "compounds_points"]
 }

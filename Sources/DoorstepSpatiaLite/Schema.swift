@@ -78,6 +78,22 @@ package enum Schema {
         SELECT AddGeometryColumn('water', 'geom', 4326, 'GEOMETRY', 'XY', 1);
         SELECT CreateSpatialIndex('water', 'geom');
         """,
+        // 5: the walking graph as bytes (`WalkGraph.writeImage`), in parts, so a walking analysis loads it instead of
+        // building it from the ways (a province's ways take 15 s to read and node; the image 2 s to load). It is used
+        // only while the ways are of the generation it was made from, so a change to the ways by any SQL client
+        // (QGIS editing the file) now counts as an import of them, as the PostGIS store's trigger counts it. Doorstep's
+        // own writers set these triggers aside (`suspendingTriggers`) or count themselves; `mend` counts once more.
+        """
+        CREATE TABLE doorstep_graph(part INTEGER PRIMARY KEY, bytes BLOB NOT NULL);
+        INSERT OR IGNORE INTO doorstep_meta(key, value) VALUES ('generation', '0'), ('generation:ways', '0');
+        """ + ["INSERT", "UPDATE", "DELETE"].map {
+            """
+            CREATE TRIGGER doorstep_ways_\($0.lowercased()) AFTER \($0) ON ways BEGIN
+                UPDATE doorstep_meta SET value = CAST(value AS INTEGER) + 1 WHERE key IN ('generation', 'generation:ways');
+            END;
+
+            """
+        }.joined(),
     ]
 
     /// Fills the typed copies of the compounds (migration 3) from `compounds`.
@@ -93,7 +109,7 @@ package enum Schema {
         """
 
     /// Tables each migration gives a geometry column.
-    package static let geometryTables: [[String]] = [Layer.allCases.map(\.rawValue), ["network_edges"], ["compounds_polygons", "compounds_points"], ["water"]]
+    package static let geometryTables: [[String]] = [Layer.allCases.map(\.rawValue), ["network_edges"], ["compounds_polygons", "compounds_points"], ["water"], []]
 
     /// The version a database has once every migration has run.
     package static var currentVersion: Int { migrations.count }

@@ -199,6 +199,42 @@ extension Store {
     public func storedNetworkGeneration() throws -> Int? {
         try database.scalarText("SELECT value FROM doorstep_meta WHERE key = 'network:ways_generation'").flatMap { Int($0) }
     }
+
+    public func storeGraphImage(waysGeneration: Int, _ write: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        try inTransaction {
+            try database.execute("DELETE FROM doorstep_graph")
+            let insert = try database.prepare("INSERT INTO doorstep_graph(part, bytes) VALUES(?, ?)")
+            var part: Int64 = 0
+            try write { bytes in
+                defer { insert.reset() }
+                try insert.bind(.int(part), at: 1)
+                try insert.bindBlobUntilReset(bytes, at: 2)
+                try insert.step()
+                part += 1
+            }
+            try database.cached("""
+                INSERT INTO doorstep_meta(key, value) VALUES('graph:ways_generation', ?)
+                ON CONFLICT(key) DO UPDATE SET value = excluded.value
+                """).run([.text(String(waysGeneration))])
+        }
+    }
+
+    public func storedGraphImageGeneration() throws -> Int? {
+        try database.scalarText("SELECT value FROM doorstep_meta WHERE key = 'graph:ways_generation'").flatMap { Int($0) }
+    }
+
+    public func readGraphImage<T>(waysGeneration: Int, _ body: (_ nextPart: () throws -> UnsafeRawBufferPointer?) throws -> T) throws -> T? {
+        try database.read {
+            guard try storedGraphImageGeneration() == waysGeneration, try generation(of: .ways) == waysGeneration else { return nil }
+            let parts = try database.prepare("SELECT bytes FROM doorstep_graph ORDER BY part")
+            defer { parts.reset() }
+            return try body {
+                guard try parts.step() else { return nil }
+                // SQLite keeps the bytes until the next step: what `nextPart` promises.
+                return parts.withBlob(0) { $0 }
+            }
+        }
+    }
 }
 
 extension Store {

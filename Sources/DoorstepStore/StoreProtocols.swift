@@ -46,6 +46,13 @@ public protocol StoreReader: AnyObject {
     func storedNetworkGeneration() throws -> Int?
     /// The stored walking network's size and pieces, or nil when none is stored.
     func networkInfo() throws -> NetworkInfo?
+    /// The ways generation the stored graph image (`StoreWriter.storeGraphImage`) was made from, or nil when none is
+    /// stored.
+    func storedGraphImageGeneration() throws -> Int?
+    /// Reads the stored graph image, when there is one made from ways generation `waysGeneration` and the ways are
+    /// still of that generation: `body` pulls its parts in order (each valid until the next pull; nil after the last),
+    /// all in one read of the store. Nil, without calling `body`, otherwise.
+    func readGraphImage<T>(waysGeneration: Int, _ body: (_ nextPart: () throws -> UnsafeRawBufferPointer?) throws -> T) throws -> T?
 
     /// Count and extent of every layer, in `Layer.allCases` order, read in one snapshot.
     func layerSummaries() throws -> [LayerExtent]
@@ -134,6 +141,10 @@ public protocol StoreWriter: StoreReader {
     /// Replaces the stored walking network and records which ways generation it was built from (inside
     /// `importTogether` it joins that transaction).
     func storeNetwork(_ edges: NetworkEdges, waysGeneration: Int) throws
+    /// Replaces the stored graph image (the walking graph as bytes, `WalkGraph.writeImage`) with the parts `write`
+    /// emits, in order, and records the ways generation it was made from (inside `importTogether` it joins that
+    /// transaction).
+    func storeGraphImage(waysGeneration: Int, _ write: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws
     /// Replaces the network's connectors (ways with `mended = true`) with `connectors`, numbered `mend/1`, `mend/2` …
     /// in order, and counts as an import of the ways (their generation moves on). Returns how many connectors were
     /// there before. Inside `importTogether` it joins that transaction.

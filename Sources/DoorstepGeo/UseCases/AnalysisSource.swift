@@ -115,6 +115,8 @@ public final class DatabaseSource: AnalysisSource {
             if unchanged, case .success(let read?)? = beside.result { return read.zone }
             return try store.metricZone()
         })
+        // Read and joined by now, or never wanted (the stored image): the other connection stops waiting for them.
+        pieces.cancel()
         beside.wait()
         if case .success(let read?)? = beside.result, try store.changeMark() == before {
             // Stations the caller has already read stay the ones it uses.
@@ -179,8 +181,9 @@ private final class SideRead: @unchecked Sendable {
                 let compounds = try WorkProgress.run("reading the compounds (beside the ways)") { _ in try opened.compoundSites() }
                 return Read(zone: zone, stations: stations, compounds: compounds)
             }
-            // A piece this connection fails to read is read by the other one (`WayPieces.joined`).
-            if let store { try? pieces.read(from: store) }
+            // A piece this connection fails to read is read by the other one (`WayPieces.joined`). None is read when
+            // the ways are not needed (the graph came from its stored image): `cancel` ends the wait.
+            if let store, pieces.waitForStart() { try? pieces.read(from: store) }
             done.signal()
         }
         thread.stackSize = 1 << 22
@@ -202,9 +205,12 @@ private final class WayPieces: @unchecked Sendable {
     private let bounds: ClosedRange<Int>?
     /// Feature ids per piece.
     private let size: Int
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private var next = 0
     private var pieces: [Int: WayLines] = [:]
+    /// Set when the ways are wanted (`lines`), or given up (`cancel`).
+    private var started = false
+    private var cancelled = false
 
     init(_ bounds: ClosedRange<Int>?, size: Int) {
         self.bounds = bounds
@@ -235,12 +241,26 @@ private final class WayPieces: @unchecked Sendable {
         lock.withLock {
             next = count
             pieces = [:]
+            cancelled = true
+            lock.broadcast()
+        }
+    }
+
+    /// Waits until the ways are wanted (true) or given up (false).
+    func waitForStart() -> Bool {
+        lock.withLock {
+            while !started && !cancelled { lock.wait() }
+            return !cancelled
         }
     }
 
     /// Reads pieces on `store` beside `side`'s thread, then: every piece in order, when `store`'s change mark is still
     /// `before` (`unchanged`); else the pieces may be of two states of the store, so all the ways again, here.
     func lines(from store: any StoreReader, beside side: SideRead, before: Int) throws -> (lines: WayLines, unchanged: Bool) {
+        lock.withLock {
+            started = true
+            lock.broadcast()
+        }
         try read(from: store)
         side.wait()
         guard try store.changeMark() == before else {
