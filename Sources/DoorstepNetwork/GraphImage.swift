@@ -4,9 +4,11 @@ import DoorstepModel
 /// a walking analysis loads it in a second or two instead of reading and noding the ways (15–20 s for a province of
 /// 10⁷ edges). The graph it gives back is the one written, array for array.
 ///
-/// Layout (native little-endian): "DSWALKG1", the format version and eight counts as UInt64, then every array of the
-/// graph as it lies in memory, in the order of `sections`, then a checksum of all of them. The bytes go to the store in
-/// parts of `partBytes` (a store keeps each part as one value; SQLite allows at most 1 GB in one).
+/// Layout (native little-endian): "DSWALKG1", the format version and seven counts as UInt64, then the graph's arrays
+/// as they lie in memory, in the order `writeImage` writes them, then a checksum of all of them. What is quickly made
+/// again is left out: the incidence lists (`WalkGraph.incidence`), and the first and last vertex of every edge (its
+/// nodes' positions, bit for bit: nodes are positions met exactly). That halves a province's image. The bytes go to
+/// the store in parts of `partBytes` (small enough that a part is no large allocation to the store).
 ///
 /// An image is the store's cache, never its data: one that does not read back whole (a part missing, a count that
 /// disagrees, a checksum that does not match, an index out of range) is refused with a `GraphImageProblem`, and the
@@ -15,8 +17,8 @@ extension WalkGraph {
     static let imageMagic = Array("DSWALKG1".utf8)
     /// Changes whenever the layout or the way the graph is built from the ways changes: an image of another version is
     /// refused (and built again by the next walking command that may write).
-    static let imageVersion: UInt64 = 1
-    public static let imagePartBytes = 64 << 20
+    static let imageVersion: UInt64 = 2
+    public static let imagePartBytes = 4 << 20
 
     /// Writes the image in parts of `partBytes` to `emit` (each part valid only during the call).
     public func writeImage(partBytes: Int = WalkGraph.imagePartBytes, to emit: (UnsafeRawBufferPointer) throws -> Void) throws {
@@ -31,12 +33,21 @@ extension WalkGraph {
         var levels = [Int64]()
         for level in wayLevels.distinctLevels { levels += [Int64(level.layer), level.bridge ? 1 : 0, level.tunnel ? 1 : 0] }
         let mended = wayMended.map { UInt8($0 ? 1 : 0) }
+        var interior = [Coordinate]()
+        interior.reserveCapacity(vertices.count - 2 * edgeCount)
+        for e in 0..<edgeCount {
+            let first = Int(vertexStart[e]), last = Int(vertexStart[e + 1]) - 1
+            guard WalkGraph.same(vertices[first], nodes[Int(edgeSource[e])]), WalkGraph.same(vertices[last], nodes[Int(edgeTarget[e])]) else {
+                throw GraphImageProblem("edge \(e) does not start and end at its nodes' positions")
+            }
+            interior.append(contentsOf: vertices[(first + 1)..<last])
+        }
         var out = PartWriter(partBytes: partBytes)
         defer { out.release() }
         var checksum = ImageChecksum()
         let counts: [UInt64] = [WalkGraph.imageVersion, UInt64(nodes.count), UInt64(edgeCount), UInt64(wayIDs.count),
-                                UInt64(vertices.count), UInt64(incident.count), UInt64(componentSizes.count),
-                                UInt64(wayLevels.distinctLevels.count), UInt64(idBytes.count)]
+                                UInt64(vertices.count), UInt64(componentSizes.count), UInt64(wayLevels.distinctLevels.count),
+                                UInt64(idBytes.count)]
         try WalkGraph.imageMagic.withUnsafeBytes { try out.write($0, to: emit) }
         func section<T>(_ array: [T]) throws {
             try array.withUnsafeBytes { bytes in
@@ -56,10 +67,7 @@ extension WalkGraph {
         try section(wayLevels.levelIndex)
         try section(mended)
         try section(vertexStart)
-        try section(vertices)
-        try section(incidentStart)
-        try section(incident)
-        try section(incidentNode)
+        try section(interior)
         try section(component)
         try section(componentSizes.map(Int64.init))
         try [checksum.value].withUnsafeBytes { try out.write($0, to: emit) }
@@ -82,12 +90,12 @@ extension WalkGraph {
             array.withUnsafeBytes { checksum.add($0) }
             return array
         }
-        let counts = try section(UInt64.self, 9)
+        let counts = try section(UInt64.self, 8)
         guard counts[0] == WalkGraph.imageVersion else { throw GraphImageProblem("image version \(counts[0]), this doorstep reads \(WalkGraph.imageVersion)") }
         guard counts.dropFirst().allSatisfy({ $0 <= UInt64(Int32.max) }) else { throw GraphImageProblem("a count is out of range") }
         let n = counts.map { Int($0) }
-        let (nodeCount, edgeCount, wayCount, vertexCount, incidentCount, componentCount, levelCount, idByteCount) =
-            (n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8])
+        let (nodeCount, edgeCount, wayCount, vertexCount, componentCount, levelCount, idByteCount) = (n[1], n[2], n[3], n[4], n[5], n[6], n[7])
+        guard vertexCount >= 2 * edgeCount else { throw GraphImageProblem("fewer vertices than edge ends") }
         let nodes = try section(Coordinate.self, nodeCount)
         let edgeSource = try section(Int32.self, edgeCount)
         let edgeTarget = try section(Int32.self, edgeCount)
@@ -99,10 +107,7 @@ extension WalkGraph {
         let levelIndex = try section(Int32.self, wayCount)
         let mended = try section(UInt8.self, wayCount)
         let vertexStart = try section(Int32.self, edgeCount + 1)
-        let vertices = try section(Coordinate.self, vertexCount)
-        let incidentStart = try section(Int32.self, nodeCount + 1)
-        let incident = try section(Int32.self, incidentCount)
-        let incidentNode = try section(Int32.self, incidentCount)
+        let interior = try section(Coordinate.self, vertexCount - 2 * edgeCount)
         let component = try section(Int32.self, nodeCount)
         let componentSizes = try section(Int64.self, componentCount)
         var stored: UInt64 = 0
@@ -122,12 +127,9 @@ extension WalkGraph {
         try within(edgeSource, nodeCount, "edge sources")
         try within(edgeTarget, nodeCount, "edge targets")
         try within(edgeWay, wayCount, "edge ways")
-        try within(incident, edgeCount, "incident edges")
-        try within(incidentNode, nodeCount, "incident nodes")
         try within(component, componentCount, "components")
         try runs(idOffsets, end: idByteCount, "way ids")
         try runs(vertexStart, end: vertexCount, "edge vertices")
-        try runs(incidentStart, end: incidentCount, "incidence lists")
         guard zip(vertexStart, vertexStart.dropFirst()).allSatisfy({ $1 - $0 >= 2 }) else { throw GraphImageProblem("an edge has fewer than 2 vertices") }
         guard mended.allSatisfy({ $0 <= 1 }), levels.enumerated().allSatisfy({ $0.offset % 3 == 0 || $0.element == 0 || $0.element == 1 }),
               let wayLevels = WayLevels(distinct: stride(from: 0, to: levels.count, by: 3).map {
@@ -145,12 +147,29 @@ extension WalkGraph {
         self.wayLevels = wayLevels
         self.wayMended = mended.map { $0 == 1 }
         self.vertexStart = vertexStart
-        self.vertices = vertices
+        // Each edge's vertices: its source's position, its interior ones, its target's position.
+        self.vertices = [Coordinate](unsafeUninitializedCapacity: vertexCount) { out, initialized in
+            for e in 0..<edgeCount {
+                let first = Int(vertexStart[e]), last = Int(vertexStart[e + 1]) - 1
+                out[first] = nodes[Int(edgeSource[e])]
+                for v in (first + 1)..<last { out[v] = interior[v - 2 * e - 1] }
+                out[last] = nodes[Int(edgeTarget[e])]
+            }
+            initialized = vertexCount
+        }
+        let (incidentStart, incident, incidentNode) = WalkGraph.incidence(nodeCount: nodeCount, source: edgeSource, target: edgeTarget)
         self.incidentStart = incidentStart
         self.incident = incident
         self.incidentNode = incidentNode
         self.component = component
         self.componentSizes = componentSizes.map { Int($0) }
+    }
+}
+
+extension WalkGraph {
+    /// The same position, bit for bit.
+    static func same(_ a: Coordinate, _ b: Coordinate) -> Bool {
+        a.lon.bitPattern == b.lon.bitPattern && a.lat.bitPattern == b.lat.bitPattern
     }
 }
 

@@ -167,22 +167,7 @@ public struct WalkGraph: Sendable {
         edgeFirst = []
         edgeLast = []
         let length = WalkGraph.lengths(vertices: vertices, vertexStart: vertexStart)
-        // Incidence lists (CSR).
-        var degree = [Int32](repeating: 0, count: nodes.count + 1)
-        for e in 0..<edgeCount {
-            degree[Int(source[e]) + 1] += 1
-            if target[e] != source[e] { degree[Int(target[e]) + 1] += 1 }
-        }
-        for n in 0..<nodes.count { degree[n + 1] += degree[n] }
-        var fill = degree
-        var incident = [Int32](repeating: 0, count: Int(degree[nodes.count]))
-        var incidentNode = [Int32](repeating: 0, count: Int(degree[nodes.count]))
-        for e in 0..<edgeCount {
-            let a = Int(source[e]), b = Int(target[e])
-            incident[Int(fill[a])] = Int32(e); incidentNode[Int(fill[a])] = Int32(b); fill[a] += 1
-            if a != b { incident[Int(fill[b])] = Int32(e); incidentNode[Int(fill[b])] = Int32(a); fill[b] += 1 }
-        }
-        fill = []
+        let (incidentStart, incident, incidentNode) = WalkGraph.incidence(nodeCount: nodes.count, source: source, target: target)
         // Components by union-find, numbered largest first (ties: the one whose root node comes first).
         var parent = Array(0..<Int32(nodes.count))
         func find(_ x: Int32) -> Int32 {
@@ -217,9 +202,30 @@ public struct WalkGraph: Sendable {
         self.wayMended = wayMended
         self.vertexStart = vertexStart
         self.vertices = vertices
-        self.incidentStart = degree
+        self.incidentStart = incidentStart
         self.incident = incident
         self.incidentNode = incidentNode
+    }
+
+    /// The incidence lists (CSR) of the edges `source[e]`–`target[e]`: for node n, its edges in edge order at
+    /// `start[n] ..< start[n + 1]` of `incident`, with the other end of each in `node`; a loop is listed once.
+    static func incidence(nodeCount: Int, source: [Int32], target: [Int32]) -> (start: [Int32], incident: [Int32], node: [Int32]) {
+        let edgeCount = source.count
+        var degree = [Int32](repeating: 0, count: nodeCount + 1)
+        for e in 0..<edgeCount {
+            degree[Int(source[e]) + 1] += 1
+            if target[e] != source[e] { degree[Int(target[e]) + 1] += 1 }
+        }
+        for n in 0..<nodeCount { degree[n + 1] += degree[n] }
+        var fill = degree
+        var incident = [Int32](repeating: 0, count: Int(degree[nodeCount]))
+        var incidentNode = [Int32](repeating: 0, count: Int(degree[nodeCount]))
+        for e in 0..<edgeCount {
+            let a = Int(source[e]), b = Int(target[e])
+            incident[Int(fill[a])] = Int32(e); incidentNode[Int(fill[a])] = Int32(b); fill[a] += 1
+            if a != b { incident[Int(fill[b])] = Int32(e); incidentNode[Int(fill[b])] = Int32(a); fill[b] += 1 }
+        }
+        return (degree, incident, incidentNode)
     }
 
     /// The geodesic length of every edge: its segments' lengths added in order, on every core.

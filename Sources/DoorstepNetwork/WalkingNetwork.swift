@@ -105,8 +105,12 @@ public final class WalkingNetwork: Sendable {
             }
         }
         if try image == false || image == nil && store.storedGraphImageGeneration() != waysGeneration {
-            try WorkProgress.run("walking network: storing its image") { _ in
-                try store.storeGraphImage(waysGeneration: waysGeneration) { emit in try graph.writeImage(to: emit) }
+            do {
+                try WorkProgress.run("walking network: storing its image") { _ in
+                    try store.storeGraphImage(waysGeneration: waysGeneration) { emit in try graph.writeImage(to: emit) }
+                }
+            } catch is GraphImageProblem {
+                // A graph the image cannot hold (no such graph is known) is built from the ways each time instead.
             }
         }
     }
