@@ -27,6 +27,11 @@ public struct ImportOptions: Sendable {
     public var sourceLayer: String?
     /// Source field names for contract fields (`--field TARGET=SOURCE`), over the usual aliases; GDAL sources only.
     public var fields: [String: String]
+    /// For an import of ways that leaves the layer holding only the ways written (`replace`, or an empty layer):
+    /// called with the walkable ones, as the store would give them back (`walkableWayLines()`), once they are written
+    /// and indexed, before anything is committed. `import ways` builds its walking graph from them while the store
+    /// commits, instead of reading the ways back afterwards.
+    public var walkableWaysWritten: (@Sendable (WayLines) -> Void)?
 
     public init(layer: Layer, file: URL, crs: InputCRS? = nil, encoding: TextEncodingChoice? = nil,
                 replace: Bool = false, makeValid: Bool = false, sourceName: String? = nil, limits: ImportLimits = ImportLimits(),
@@ -135,6 +140,9 @@ public enum Importer {
         var unknownServices = [String: Int]()
         var stationsWithUnknown = 0
         var compoundChanges: CompoundChanges?
+        // The walkable ways written, when they will be the whole layer.
+        var walkable = options.layer == .ways && options.walkableWaysWritten != nil && (options.replace || before == 0) ? WayLines() : nil
+        let level = WayRecordFields(options.layer)
         do {
             try store.importing(options.layer, replace: options.replace) { writer in
                 let progress = WorkProgress.begin("import \(options.layer.rawValue): reading \(fileName)", unit: "features")
@@ -155,8 +163,9 @@ public enum Importer {
                             }
                         }
                         switch try writer.write(record) {
-                        case .success(let note?): repairs.append(ImportProblem(record.location, field: "geometry", note))
-                        case .success(nil): break
+                        case .success(let note):
+                            if let note { repairs.append(ImportProblem(record.location, field: "geometry", note)) }
+                            if walkable != nil { level.appendIfWalkable(record, to: &walkable!) }
                         case .failure(let p): problems.add(p)
                         }
                     }
@@ -175,8 +184,11 @@ public enum Importer {
                 // The credit: as given, else as the file states it, else the file itself.
                 try store.recordCredit(options.attribution ?? reading.attribution ?? Credits.file(fileName), for: options.layer,
                                        replacing: options.replace)
+                ids = SeenIDs() // checked: its memory goes before the spatial index takes its own
             }
         }
+        // Handed over once the spatial index is built (its memory let go), before the caller commits.
+        if let lines = walkable.take() { options.walkableWaysWritten?(lines) }
         let after = try store.count(options.layer)
         let updated = options.replace ? 0 : features - (after - before)
         var summary = ImportSummary(layer: options.layer, file: options.sourceName ?? url.path, format: reading.format, crs: reading.crs, encoding: reading.encoding,
@@ -318,5 +330,35 @@ public enum Importer {
         } catch let error as CRSError {
             throw ImportError(file: fileName, ImportProblem(.file, field: "crs", error.message))
         }
+    }
+}
+
+/// Where a ways record keeps what the walking graph reads: `foot` (`WalkableWay.isClosedToPedestrians`), and the
+/// level (`bridge`, `tunnel`, `layer`).
+private struct WayRecordFields {
+    let foot: Int?, bridge: Int?, tunnel: Int?, layer: Int?
+
+    init(_ layer: Layer) {
+        func index(_ name: String) -> Int? { layer.fields.firstIndex { $0.name == name } }
+        (foot, bridge, tunnel, self.layer) = (index("foot"), index("bridge"), index("tunnel"), index("layer"))
+    }
+
+    private func text(_ record: FeatureRecord, _ i: Int?) -> String? {
+        guard let i, case .text(let value) = record.values[i] else { return nil }
+        return value
+    }
+
+    /// Appends the record's way and its lines (as the layer stores them) unless it is closed to pedestrians.
+    func appendIfWalkable(_ record: FeatureRecord, to lines: inout WayLines) {
+        guard !WalkableWay.isClosedToPedestrians(foot: text(record, foot)) else { return }
+        let parts: [[Coordinate]]
+        switch record.geometry {
+        case .lineString(let line): parts = [line]
+        case .multiLineString(let ls): parts = ls
+        default: return
+        }
+        lines.append(id: record.id, level: WayLevel(bridge: text(record, bridge), tunnel: text(record, tunnel), layer: text(record, layer)),
+                     mended: false)
+        for part in parts { lines.appendLine(part) }
     }
 }

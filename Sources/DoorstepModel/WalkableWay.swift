@@ -14,6 +14,22 @@ public struct WalkableWay: Sendable {
         self.level = level
         self.mended = mended
     }
+
+    /// The rule that keeps a way out of the walking network, as the stores' SQL says it (on the `foot` column) and as
+    /// Swift says it (on a value about to be stored): `foot=no`, whatever the case, with spaces around. SQL's `trim`
+    /// takes only spaces and SQLite's `lower` only ASCII letters; PostgreSQL's `lower` takes every letter, but no
+    /// other letter lowers to an ASCII `n` or `o`, so the two stores and `isClosedToPedestrians` agree on every value
+    /// (`GraphImageTests` checks hostile ones on both).
+    public static let closedSQL = "lower(trim(foot)) = 'no'"
+    public static let walkableSQL = "(foot IS NULL OR lower(trim(foot)) <> 'no')"
+
+    public static func isClosedToPedestrians(foot: String?) -> Bool {
+        guard let foot else { return false }
+        let bytes = Array(foot.utf8)
+        guard let first = bytes.firstIndex(where: { $0 != 0x20 }), let last = bytes.lastIndex(where: { $0 != 0x20 }),
+              last - first == 1 else { return false }
+        return bytes[first] | 0x20 == UInt8(ascii: "n") && bytes[last] | 0x20 == UInt8(ascii: "o")
+    }
 }
 
 /// The level a way is on, from OpenStreetMap's `bridge`, `tunnel` and `layer` tags (the ways layer keeps them): two

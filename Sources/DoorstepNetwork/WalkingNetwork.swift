@@ -96,6 +96,12 @@ public final class WalkingNetwork: Sendable {
         return graph
     }
 
+    /// Stores `graph`, built from the ways of `waysGeneration` (those an import just wrote), as the store's network
+    /// and its image, where the stored ones are not of that generation.
+    public static func store(_ graph: WalkGraph, waysGeneration: Int, in store: any StoreWriter) throws {
+        try storeIfStale(graph, waysGeneration: waysGeneration, in: store, image: nil)
+    }
+
     /// Writes the network's edges and its image where the stored ones are not of `waysGeneration` (`image`: whether
     /// the graph came from a good image of it; false: the image there was refused).
     private static func storeIfStale(_ graph: WalkGraph, waysGeneration: Int, in store: any StoreWriter, image: Bool?) throws {

@@ -282,10 +282,10 @@ extension PostGISStore: StoreWriter {
         return out
     }
 
-    public func walkableWayLines() throws -> WayLines { try wayLines(where: "foot IS NULL OR lower(trim(foot)) <> 'no'") }
+    public func walkableWayLines() throws -> WayLines { try wayLines(where: WalkableWay.walkableSQL) }
 
     public func walkableWayLines(fids: Range<Int>) throws -> WayLines {
-        try wayLines(where: "(foot IS NULL OR lower(trim(foot)) <> 'no') AND fid >= \(fids.lowerBound) AND fid < \(fids.upperBound)")
+        try wayLines(where: "\(WalkableWay.walkableSQL) AND fid >= \(fids.lowerBound) AND fid < \(fids.upperBound)")
     }
 
     public func fidBounds(of layer: Layer) throws -> ClosedRange<Int>? {
@@ -299,10 +299,10 @@ extension PostGISStore: StoreWriter {
     }
 
     public func waysClosedToPedestrians() throws -> Int {
-        Int(try connection.scalar("SELECT count(*) FROM ways WHERE lower(trim(foot)) = 'no'") ?? "0") ?? 0
+        Int(try connection.scalar("SELECT count(*) FROM ways WHERE \(WalkableWay.closedSQL)") ?? "0") ?? 0
     }
 
-    public func closedWayLines() throws -> WayLines { try wayLines(where: "lower(trim(foot)) = 'no'") }
+    public func closedWayLines() throws -> WayLines { try wayLines(where: WalkableWay.closedSQL) }
 
     public func water() throws -> [WaterFeature] {
         var out = [WaterFeature]()

@@ -8,11 +8,11 @@ extension Store {
     /// The walkable ways (every way but `foot=no`), their parts as lines, with their level and whether they are
     /// connectors of `network mend`, for building the graph.
     public func walkableWayLines() throws -> WayLines {
-        try wayLines(where: "foot IS NULL OR lower(trim(foot)) <> 'no'")
+        try wayLines(where: WalkableWay.walkableSQL)
     }
 
     public func walkableWayLines(fids: Range<Int>) throws -> WayLines {
-        try wayLines(where: "(foot IS NULL OR lower(trim(foot)) <> 'no') AND fid >= \(fids.lowerBound) AND fid < \(fids.upperBound)",
+        try wayLines(where: "\(WalkableWay.walkableSQL) AND fid >= \(fids.lowerBound) AND fid < \(fids.upperBound)",
                      expected: fids.count)
     }
 
@@ -28,12 +28,12 @@ extension Store {
 
     /// Ways left out of the network because they carry `foot=no`.
     public func waysClosedToPedestrians() throws -> Int {
-        Int(try database.scalarInt("SELECT count(*) FROM ways WHERE lower(trim(foot)) = 'no'") ?? 0)
+        Int(try database.scalarInt("SELECT count(*) FROM ways WHERE \(WalkableWay.closedSQL)") ?? 0)
     }
 
     /// The ways with `foot=no`, as lines (barriers for mending).
     public func closedWayLines() throws -> WayLines {
-        try wayLines(where: "lower(trim(foot)) = 'no'")
+        try wayLines(where: WalkableWay.closedSQL)
     }
 
     /// `expected`: how many ways there are at most (else counted first), to make room once.

@@ -85,12 +85,18 @@ extension Doorstep {
                 sourceLayer: sourceLayer, fields: (try? FieldMapping.parse(fields).get()) ?? [:])
             options.attribution = attribution
             var mend: NetworkUseCase.Mend?
+            // The walking graph of the ways written is built on another core while the store commits them
+            // (when they are the whole layer and no mend follows; else it is built from the ways read back).
+            let beside = options.layer == .ways && mendWithin == nil ? GraphBeside() : nil
+            if let beside { options.walkableWaysWritten = { beside.build(from: $0) } }
+            var waysGeneration = 0
             let summary = try cli {
                 try store.importTogether {
                     let summary = try Importer.run(options, into: store)
                     if let mendWithin {
                         mend = try NetworkUseCase.mend(try NetworkUseCase.Options(tolerance: mendWithin), store: store, dryRun: false)
                     }
+                    waysGeneration = try store.generation(of: .ways)
                     return summary
                 }
             }
@@ -106,7 +112,12 @@ extension Doorstep {
             if let mend { printMend(mend) }
             if summary.layer == .ways {
                 // The walking graph follows its ways: rebuilt and stored with them.
-                printNetwork(try database.storeNetwork(in: store))
+                if let graph = beside?.graph() {
+                    try cli { try WalkingNetwork.store(graph, waysGeneration: waysGeneration, in: store) }
+                    printNetwork(graph)
+                } else {
+                    printNetwork(try database.storeNetwork(in: store))
+                }
             }
         }
     }
@@ -117,6 +128,32 @@ extension DatabaseOptions {
     func storeNetwork(in store: any StoreWriter) throws -> WalkGraph {
         let beside = secondReader
         return try WalkingNetwork.storeGraph(in: store) { try DatabaseSource.walkableWayLines(of: $0, beside: beside) }
+    }
+}
+
+/// The walking graph of the ways an import writes, built on a thread of its own from the ways as they are written
+/// (`ImportOptions.walkableWaysWritten`). `@unchecked Sendable`: `built` is written by that thread before it signals
+/// `done`, read only after waiting for it.
+private final class GraphBeside: @unchecked Sendable {
+    private var built: WalkGraph?
+    private var started = false
+    private let done = DispatchSemaphore(value: 0)
+
+    func build(from lines: WayLines) {
+        started = true
+        let thread = Thread { [self] in
+            built = WorkProgress.run("walking network: building it from the ways written") { _ in WalkGraph(lines: lines) }
+            done.signal()
+        }
+        thread.stackSize = 1 << 22
+        thread.start()
+    }
+
+    /// The graph, once built; nil when the import handed over no ways (they were not the whole layer).
+    func graph() -> WalkGraph? {
+        guard started else { return nil }
+        done.wait()
+        return built.take()
     }
 }
 

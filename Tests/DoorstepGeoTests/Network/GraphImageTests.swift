@@ -183,4 +183,63 @@ final class GraphImageTests: XCTestCase {
             XCTAssertTrue(try WalkingNetwork.load(from: StoreBackends.open(address, readOnly: true)).loadedFromImage, "stored again after \(damage)")
         }
     }
+
+    /// `import ways` builds its graph from the ways as it writes them (`ImportOptions.walkableWaysWritten`): they are
+    /// the walkable ways the store gives back, with `foot` and the level in every spelling the two stores' SQL and the
+    /// Swift rule could read differently.
+    func testWaysWrittenAreTheWaysReadBack() throws {
+        let feet: [String?] = [nil, "no", " No ", "NO", "no  ", "nO", "yes", "nö", "ｎｏ", "n o", "no\t", "designated", "", "non", "on"]
+        var features = [String]()
+        for (i, foot) in feet.enumerated() {
+            let footJSON = foot.map { "\"\(JSONValue.string($0).jsonText.dropFirst().dropLast())\"" } ?? "null"
+            let level = [("null", "null", "null"), ("\"yes\"", "null", "1"), ("null", "\"building_passage\"", "\"-1\""),
+                         ("\"no\"", "\"yes\"", "\" 2 \""), ("null", "null", "\"x\"")][i % 5]
+            let x = 118.78 + Double(i) * 0.001
+            let geometry = i % 3 == 0
+                ? "{\"type\":\"MultiLineString\",\"coordinates\":[[[\(x),32.04],[\(x),32.041]],[[\(x),32.041],[\(x + 0.0005),32.0415]]]}"
+                : "{\"type\":\"LineString\",\"coordinates\":[[\(x),32.04],[\(x),32.041],[\(x + 0.001),32.041]]}"
+            features.append("""
+                {"type":"Feature","geometry":\(geometry),"properties":{"id":"w<\(i)>\\"","foot":\(footJSON),"bridge":\(level.0),"tunnel":\(level.1),"layer":\(level.2)}}
+                """)
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ways-\(UUID().uuidString).geojson")
+        try Data("{\"type\":\"FeatureCollection\",\"features\":[\(features.joined(separator: ","))]}".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+
+        final class Written: @unchecked Sendable { var lines: WayLines? }
+        for replace in [false, true] {
+            let address = try TestStores.fresh(self)
+            let written = Written()
+            try StoreBackends.writing(address) { store in
+                if replace { _ = try Importer.run(ImportOptions(layer: .ways, file: CoverageByTimeTests.sampleCity.appendingPathComponent("ways.geojson")), into: store) }
+                var options = ImportOptions(layer: .ways, file: file, replace: replace)
+                options.walkableWaysWritten = { written.lines = $0 }
+                _ = try Importer.run(options, into: store)
+            }
+            let store = try StoreBackends.open(address, readOnly: true)
+            let back = try store.walkableWayLines()
+            let lines = try XCTUnwrap(written.lines, "handed over (replace: \(replace))")
+            XCTAssertEqual(lines.ids, back.ids)
+            XCTAssertEqual(Array(lines.levels), Array(back.levels))
+            XCTAssertEqual(lines.mended, back.mended)
+            XCTAssertEqual(lines.lineWay, back.lineWay)
+            XCTAssertEqual(lines.lineStart, back.lineStart)
+            XCTAssertEqual(lines.coordinates, back.coordinates)
+            let closed = feet.filter { WalkableWay.isClosedToPedestrians(foot: $0?.trimmingCharacters(in: .whitespacesAndNewlines)) }.count
+            XCTAssertEqual(try store.waysClosedToPedestrians(), closed)
+            XCTAssertEqual(closed, 6, "no, No, NO, no␠␠, nO, no⇥ (the import trims the tab)")
+            XCTAssertEqual(Set(back.levels).count, 4)
+            assertSame(WalkGraph(lines: lines), WalkGraph(lines: back))
+        }
+        // Ways added to a layer that holds others are not handed over: the graph is built from the whole layer.
+        let address = try TestStores.fresh(self)
+        let written = Written()
+        try StoreBackends.writing(address) { store in
+            _ = try Importer.run(ImportOptions(layer: .ways, file: CoverageByTimeTests.sampleCity.appendingPathComponent("ways.geojson")), into: store)
+            var options = ImportOptions(layer: .ways, file: file)
+            options.walkableWaysWritten = { written.lines = $0 }
+            _ = try Importer.run(options, into: store)
+        }
+        XCTAssertNil(written.lines)
+    }
 }
