@@ -122,7 +122,17 @@ public enum Importer {
         let channel = RecordChannel()
         let reader = Thread {
             do {
-                try readFeatures(options, fileName: fileName, stem: stem, format: format, state: reading) { channel.push($0) }
+                // Duplicate ids are found here, on the reading thread (the writing one is the busier).
+                var ids = SeenIDs()
+                try readFeatures(options, fileName: fileName, stem: stem, format: format, state: reading) { record in
+                    // Room for the ids the file announces, at most 16 M (a file of empty objects announces more than it holds).
+                    if ids.isEmpty, let n = reading.expectedFeatures { ids.reserve(min(n, 1 << 24)) }
+                    if let first = ids.firstLocation(of: record.id, addingAt: record.location) {
+                        reading.problems.add(ImportProblem(record.location, field: "id", "duplicate id \"\(record.id)\" (first at \(first))"))
+                        return true
+                    }
+                    return channel.push(record)
+                }
                 channel.close(nil)
             } catch {
                 channel.close(error)
@@ -134,7 +144,6 @@ public enum Importer {
 
         var problems = ProblemLog()
         var repairs = [ImportProblem]()
-        var ids = SeenIDs()
         var features = 0
         let servicesIndex = options.layer == .stations ? options.layer.fields.firstIndex { $0.name == "services" } : nil
         var unknownServices = [String: Int]()
@@ -147,13 +156,10 @@ public enum Importer {
             try store.importing(options.layer, replace: options.replace) { writer in
                 let progress = WorkProgress.begin("import \(options.layer.rawValue): reading \(fileName)", unit: "features")
                 defer { progress.finish() }
-                while let batch = try channel.next() {
+                var batch = [FeatureRecord]()
+                while try channel.next(recycling: &batch) {
                     progress.advance(by: batch.count)
                     for record in batch {
-                        if let first = ids.firstLocation(of: record.id, addingAt: record.location) {
-                            problems.add(ImportProblem(record.location, field: "id", "duplicate id \"\(record.id)\" (first at \(first))"))
-                            continue
-                        }
                         guard problems.isEmpty else { continue } // keep checking, but stop writing once the import is lost
                         if let servicesIndex, case .text(let list) = record.values[servicesIndex] {
                             let unknown = JSONValue.stringList(list).filter { !Services.known.contains($0) }
@@ -170,7 +176,7 @@ public enum Importer {
                         }
                     }
                 }
-                // The reader has finished (next() returned nil after close), so its state is settled.
+                // The reader has finished (next() returned false after close), so its state is settled.
                 features = reading.features
                 problems = ProblemLog.merged(reading.problems, problems)
                 repairs = (reading.repairs + repairs).sorted { $0.location.order < $1.location.order }
@@ -184,7 +190,6 @@ public enum Importer {
                 // The credit: as given, else as the file states it, else the file itself.
                 try store.recordCredit(options.attribution ?? reading.attribution ?? Credits.file(fileName), for: options.layer,
                                        replacing: options.replace)
-                ids = SeenIDs() // checked: its memory goes before the spatial index takes its own
             }
         }
         // Handed over once the spatial index is built (its memory let go), before the caller commits.
@@ -293,6 +298,7 @@ public enum Importer {
         var decoder: FeatureDecoder?
         try reader.read(outline: { outline in
             state.attribution = outline.attribution.map { String(TextRules.printable($0).prefix(500)) }
+            state.expectedFeatures = outline.featureCount
             if options.crs == nil, let member = outline.crs {
                 switch GeoJSONReader.legacyCRS(member) {
                 case .success(let crs): state.crs = crs
