@@ -25,9 +25,7 @@ final class NetworkMendTests: XCTestCase {
 
     func sampleStore(_ name: String = "sample.sqlite") throws -> Store {
         let store = try Store(path: work.appendingPathComponent(name).path)
-        for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
-            _ = try Importer.run(ImportOptions(layer: layer, file: Self.sample.appendingPathComponent("\(layer.rawValue).geojson")), into: store)
-        }
+        try importSampleCity(into: store, from: Self.sample)
         _ = try WalkingNetwork.load(from: store, persist: true)
         return store
     }

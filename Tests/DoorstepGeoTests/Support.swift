@@ -18,6 +18,15 @@ func freshStore(_ test: XCTestCase, name: String = "city", in directory: URL? = 
     return (try StoreBackends.open(address, readOnly: false), address)
 }
 
+/// The sample city (central Nanjing, geodata/) — or the five layers' GeoJSON files in `directory` — imported into
+/// `store` in `make run`'s order, as `doorstep import` does (without building the walking network).
+let sampleCityDirectory = packageRoot.appendingPathComponent("geodata/nanjing-xinjiekou")
+func importSampleCity(into store: any StoreWriter, from directory: URL = sampleCityDirectory) throws {
+    for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
+        _ = try Importer.run(ImportOptions(layer: layer, file: directory.appendingPathComponent("\(layer.rawValue).geojson")), into: store)
+    }
+}
+
 /// One value computed by the store's own database engine, as a check of Doorstep's Swift independent of it: `spatiaLite`
 /// run by SQLite on the file, or `postGIS` run by PostgreSQL (through psql) in the address's schema. Numbers are to be
 /// written into the SQL (`sqlNumber`); nil for SQL NULL.

@@ -27,9 +27,7 @@ final class CoverageByTimeTests: XCTestCase {
     /// their own new station. Returns the database and those two compounds.
     func database(extra: Bool) throws -> (path: String, hoursless: CompoundSite?, office: CompoundSite?) {
         let (store, path) = try freshStore(self, name: "city-\(extra)", in: work)
-        for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
-            _ = try Importer.run(ImportOptions(layer: layer, file: Self.sampleCity.appendingPathComponent("\(layer.rawValue).geojson")), into: store)
-        }
+        try importSampleCity(into: store, from: Self.sampleCity)
         guard extra else { return (path, nil, nil) }
         let report = try CoverageAnalysis.run(stations: try store.stations(), compounds: try store.compoundSites(), network: nil,
                                               options: CoverageOptions(reach: .uniform(Self.lonely)))

@@ -40,9 +40,7 @@ final class ExportTests: XCTestCase {
     /// A store holding the sample city.
     func sampleStore() throws -> any StoreWriter {
         let store = try freshStore(self, name: "sample", in: work).store
-        for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
-            _ = try Importer.run(ImportOptions(layer: layer, file: Self.sample.appendingPathComponent("\(layer.rawValue).geojson")), into: store)
-        }
+        try importSampleCity(into: store, from: Self.sample)
         return store
     }
 

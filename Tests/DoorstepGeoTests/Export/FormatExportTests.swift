@@ -26,9 +26,7 @@ final class FormatExportTests: XCTestCase {
     /// The sample city, imported as `make run` does.
     func store() throws -> any StoreWriter {
         let store = try freshStore(self, name: "sample", in: work).store
-        for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
-            _ = try Importer.run(ImportOptions(layer: layer, file: Self.sample.appendingPathComponent("\(layer.rawValue).geojson")), into: store)
-        }
+        try importSampleCity(into: store, from: Self.sample)
         return store
     }
 

@@ -97,10 +97,7 @@ final class GraphImageTests: XCTestCase {
     private func sampleCity() throws -> String {
         let address = try TestStores.fresh(self)
         try StoreBackends.writing(address) { store in
-            for layer in [Layer.ways, .grids, .compounds, .entrances, .stations] {
-                _ = try Importer.run(ImportOptions(layer: layer, file: CoverageByTimeTests.sampleCity.appendingPathComponent("\(layer.rawValue).geojson")),
-                                     into: store)
-            }
+            try importSampleCity(into: store)
             // What `doorstep import ways` does after the import.
             _ = try WalkingNetwork.storeGraph(in: store)
         }
