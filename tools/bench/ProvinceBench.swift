@@ -85,7 +85,11 @@ private func provincePostGIS() -> (String?, () -> Void) {
     let script = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("tools/pg/cluster").path
     // Started through the C library's system(): Foundation's Process does not see `runuser … pg_ctl start` end (the
     // server it leaves running keeps the child's pipes; waitUntilExit hangs), as ManyServersTests found.
-    guard FileManager.default.isExecutableFile(atPath: script), system("'\(script)' start >/dev/null 2>&1 </dev/null") == 0 else { return (nil, {}) }
+    // A server sized for a province's tables (the tests' cluster keeps PostgreSQL's defaults: 128 MB of shared
+    // buffers, a checkpoint every 1 GB of log); a cluster already running is used as it is.
+    let settings = "-c shared_buffers=1GB -c max_wal_size=8GB -c maintenance_work_mem=512MB"
+    guard FileManager.default.isExecutableFile(atPath: script),
+          system("DOORSTEP_PG_SETTINGS='\(settings)' '\(script)' start >/dev/null 2>&1 </dev/null") == 0 else { return (nil, {}) }
     let url = shell([script, "url"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
     return (url.isEmpty ? nil : url, { _ = shell([script, "stop"]) })
 }
