@@ -80,12 +80,13 @@ package final class Connection {
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, sql: sql) }
     }
 
-    /// Runs one statement with text parameters (nil is NULL) and returns every row.
+    /// Runs one statement with text parameters (nil is NULL) and returns every row: as text, or with `binaryResult`
+    /// in the binary format (`Rows.raw`: a `bytea` comes as its bytes).
     @discardableResult
-    package func query(_ sql: String, _ parameters: [String?] = []) throws -> Rows {
+    package func query(_ sql: String, _ parameters: [String?] = [], binaryResult: Bool = false) throws -> Rows {
         try finishPending()
         let result = try withParameters(parameters) { count, values in
-            PQexecParams(handle, sql, count, nil, values, nil, nil, 0)
+            PQexecParams(handle, sql, count, nil, values, nil, nil, binaryResult ? 1 : 0)
         }
         let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK, let result else {
@@ -141,21 +142,6 @@ package final class Connection {
         defer { PQclear(result) }
         let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw failure(result, sql: sql) }
-    }
-
-    /// Runs one statement with text parameters and returns its rows in the binary format (`Rows.raw`): a `bytea`
-    /// comes as its bytes.
-    package func queryBinary(_ sql: String, _ parameters: [String?] = []) throws -> Rows {
-        try finishPending()
-        let result = try withParameters(parameters) { count, values in
-            PQexecParams(handle, sql, count, nil, values, nil, nil, 1)
-        }
-        let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
-        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK, let result else {
-            defer { PQclear(result) }
-            throw failure(result, sql: sql)
-        }
-        return Rows(result)
     }
 
     private func withParameters<R>(_ parameters: [String?], _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> R) throws -> R {
@@ -308,7 +294,7 @@ package final class Rows {
         return p.withMemoryRebound(to: UInt8.self, capacity: length) { Hex.decodeBytea(UnsafeBufferPointer(start: $0, count: length)) }
     }
 
-    /// A value as the server sent it (the bytes of a `bytea` in a `queryBinary` result), valid while these rows live.
+    /// A value as the server sent it (the bytes of a `bytea` in a `binaryResult` query), valid while these rows live.
     package func raw(_ row: Int, _ column: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: PQgetvalue(result, Int32(row), Int32(column)), count: Int(PQgetlength(result, Int32(row), Int32(column))))
     }

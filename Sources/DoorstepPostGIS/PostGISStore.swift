@@ -646,7 +646,7 @@ extension PostGISStore: StoreWriter {
             return try body {
                 held.removeAll()
                 guard next < parts else { return nil }
-                let part = try connection.queryBinary("SELECT bytes FROM doorstep_graph WHERE part = $1::bigint", [String(next)])
+                let part = try connection.query("SELECT bytes FROM doorstep_graph WHERE part = $1::bigint", [String(next)], binaryResult: true)
                 guard part.count == 1 else { throw PostGISError("the stored graph image lacks part \(next)") }
                 next += 1
                 held.append(part)

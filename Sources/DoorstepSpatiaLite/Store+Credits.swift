@@ -11,10 +11,7 @@ extension Store {
     public func recordCredit(_ credit: String, for layer: Layer, replacing: Bool) throws {
         var list = replacing ? [] : try credits(of: [layer])
         if !list.contains(credit) { list.append(credit) }
-        try database.cached("""
-            INSERT INTO doorstep_meta(key, value) VALUES(?, ?)
-            ON CONFLICT(key) DO UPDATE SET value = excluded.value
-            """).run([.text("credit:\(layer.rawValue)"), .text(JSONValue.array(list.map(JSONValue.string)).jsonText)])
+        try setMeta("credit:\(layer.rawValue)", JSONValue.array(list.map(JSONValue.string)).jsonText)
     }
 
     /// The distinct credits of `layers`, in the order given, oldest first within a layer. Layers imported before
@@ -22,7 +19,7 @@ extension Store {
     public func credits(of layers: [Layer]) throws -> [String] {
         var out = [String]()
         for layer in layers {
-            guard let text = try database.scalarText("SELECT value FROM doorstep_meta WHERE key = ?", [.text("credit:\(layer.rawValue)")]),
+            guard let text = try meta("credit:\(layer.rawValue)"),
                   case .array(let values)? = try? JSONValue.parse(text) else { continue }
             for case .string(let s) in values where !out.contains(s) { out.append(s) }
         }

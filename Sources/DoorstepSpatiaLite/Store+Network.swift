@@ -188,16 +188,13 @@ extension Store {
             try database.execute("""
                 UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE f_table_name = 'network_edges'
                 """)
-            try database.cached("""
-                INSERT INTO doorstep_meta(key, value) VALUES('network:ways_generation', ?)
-                ON CONFLICT(key) DO UPDATE SET value = excluded.value
-                """).run([.text(String(waysGeneration))])
+            try setMeta("network:ways_generation", String(waysGeneration))
         } }
     }
 
     /// The ways generation the stored network was built from, or nil when there is none.
     public func storedNetworkGeneration() throws -> Int? {
-        try database.scalarText("SELECT value FROM doorstep_meta WHERE key = 'network:ways_generation'").flatMap { Int($0) }
+        Int(try meta("network:ways_generation") ?? "")
     }
 
     public func storeGraphImage(waysGeneration: Int, _ write: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
@@ -212,15 +209,12 @@ extension Store {
                 try insert.step()
                 part += 1
             }
-            try database.cached("""
-                INSERT INTO doorstep_meta(key, value) VALUES('graph:ways_generation', ?)
-                ON CONFLICT(key) DO UPDATE SET value = excluded.value
-                """).run([.text(String(waysGeneration))])
+            try setMeta("graph:ways_generation", String(waysGeneration))
         }
     }
 
     public func storedGraphImageGeneration() throws -> Int? {
-        try database.scalarText("SELECT value FROM doorstep_meta WHERE key = 'graph:ways_generation'").flatMap { Int($0) }
+        Int(try meta("graph:ways_generation") ?? "")
     }
 
     public func readGraphImage<T>(waysGeneration: Int, _ body: (_ nextPart: () throws -> UnsafeRawBufferPointer?) throws -> T) throws -> T? {

@@ -201,12 +201,25 @@ public final class Store {
 
     /// Increases with every committed import of `layer` (0 before the first).
     public func generation(of layer: Layer) throws -> Int {
-        Int(try database.scalarText("SELECT value FROM doorstep_meta WHERE key = ?", [.text("generation:\(layer.rawValue)")]).flatMap { Int($0) } ?? 0)
+        Int(try meta("generation:\(layer.rawValue)") ?? "") ?? 0
     }
 
     /// Increases with every committed import; readers compare it to know when to reload.
     public func generation() throws -> Int {
-        Int(try database.scalarText("SELECT value FROM doorstep_meta WHERE key = 'generation'").flatMap { Int($0) } ?? 0)
+        Int(try meta("generation") ?? "") ?? 0
+    }
+
+    /// The value of `key` in `doorstep_meta`, or nil when there is none.
+    func meta(_ key: String) throws -> String? {
+        try database.scalarText("SELECT value FROM doorstep_meta WHERE key = ?", [.text(key)])
+    }
+
+    /// Sets `key` in `doorstep_meta` to `value` (inside the caller's transaction, if any).
+    func setMeta(_ key: String, _ value: String) throws {
+        try database.cached("""
+            INSERT INTO doorstep_meta(key, value) VALUES(?, ?)
+            ON CONFLICT(key) DO UPDATE SET value = excluded.value
+            """).run([.text(key), .text(value)])
     }
 
     /// SQLite's `data_version`: it changes when another connection (of any process) commits to the file.
